@@ -1,0 +1,51 @@
+# synthpipe: two commands on a fresh machine, `make run` and `make test`.
+# Each creates the virtual environment it needs (pinned by constraints.txt) on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SPEC ?= configs/retail.yaml
+ARGS ?=
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+SOURCES := synthpipe flows tests benchmarks
+
+.PHONY: run test test-all lint format bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e .
+	touch $@
+
+$(VENV)/.dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP_INSTALL) -e '.[dev,bench]'
+	touch $(VENV)/.runtime $@
+
+## run: generate the default dataset with the Prefect flow (SPEC=..., ARGS="--out ... --set ...")
+run: $(VENV)/.runtime
+	$(BIN)/synthpipe run $(SPEC) $(ARGS)
+
+## test: lint and type-check, then the test suite (slow tests excluded; see test-all)
+test: $(VENV)/.dev lint
+	$(BIN)/pytest -q
+
+## test-all: every test, the slow ones too
+test-all: $(VENV)/.dev lint
+	$(BIN)/pytest -q -m ''
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
+	$(BIN)/mypy synthpipe
+
+format: $(VENV)/.dev
+	$(BIN)/ruff check --fix $(SOURCES)
+	$(BIN)/ruff format $(SOURCES)
+
+## bench: throughput and memory side by side with the peers (not a test)
+bench: $(VENV)/.dev
+	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

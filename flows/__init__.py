@@ -1,0 +1,1 @@
+"""Prefect flows of synthpipe. Thin: each task calls a synthpipe function."""

@@ -1,0 +1,34 @@
+"""The installed ``synthpipe`` command: the CLI of synthpipe with the Prefect flow plugged in."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from synthpipe.cli import RunRequest
+from synthpipe.cli import main as cli_main
+from synthpipe.spec import spec_document
+
+
+def run_flow(request: RunRequest) -> dict[str, Any]:
+    """Run the retail flow for a checked request; re-raise its failure as it happened."""
+    from flows.retail import retail_flow
+
+    state = retail_flow(
+        spec=spec_document(request.spec),
+        out=request.location.url,
+        workers=request.workers,
+        scheduler=request.scheduler,
+        return_state=True,
+    )
+    result: dict[str, Any] = state.result(raise_on_failure=True)
+    return result
+
+
+def main() -> None:
+    """Entry point of the ``synthpipe`` console script."""
+    sys.exit(cli_main(runner=run_flow))
+
+
+if __name__ == "__main__":
+    main()

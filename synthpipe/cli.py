@@ -1,0 +1,253 @@
+"""The ``synthpipe`` command: run, plan, validate.
+
+Exit codes: 0 success; 2 bad input (spec, flag, path) with one line on stderr naming the
+problem; 1 any other failure, with its cause. No traceback unless SYNTHPIPE_DEBUG=1.
+
+This module does not import prefect: the ``run`` command's flow runner is handed in by
+``flows.cli`` (the installed entry point), keeping the layers pointing one way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from synthpipe.errors import FidelityError, InputError
+from synthpipe.model.expectation import expected_partition_rows
+from synthpipe.plan import make_plan
+from synthpipe.sink.output import check_output
+from synthpipe.spec import Spec, load_spec
+from synthpipe.storage import Location
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_BAD_INPUT = 2
+DEBUG_ENV = "SYNTHPIPE_DEBUG"
+MAX_WORKERS = 4096
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """Everything ``synthpipe run`` hands to the flow."""
+
+    spec: Spec
+    location: Location
+    workers: int | None = None
+    scheduler: str | None = None
+    mode: str = "refresh"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+FlowRunner = Callable[[RunRequest], dict[str, Any]]
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises ``InputError`` (one line, exit 2) instead of printing usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise InputError(message)
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--workers must be a whole number, got {text!r}"
+        ) from None
+    if not 1 <= value <= MAX_WORKERS:
+        raise argparse.ArgumentTypeError(
+            f"--workers must be between 1 and {MAX_WORKERS}, got {value}"
+        )
+    return value
+
+
+def build_parser() -> ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = ArgumentParser(
+        prog="synthpipe", description="Generate realistic synthetic retail data at scale."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=ArgumentParser)
+    run = commands.add_parser("run", help="generate a dataset with the Prefect flow")
+    run.add_argument("spec", help="YAML spec file")
+    run.add_argument("--out", help="output URL (default: the spec's output.path)")
+    run.add_argument("--workers", type=_workers, help="Dask workers of the embedded LocalCluster")
+    run.add_argument("--scheduler", help="use an existing Dask cluster, tcp://HOST:PORT")
+    run.add_argument(
+        "--mode",
+        choices=("refresh", "overwrite"),
+        default="refresh",
+        help="refresh (default): keep valid files, add what is missing; overwrite: rebuild",
+    )
+    _add_set(run)
+    plan = commands.add_parser("plan", help="print the partitions without generating")
+    plan.add_argument("spec", help="YAML spec file")
+    plan.add_argument("--out", help="output URL (default: the spec's output.path)")
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _add_set(plan)
+    validate = commands.add_parser(
+        "validate", help="re-read a dataset and rewrite its fidelity report"
+    )
+    validate.add_argument("out", help="dataset URL (a folder with _manifest.json)")
+    validate.add_argument(
+        "--workers", type=_workers, help="Dask workers of the embedded LocalCluster"
+    )
+    validate.add_argument("--scheduler", help="use an existing Dask cluster, tcp://HOST:PORT")
+    validate.add_argument(
+        "--reference", help="Parquet or CSV sample of real transactions to compare with"
+    )
+    validate.add_argument(
+        "--reference-map",
+        action="append",
+        default=[],
+        metavar="OURS=THEIRS",
+        help="map a reference column to ours, e.g. amount=order_total (repeatable)",
+    )
+    return parser
+
+
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a spec field by dotted path, value parsed as YAML (repeatable)",
+    )
+
+
+def _location(spec: Spec, out: str | None) -> Location:
+    url = out if out is not None else spec.output.path
+    if not url.strip():
+        raise InputError("--out must not be empty")
+    return Location(url, dict(spec.output.storage_options))
+
+
+def command_plan(args: argparse.Namespace) -> int:
+    """Print the partitions: how many, rows expected, where each goes."""
+    spec = load_spec(args.spec, args.set)
+    location = _location(spec, args.out)
+    tasks = make_plan(spec)
+    rows = [(task, expected_partition_rows(spec, task)) for task in tasks]
+    if args.json:
+        document = [
+            {"partition": t.key, "kind": t.kind, "expected_rows": e, "files": t.outputs()}
+            for t, e in rows
+        ]
+        print(json.dumps(document, indent=2))
+        return EXIT_OK
+    totals: dict[str, float] = {}
+    for _, expected in rows:
+        for table, count in expected.items():
+            totals[table] = totals.get(table, 0.0) + count
+    print(f"output: {location.display()}")
+    print(f"partitions: {len(tasks)}")
+    for table, count in totals.items():
+        print(f"  {table:<13} ~{count:,.0f} rows expected")
+    print()
+    for task, expected in rows:
+        described = ", ".join(f"{k} ~{v:,.0f}" for k, v in expected.items())
+        print(f"{task.key:<28} {described:<52} -> {', '.join(task.outputs().values())}")
+    return EXIT_OK
+
+
+def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
+    """Check every input, then run the flow."""
+    spec = load_spec(args.spec, args.set)
+    location = _location(spec, args.out)
+    check_output(location)
+    if args.scheduler:
+        from synthpipe.engine.cluster import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
+    if runner is None:
+        raise InputError(
+            "`synthpipe run` needs the flow; start it with the installed `synthpipe` command"
+        )
+    summary = runner(RunRequest(spec, location, args.workers, args.scheduler, args.mode))
+    _print_summary(summary)
+    return EXIT_OK
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    rows = ", ".join(f"{n:,} {table}" for table, n in summary.get("rows", {}).items())
+    print(f"wrote {rows} in {summary.get('seconds', 0):.1f}s")
+    if summary.get("skipped"):
+        print(f"kept {summary['skipped']} existing partitions unchanged")
+    print(f"data:   {summary['data']}")
+    print(f"report: {summary['report']}")
+
+
+def command_validate(args: argparse.Namespace) -> int:
+    """Re-read a dataset, rewrite its report; exit 1 when a check fails."""
+    from synthpipe.engine.cluster import dask_client
+    from synthpipe.engine.validation import validate_location
+
+    location = Location(args.out)
+    if args.scheduler:
+        from synthpipe.engine.cluster import check_scheduler_address
+
+        check_scheduler_address(args.scheduler)
+    mapping = _reference_map(args.reference_map)
+    if args.reference is not None:
+        from synthpipe.validate.reference import read_reference
+
+        read_reference(args.reference, mapping)  # bad reference: exit 2 before any work
+    with dask_client(args.workers, args.scheduler) as client:
+        outcome = validate_location(
+            client, location, reference=args.reference, reference_map=mapping
+        )
+    print(outcome.summary_line())
+    print(f"report: {outcome.html_path}")
+    if not outcome.passed:
+        print(f"synthpipe: validation failed: {', '.join(outcome.failed_tests())}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _reference_map(pairs: list[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        ours, sep, theirs = pair.partition("=")
+        if not sep or not ours.strip() or not theirs.strip():
+            raise InputError(f"--reference-map expects OURS=THEIRS, got {pair!r}")
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
+def main(argv: Sequence[str] | None = None, runner: FlowRunner | None = None) -> int:
+    """Entry point: parse, dispatch, and turn exceptions into exit codes."""
+    debug = os.environ.get(DEBUG_ENV) == "1"
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "plan":
+            return command_plan(args)
+        if args.command == "run":
+            return command_run(args, runner)
+        return command_validate(args)
+    except InputError as exc:
+        if debug:
+            raise
+        print(f"synthpipe: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FidelityError as exc:
+        print(f"synthpipe: failed: {exc} (report: {exc.report_path})", file=sys.stderr)
+        return EXIT_FAILURE
+    except BrokenPipeError:  # output piped into `head` and closed: not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("synthpipe: interrupted", file=sys.stderr)
+        return EXIT_FAILURE
+    except Exception as exc:  # the CLI's contract: a cause on one line, exit 1
+        if debug:
+            raise
+        cause = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        print(f"synthpipe: failed: {type(exc).__name__}: {cause}", file=sys.stderr)
+        return EXIT_FAILURE

@@ -1,0 +1,55 @@
+"""Run partition tasks on a Dask client, one Dask task per partition, with progress."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from distributed import Client, as_completed
+
+from synthpipe.plan import PartitionTask
+from synthpipe.sink.partitions import PartitionResult, write_partition
+from synthpipe.spec import Spec
+from synthpipe.storage import Location
+
+Progress = Callable[[int, int], None]
+TASK_RETRIES = 2  # a task that raised is retried; a lost worker's tasks are rescheduled anyway
+
+
+def no_progress(done: int, total: int) -> None:
+    """A progress callback that says nothing."""
+
+
+def run_task(task: PartitionTask, spec: Spec, location: Location) -> PartitionResult:
+    """The Dask task: generate one partition and write its files (mapped item first)."""
+    return write_partition(spec, task, location)
+
+
+def generate(
+    client: Client,
+    spec: Spec,
+    tasks: list[PartitionTask],
+    location: Location,
+    progress: Progress = no_progress,
+) -> list[PartitionResult]:
+    """Generate and write every task on the cluster; returns their results in task order."""
+    if not tasks:
+        return []
+    run = uuid.uuid4().hex[:8]
+    [spec_future] = client.scatter([spec], broadcast=True)
+    futures = client.map(
+        run_task,
+        tasks,
+        spec=spec_future,
+        location=location,
+        key=[f"{task.key}-{run}" for task in tasks],
+        retries=TASK_RETRIES,
+        pure=False,
+    )
+    total = len(futures)
+    progress(0, total)
+    for done, finished in enumerate(as_completed(futures), 1):
+        finished.result()  # raise the first failure at once
+        progress(done, total)
+    results: list[PartitionResult] = client.gather(futures)
+    return results

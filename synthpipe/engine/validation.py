@@ -1,0 +1,174 @@
+"""Run the validation units on the Dask cluster, merge, judge, and write the report."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from distributed import Client, as_completed
+from pydantic import ValidationError
+
+from synthpipe.engine.generate import Progress, no_progress
+from synthpipe.errors import InputError
+from synthpipe.sink.files import write_atomic
+from synthpipe.sink.manifest import MANIFEST_NAME, read_manifest
+from synthpipe.spec import Spec
+from synthpipe.storage import Location
+from synthpipe.validate import Unit, evaluate, merge_all, unit_stats, units, validation_context
+from synthpipe.validate.checks import Check
+from synthpipe.validate.html import render_html
+from synthpipe.validate.merge import Stats, merge_two
+from synthpipe.validate.reading import read_file
+from synthpipe.validate.reference import (
+    SOURCE_COLUMNS,
+    compare,
+    extract,
+    matrix_names,
+    read_reference,
+    synthetic_stats,
+)
+from synthpipe.validate.report import build_report
+
+REPORT_FOLDER = "_fidelity"
+REPORT_JSON = f"{REPORT_FOLDER}/report.json"
+REPORT_HTML = f"{REPORT_FOLDER}/report.html"
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    """The verdict of a validation run and where its report is."""
+
+    report: dict[str, Any]
+    json_path: str
+    html_path: str
+
+    @property
+    def passed(self) -> bool:
+        """True when every test passed."""
+        return bool(self.report["passed"])
+
+    def failed_tests(self) -> list[str]:
+        """Names of the failing tests."""
+        return list(self.report["summary"]["failed_tests"])
+
+    def summary_line(self) -> str:
+        """One line: how many tests, how many failed."""
+        summary = self.report["summary"]
+        verdict = "PASS" if self.passed else "FAIL"
+        passing = summary["tests"] - summary["failed"]
+        return f"fidelity report: {verdict} ({passing}/{summary['tests']} tests pass)"
+
+
+def load_dataset_spec(location: Location) -> tuple[Spec, dict[str, Any]]:
+    """The manifest of a dataset and the spec it records (bad or missing: InputError)."""
+    fs, root = location.filesystem()
+    if not fs.exists(root):
+        raise InputError(f"{location.url!r} does not exist")
+    manifest = read_manifest(location)
+    if manifest is None:
+        raise InputError(f"{location.url!r} holds no synthpipe dataset ({MANIFEST_NAME} missing)")
+    try:
+        spec = Spec.model_validate(manifest["spec"])
+    except (KeyError, ValidationError) as exc:
+        raise InputError(
+            f"{MANIFEST_NAME} of {location.url!r} has no valid spec: {str(exc).splitlines()[0]}"
+        ) from None
+    return spec, manifest
+
+
+def run_unit(unit: Unit, spec: Spec, location: Location) -> Stats:
+    """The Dask task: statistics of one validation unit (mapped item first)."""
+    return unit_stats(spec, location, unit)
+
+
+def collect_stats(
+    client: Client | None,
+    spec: Spec,
+    location: Location,
+    manifest: dict[str, Any],
+    progress: Progress = no_progress,
+) -> Stats:
+    """Statistics of every unit, merged as they arrive (in process when ``client`` is None)."""
+    work = units(manifest)
+    total = len(work)
+    progress(0, total)
+    if client is None:
+        merged: Stats = {}
+        for done, unit in enumerate(work, 1):
+            merged = merge_two(merged, unit_stats(spec, location, unit))
+            progress(done, total)
+        return merged
+    run = uuid.uuid4().hex[:8]
+    [spec_future] = client.scatter([spec], broadcast=True)
+    futures = client.map(
+        run_unit,
+        work,
+        spec=spec_future,
+        location=location,
+        pure=False,
+        key=[f"validate-{i:06d}-{run}" for i in range(total)],
+    )
+    merged = {}
+    for done, future in enumerate(as_completed(futures), 1):
+        merged = merge_two(merged, future.result())
+        future.release()
+        progress(done, total)
+    return merged
+
+
+def write_report(location: Location, report: dict[str, Any]) -> tuple[str, str]:
+    """Write report.json and report.html atomically; returns their display paths."""
+    fs, _ = location.filesystem()
+    write_atomic(
+        fs, location.join(REPORT_JSON), (json.dumps(report, indent=1) + "\n").encode("utf-8")
+    )
+    write_atomic(fs, location.join(REPORT_HTML), render_html(report).encode("utf-8"))
+    return location.display(REPORT_JSON), location.display(REPORT_HTML)
+
+
+def run_reference_unit(path: str, location: Location, names: list[str]) -> Stats:
+    """The Dask task: reference-comparison statistics of one transactions file."""
+    return synthetic_stats(read_file(location, path, list(SOURCE_COLUMNS)), names)
+
+
+def compare_with_reference(
+    client: Client | None,
+    location: Location,
+    manifest: dict[str, Any],
+    reference: str,
+    mapping: dict[str, str] | None = None,
+) -> list[Check]:
+    """Checks of the synthetic transactions against a real sample, at full scale."""
+    table = read_reference(reference, mapping)
+    names = matrix_names(extract(table))
+    paths = [p for p, info in manifest.get("files", {}).items() if info["table"] == "transactions"]
+    if client is None:
+        parts = [run_reference_unit(p, location, names) for p in paths]
+    else:
+        futures = client.map(run_reference_unit, paths, location=location, names=names, pure=False)
+        parts = [f.result() for f in as_completed(futures)]
+    return compare(merge_all(parts), table)
+
+
+def validate_location(
+    client: Client | None,
+    location: Location,
+    reference: str | None = None,
+    progress: Progress = no_progress,
+    reference_map: dict[str, str] | None = None,
+) -> ValidationOutcome:
+    """Validate the dataset at ``location`` against the spec in its manifest."""
+    spec, manifest = load_dataset_spec(location)
+    stats = collect_stats(client, spec, location, manifest, progress)
+    ctx = validation_context(spec)
+    checks = evaluate(ctx, stats, manifest)
+    if reference is not None:
+        checks += compare_with_reference(client, location, manifest, reference, reference_map)
+    report = build_report(ctx, stats, checks, manifest, location.display())
+    json_path, html_path = write_report(location, report)
+    return ValidationOutcome(report, json_path, html_path)
+
+
+__all__ = ["ValidationOutcome", "load_dataset_spec", "merge_all", "validate_location"]

@@ -1,0 +1,196 @@
+"""Baskets: how many lines, which category and product on each, quantities and discounts.
+
+Category choice depends on the customer's age band and gender (affinities) and on the day
+(category seasonality, promotions, back-to-school); the product within a category follows
+Zipf popularity. Every function consumes a fixed number of draws per line, in line order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthpipe.model.products import ProductWorld
+from synthpipe.model.sampling import grouped_categorical
+from synthpipe.model.seasonality import DayFactors
+from synthpipe.spec.models import GENDERS, Spec
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Line items of a set of transactions, in transaction order."""
+
+    transaction: np.ndarray  # index of the owning transaction within its set
+    product: np.ndarray  # product index (0-based)
+    quantity: np.ndarray  # int64 units (negative on refunds)
+    price: np.ndarray  # int64 cents per unit
+    discount: np.ndarray  # int64 cents on the whole line
+
+    @property
+    def size(self) -> int:
+        """Number of lines."""
+        return int(self.product.shape[0])
+
+    def net(self) -> np.ndarray:
+        """quantity x price - discount, in cents."""
+        return np.asarray(self.quantity * self.price - self.discount)
+
+
+def empty_lines() -> Lines:
+    """A set of zero lines."""
+    z = np.zeros(0, dtype=np.int64)
+    return Lines(z, z, z, z, z)
+
+
+def concat_lines(parts: list[Lines], offsets: list[int]) -> Lines:
+    """Concatenate line sets whose transactions start at ``offsets`` in the combined set."""
+    if not parts:
+        return empty_lines()
+    return Lines(
+        transaction=np.concatenate(
+            [p.transaction + o for p, o in zip(parts, offsets, strict=True)]
+        ),
+        product=np.concatenate([p.product for p in parts]),
+        quantity=np.concatenate([p.quantity for p in parts]),
+        price=np.concatenate([p.price for p in parts]),
+        discount=np.concatenate([p.discount for p in parts]),
+    )
+
+
+def audience_group(band: np.ndarray, gender: np.ndarray) -> np.ndarray:
+    """Group index of (age band, gender): band x number of genders + gender."""
+    return np.asarray(band.astype(np.int64) * len(GENDERS) + gender.astype(np.int64))
+
+
+def affinity_table(spec: Spec) -> np.ndarray:
+    """(groups, categories) product of age-band and gender affinities."""
+    bands = spec.customers.age_pyramid
+    categories = spec.products.categories
+    table = np.ones((len(bands) * len(GENDERS), len(categories)))
+    for k, category in enumerate(categories):
+        for b, band in enumerate(bands):
+            for g, gender in enumerate(GENDERS):
+                age = category.age_affinity.get(band.label, 1.0)
+                sex = category.gender_affinity.get(gender, 1.0)  # type: ignore[call-overload]
+                table[b * len(GENDERS) + g, k] = age * sex
+    return table
+
+
+def category_weights(spec: Spec, factors: DayFactors, base: np.ndarray | None = None) -> np.ndarray:
+    """(days x groups, categories) weights of the line's category on each day for each group.
+
+    ``base`` is the per-category base weight (default: the spec's ``demand``).
+    """
+    demand = np.asarray([c.demand for c in spec.products.categories]) if base is None else base
+    affinity = affinity_table(spec)  # (G, K)
+    daily = factors.category  # (D, K)
+    weights = daily[:, None, :] * affinity[None, :, :] * demand[None, None, :]
+    return np.asarray(weights.reshape(-1, weights.shape[-1]))
+
+
+def extra_lines_mean(spec: Spec, segment: np.ndarray, channel: int) -> np.ndarray:
+    """Mean number of lines beyond the first, by segment and channel."""
+    basket = np.asarray([s.basket for s in spec.customers.segments.values()])
+    channels = spec.sales.channels
+    factor = (channels.in_store, channels.online)[channel].basket_factor
+    return np.asarray((spec.sales.basket_mean_items - 1.0) * basket[segment] * factor)
+
+
+def products_by_popularity(world: ProductWorld, category: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Product within each line's category, drawn by Zipf popularity."""
+    cumulative = np.cumsum(world.popularity)
+    start = world.category_offsets[category]
+    end = world.category_offsets[category + 1]
+    before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
+    target = before + u * (cumulative[end - 1] - before)
+    pick = np.searchsorted(cumulative, target, side="right")
+    return np.asarray(np.clip(pick, start, end - 1))
+
+
+def product_subset(
+    world: ProductWorld, spec: Spec, categories: list[str], top_share: float
+) -> np.ndarray:
+    """The priciest ``top_share`` of the products in ``categories`` (at least one)."""
+    names = [c.name for c in spec.products.categories]
+    wanted = np.isin(world.category, [names.index(n) for n in categories])
+    chosen = np.flatnonzero(wanted)
+    keep = max(1, int(np.ceil(top_share * chosen.shape[0])))
+    by_price = chosen[np.argsort(-world.price_cents[chosen], kind="stable")]
+    return np.sort(by_price[:keep])
+
+
+def cheapest_products(world: ProductWorld, share: float) -> np.ndarray:
+    """The cheapest ``share`` of the whole catalogue (at least one product)."""
+    keep = max(1, int(np.ceil(share * world.count)))
+    return np.sort(np.argsort(world.price_cents, kind="stable")[:keep])
+
+
+def pick_from(subset: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Uniform choice from a product subset."""
+    return np.asarray(
+        subset[np.minimum((u * subset.shape[0]).astype(np.int64), subset.shape[0] - 1)]
+    )
+
+
+def quantities(
+    spec: Spec, world: ProductWorld, product: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """1 + Poisson(quantity_mean of the product's category) units per line."""
+    means = np.asarray([c.quantity_mean for c in spec.products.categories])
+    return np.asarray(1 + rng.poisson(means[world.category[product]]))
+
+
+def discounts(
+    spec: Spec,
+    factors: DayFactors,
+    category: np.ndarray,
+    day: np.ndarray,
+    gross: np.ndarray,
+    u: np.ndarray,
+) -> np.ndarray:
+    """Discount cents per line: the larger of the promotion in force and a random markdown.
+
+    ``u`` holds two uniforms per line: markdown yes/no, and the markdown depth.
+    """
+    markdown = spec.sales.markdown
+    promo = factors.discount[day, category]
+    depth = markdown.min + u[:, 1] * (markdown.max - markdown.min)
+    rate = np.maximum(promo, np.where(u[:, 0] < markdown.rate, depth, 0.0))
+    return np.asarray(np.round(gross * rate).astype(np.int64))
+
+
+def basket_lines(
+    spec: Spec,
+    world: ProductWorld,
+    factors: DayFactors,
+    day: np.ndarray,
+    group: np.ndarray,
+    counts: np.ndarray,
+    draws: dict[str, np.random.Generator],
+    category_base: np.ndarray | None = None,
+) -> tuple[Lines, np.ndarray]:
+    """Lines for transactions with ``counts`` lines each; returns the lines and categories.
+
+    ``draws`` holds the generators named ``category``, ``product``, ``quantity`` and
+    ``discount``; each consumes a fixed number of draws per line.
+    """
+    transaction = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
+    line_day = day[transaction]
+    n_groups = len(spec.customers.age_pyramid) * len(GENDERS)
+    weights = category_weights(spec, factors, category_base)
+    key = line_day * n_groups + group[transaction]
+    category = grouped_categorical(draws["category"].random(transaction.shape[0]), key, weights)
+    product = products_by_popularity(world, category, draws["product"].random(transaction.shape[0]))
+    quantity = quantities(spec, world, product, draws["quantity"])
+    price = world.price_cents[product]
+    gross = quantity * price
+    discount = discounts(
+        spec,
+        factors,
+        category,
+        line_day,
+        gross,
+        draws["discount"].random((transaction.shape[0], 2)),
+    )
+    return Lines(transaction, product, quantity, price, discount), category

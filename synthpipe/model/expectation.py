@@ -1,0 +1,139 @@
+"""Population expectations of the generating process, in closed form (no sampling).
+
+E[sales of channel ch on day d] for one customer is
+    F(d) x G_ch(d) x P(signup <= d) x E[r x P(ch)],
+where E[r x P(ch)] sums exactly over the age pyramid and the segments (income enters
+through the log-normal moment E[income ** b] = exp(b mu + b^2 sigma^2 / 2)).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from synthpipe.model.customers import (
+    DAYS_PER_YEAR,
+    INCOME_REFERENCE_AGE,
+    MAX_ONLINE_PROBABILITY,
+    block_range,
+    median_income,
+)
+from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN
+from synthpipe.model.seasonality import date_range, day_factors
+from synthpipe.plan import PartitionTask
+from synthpipe.spec.models import CHANNELS, Spec
+
+# Mean lines per fraud transaction of each type (from the typologies' constants).
+FRAUD_LINES = {
+    "card_testing": 1.0,
+    "account_takeover": 1.35,
+    "stolen_card": 1.75,
+    "refund_abuse": 1.0,
+}
+
+
+def age_distribution(spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every whole age the pyramid allows, its probability, and its band index."""
+    bands = spec.customers.age_pyramid
+    total = sum(b.weight for b in bands)
+    ages, probs, band_index = [], [], []
+    for i, band in enumerate(bands):
+        width = band.max - band.min + 1
+        for age in range(band.min, band.max + 1):
+            ages.append(age)
+            probs.append(band.weight / total / width)
+            band_index.append(i)
+    return np.asarray(ages), np.asarray(probs), np.asarray(band_index)
+
+
+def online_by_band(spec: Spec) -> np.ndarray:
+    """P(online) of each age band."""
+    channels = spec.sales.channels
+    factor = np.asarray(
+        [channels.online_age_factor.get(b.label, 1.0) for b in spec.customers.age_pyramid]
+    )
+    return np.asarray(np.minimum(channels.online_share * factor, MAX_ONLINE_PROBABILITY))
+
+
+def rate_moments(spec: Spec) -> dict[str, np.ndarray]:
+    """Per channel: E[r x P(ch)] and E[r x P(ch) x lines per sale] (per day, before F)."""
+    customers, sales = spec.customers, spec.sales
+    ages, p_age, band = age_distribution(spec)
+    p_online = online_by_band(spec)[band]
+    beta, sigma = sales.income_elasticity, customers.income.sigma
+    reference = float(median_income(spec, np.asarray([INCOME_REFERENCE_AGE]))[0])
+    segments = list(customers.segments.values())
+    share_total = sum(s.share for s in segments)
+    rate = np.zeros(len(CHANNELS))
+    rate_lines = np.zeros(len(CHANNELS))
+    channel_basket = (sales.channels.in_store.basket_factor, sales.channels.online.basket_factor)
+    for segment in segments:
+        income_term = (median_income(spec, ages) * segment.income_factor / reference) ** beta
+        income_term = income_term * np.exp(0.5 * (beta * sigma) ** 2)
+        base = (
+            sales.visits_per_year
+            / DAYS_PER_YEAR
+            * segment.frequency
+            * (1.0 + sales.loyalty_uplift * segment.loyalty_rate)
+            * segment.share
+            / share_total
+        )
+        for ch, p_channel in enumerate((1.0 - p_online, p_online)):
+            expected = base * float(np.sum(p_age * income_term * p_channel))
+            lines = 1.0 + (sales.basket_mean_items - 1.0) * segment.basket * channel_basket[ch]
+            rate[ch] += expected
+            rate_lines[ch] += expected * lines
+    return {"rate": rate, "rate_lines": rate_lines}
+
+
+def signup_cdf(spec: Spec, dates: np.ndarray) -> np.ndarray:
+    """P(signup date <= d) for each day d."""
+    first, last = spec.customers.signup_window()
+    span = (last - first).days + 1
+    elapsed = np.clip((dates - np.datetime64(first, "D")).astype(np.float64) + 1.0, 0.0, span)
+    g = np.log1p(spec.customers.signup_growth) / DAYS_PER_YEAR
+    if abs(g * span) < 1e-9:
+        return np.asarray(elapsed / span)
+    return np.asarray(np.expm1(g * elapsed) / np.expm1(g * span))
+
+
+def expected_daily(
+    spec: Spec, customers: int, first: dt.date, last: dt.date
+) -> dict[str, np.ndarray]:
+    """Expected transactions and line items per day for ``customers`` customers."""
+    factors = day_factors(spec, first, last)
+    moments = rate_moments(spec)
+    active = customers * signup_cdf(spec, date_range(first, last))
+    per_channel = factors.overall[:, None] * factors.channel * active[:, None]
+    sales = per_channel * moments["rate"][None, :]
+    sale_lines = per_channel * moments["rate_lines"][None, :]
+    refunds = sales * spec.sales.return_rate
+    legit = sales.sum(axis=1) + refunds.sum(axis=1)
+    fraud_rate = spec.fraud.rate
+    fraud_share = fraud_rate / (1.0 - fraud_rate)
+    fraud_lines = sum(FRAUD_LINES[name] * share for name, share in spec.fraud.shares().items())
+    return {
+        "sales": sales,  # (days, channels)
+        "refunds": refunds,
+        "transactions": legit * (1.0 + fraud_share),
+        "line_items": sale_lines.sum(axis=1)
+        + refunds.sum(axis=1) * (1.0 + REFUND_EXTRA_LINES_MEAN)
+        + legit * fraud_share * fraud_lines,
+    }
+
+
+def expected_partition_rows(spec: Spec, task: PartitionTask) -> dict[str, float]:
+    """Rows each table of ``task`` is expected to hold."""
+    if task.kind == "customers":
+        return {"customers": float(block_range(spec, task.block)[1])}
+    if task.kind == "products":
+        return {"products": float(spec.products.count)}
+    if task.kind == "stores":
+        return {"stores": float(spec.stores.count)}
+    _, size = block_range(spec, task.block)
+    daily = expected_daily(spec, size, *task.day_range())
+    return {
+        "transactions": float(daily["transactions"].sum()),
+        "line_items": float(daily["line_items"].sum()),
+    }

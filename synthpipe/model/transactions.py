@@ -1,0 +1,150 @@
+"""Transactions and line items of one block-month, as Arrow tables sorted by time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from synthpipe.data.geography import load_geography
+from synthpipe.model.blockmonth import (
+    MICROS_PER_DAY,
+    NO_REGION,
+    NO_STORE,
+    NOT_FRAUD,
+    BlockMonth,
+    TransactionSet,
+    block_month,
+    concat_sets,
+    payment_methods,
+)
+from synthpipe.model.fraud import fraud_transactions
+from synthpipe.model.ids import EPOCH_ORDINAL, transaction_ids
+from synthpipe.model.money import PRICE_PRECISION, cents_to_decimal
+from synthpipe.model.sales import channel_sales, refunds
+from synthpipe.model.sampling import rank_within_groups
+from synthpipe.model.schema import (
+    CHANNEL_NAMES,
+    LINE_ITEMS_SCHEMA,
+    TRANSACTION_TYPES,
+    TRANSACTIONS_SCHEMA,
+    dictionary_array,
+)
+from synthpipe.spec.models import CHANNELS, FRAUD_TYPES, Spec
+
+UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+@dataclass(frozen=True)
+class SalesTables:
+    """The output of one block-month: its two tables and what it realised."""
+
+    transactions: pa.Table
+    line_items: pa.Table
+    legitimate: int  # legitimate transactions (sales and refunds)
+    fraud: dict[str, int]  # realised fraud transactions per type
+
+
+def legitimate_sets(ctx: BlockMonth) -> list[TransactionSet]:
+    """Sales of each channel, then refunds of each channel."""
+    channels = range(len(CHANNELS))
+    return [channel_sales(ctx, c) for c in channels] + [refunds(ctx, c) for c in channels]
+
+
+def _timestamps(ctx: BlockMonth, day: np.ndarray, micros: np.ndarray) -> np.ndarray:
+    first = ctx.first_day.toordinal() - UNIX_EPOCH_ORDINAL
+    return np.asarray((first + day) * np.int64(MICROS_PER_DAY) + micros)
+
+
+def _ids(ctx: BlockMonth, parts: list[TransactionSet]) -> np.ndarray:
+    """Transaction ids; each part is numbered within its own sub-range per day."""
+    first = ctx.first_day.toordinal() - EPOCH_ORDINAL
+    ids = [
+        transaction_ids(
+            first + p.day, ctx.block, int(p.subrange[0]), p.sequence(ctx.days), ctx.spec.seed
+        )
+        for p in parts
+        if p.size
+    ]
+    return np.concatenate(ids) if ids else np.zeros(0, dtype=np.int64)
+
+
+def _nullable_dictionary(
+    values: np.ndarray, missing: int, labels: list[str] | tuple[str, ...]
+) -> pa.Array:
+    null = values == missing
+    return dictionary_array(np.where(null, 0, values), labels, null_mask=null)
+
+
+def build_tables(ctx: BlockMonth, parts: list[TransactionSet]) -> tuple[pa.Table, pa.Table]:
+    """Sort all transactions by (time, id) and build both tables."""
+    parts = [p for p in parts if p.size]
+    ids = _ids(ctx, parts)
+    txn = concat_sets(parts) if parts else None
+    if txn is None:
+        return TRANSACTIONS_SCHEMA.empty_table(), LINE_ITEMS_SCHEMA.empty_table()
+    ts = _timestamps(ctx, txn.day, txn.micros)
+    order = np.lexsort((ids, ts))
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.shape[0])
+    lines = txn.lines
+    net = lines.net()
+    items = np.bincount(lines.transaction, minlength=txn.size)
+    amount = (
+        np.bincount(lines.transaction, weights=net, minlength=txn.size).round().astype(np.int64)
+    )
+    line_order = np.lexsort((np.arange(lines.size), rank[lines.transaction]))
+    owner = rank[lines.transaction][line_order]
+    line_number = rank_within_groups(items[order]) + 1
+    geography = load_geography(ctx.spec.calendar.country)
+    store_ids = ctx.stores.ids()
+    store = txn.store[order]
+    transactions = pa.Table.from_pydict(
+        {
+            "transaction_id": pa.array(ids[order], pa.int64()),
+            "ts": pa.array(ts[order], pa.timestamp("us")),
+            "customer_id": pa.array(ctx.customers.ids[txn.customer[order]], pa.int64()),
+            "store_id": pa.array(
+                store_ids[np.maximum(store, 0)], pa.int32(), mask=store == NO_STORE
+            ),
+            "channel": dictionary_array(txn.channel[order], CHANNEL_NAMES),
+            "transaction_type": dictionary_array(txn.kind[order], TRANSACTION_TYPES),
+            "payment_method": dictionary_array(txn.payment[order], payment_methods(ctx.spec)),
+            "items": pa.array(items[order], pa.int16()),
+            "amount": cents_to_decimal(amount[order]),
+            "ship_region": _nullable_dictionary(
+                txn.ship_region[order], NO_REGION, geography.regions
+            ),
+            "is_fraud": pa.array(txn.fraud[order] != NOT_FRAUD, pa.bool_()),
+            "fraud_type": _nullable_dictionary(txn.fraud[order], NOT_FRAUD, FRAUD_TYPES),
+        },
+        schema=TRANSACTIONS_SCHEMA,
+    )
+    line_items = pa.Table.from_pydict(
+        {
+            "transaction_id": pa.array(ids[order][owner], pa.int64()),
+            "line_number": pa.array(line_number, pa.int16()),
+            "product_id": pa.array(ctx.products.ids()[lines.product[line_order]], pa.int32()),
+            "quantity": pa.array(lines.quantity[line_order], pa.int16()),
+            "unit_price": cents_to_decimal(lines.price[line_order], PRICE_PRECISION),
+            "discount": cents_to_decimal(lines.discount[line_order]),
+            "net_amount": cents_to_decimal(net[line_order]),
+        },
+        schema=LINE_ITEMS_SCHEMA,
+    )
+    return transactions, line_items
+
+
+def generate_sales(spec: Spec, block: int, first_day: dt.date, last_day: dt.date) -> SalesTables:
+    """Transactions and line items of customer ``block`` from ``first_day`` to ``last_day``
+    (inclusive, within one month)."""
+    ctx = block_month(spec, block, first_day, last_day)
+    legit = legitimate_sets(ctx)
+    legit_per_day = sum(
+        (np.bincount(p.day, minlength=ctx.days) for p in legit), np.zeros(ctx.days, dtype=np.int64)
+    )
+    fraud, realised = fraud_transactions(ctx, legit_per_day)
+    transactions, line_items = build_tables(ctx, legit + fraud)
+    return SalesTables(transactions, line_items, int(legit_per_day.sum()), realised)

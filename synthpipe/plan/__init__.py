@@ -1,0 +1,82 @@
+"""The plan: a pure function from a spec to the list of partition tasks.
+
+A task names one block of data (a customer block, the catalogue, the stores, or a
+customer block over one month) and the files it writes. Tasks are small, picklable and
+independent; their seeds come from the data block they name, never from their position
+in the list or the worker that runs them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from synthpipe.spec.models import Spec
+
+TaskKind = Literal["customers", "products", "stores", "sales"]
+PART_DIGITS = 5  # part-00000.parquet
+TABLES = ("customers", "products", "stores", "transactions", "line_items")
+SALES_TABLES = ("transactions", "line_items")
+
+
+@dataclass(frozen=True)
+class PartitionTask:
+    """One unit of generation: a data block and the files it becomes."""
+
+    kind: TaskKind
+    block: int
+    first_day: dt.date | None = None  # sales only: first and last day (same month)
+    last_day: dt.date | None = None
+
+    @property
+    def month(self) -> str | None:
+        """``YYYY-MM`` of a sales task."""
+        return None if self.first_day is None else f"{self.first_day:%Y-%m}"
+
+    @property
+    def key(self) -> str:
+        """A stable, readable name (also the Dask key of the task)."""
+        if self.kind == "sales":
+            return f"sales-{self.month}-{self.block:0{PART_DIGITS}d}"
+        return f"{self.kind}-{self.block:0{PART_DIGITS}d}"
+
+    def day_range(self) -> tuple[dt.date, dt.date]:
+        """First and last day of a sales task."""
+        if self.first_day is None or self.last_day is None:
+            raise ValueError(f"{self.key} is not a sales task and has no days")
+        return self.first_day, self.last_day
+
+    def outputs(self) -> dict[str, str]:
+        """Table name -> path of the file relative to the dataset root."""
+        part = f"part-{self.block:0{PART_DIGITS}d}.parquet"
+        if self.kind == "sales":
+            return {table: f"{table}/month={self.month}/{part}" for table in SALES_TABLES}
+        return {self.kind: f"{self.kind}/{part}"}
+
+
+def customer_blocks(spec: Spec) -> int:
+    """Number of customer blocks."""
+    return -(-spec.customers.count // spec.customers.block_size)
+
+
+def month_ranges(spec: Spec) -> list[tuple[dt.date, dt.date]]:
+    """(first, last) day of each calendar month the calendar touches, clipped to it."""
+    ranges: list[tuple[dt.date, dt.date]] = []
+    first = spec.calendar.start
+    while first <= spec.calendar.end:
+        next_month = (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        last = min(next_month - dt.timedelta(days=1), spec.calendar.end)
+        ranges.append((first, last))
+        first = next_month
+    return ranges
+
+
+def make_plan(spec: Spec) -> list[PartitionTask]:
+    """Every partition task of the spec: dimensions first, then sales month by month."""
+    blocks = customer_blocks(spec)
+    tasks = [PartitionTask("stores", 0), PartitionTask("products", 0)]
+    tasks += [PartitionTask("customers", b) for b in range(blocks)]
+    for first, last in month_ranges(spec):
+        tasks += [PartitionTask("sales", b, first, last) for b in range(blocks)]
+    return tasks

@@ -1,0 +1,98 @@
+"""The seed contract: every random draw in synthpipe comes from a generator built here.
+
+A generator is keyed by ``(entity, stream, *block)``: the entity (customers, transactions,
+...), the stream (one per column or feature, so adding a feature never shifts another), and
+the block of data it fills (a customer block, a month). The keys are stable integers named
+in this module and nowhere else; never renumber a member, only add new ones.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+
+class Entity(IntEnum):
+    """Top-level key part: which table or world object a draw belongs to."""
+
+    CUSTOMERS = 1
+    PRODUCTS = 2
+    STORES = 3
+    TRANSACTIONS = 4
+    REFUNDS = 5
+    FRAUD = 6
+    POOLS = 7
+    IDS = 8
+
+
+class Stream(IntEnum):
+    """Second key part: one stream per column or feature."""
+
+    # customers
+    AGE = 1
+    GENDER = 2
+    INCOME = 3
+    SEGMENT = 4
+    GEOGRAPHY = 5
+    SIGNUP = 6
+    HOME_STORE = 7
+    LOYALTY = 8
+    ACTIVITY = 9
+    FIRST_NAME = 10
+    LAST_NAME = 11
+    EMAIL_PATTERN = 12
+    ADDRESS = 13
+    LOCALE = 14
+    BIRTH_DAY = 15
+    ONLINE_PROPENSITY = 16
+    # products
+    CATEGORY = 20
+    SUBCATEGORY = 21
+    BRAND = 22
+    PRICE = 23
+    MARGIN = 24
+    POPULARITY = 25
+    PRODUCT_NAME = 26
+    # stores
+    STORE_REGION = 30
+    STORE_FORMAT = 31
+    OPEN_DATE = 32
+    # transactions (all consumed day-major, see synthpipe.model.transactions)
+    DAILY_COUNT = 40
+    CUSTOMER_PICK = 41
+    TIME_OF_DAY = 42
+    STORE_PICK = 43
+    PAYMENT = 44
+    BASKET_SIZE = 45
+    LINE_CATEGORY = 46
+    LINE_PRODUCT = 47
+    QUANTITY = 48
+    DISCOUNT = 49
+    # fraud (each fraud type draws from its own sub-key, see synthpipe.model.fraud)
+    FRAUD_COUNT = 60
+    FRAUD_VICTIM = 61
+    FRAUD_EVENT_SIZE = 62
+    FRAUD_TIME = 63
+    FRAUD_PLACE = 64
+    FRAUD_ITEMS = 65
+    FRAUD_LINES = 67
+    # pools and ids
+    FAKER_POOL = 80
+    ID_PERMUTATION = 81
+
+
+def generator(seed: int, entity: Entity, stream: Stream, *block: int) -> np.random.Generator:
+    """Return the generator for one stream of one data block.
+
+    The same ``(seed, entity, stream, block)`` always yields the same sequence, on any
+    machine and in any process, whatever else is generated before or after it.
+    """
+    key = (int(entity), int(stream), *(int(part) for part in block))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
+
+
+def integer_seed(seed: int, entity: Entity, stream: Stream, *block: int) -> int:
+    """Return a 32-bit integer derived from the key, for libraries that take an int seed."""
+    key = (int(entity), int(stream), *(int(part) for part in block))
+    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])

@@ -1,0 +1,1 @@
+"""The sink: writes Arrow tables to any fsspec URL atomically; manifest; publishing."""

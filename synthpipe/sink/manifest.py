@@ -1,0 +1,90 @@
+"""The manifest: what a dataset is (spec, seed, versions) and what it holds (every file
+with its rows and SHA-256). ``synthpipe validate`` reads the spec back from it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+from collections import defaultdict
+from importlib import metadata
+from typing import Any
+
+import synthpipe
+from synthpipe.sink.files import write_atomic
+from synthpipe.sink.partitions import PartitionResult
+from synthpipe.spec import Spec, data_hash, spec_document
+from synthpipe.storage import Location
+
+MANIFEST_NAME = "_manifest.json"
+MANIFEST_FORMAT = 1
+RECORDED_PACKAGES = ("numpy", "pyarrow", "pandas", "faker", "holidays", "scipy", "dask", "pydantic")
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the packages whose behaviour shapes the bytes."""
+    versions = {"python": platform.python_version(), "synthpipe": synthpipe.__version__}
+    for name in RECORDED_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def build_manifest(
+    spec: Spec, results: list[PartitionResult], published: bool = False
+) -> dict[str, Any]:
+    """The manifest document of a dataset made of ``results``."""
+    files: dict[str, dict[str, Any]] = {}
+    tables: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "rows": 0, "bytes": 0})
+    fraud: dict[str, dict[str, int]] = defaultdict(dict)
+    for result in sorted(results, key=lambda r: r.task.key):
+        for record in result.files:
+            files[record.path] = {
+                "table": record.table,
+                "rows": record.rows,
+                "bytes": record.bytes,
+                "sha256": record.sha256,
+                "partition": record.partition,
+            }
+            summary = tables[record.table]
+            summary["files"] += 1
+            summary["rows"] += record.rows
+            summary["bytes"] += record.bytes
+        if result.task.month is not None:
+            month = fraud[result.task.month]
+            for name, count in result.fraud.items():
+                month[name] = month.get(name, 0) + count
+    return {
+        "format": MANIFEST_FORMAT,
+        "generator": synthpipe.GENERATOR_NAME,
+        "synthetic": True,
+        "spec_sha256": data_hash(spec),
+        "seed": spec.seed,
+        "published": published,
+        "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": package_versions(),
+        "tables": dict(sorted(tables.items())),
+        "fraud_counts": dict(sorted(fraud.items())),
+        "files": dict(sorted(files.items())),
+        "spec": spec_document(spec),
+    }
+
+
+def write_manifest(location: Location, manifest: dict[str, Any]) -> None:
+    """Write the manifest atomically."""
+    fs, _ = location.filesystem()
+    text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
+    write_atomic(fs, location.join(MANIFEST_NAME), text.encode("utf-8"))
+
+
+def read_manifest(location: Location) -> dict[str, Any] | None:
+    """The manifest of a dataset, or None if there is none."""
+    fs, _ = location.filesystem()
+    path = location.join(MANIFEST_NAME)
+    if not fs.exists(path):
+        return None
+    with fs.open(path, "rb") as handle:
+        document: dict[str, Any] = json.loads(handle.read().decode("utf-8"))
+    return document

@@ -1,0 +1,52 @@
+"""Generate one partition and write its files: the function each Dask task runs.
+
+It returns only small metadata (paths, row counts, checksums, fraud counts); the data
+never travels back to the client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from synthpipe.model.partition import generate_partition
+from synthpipe.plan import PartitionTask
+from synthpipe.sink.files import sha256_hex, write_atomic
+from synthpipe.sink.parquet import parquet_bytes
+from synthpipe.spec import Spec
+from synthpipe.storage import Location
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """One written file, as the manifest lists it."""
+
+    path: str  # relative to the dataset root
+    table: str
+    rows: int
+    bytes: int
+    sha256: str
+    partition: str
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """What a partition task reports back: its files and realised fraud counts."""
+
+    task: PartitionTask
+    files: tuple[FileRecord, ...]
+    fraud: dict[str, int] = field(default_factory=dict)
+
+
+def write_partition(spec: Spec, task: PartitionTask, location: Location) -> PartitionResult:
+    """Generate ``task`` and write each of its tables atomically under ``location``."""
+    output = generate_partition(spec, task)
+    fs, _ = location.filesystem()
+    records = []
+    for table_name, relative in task.outputs().items():
+        table = output.tables[table_name]
+        data = parquet_bytes(table, spec, table_name, task.key)
+        write_atomic(fs, location.join(relative), data)
+        records.append(
+            FileRecord(relative, table_name, table.num_rows, len(data), sha256_hex(data), task.key)
+        )
+    return PartitionResult(task, tuple(records), dict(output.fraud))

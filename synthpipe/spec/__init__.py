@@ -1,0 +1,6 @@
+"""The spec: strict pydantic models of the YAML world description, and their loader."""
+
+from synthpipe.spec.loader import data_hash, load_spec, spec_document, spec_from_dict
+from synthpipe.spec.models import Spec
+
+__all__ = ["Spec", "data_hash", "load_spec", "spec_document", "spec_from_dict"]

@@ -1,0 +1,182 @@
+"""Load a spec from YAML, apply ``--set`` overrides, validate, and explain errors in one line."""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from synthpipe.errors import SpecError
+from synthpipe.spec.models import Spec
+
+# Fields that say where data goes, not what it is: they do not enter the data hash, so
+# the same world written to two places gives byte-identical files.
+LOCATION_FIELDS = ("path", "storage_options")
+MAX_SPEC_BYTES = 10 * 2**20  # a spec is a small document; refuse anything larger
+
+
+def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
+    """Read a YAML spec file, apply ``KEY=VALUE`` overrides and validate the result."""
+    raw = read_spec_document(path)
+    for override in overrides or []:
+        key, value = parse_override(override)
+        set_dotted(raw, key, value)
+    return spec_from_dict(raw)
+
+
+def read_spec_document(path: str | Path) -> dict[str, Any]:
+    """Parse a YAML spec file into a dict, with one-line errors for unusable files."""
+    file = Path(path)
+    if not file.exists():
+        raise SpecError(f"spec file {str(path)!r} does not exist")
+    if not file.is_file():
+        raise SpecError(f"spec path {str(path)!r} is not a file")
+    if file.stat().st_size > MAX_SPEC_BYTES:
+        raise SpecError(f"spec file {str(path)!r} is larger than {MAX_SPEC_BYTES} bytes")
+    try:
+        text = file.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(f"spec file {str(path)!r} cannot be read: {exc}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise SpecError(f"spec file {str(path)!r} is not valid YAML{where}: {problem}") from None
+    if raw is None:
+        raise SpecError(f"spec file {str(path)!r} is empty")
+    if not isinstance(raw, dict):
+        raise SpecError(f"spec file {str(path)!r} must be a YAML mapping, got {type(raw).__name__}")
+    return raw
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Split ``KEY=VALUE`` and parse the value as YAML (so numbers, dates, lists work)."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SpecError(f"--set expects KEY=VALUE, got {text!r}")
+    if any(not part for part in key.split(".")):
+        raise SpecError(f"--set key {key!r} is not a dotted field path")
+    try:
+        parsed = yaml.safe_load(value) if value.strip() else ""
+    except yaml.YAMLError:
+        raise SpecError(f"--set {key}: value {value!r} is not valid YAML") from None
+    return key, parsed
+
+
+def set_dotted(document: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``a.b.0.c`` in a nested dict/list document, creating mappings as needed."""
+    parts = key.split(".")
+    node: Any = document
+    for depth, part in enumerate(parts[:-1]):
+        node = _child(node, part, ".".join(parts[: depth + 1]), create=True)
+    last = parts[-1]
+    if isinstance(node, list):
+        node[_list_index(node, last, key)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise SpecError(f"--set {key}: `{'.'.join(parts[:-1])}` is not a mapping")
+
+
+def _child(node: Any, part: str, path: str, create: bool) -> Any:
+    if isinstance(node, list):
+        return node[_list_index(node, part, path)]
+    if not isinstance(node, dict):
+        raise SpecError(f"--set: `{path.rsplit('.', 1)[0]}` is not a mapping")
+    if part not in node or node[part] is None:
+        if not create:
+            raise SpecError(f"--set: `{path}` does not exist")
+        node[part] = {}
+    return node[part]
+
+
+def _list_index(node: list[Any], part: str, path: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise SpecError(f"--set: `{path}` needs a list index below {len(node)}, got {part!r}")
+    return int(part)
+
+
+def spec_from_dict(raw: dict[str, Any]) -> Spec:
+    """Validate a spec document; errors become a one-line ``SpecError``."""
+    try:
+        return Spec.model_validate(copy.deepcopy(raw))
+    except ValidationError as exc:
+        raise SpecError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """Turn the first pydantic error into "`dotted.field` <what is wrong>, got <value>"."""
+    error = exc.errors(include_url=False)[0]
+    loc = [str(part) for part in error["loc"]]
+    path = ".".join(loc)
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    more = len(exc.errors()) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    if kind == "missing":
+        return f"`{path}` is required{suffix}"
+    if kind == "extra_forbidden":
+        return f"`{path}` is not a known field{_did_you_mean(loc)}{suffix}"
+    bounds = {
+        "greater_than": "must be greater than {gt}",
+        "greater_than_equal": "must be at least {ge}",
+        "less_than": "must be less than {lt}",
+        "less_than_equal": "must be at most {le}",
+    }
+    if kind in bounds:
+        return f"`{path}` {bounds[kind].format(**ctx)}, got {_show(value)}{suffix}"
+    if kind == "value_error":
+        message = str(ctx.get("error", error["msg"]))
+        if message.startswith("`"):
+            return f"{message}{suffix}"
+        where = f"`{path}` " if path else ""
+        return f"{where}{message}{suffix}"
+    message = error["msg"][0].lower() + error["msg"][1:]
+    where = f"`{path}`" if path else "spec"
+    return f"{where}: {message}, got {_show(value)}{suffix}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _did_you_mean(loc: list[str]) -> str:
+    model: type[BaseModel] | None = Spec
+    for part in loc[:-1]:
+        if model is None or part not in model.model_fields:
+            return ""
+        annotation = model.model_fields[part].annotation
+        model = (
+            annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel)
+            else None
+        )
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def spec_document(spec: Spec) -> dict[str, Any]:
+    """The resolved spec as a JSON-compatible dict (every default made explicit)."""
+    return spec.model_dump(mode="json")
+
+
+def data_hash(spec: Spec) -> str:
+    """SHA-256 of everything in the spec that determines the bytes of the data."""
+    document = spec_document(spec)
+    for field in LOCATION_FIELDS:
+        document["output"].pop(field, None)
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

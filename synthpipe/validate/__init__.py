@@ -1,0 +1,137 @@
+"""Validation: measure the files on disk against the spec that generated them.
+
+``units`` splits a dataset (as its manifest lists it) into independent pieces of work;
+``unit_stats`` reads one piece (column projection, one read per file) and returns
+mergeable statistics; ``evaluate`` turns the merged statistics into named checks. The
+engine maps ``unit_stats`` over the Dask cluster, so memory stays bounded at any size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from synthpipe.plan import PART_DIGITS
+from synthpipe.spec import Spec
+from synthpipe.storage import Location
+from synthpipe.validate.checks import Check
+from synthpipe.validate.context import ValidationContext, validation_context
+from synthpipe.validate.dimensions import (
+    CUSTOMER_COLUMNS,
+    PRODUCT_COLUMNS,
+    STORE_COLUMNS,
+    Catalogue,
+    catalogue_from,
+    customer_stats,
+    product_stats,
+    store_stats,
+)
+from synthpipe.validate.merge import Stats, issue, merge_all
+from synthpipe.validate.reading import FileRead, read_file
+from synthpipe.validate.sales import CUSTOMER_COLUMNS as SALES_CUSTOMER_COLUMNS
+from synthpipe.validate.sales import LINE_COLUMNS, TRANSACTION_COLUMNS, sales_stats
+from synthpipe.validate.verdicts import evaluate
+
+__all__ = ["Check", "Unit", "evaluate", "merge_all", "unit_stats", "units", "validation_context"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One independent piece of validation work."""
+
+    kind: str  # customers, products, stores, sales
+    paths: tuple[str, ...]  # sales: transactions, line items
+    block: int = 0
+    month: str | None = None
+    customers_path: str | None = None  # sales: the block's customers file
+    products_path: str | None = None
+    stores_path: str | None = None
+
+
+def _partition_parts(partition: str) -> tuple[str, str | None, int]:
+    kind, _, rest = partition.partition("-")
+    if kind == "sales":
+        month, block = rest[: len("YYYY-MM")], rest[len("YYYY-MM") + 1 :]
+        return kind, month, int(block)
+    return kind, None, int(rest) if rest.isdigit() else 0
+
+
+def units(manifest: dict[str, Any]) -> list[Unit]:
+    """The validation units of a dataset, from its manifest's file list."""
+    by_partition: dict[str, dict[str, str]] = {}
+    for path, info in manifest.get("files", {}).items():
+        by_partition.setdefault(info["partition"], {})[info["table"]] = path
+    products = by_partition.get(f"products-{0:0{PART_DIGITS}d}", {}).get("products")
+    stores = by_partition.get(f"stores-{0:0{PART_DIGITS}d}", {}).get("stores")
+    found: list[Unit] = []
+    for partition, tables in sorted(by_partition.items()):
+        kind, month, block = _partition_parts(partition)
+        if kind == "sales":
+            customers = by_partition.get(f"customers-{block:0{PART_DIGITS}d}", {}).get("customers")
+            found.append(
+                Unit(
+                    "sales",
+                    (tables.get("transactions", ""), tables.get("line_items", "")),
+                    block,
+                    month,
+                    customers,
+                    products,
+                    stores,
+                )
+            )
+        elif kind in ("customers", "products", "stores"):
+            found.append(Unit(kind, (tables[kind],), block, None, None, products, stores))
+    return found
+
+
+_CATALOGUES: dict[tuple[str, str | None, str | None], Catalogue | None] = {}
+
+
+def _catalogue(ctx: ValidationContext, location: Location, unit: Unit) -> Catalogue | None:
+    key = (location.url, unit.products_path, unit.stores_path)
+    if key not in _CATALOGUES:
+        try:
+            products = read_file(
+                location, unit.products_path or "", ["product_id", "category", "list_price"]
+            )
+            stores = read_file(
+                location, unit.stores_path or "", ["store_id", "region", "open_date", "format"]
+            )
+            _CATALOGUES[key] = catalogue_from(ctx, products, stores)
+        except Exception:  # unreadable catalogue: reported by its own unit
+            _CATALOGUES[key] = None
+    return _CATALOGUES[key]
+
+
+def _empty_catalogue() -> Catalogue:
+    import numpy as np
+
+    empty = np.zeros(0, dtype=np.int64)
+    return Catalogue(empty, empty, empty, empty, np.zeros(0))
+
+
+def unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
+    """Statistics of one unit; an unreadable file becomes an integrity finding, not a crash."""
+    ctx = validation_context(spec)
+    reads: list[FileRead] = []
+    current = unit.paths[0]
+    try:
+        catalogue = _catalogue(ctx, location, unit) or _empty_catalogue()
+        if unit.kind == "customers":
+            reads.append(read_file(location, current, CUSTOMER_COLUMNS))
+            return customer_stats(ctx, reads[0], unit.block, catalogue)
+        if unit.kind == "products":
+            return product_stats(ctx, read_file(location, current, PRODUCT_COLUMNS))
+        if unit.kind == "stores":
+            return store_stats(ctx, read_file(location, current, STORE_COLUMNS))
+        transactions = read_file(location, current, TRANSACTION_COLUMNS)
+        current = unit.paths[1]
+        lines = read_file(location, current, LINE_COLUMNS)
+        current = unit.customers_path or ""
+        customers = read_file(location, current, SALES_CUSTOMER_COLUMNS)
+        month = ctx.months.index(unit.month) if unit.month in ctx.months else -1
+        return sales_stats(ctx, transactions, lines, customers, catalogue, unit.block, month)
+    except Exception as exc:  # corrupt or missing file: an integrity failure of that file
+        stats: Stats = {"unreadable": [current]}
+        issue(stats, f"{current}: cannot be read: {type(exc).__name__}: {str(exc)[:200]}")
+        return stats

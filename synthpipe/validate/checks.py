@@ -1,0 +1,198 @@
+"""Test statistics and their gates.
+
+Verdicts gate on effect sizes (total variation distance, KS distance, relative error)
+against tolerances derived from the sample size: the gate sits GATE_SIGMAS standard
+deviations above what sampling noise alone produces, plus a small stated slack for the
+approximations of the expectation. p-values from scipy.stats are reported beside, never
+gated on: at millions of rows any p-value falls for differences nobody cares about.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy import stats as scipy_stats
+
+GATE_SIGMAS = 6.0  # a correct generator fails a gate with probability ~1e-9 per test
+KS_GATE_ALPHA = 1e-9  # KS gate: the distance exceeded by chance with this probability
+CI_CONFIDENCE = 1 - 1e-6  # binomial confidence of fraud-rate intervals
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named test with its statistic, threshold and verdict."""
+
+    name: str
+    group: str  # integrity, fidelity, fraud, signature, reference
+    statistic: str
+    value: float
+    threshold: float
+    passed: bool
+    explanation: str
+    p_value: float | None = None
+    comparator: str = "<="
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (non-finite numbers become None)."""
+        document = asdict(self)
+        for key in ("value", "threshold", "p_value"):
+            number = document[key]
+            if number is not None and not math.isfinite(number):
+                document[key] = None
+        return document
+
+
+def at_most(
+    name: str,
+    group: str,
+    statistic: str,
+    value: float,
+    threshold: float,
+    explanation: str,
+    p_value: float | None = None,
+) -> Check:
+    """A check that passes when ``value <= threshold``."""
+    return Check(
+        name,
+        group,
+        statistic,
+        float(value),
+        float(threshold),
+        bool(value <= threshold),
+        explanation,
+        p_value,
+        "<=",
+    )
+
+
+def at_least(
+    name: str,
+    group: str,
+    statistic: str,
+    value: float,
+    threshold: float,
+    explanation: str,
+    p_value: float | None = None,
+) -> Check:
+    """A check that passes when ``value >= threshold``."""
+    return Check(
+        name,
+        group,
+        statistic,
+        float(value),
+        float(threshold),
+        bool(value >= threshold),
+        explanation,
+        p_value,
+        ">=",
+    )
+
+
+def zero(name: str, count: int, explanation: str) -> Check:
+    """An integrity check: the number of violations must be zero."""
+    return at_most(name, "integrity", "violations", count, 0, explanation)
+
+
+def normalise(weights: np.ndarray) -> np.ndarray:
+    """Weights scaled to sum to 1 (all zeros stay zeros)."""
+    w = np.asarray(weights, dtype=np.float64)
+    total = w.sum()
+    return w / total if total > 0 else w
+
+
+def tvd(observed: np.ndarray, expected: np.ndarray) -> float:
+    """Total variation distance between observed counts and expected weights."""
+    return 0.5 * float(np.abs(normalise(observed) - normalise(expected)).sum())
+
+
+def tvd_threshold(n: float, expected: np.ndarray, slack: float) -> float:
+    """Gate for the TVD of n draws from ``expected``: mean + GATE_SIGMAS sd of its sampling
+    distribution (cells treated as independent normals) + ``slack``."""
+    if n <= 0:
+        return math.inf
+    p = normalise(expected)
+    sigma = np.sqrt(p * (1.0 - p) / n)
+    mean = 0.5 * math.sqrt(2.0 / math.pi) * float(sigma.sum())
+    sd = 0.5 * math.sqrt((1.0 - 2.0 / math.pi) * float((sigma**2).sum()))
+    return mean + GATE_SIGMAS * sd + slack
+
+
+def chi_square_p(observed: np.ndarray, expected: np.ndarray) -> float | None:
+    """Pearson chi-squared p-value of counts against expected weights (scipy.stats)."""
+    obs = np.asarray(observed, dtype=np.float64).ravel()
+    exp = normalise(np.asarray(expected, dtype=np.float64).ravel()) * obs.sum()
+    if obs.sum() <= 0:
+        return None
+    if np.any((exp == 0) & (obs > 0)):
+        return 0.0
+    keep = exp > 0
+    if keep.sum() < 2:
+        return None
+    return float(scipy_stats.chisquare(obs[keep], exp[keep]).pvalue)
+
+
+def ks_distance(observed_counts: np.ndarray, expected_cdf: np.ndarray) -> float:
+    """KS distance between a binned sample and a CDF, both evaluated at the bin edges.
+
+    ``observed_counts`` has one more cell than ``expected_cdf`` has edges (underflow and
+    overflow cells); the distance is taken at the edges only, which is exact there and a
+    lower bound of the continuous statistic, so the p-value is conservative.
+    """
+    counts = np.asarray(observed_counts, dtype=np.float64)
+    total = counts.sum()
+    if total <= 0:
+        return 0.0
+    observed_cdf = np.cumsum(counts)[:-1] / total
+    return float(np.max(np.abs(observed_cdf - np.asarray(expected_cdf))))
+
+
+def ks_p_value(distance: float, n: float) -> float | None:
+    """One-sample KS p-value (scipy.stats.kstwo)."""
+    if n < 1:
+        return None
+    return float(scipy_stats.kstwo.sf(distance, int(n)))
+
+
+def ks_threshold(n: float, slack: float) -> float:
+    """Gate for a KS distance of n draws: the distance chance exceeds with KS_GATE_ALPHA."""
+    if n < 1:
+        return math.inf
+    return float(scipy_stats.kstwo.isf(KS_GATE_ALPHA, int(n))) + slack
+
+
+def binomial_interval(successes: int, trials: int) -> tuple[float, float]:
+    """Exact (Clopper-Pearson) confidence interval of a proportion (scipy.stats)."""
+    if trials <= 0:
+        return (0.0, 1.0)
+    interval = scipy_stats.binomtest(int(successes), int(trials)).proportion_ci(
+        CI_CONFIDENCE, method="exact"
+    )
+    return float(interval.low), float(interval.high)
+
+
+def binomial_p_value(successes: int, trials: int, p: float) -> float | None:
+    """Two-sided exact binomial test p-value (scipy.stats)."""
+    if trials <= 0:
+        return None
+    return float(scipy_stats.binomtest(int(successes), int(trials), min(max(p, 0.0), 1.0)).pvalue)
+
+
+def poisson_ratio_threshold(expected: float, extra_cv2: float, slack: float) -> float:
+    """Gate on |observed / expected - 1| for a Poisson count whose mean itself varies with
+    relative variance ``extra_cv2`` (for example from the random customer base)."""
+    if expected <= 0:
+        return math.inf
+    return GATE_SIGMAS * math.sqrt(1.0 / expected + extra_cv2) + slack
+
+
+def normal_cdf(x: np.ndarray) -> np.ndarray:
+    """Standard normal CDF (scipy.stats)."""
+    return np.asarray(scipy_stats.norm.cdf(x))
+
+
+def two_sided_normal_p(z: float) -> float:
+    """Two-sided p-value of a z statistic (scipy.stats)."""
+    return float(2.0 * scipy_stats.norm.sf(abs(z)))

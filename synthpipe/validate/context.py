@@ -1,0 +1,77 @@
+"""What the validator derives from the spec once per process: calendar, labels, and the
+expected per-line category probabilities (the spec's formula, evaluated day by day)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthpipe.data.geography import load_geography
+from synthpipe.model.baskets import category_weights
+from synthpipe.model.blockmonth import payment_methods
+from synthpipe.model.cache import cached_per_spec
+from synthpipe.model.sampling import cumulative
+from synthpipe.model.seasonality import date_range, day_factors
+from synthpipe.plan import month_ranges
+from synthpipe.spec.models import GENDERS, Spec
+
+UNIX_EPOCH = np.datetime64("1970-01-01", "D")
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """Spec-derived lookups shared by every file's statistics."""
+
+    spec: Spec
+    dates: np.ndarray  # every calendar day
+    start_day: int  # calendar.start as days since 1970-01-01
+    month_of_day: np.ndarray  # month index (0..months-1) of each calendar day
+    months: tuple[str, ...]  # YYYY-MM labels
+    regions: tuple[str, ...]
+    payments: tuple[str, ...]
+    segments: tuple[str, ...]
+    categories: tuple[str, ...]
+    bands_low: np.ndarray  # lowest age of each pyramid band
+    category_probability: np.ndarray  # (days x groups, categories), rows sum to 1
+
+    @property
+    def days(self) -> int:
+        """Days in the calendar."""
+        return int(self.dates.shape[0])
+
+    def group_count(self) -> int:
+        """Audience groups (age band x gender)."""
+        return int(self.bands_low.shape[0]) * len(GENDERS)
+
+
+def _build(spec: Spec) -> ValidationContext:
+    dates = date_range(spec.calendar.start, spec.calendar.end)
+    month_labels = tuple(f"{first:%Y-%m}" for first, _ in month_ranges(spec))
+    month_of_day = (
+        np.searchsorted(
+            np.asarray([np.datetime64(f"{m}-01", "D") for m in month_labels]), dates, side="right"
+        )
+        - 1
+    )
+    factors = day_factors(spec, spec.calendar.start, spec.calendar.end)
+    weights = category_weights(spec, factors)
+    probability = np.diff(cumulative(weights), axis=1, prepend=0.0)
+    return ValidationContext(
+        spec=spec,
+        dates=dates,
+        start_day=int((dates[0] - UNIX_EPOCH).astype(np.int64)),
+        month_of_day=month_of_day.astype(np.int64),
+        months=month_labels,
+        regions=load_geography(spec.calendar.country).regions,
+        payments=tuple(payment_methods(spec)),
+        segments=tuple(spec.customers.segments),
+        categories=tuple(c.name for c in spec.products.categories),
+        bands_low=np.asarray([b.min for b in spec.customers.age_pyramid]),
+        category_probability=probability,
+    )
+
+
+def validation_context(spec: Spec) -> ValidationContext:
+    """The context of ``spec`` (built once per process)."""
+    return cached_per_spec("validation_context", spec, _build)

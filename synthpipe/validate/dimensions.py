@@ -1,0 +1,329 @@
+"""Statistics of the dimension tables: customers (per block file), products and stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from synthpipe.model.customers import base_rates, block_range, median_income, online_probability
+from synthpipe.model.money import decimal_to_cents
+from synthpipe.model.schema import CUSTOMERS_SCHEMA, PRODUCTS_SCHEMA, STORES_SCHEMA
+from synthpipe.spec.models import GENDERS
+from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
+from synthpipe.validate.merge import Stats, issue
+from synthpipe.validate.reading import FileRead, column_codes
+
+MAX_AGE = 120
+EMAIL_DOMAINS = ("@example.com", "@example.org", "@example.net")
+# Residual of log income around its model median, in units of sigma: fine fixed bins.
+Z_EDGES = np.linspace(-6.0, 6.0, 481)
+# Log10 of income: fixed bins from 10 to 10 million.
+LOG_INCOME_EDGES = np.linspace(1.0, 7.0, 601)
+# Log10 of price in cents: fixed bins from 1 cent to 1 million dollars.
+LOG_PRICE_EDGES = np.linspace(0.0, 8.0, 801)
+TRAFFIC_SCALE = 1_000_000  # traffic weights are kept as integers in the id lookup
+
+CUSTOMER_COLUMNS = CUSTOMERS_SCHEMA.names
+PRODUCT_COLUMNS = PRODUCTS_SCHEMA.names
+STORE_COLUMNS = STORES_SCHEMA.names
+
+
+def numpy_column(table: pa.Table, name: str, dtype: type | str = np.int64) -> np.ndarray:
+    """A column as numpy (nulls become 0), whatever its chunking."""
+    column = table.column(name)
+    if pa.types.is_decimal(column.type):
+        return decimal_to_cents(column)
+    if pa.types.is_date32(column.type):
+        return np.asarray(column.fill_null(0).cast(pa.int32()), dtype=np.int64)
+    if pa.types.is_timestamp(column.type):
+        return np.asarray(column.fill_null(0).cast(pa.int64()), dtype=np.int64)
+    return np.asarray(column.fill_null(0), dtype=dtype)
+
+
+def count_nulls(stats: Stats, table_name: str, read: FileRead, schema: pa.Schema) -> None:
+    """Nulls in columns the schema declares non-nullable."""
+    for field in schema:
+        if not field.nullable and field.name in read.table.column_names:
+            stats[f"{table_name}.nulls.{field.name}"] = int(
+                read.table.column(field.name).null_count
+            )
+
+
+def file_record(read: FileRead, table_name: str, schema: pa.Schema) -> dict[str, object]:
+    """What integrity needs to know of one file: size, checksum, schema, label."""
+    expected = {f.name: f.type for f in schema}
+    actual = {f.name: f.type for f in read.schema}
+    return {
+        "path": read.path,
+        "table": table_name,
+        "rows": int(read.table.num_rows),
+        "bytes": read.size,
+        "sha256": read.sha256,
+        "schema_ok": expected == actual,
+        "schema_problem": _schema_problem(expected, actual),
+        "synthetic_label": read.metadata.get("synthpipe.synthetic") == "true",
+    }
+
+
+def _schema_problem(expected: dict[str, pa.DataType], actual: dict[str, pa.DataType]) -> str:
+    missing = [n for n in expected if n not in actual]
+    extra = [n for n in actual if n not in expected]
+    wrong = [
+        f"{n}: {actual[n]} (want {t})"
+        for n, t in expected.items()
+        if n in actual and actual[n] != t
+    ]
+    parts = []
+    if missing:
+        parts.append(f"missing {', '.join(missing)}")
+    if extra:
+        parts.append(f"unexpected {', '.join(extra)}")
+    if wrong:
+        parts.append("; ".join(wrong))
+    return "; ".join(parts)
+
+
+def ages_from_birth(start: np.datetime64, birth_days: np.ndarray) -> np.ndarray:
+    """Exact age in whole years on ``start`` of people born on ``birth_days``."""
+    birth = UNIX_EPOCH + birth_days
+
+    def month_day(days: np.ndarray) -> np.ndarray:
+        month = days.astype("datetime64[M]")
+        within_year = (month - days.astype("datetime64[Y]").astype("datetime64[M]")).astype(
+            np.int64
+        )
+        within_month = (days - month.astype("datetime64[D]")).astype(np.int64)
+        return np.asarray(within_year * 100 + within_month)
+
+    start_arr = np.asarray([start])
+    years = start_arr.astype("datetime64[Y]").astype(np.int64) - birth.astype(
+        "datetime64[Y]"
+    ).astype(np.int64)
+    return np.asarray(years - (month_day(start_arr) < month_day(birth)))
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Products and stores as read from disk, for foreign keys and lookups."""
+
+    product_category: np.ndarray  # category code per product id - 1 (-1 unknown)
+    product_price: np.ndarray  # list price cents per product id - 1
+    store_region: np.ndarray  # region code per store id - 1
+    store_open: np.ndarray  # open day (days since 1970) per store id - 1
+    store_traffic: np.ndarray  # traffic of the store's format per store id - 1
+
+    @property
+    def products(self) -> int:
+        """Highest product id the catalogue can resolve."""
+        return int(self.product_category.shape[0])
+
+    @property
+    def stores(self) -> int:
+        """Highest store id the catalogue can resolve."""
+        return int(self.store_region.shape[0])
+
+
+def _dense_lookup(ids: np.ndarray, values: np.ndarray, fill: int) -> np.ndarray:
+    size = int(ids.max()) if ids.size else 0
+    table = np.full(max(size, 0), fill, dtype=np.int64)
+    valid = ids >= 1
+    table[ids[valid] - 1] = values[valid]
+    return table
+
+
+def catalogue_from(ctx: ValidationContext, products: FileRead, stores: FileRead) -> Catalogue:
+    """Lookups by id from the products and stores tables."""
+    product_ids = numpy_column(products.table, "product_id")
+    category, _ = column_codes(products.table, "category", ctx.categories)
+    price = numpy_column(products.table, "list_price")
+    store_ids = numpy_column(stores.table, "store_id")
+    region, _ = column_codes(stores.table, "region", ctx.regions)
+    opened = numpy_column(stores.table, "open_date")
+    formats = ctx.spec.stores.formats
+    fmt, _ = column_codes(stores.table, "format", list(formats))
+    traffic = np.asarray([f.traffic for f in formats.values()] + [0.0])[fmt]
+    return Catalogue(
+        product_category=_dense_lookup(product_ids, category, -1),
+        product_price=_dense_lookup(product_ids, price, 0),
+        store_region=_dense_lookup(store_ids, region, -1),
+        store_open=_dense_lookup(store_ids, opened, np.iinfo(np.int64).max),
+        store_traffic=_dense_lookup(
+            store_ids, np.round(traffic * TRAFFIC_SCALE).astype(np.int64), 0
+        )
+        / TRAFFIC_SCALE,
+    )
+
+
+def customer_stats(
+    ctx: ValidationContext, read: FileRead, block: int, catalogue: Catalogue
+) -> Stats:
+    """Statistics of one customers file (one block)."""
+    spec = ctx.spec
+    table = read.table
+    stats: Stats = {"files": [file_record(read, "customers", CUSTOMERS_SCHEMA)]}
+    count_nulls(stats, "customers", read, CUSTOMERS_SCHEMA)
+    ids = numpy_column(table, "customer_id")
+    first, size = block_range(spec, block)
+    n = int(ids.shape[0])
+    stats["customers.rows"] = n
+    stats["customers.id_duplicates"] = n - int(np.unique(ids).shape[0])
+    outside = int(np.count_nonzero((ids < first) | (ids >= first + size)))
+    stats["customers.id_outside_block"] = outside
+    if outside:
+        issue(stats, f"{read.path}: {outside} customer ids outside block {block}'s range")
+    stats["customers.id__min"] = int(ids.min()) if n else 0
+    stats["customers.id__max"] = int(ids.max()) if n else 0
+    age = numpy_column(table, "age")
+    stats["customers.age_counts"] = np.bincount(np.clip(age, 0, MAX_AGE), minlength=MAX_AGE + 1)
+    pyramid = spec.customers.age_pyramid
+    stats["customers.age_outside_pyramid"] = int(
+        np.count_nonzero((age < pyramid[0].min) | (age > pyramid[-1].max))
+    )
+    birth = numpy_column(table, "birth_date")
+    stats["customers.age_birth_mismatch"] = int(
+        np.count_nonzero(ages_from_birth(np.datetime64(spec.calendar.start, "D"), birth) != age)
+    )
+    gender, unknown_gender = column_codes(table, "gender", GENDERS)
+    segment, unknown_segment = column_codes(table, "segment", ctx.segments)
+    region, unknown_region = column_codes(table, "region", ctx.regions)
+    stats["customers.unknown_labels"] = unknown_gender + unknown_segment + unknown_region
+    stats["customers.gender_counts"] = np.bincount(gender[gender >= 0], minlength=len(GENDERS))
+    known = gender >= 0
+    cell = np.clip(age[known], 0, MAX_AGE) * len(GENDERS) + gender[known]
+    stats["customers.age_gender_counts"] = np.bincount(
+        cell, minlength=(MAX_AGE + 1) * len(GENDERS)
+    ).reshape(MAX_AGE + 1, len(GENDERS))
+    stats["customers.segment_counts"] = np.bincount(
+        segment[segment >= 0], minlength=len(ctx.segments)
+    )
+    stats["customers.region_counts"] = np.bincount(region[region >= 0], minlength=len(ctx.regions))
+    income = numpy_column(table, "income").astype(np.float64)
+    stats["customers.income_below_one"] = int(np.count_nonzero(income < 1))
+    factors = np.asarray([s.income_factor for s in spec.customers.segments.values()])
+    valid = (segment >= 0) & (income >= 1)
+    model_median = median_income(spec, age[valid]) * factors[segment[valid]]
+    z = (np.log(income[valid]) - np.log(model_median)) / spec.customers.income.sigma
+    stats["customers.income_z_hist"] = _histogram(z, Z_EDGES)
+    band = np.maximum(np.searchsorted(ctx.bands_low, age, side="right") - 1, 0)
+    log_income = np.log10(np.maximum(income, 1.0))
+    stats["customers.log_income_hist"] = np.stack(
+        [_histogram(log_income[band == b], LOG_INCOME_EDGES) for b in range(len(pyramid))]
+    )
+    signup = numpy_column(table, "signup_date")
+    signup_start, signup_end = spec.customers.signup_window()
+    window_start = int((np.datetime64(signup_start, "D") - UNIX_EPOCH).astype(np.int64))
+    span = (signup_end - signup_start).days + 1
+    offset = signup - window_start
+    inside = (offset >= 0) & (offset < span)
+    stats["customers.signup_outside_window"] = int(np.count_nonzero(~inside))
+    stats["customers.signup_hist"] = np.bincount(offset[inside], minlength=span)
+    loyal = np.asarray(table.column("is_loyalty_member").fill_null(False), dtype=bool)
+    stats["customers.loyal_by_segment"] = np.bincount(
+        segment[(segment >= 0) & loyal], minlength=len(ctx.segments)
+    )
+    stats["customers.rate_by_signup"] = _rate_by_signup(ctx, age, segment, income, loyal, signup)
+    emails = table.column("email").fill_null("")
+    import pyarrow.compute as pc
+
+    reserved = np.zeros(n, dtype=bool)
+    for domain in EMAIL_DOMAINS:
+        reserved |= np.asarray(pc.ends_with(emails, domain))
+    stats["customers.email_unreserved"] = int(np.count_nonzero(~reserved))
+    stats["customers.email_duplicates"] = n - int(pc.count_distinct(emails).as_py())
+    home = numpy_column(table, "home_store_id")
+    resolvable = (home >= 1) & (home <= catalogue.stores)
+    stats["customers.home_store_missing"] = int(np.count_nonzero(~resolvable))
+    same_region = catalogue.store_region[home[resolvable] - 1] == region[resolvable]
+    stats["customers.home_store_in_region"] = int(np.count_nonzero(same_region))
+    stats["customers.home_store_checked"] = int(np.count_nonzero(resolvable))
+    return stats
+
+
+def _rate_by_signup(
+    ctx: ValidationContext,
+    age: np.ndarray,
+    segment: np.ndarray,
+    income: np.ndarray,
+    loyal: np.ndarray,
+    signup: np.ndarray,
+) -> np.ndarray:
+    """(days, channels) expected daily purchase rate, given the visible attributes, of the
+    customers who sign up on each calendar day (those before the calendar on day 0).
+
+    Its cumulative sum over days is the expected base of active customers per day, which
+    conditions the daily, weekday and month expectations on this customer base.
+    """
+    spec = ctx.spec
+    known = (segment >= 0) & (income >= 1)
+    day = signup[known] - ctx.start_day
+    within = day < ctx.days
+    band = np.maximum(np.searchsorted(ctx.bands_low, age[known], side="right") - 1, 0)
+    rate = base_rates(spec, np.ones(int(known.sum())), segment[known], income[known], loyal[known])
+    p_online = online_probability(spec, band)
+    index = np.clip(day, 0, ctx.days - 1)[within]
+    return np.stack(
+        [
+            np.bincount(index, weights=(rate * (1.0 - p_online))[within], minlength=ctx.days),
+            np.bincount(index, weights=(rate * p_online)[within], minlength=ctx.days),
+        ],
+        axis=1,
+    )
+
+
+def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Counts per bin, with an underflow bin first and an overflow bin last."""
+    index = np.searchsorted(edges, values, side="right")
+    return np.bincount(index, minlength=edges.shape[0] + 1)
+
+
+def product_stats(ctx: ValidationContext, read: FileRead) -> Stats:
+    """Statistics of the products file."""
+    table = read.table
+    stats: Stats = {"files": [file_record(read, "products", PRODUCTS_SCHEMA)]}
+    count_nulls(stats, "products", read, PRODUCTS_SCHEMA)
+    ids = numpy_column(table, "product_id")
+    n = int(ids.shape[0])
+    stats["products.rows"] = n
+    stats["products.id_duplicates"] = n - int(np.unique(ids).shape[0])
+    stats["products.id__min"] = int(ids.min()) if n else 0
+    stats["products.id__max"] = int(ids.max()) if n else 0
+    category, unknown = column_codes(table, "category", ctx.categories)
+    stats["products.unknown_labels"] = unknown
+    stats["products.category_counts"] = np.bincount(
+        category[category >= 0], minlength=len(ctx.categories)
+    )
+    price = numpy_column(table, "list_price")
+    cost = numpy_column(table, "unit_cost")
+    stats["products.price_not_positive"] = int(np.count_nonzero(price <= 0))
+    stats["products.cost_above_price"] = int(np.count_nonzero((cost > price) | (cost < 0)))
+    # The catalogue itself (small): price tests run on exact values.
+    order = np.argsort(ids, kind="stable")
+    stats["products.category__first"] = category[order]
+    stats["products.price__first"] = price[order]
+    return stats
+
+
+def store_stats(ctx: ValidationContext, read: FileRead) -> Stats:
+    """Statistics of the stores file."""
+    spec = ctx.spec
+    table = read.table
+    stats: Stats = {"files": [file_record(read, "stores", STORES_SCHEMA)]}
+    count_nulls(stats, "stores", read, STORES_SCHEMA)
+    ids = numpy_column(table, "store_id")
+    n = int(ids.shape[0])
+    stats["stores.rows"] = n
+    stats["stores.id_duplicates"] = n - int(np.unique(ids).shape[0])
+    stats["stores.id__min"] = int(ids.min()) if n else 0
+    stats["stores.id__max"] = int(ids.max()) if n else 0
+    fmt, unknown_format = column_codes(table, "format", list(spec.stores.formats))
+    region, unknown_region = column_codes(table, "region", ctx.regions)
+    stats["stores.unknown_labels"] = unknown_format + unknown_region
+    stats["stores.format_counts"] = np.bincount(fmt[fmt >= 0], minlength=len(spec.stores.formats))
+    stats["stores.region_counts"] = np.bincount(region[region >= 0], minlength=len(ctx.regions))
+    opened = numpy_column(table, "open_date")
+    horizon = max(spec.calendar.end, spec.customers.signup_window()[1])
+    end = int((np.datetime64(horizon, "D") - UNIX_EPOCH).astype(np.int64))
+    stats["stores.open_after_horizon"] = int(np.count_nonzero(opened > end))
+    return stats

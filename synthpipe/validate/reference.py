@@ -1,0 +1,278 @@
+"""Comparison with a real sample of transactions the user supplies (``--reference``).
+
+In the manner of SDMetrics' quality report, at full scale: each compared column gets a
+shape score (1 - KS distance for numbers, 1 - total variation distance for categories),
+each pair of numeric columns a trend score (1 - |correlation difference| / 2), and the
+report gates the mean shape score and the mean trend score. The synthetic side is read
+as mergeable histograms and moment sums over every transactions file, never sampled.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+import pyarrow.parquet as pq
+
+from synthpipe.errors import InputError
+from synthpipe.model.blockmonth import MICROS_PER_DAY, MICROS_PER_HOUR
+from synthpipe.model.money import CENTS, decimal_to_cents
+from synthpipe.validate.checks import Check, at_least
+from synthpipe.validate.merge import Stats
+from synthpipe.validate.reading import FileRead
+
+NUMERIC = ("amount", "items", "hour", "weekday")
+CATEGORICAL = ("channel", "payment_method", "transaction_type", "is_fraud")
+SOURCE_COLUMNS = (
+    "ts",
+    "amount",
+    "items",
+    "channel",
+    "payment_method",
+    "transaction_type",
+    "is_fraud",
+)
+# Amount bins: signed log10 of |cents|, fine enough for a KS distance to 1e-3.
+AMOUNT_EDGES = np.concatenate(
+    [-(10 ** np.linspace(8, 0, 801)), [0.0], 10 ** np.linspace(0, 8, 801)]
+)
+SMALL_INT_BINS = 200  # items / hour / weekday are counted exactly below this
+SHAPE_GATE = 0.8  # mean shape score a sample must reach
+TREND_GATE = 0.8  # mean correlation-similarity score
+COLUMN_GATE = 0.6  # shape score of each single column
+DAYS_PER_WEEK = 7
+THURSDAY_OFFSET = 3  # 1970-01-01 was a Thursday: Monday = 0
+TRUE_LABELS = ("true", "True", "TRUE", "1")
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The compared columns of one table, as numpy arrays (currency units for amount)."""
+
+    numeric: dict[str, np.ndarray]
+    categorical: dict[str, np.ndarray]  # string labels
+
+
+def _labels(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    values = column.cast(pa.string()) if not pa.types.is_dictionary(column.type) else column
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(pa.string())
+    return np.asarray(values.fill_null("<null>").to_numpy(zero_copy_only=False), dtype=object)
+
+
+def extract(table: pa.Table) -> Columns:
+    """Numeric and categorical columns of a transactions-like table (those present)."""
+    numeric: dict[str, np.ndarray] = {}
+    categorical: dict[str, np.ndarray] = {}
+    names = table.column_names
+    if "amount" in names:
+        column = table.column("amount")
+        if pa.types.is_decimal(column.type):
+            numeric["amount"] = decimal_to_cents(column) / CENTS
+        else:
+            numeric["amount"] = np.asarray(
+                column.cast(pa.float64()).fill_null(0.0), dtype=np.float64
+            )
+    if "items" in names:
+        numeric["items"] = np.asarray(table.column("items").cast(pa.float64()).fill_null(0.0))
+    if "ts" in names:
+        ts = table.column("ts")
+        if not pa.types.is_timestamp(ts.type):
+            ts = pc.strptime(
+                ts.cast(pa.string()), format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=True
+            )
+        micros = np.asarray(
+            ts.cast(pa.timestamp("us")).cast(pa.int64()).fill_null(0), dtype=np.int64
+        )
+        numeric["hour"] = ((micros % MICROS_PER_DAY) // MICROS_PER_HOUR).astype(np.float64)
+        numeric["weekday"] = ((micros // MICROS_PER_DAY + THURSDAY_OFFSET) % DAYS_PER_WEEK).astype(
+            np.float64
+        )
+    for name in CATEGORICAL:
+        if name in names:
+            categorical[name] = _labels(table.column(name))
+    return Columns(numeric, categorical)
+
+
+def synthetic_stats(read: FileRead, matrix_names: list[str]) -> Stats:
+    """Mergeable statistics of one synthetic transactions file; correlations are summed
+    over ``matrix_names`` (the numeric columns the reference has)."""
+    columns = extract(read.table)
+    stats: Stats = {}
+    for name, values in columns.numeric.items():
+        stats[f"reference.hist.{name}"] = _histogram(name, values)
+    for name, labels in columns.categorical.items():
+        unique, counts = np.unique(labels, return_counts=True)
+        for label, count in zip(unique, counts, strict=True):
+            stats[f"reference.count.{name}.{label}"] = int(count)
+    matrix = _numeric_matrix(columns, matrix_names)
+    stats["reference.n"] = int(matrix.shape[0])
+    stats["reference.sum"] = matrix.sum(axis=0)
+    stats["reference.cross"] = matrix.T @ matrix
+    return stats
+
+
+def _histogram(name: str, values: np.ndarray) -> np.ndarray:
+    if name == "amount":
+        return np.bincount(
+            np.searchsorted(AMOUNT_EDGES, values * CENTS, side="right"),
+            minlength=AMOUNT_EDGES.shape[0] + 1,
+        )
+    return np.bincount(
+        np.clip(values.astype(np.int64), 0, SMALL_INT_BINS - 1), minlength=SMALL_INT_BINS
+    )
+
+
+def _numeric_matrix(columns: Columns, names: list[str]) -> np.ndarray:
+    derived = dict(columns.numeric)
+    if "channel" in columns.categorical:
+        derived["is_online"] = (columns.categorical["channel"] == "online").astype(np.float64)
+    if "is_fraud" in columns.categorical:
+        derived["is_fraud"] = np.isin(columns.categorical["is_fraud"], TRUE_LABELS).astype(
+            np.float64
+        )
+    rows = len(next(iter(derived.values()))) if derived else 0
+    if not names:
+        return np.zeros((rows, 0))
+    return np.stack([derived[n] for n in names], axis=1)
+
+
+def matrix_names(columns: Columns) -> list[str]:
+    """Numeric columns (and 0/1 indicators) a table offers for the correlation matrix."""
+    names = [n for n in NUMERIC if n in columns.numeric]
+    if "channel" in columns.categorical:
+        names.append("is_online")
+    if "is_fraud" in columns.categorical:
+        names.append("is_fraud")
+    return names
+
+
+def read_reference(path: str, mapping: dict[str, str] | None = None) -> pa.Table:
+    """Read a Parquet or CSV sample; ``mapping`` renames its columns to ours (ours=theirs)."""
+    file = Path(path)
+    if not file.is_file():
+        raise InputError(f"--reference {path!r} is not a file")
+    try:
+        table = (
+            pq.read_table(file) if file.suffix.lower() in (".parquet", ".pq") else pv.read_csv(file)
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(
+            f"--reference {path!r} cannot be read: {str(exc).splitlines()[0]}"
+        ) from None
+    if mapping:
+        missing = [theirs for theirs in mapping.values() if theirs not in table.column_names]
+        if missing:
+            raise InputError(f"--reference {path!r} has no column {missing[0]!r}")
+        renames = {theirs: ours for ours, theirs in mapping.items()}
+        table = table.rename_columns([renames.get(n, n) for n in table.column_names])
+    if not set(SOURCE_COLUMNS) & set(table.column_names):
+        raise InputError(
+            f"--reference {path!r} has none of the columns {', '.join(SOURCE_COLUMNS)}"
+        )
+    return table
+
+
+def _correlation(n: float, total: np.ndarray, cross: np.ndarray) -> np.ndarray:
+    mean = total / max(n, 1.0)
+    covariance = cross / max(n, 1.0) - np.outer(mean, mean)
+    scale = np.sqrt(np.maximum(np.diag(covariance), 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correlation = covariance / np.outer(scale, scale)
+    return np.asarray(np.nan_to_num(correlation))
+
+
+def compare(synthetic: Stats, reference: pa.Table) -> list[Check]:
+    """Shape and trend scores of the synthetic transactions against the reference sample."""
+    ref = extract(reference)
+    checks: list[Check] = []
+    shapes: list[float] = []
+    for name, values in ref.numeric.items():
+        ours = np.asarray(synthetic.get(f"reference.hist.{name}", np.zeros(1)), dtype=np.float64)
+        theirs = _histogram(name, values).astype(np.float64)
+        size = max(ours.shape[0], theirs.shape[0])
+        ours, theirs = (
+            np.pad(ours, (0, size - ours.shape[0])),
+            np.pad(theirs, (0, size - theirs.shape[0])),
+        )
+        distance = float(
+            np.max(
+                np.abs(
+                    np.cumsum(ours) / max(ours.sum(), 1) - np.cumsum(theirs) / max(theirs.sum(), 1)
+                )
+            )
+        )
+        shapes.append(1.0 - distance)
+        checks.append(
+            at_least(
+                f"reference.shape_{name}",
+                "reference",
+                "1 - KS D",
+                1.0 - distance,
+                COLUMN_GATE,
+                f"distribution of {name} vs the reference sample (KS complement)",
+            )
+        )
+    for name, labels in ref.categorical.items():
+        prefix = f"reference.count.{name}."
+        synthetic_counts = {
+            k[len(prefix) :]: float(v) for k, v in synthetic.items() if k.startswith(prefix)
+        }
+        unique, counts = np.unique(labels, return_counts=True)
+        reference_counts = {str(k): float(v) for k, v in zip(unique, counts, strict=True)}
+        keys = sorted(set(synthetic_counts) | set(reference_counts))
+        a = np.asarray([synthetic_counts.get(k, 0.0) for k in keys])
+        b = np.asarray([reference_counts.get(k, 0.0) for k in keys])
+        distance = 0.5 * float(np.abs(a / max(a.sum(), 1) - b / max(b.sum(), 1)).sum())
+        shapes.append(1.0 - distance)
+        checks.append(
+            at_least(
+                f"reference.shape_{name}",
+                "reference",
+                "1 - TVD",
+                1.0 - distance,
+                COLUMN_GATE,
+                f"categories of {name} vs the reference sample (TV complement)",
+            )
+        )
+    names = matrix_names(ref)
+    trend_scores: list[float] = []
+    if len(names) >= 2 and synthetic.get("reference.n", 0) > 1:
+        matrix = _numeric_matrix(ref, names)
+        ref_corr = _correlation(matrix.shape[0], matrix.sum(axis=0), matrix.T @ matrix)
+        syn_corr = _correlation(
+            float(synthetic["reference.n"]),
+            np.asarray(synthetic["reference.sum"]),
+            np.asarray(synthetic["reference.cross"]),
+        )
+        if syn_corr.shape == ref_corr.shape:
+            for i, j in itertools.combinations(range(len(names)), 2):
+                trend_scores.append(1.0 - abs(syn_corr[i, j] - ref_corr[i, j]) / 2.0)
+    if shapes:
+        checks.append(
+            at_least(
+                "reference.column_shapes",
+                "reference",
+                "mean shape score",
+                float(np.mean(shapes)),
+                SHAPE_GATE,
+                "mean of the column shape scores (SDMetrics-style Column Shapes)",
+            )
+        )
+    if trend_scores:
+        checks.append(
+            at_least(
+                "reference.column_pair_trends",
+                "reference",
+                "mean correlation similarity",
+                float(np.mean(trend_scores)),
+                TREND_GATE,
+                f"correlation similarity over {len(trend_scores)} pairs of {', '.join(names)}",
+            )
+        )
+    return checks

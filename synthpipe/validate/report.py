@@ -1,0 +1,159 @@
+"""The fidelity report document: verdicts, a summary, and the series the HTML plots."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+
+import synthpipe
+from synthpipe.model.schema import CHANNEL_NAMES
+from synthpipe.spec.models import FRAUD_TYPES, GENDERS
+from synthpipe.validate.checks import Check, normalise
+from synthpipe.validate.context import ValidationContext
+from synthpipe.validate.dimensions import LOG_INCOME_EDGES, MAX_AGE
+from synthpipe.validate.merge import Stats
+from synthpipe.validate.sales import LOG_AMOUNT_EDGES
+from synthpipe.validate.verdicts import expected_sales, fraud_summary
+
+REPORT_FORMAT = 1
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _rounded(values: np.ndarray, digits: int = 6) -> list[float]:
+    return [round(float(v), digits) for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
+    """Everything the HTML report draws, as plain lists."""
+    daily = np.asarray(stats.get("transactions.daily_legit", np.zeros((ctx.days, 2, 2))))
+    observed = daily[:, :, 0].sum(axis=1)
+    expected = expected_sales(ctx, stats).sum(axis=1)
+    weekday = (ctx.dates.astype(np.int64) + 3) % 7
+    hours = np.asarray(stats.get("transactions.hours", np.zeros((2, 24))))
+    channels = ctx.spec.sales.channels
+    age_gender = np.asarray(
+        stats.get("customers.age_gender_counts", np.zeros((MAX_AGE + 1, len(GENDERS))))
+    )
+    bands = ctx.spec.customers.age_pyramid
+    pyramid = {
+        "bands": [b.label for b in bands],
+        "observed": {
+            g: [int(age_gender[b.min : b.max + 1, i].sum()) for b in bands]
+            for i, g in enumerate(GENDERS)
+        },
+        "expected_share": _rounded(normalise(np.asarray([b.weight for b in bands]))),
+    }
+    amount_hist = np.asarray(
+        stats.get(
+            "categories.net_amount_hist",
+            np.zeros((len(ctx.categories), LOG_AMOUNT_EDGES.shape[0] + 1)),
+        )
+    )
+    daily_fraud = np.asarray(
+        stats.get("transactions.daily_fraud", np.zeros((ctx.days, len(FRAUD_TYPES))))
+    )
+    months = len(ctx.months)
+    monthly_total = np.bincount(
+        ctx.month_of_day, daily.sum(axis=(1, 2)) + daily_fraud.sum(axis=1), months
+    )
+    fraud_rate = {
+        name: _rounded(
+            np.bincount(ctx.month_of_day, daily_fraud[:, t], months) / np.maximum(monthly_total, 1)
+        )
+        for t, name in enumerate(FRAUD_TYPES)
+    }
+    categories_observed = np.asarray(
+        stats.get("categories.observed", np.zeros((months, len(ctx.categories))))
+    )
+    categories_expected = np.asarray(
+        stats.get("categories.expected", np.zeros((months, len(ctx.categories))))
+    )
+    income = np.asarray(
+        stats.get(
+            "customers.log_income_hist", np.zeros((len(bands), LOG_INCOME_EDGES.shape[0] + 1))
+        )
+    )
+    return {
+        "daily": {
+            "dates": [str(d) for d in ctx.dates],
+            "observed": [int(v) for v in observed],
+            "expected": _rounded(expected, 2),
+        },
+        "weekday": {
+            "labels": list(WEEKDAYS),
+            "observed": _rounded(normalise(np.bincount(weekday, observed, 7))),
+            "expected": _rounded(normalise(np.bincount(weekday, expected, 7))),
+        },
+        "hours": {
+            name: {
+                "observed": _rounded(normalise(hours[i])),
+                "expected": _rounded(
+                    normalise(np.asarray((channels.in_store, channels.online)[i].hours))
+                ),
+            }
+            for i, name in enumerate(CHANNEL_NAMES)
+        },
+        "age_pyramid": pyramid,
+        "amount_histograms": {
+            "log10_cent_edges": _rounded(LOG_AMOUNT_EDGES, 3),
+            "by_category": {
+                c: [int(v) for v in amount_hist[k]] for k, c in enumerate(ctx.categories)
+            },
+        },
+        "income_histogram": {
+            "log10_edges": _rounded(LOG_INCOME_EDGES, 3),
+            "counts": [int(v) for v in income.sum(axis=0)],
+        },
+        "fraud_rate_by_month": {
+            "months": list(ctx.months),
+            "target": ctx.spec.fraud.rate,
+            "by_type": fraud_rate,
+        },
+        "category_share_by_month": {
+            "months": list(ctx.months),
+            "categories": list(ctx.categories),
+            "observed": [_rounded(normalise(row)) for row in categories_observed],
+            "expected": [_rounded(normalise(row)) for row in categories_expected],
+        },
+    }
+
+
+def build_report(
+    ctx: ValidationContext,
+    stats: Stats,
+    checks: list[Check],
+    manifest: dict[str, Any],
+    dataset: str,
+) -> dict[str, Any]:
+    """The report document (written as _fidelity/report.json)."""
+    failed = [c for c in checks if not c.passed]
+    by_group: dict[str, dict[str, int]] = {}
+    for check in checks:
+        group = by_group.setdefault(check.group, {"tests": 0, "failed": 0})
+        group["tests"] += 1
+        group["failed"] += not check.passed
+    return {
+        "format": REPORT_FORMAT,
+        "generator": synthpipe.GENERATOR_NAME,
+        "version": synthpipe.__version__,
+        "dataset": dataset,
+        "spec_sha256": manifest.get("spec_sha256"),
+        "seed": ctx.spec.seed,
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "passed": not failed,
+        "summary": {
+            "tests": len(checks),
+            "failed": len(failed),
+            "failed_tests": [c.name for c in failed],
+            "groups": by_group,
+            "rows": {
+                name: info.get("rows", 0) for name, info in manifest.get("tables", {}).items()
+            },
+        },
+        "fraud_counts": fraud_summary(ctx, stats),
+        "issues": stats.get("issues", []),
+        "tests": [c.as_dict() for c in checks],
+        "series": series(ctx, stats),
+    }

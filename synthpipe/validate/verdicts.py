@@ -1,0 +1,1149 @@
+"""Named tests of a dataset against its spec, from merged statistics.
+
+Every check names its statistic, value, threshold, verdict and a one-line explanation;
+thresholds come from the sample size (``synthpipe.validate.checks``) plus a small stated
+slack for the parts of the expectation that are approximations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+
+from synthpipe.data.geography import load_geography
+from synthpipe.model.customers import median_income
+from synthpipe.model.expectation import age_distribution
+from synthpipe.model.geography import region_shares
+from synthpipe.model.products import (
+    charm_support,
+    charm_upper_bound,
+    product_world,
+    products_per_category,
+)
+from synthpipe.model.seasonality import black_friday, day_factors, holiday_names
+from synthpipe.spec.models import FRAUD_TYPES, GENDERS
+from synthpipe.validate.checks import (
+    CI_CONFIDENCE,
+    GATE_SIGMAS,
+    Check,
+    at_least,
+    at_most,
+    binomial_interval,
+    binomial_p_value,
+    chi_square_p,
+    ks_distance,
+    ks_p_value,
+    ks_threshold,
+    normal_cdf,
+    normalise,
+    poisson_ratio_threshold,
+    tvd,
+    tvd_threshold,
+    two_sided_normal_p,
+    zero,
+)
+from synthpipe.validate.context import ValidationContext
+from synthpipe.validate.dimensions import LOG_INCOME_EDGES, LOG_PRICE_EDGES, MAX_AGE, Z_EDGES
+from synthpipe.validate.merge import Stats
+
+# Slack added to sampling tolerances, for parts of an expectation that are approximate.
+PROFILE_SLACK = 0.004  # weekday / month / hour shapes: expectation exact up to activity noise
+DAILY_SLACK = 0.01  # 366 daily cells: activity noise of customers signing up mid-year
+MIX_SLACK = 0.002  # categorical mixes with exact expectations
+KS_SLACK = 0.002
+MEDIAN_SLACK = 0.01  # relative: the median is read from a histogram of 0.01 log10 bins
+VOLUME_SLACK = 0.01  # relative error of total volume: rounding of the calendar's parts
+# Latent purchase activity is Gamma(k, 1/k): the expected volume given the customers we
+# can see varies with relative variance 1 / (k x active customers).
+SIGNATURE_NIGHT_SHARE = 0.9  # account takeovers start at night; later orders may run past 6:00
+SIGNATURE_AWAY_SHARE = 0.95  # shipped / bought outside the home region
+SIGNATURE_BURST_SHARE = 0.6  # card-testing charges with another within 10 minutes
+SIGNATURE_SMALL_SHARE = 0.9  # card-testing charges under 10.00
+SIGNATURE_AMOUNT_RATIO = 2.0  # high-value typologies vs legitimate sales of the channel
+MIN_SIGNATURE_EVENTS = 20  # fewer events than this: the signature is not judged
+REFUND_ABUSE_REPEAT_FRACTION = 0.9  # refunds per account-day reach 90% of refunds_min
+
+
+def evaluate(ctx: ValidationContext, stats: Stats, manifest: dict[str, Any]) -> list[Check]:
+    """All checks of a dataset."""
+    checks: list[Check] = []
+    checks += integrity_checks(ctx, stats, manifest)
+    checks += customer_checks(ctx, stats)
+    checks += catalogue_checks(ctx, stats)
+    checks += volume_and_profile_checks(ctx, stats)
+    checks += basket_checks(ctx, stats)
+    checks += fraud_checks(ctx, stats)
+    checks += signature_checks(ctx, stats)
+    return checks
+
+
+def _get(stats: Stats, key: str, default: Any = 0) -> Any:
+    return stats.get(key, default)
+
+
+# --- integrity -------------------------------------------------------------------------
+
+
+def integrity_checks(ctx: ValidationContext, stats: Stats, manifest: dict[str, Any]) -> list[Check]:
+    """Schema, labels, checksums, counts, nulls, keys, foreign keys, ranges, arithmetic."""
+    spec = ctx.spec
+    files = {f["path"]: f for f in stats.get("files", [])}
+    listed = manifest.get("files", {})
+    unreadable = stats.get("unreadable", [])
+    checks = [
+        zero(
+            "files.readable", len(unreadable), "every file in the manifest can be read as Parquet"
+        ),
+        zero(
+            "files.present",
+            len([p for p in listed if p not in files and p not in unreadable]),
+            "every file the manifest lists was found",
+        ),
+        zero(
+            "files.checksum",
+            sum(1 for p, f in files.items() if p in listed and listed[p]["sha256"] != f["sha256"]),
+            "every file's SHA-256 matches the manifest",
+        ),
+        zero(
+            "files.row_count",
+            sum(1 for p, f in files.items() if p in listed and listed[p]["rows"] != f["rows"]),
+            "every file's row count matches the manifest",
+        ),
+        zero(
+            "files.schema",
+            sum(1 for f in files.values() if not f["schema_ok"]),
+            "every file has the table's columns and types",
+        ),
+        zero(
+            "files.synthetic_label",
+            sum(1 for f in files.values() if not f["synthetic_label"]),
+            "every file's metadata labels it synthetic",
+        ),
+    ]
+    for table in ("customers", "products", "stores", "transactions", "line_items"):
+        nulls = sum(v for k, v in stats.items() if k.startswith(f"{table}.nulls."))
+        checks.append(
+            zero(f"{table}.no_nulls", nulls, f"no nulls in {table} columns that allow none")
+        )
+    checks.append(
+        zero(
+            "labels.known",
+            sum(
+                _get(stats, f"{t}.unknown_labels")
+                for t in ("customers", "products", "stores", "transactions")
+            ),
+            "every category label is one the spec defines",
+        )
+    )
+    counts = {
+        "customers": spec.customers.count,
+        "products": spec.products.count,
+        "stores": spec.stores.count,
+    }
+    for table, expected in counts.items():
+        rows = _get(stats, f"{table}.rows")
+        unique_dense = (
+            _get(stats, f"{table}.id_duplicates") == 0
+            and _get(stats, f"{table}.id__min") == 1
+            and _get(stats, f"{table}.id__max") == rows
+        )
+        checks.append(
+            at_most(
+                f"{table}.row_count",
+                "integrity",
+                "|rows - planned|",
+                abs(rows - expected),
+                0,
+                f"{table} has the {expected:,} rows the spec plans",
+            )
+        )
+        checks.append(
+            zero(
+                f"{table}.key_unique",
+                0 if unique_dense else max(1, _get(stats, f"{table}.id_duplicates")),
+                f"{table} ids are unique and run 1..rows",
+            )
+        )
+    checks += [
+        zero(
+            "customers.key_in_block",
+            _get(stats, "customers.id_outside_block"),
+            "each customer file holds its block's ids",
+        ),
+        zero(
+            "transactions.key_unique",
+            _get(stats, "transactions.id_duplicates")
+            + _get(stats, "transactions.id_partition_mismatch"),
+            "transaction ids are unique per file and carry their partition's day and block,"
+            " so they are unique overall",
+        ),
+        zero(
+            "line_items.key_unique",
+            _get(stats, "line_items.key_duplicates"),
+            "(transaction_id, line_number) is unique",
+        ),
+        zero(
+            "transactions.customer_fk",
+            _get(stats, "transactions.customer_fk_missing"),
+            "every customer_id resolves",
+        ),
+        zero(
+            "transactions.store_fk",
+            _get(stats, "transactions.store_fk_missing"),
+            "every store_id resolves",
+        ),
+        zero(
+            "line_items.transaction_fk",
+            _get(stats, "line_items.transaction_fk_missing"),
+            "every line's transaction exists (in its partition)",
+        ),
+        zero(
+            "line_items.product_fk",
+            _get(stats, "line_items.product_fk_missing"),
+            "every product_id resolves",
+        ),
+        zero(
+            "customers.home_store_fk",
+            _get(stats, "customers.home_store_missing"),
+            "every home_store_id resolves",
+        ),
+        zero(
+            "transactions.in_partition",
+            _get(stats, "transactions.customer_outside_block")
+            + _get(stats, "transactions.ts_outside_partition"),
+            "each transaction sits in its customer block's and month's partition",
+        ),
+        zero(
+            "transactions.ts_in_calendar",
+            _get(stats, "transactions.ts_outside_calendar"),
+            "every timestamp is inside calendar.start..calendar.end",
+        ),
+        zero(
+            "transactions.after_signup",
+            _get(stats, "transactions.before_signup"),
+            "no customer buys before signup",
+        ),
+        zero(
+            "transactions.after_store_open",
+            _get(stats, "transactions.before_store_open"),
+            "no store sells before its open date",
+        ),
+        zero(
+            "transactions.nullability",
+            _get(stats, "transactions.store_null_mismatch")
+            + _get(stats, "transactions.ship_null_mismatch")
+            + _get(stats, "transactions.fraud_label_mismatch"),
+            "store_id null exactly online, ship_region null exactly in store,"
+            " fraud_type null exactly when not fraud",
+        ),
+        zero(
+            "transactions.amount_is_sum",
+            _get(stats, "transactions.amount_mismatch")
+            + _get(stats, "transactions.items_mismatch")
+            + _get(stats, "line_items.line_number_gaps"),
+            "amount = sum of line net amounts, items = number of lines numbered 1..items",
+        ),
+        zero(
+            "transactions.amount_sign",
+            _get(stats, "transactions.amount_sign"),
+            "sales are non-negative, refunds non-positive",
+        ),
+        zero(
+            "line_items.net_amount",
+            _get(stats, "line_items.net_mismatch"),
+            "net_amount = quantity x unit_price - discount, to the cent",
+        ),
+        zero(
+            "line_items.unit_price",
+            _get(stats, "line_items.price_mismatch"),
+            "unit_price is the product's list price",
+        ),
+        zero(
+            "line_items.ranges",
+            _get(stats, "line_items.quantity_out_of_range")
+            + _get(stats, "line_items.discount_out_of_range"),
+            "quantities non-zero, signed by type, under 1,000; discounts within the line",
+        ),
+        zero(
+            "customers.ranges",
+            _get(stats, "customers.age_outside_pyramid")
+            + _get(stats, "customers.income_below_one")
+            + _get(stats, "customers.signup_outside_window")
+            + _get(stats, "customers.age_birth_mismatch"),
+            "ages inside the pyramid and match birth dates, incomes >= 1, signups in the window",
+        ),
+        zero(
+            "customers.reserved_emails",
+            _get(stats, "customers.email_unreserved") + _get(stats, "customers.email_duplicates"),
+            "every e-mail is unique and uses an RFC 2606 reserved domain",
+        ),
+        zero(
+            "products.ranges",
+            _get(stats, "products.price_not_positive") + _get(stats, "products.cost_above_price"),
+            "list prices positive, unit cost between 0 and the list price",
+        ),
+        zero(
+            "stores.ranges",
+            _get(stats, "stores.open_after_horizon"),
+            "stores open no later than the world's horizon",
+        ),
+    ]
+    return checks
+
+
+# --- customers ---------------------------------------------------------------------------
+
+
+def customer_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Demographics, income, signup and loyalty against the spec."""
+    spec = ctx.spec
+    checks: list[Check] = []
+    ages = np.asarray(_get(stats, "customers.age_counts", np.zeros(MAX_AGE + 1)))
+    age_values, age_probability, _ = age_distribution(spec)
+    expected_ages = np.zeros(MAX_AGE + 1)
+    expected_ages[age_values] = age_probability
+    n = float(ages.sum())
+    checks.append(
+        _tvd_check(
+            "customers.age_pyramid",
+            ages,
+            expected_ages,
+            n,
+            MIX_SLACK,
+            "share of customers at each age vs the population pyramid",
+        )
+    )
+    distance = float(np.max(np.abs(np.cumsum(normalise(ages)) - np.cumsum(expected_ages))))
+    checks.append(
+        at_most(
+            "customers.age_ks",
+            "fidelity",
+            "KS D",
+            distance,
+            ks_threshold(n, KS_SLACK),
+            "distribution of ages vs the pyramid (Kolmogorov-Smirnov)",
+            ks_p_value(distance, n),
+        )
+    )
+    gender = np.asarray(_get(stats, "customers.gender_counts", np.zeros(len(GENDERS))))
+    expected_gender = np.asarray([spec.customers.gender.get(g, 0.0) for g in GENDERS])  # type: ignore[call-overload]
+    checks.append(
+        _tvd_check(
+            "customers.gender_mix",
+            gender,
+            expected_gender,
+            n,
+            MIX_SLACK,
+            "gender shares vs the spec",
+        )
+    )
+    segments = np.asarray(_get(stats, "customers.segment_counts", np.zeros(len(ctx.segments))))
+    expected_segments = np.asarray([s.share for s in spec.customers.segments.values()])
+    checks.append(
+        _tvd_check(
+            "customers.segment_mix",
+            segments,
+            expected_segments,
+            n,
+            MIX_SLACK,
+            "segment shares vs the spec",
+        )
+    )
+    regions = np.asarray(_get(stats, "customers.region_counts", np.zeros(len(ctx.regions))))
+    checks.append(
+        _tvd_check(
+            "customers.region_mix",
+            regions,
+            region_shares(spec.calendar.country),
+            n,
+            MIX_SLACK,
+            "home regions vs population weights",
+        )
+    )
+    z_hist = np.asarray(_get(stats, "customers.income_z_hist", np.zeros(Z_EDGES.shape[0] + 1)))
+    z_n = float(z_hist.sum())
+    d_z = ks_distance(z_hist, normal_cdf(Z_EDGES))
+    checks.append(
+        at_most(
+            "customers.income_lognormal",
+            "fidelity",
+            "KS D",
+            d_z,
+            ks_threshold(z_n, KS_SLACK),
+            "log income around its age and segment median is normal with the spec's sigma",
+            ks_p_value(d_z, z_n),
+        )
+    )
+    income_hist = np.asarray(
+        _get(
+            stats,
+            "customers.log_income_hist",
+            np.zeros((len(spec.customers.age_pyramid), LOG_INCOME_EDGES.shape[0] + 1)),
+        )
+    )
+    checks.append(_income_marginal(ctx, income_hist))
+    checks.append(_income_medians(ctx, income_hist))
+    signup = np.asarray(_get(stats, "customers.signup_hist", np.zeros(1)))
+    checks.append(_signup_check(ctx, signup))
+    loyal = np.asarray(
+        _get(stats, "customers.loyal_by_segment", np.zeros(len(ctx.segments))), dtype=np.float64
+    )
+    rates = np.asarray([s.loyalty_rate for s in spec.customers.segments.values()])
+    members = np.maximum(segments, 1)
+    tolerance = GATE_SIGMAS * np.sqrt(rates * (1 - rates) / members) + MIX_SLACK
+    excess = np.where(segments > 0, np.abs(loyal / members - rates) / tolerance, 0.0)
+    checks.append(
+        at_most(
+            "customers.loyalty_by_segment",
+            "fidelity",
+            "error / tolerance (worst)",
+            float(excess.max()) if excess.size else 0.0,
+            1.0,
+            "loyalty-programme share of each segment vs the spec's loyalty_rate",
+        )
+    )
+    return checks
+
+
+def _tvd_check(
+    name: str,
+    observed: np.ndarray,
+    expected: np.ndarray,
+    n: float,
+    slack: float,
+    explanation: str,
+    group: str = "fidelity",
+) -> Check:
+    value = tvd(observed, expected)
+    return at_most(
+        name,
+        group,
+        "TVD",
+        value,
+        tvd_threshold(n, expected, slack),
+        explanation,
+        chi_square_p(observed, expected),
+    )
+
+
+def _income_mixture_cdf(
+    ctx: ValidationContext, log10_values: np.ndarray, band: int | None = None
+) -> np.ndarray:
+    """CDF of income under the spec: ages x segments x log-normal, optionally in one band."""
+    spec = ctx.spec
+    ages, probability, band_index = age_distribution(spec)
+    if band is not None:
+        probability = np.where(band_index == band, probability, 0.0)
+    probability = probability / probability.sum()
+    sigma = spec.customers.income.sigma
+    segments = list(spec.customers.segments.values())
+    shares = normalise(np.asarray([s.share for s in segments]))
+    ln_x = log10_values * math.log(10.0)
+    cdf = np.zeros_like(ln_x, dtype=np.float64)
+    medians = np.log(median_income(spec, ages))
+    for share, segment in zip(shares, segments, strict=True):
+        centre = medians + math.log(segment.income_factor)
+        z = (ln_x[:, None] - centre[None, :]) / sigma
+        cdf += share * (normal_cdf(z) * probability[None, :]).sum(axis=1)
+    return cdf
+
+
+def _income_marginal(ctx: ValidationContext, income_hist: np.ndarray) -> Check:
+    total = income_hist.sum(axis=0)
+    n = float(total.sum())
+    expected = _income_mixture_cdf(ctx, LOG_INCOME_EDGES)
+    distance = ks_distance(total, expected)
+    return at_most(
+        "customers.income_marginal",
+        "fidelity",
+        "KS D",
+        distance,
+        ks_threshold(n, KS_SLACK),
+        "income distribution vs the spec's mixture over ages and segments",
+        ks_p_value(distance, n),
+    )
+
+
+def _histogram_median(hist: np.ndarray, edges: np.ndarray) -> float:
+    """Median of a binned sample, interpolated within its bin (under/overflow cells ends)."""
+    cumulative = np.cumsum(hist)
+    half = cumulative[-1] / 2.0
+    cell = int(np.searchsorted(cumulative, half, side="left"))
+    if cell == 0 or cell >= edges.shape[0]:
+        return float(edges[min(max(cell - 1, 0), edges.shape[0] - 1)])
+    below = cumulative[cell - 1]
+    fraction = (half - below) / max(hist[cell], 1)
+    return float(edges[cell - 1] + fraction * (edges[cell] - edges[cell - 1]))
+
+
+def _income_medians(ctx: ValidationContext, income_hist: np.ndarray) -> Check:
+    """Median income of each age band vs the spec's mixture median for that band."""
+    bands = ctx.spec.customers.age_pyramid
+    grid = np.linspace(LOG_INCOME_EDGES[0], LOG_INCOME_EDGES[-1], 6001)
+    worst, detail = 0.0, ""
+    for b, band in enumerate(bands):
+        n = float(income_hist[b].sum())
+        if n < 100:
+            continue
+        observed = 10 ** _histogram_median(income_hist[b], LOG_INCOME_EDGES)
+        expected = 10 ** float(np.interp(0.5, _income_mixture_cdf(ctx, grid, b), grid))
+        # The sample median's relative standard error for a log-normal-like law is about
+        # 1.25 x (spread in log units) / sqrt(n); the spread is at most sigma + segment mix.
+        spread = ctx.spec.customers.income.sigma + 0.5
+        tolerance = GATE_SIGMAS * 1.2533 * spread / math.sqrt(n) + MEDIAN_SLACK
+        excess = abs(observed / expected - 1.0) / tolerance
+        if excess > worst:
+            worst, detail = excess, f"{band.label}: {observed:,.0f} vs {expected:,.0f}"
+    return at_most(
+        "customers.income_median_by_age",
+        "fidelity",
+        "error / tolerance",
+        worst,
+        1.0,
+        f"median income of each age band vs the spec (worst {detail or 'n/a'})",
+    )
+
+
+def _signup_check(ctx: ValidationContext, signup: np.ndarray) -> Check:
+    spec = ctx.spec
+    span = signup.shape[0]
+    n = float(signup.sum())
+    g = math.log1p(spec.customers.signup_growth) / 365.25
+    days = np.arange(1, span + 1, dtype=np.float64)
+    expected = days / span if abs(g * span) < 1e-9 else np.expm1(g * days) / math.expm1(g * span)
+    observed = np.cumsum(signup) / max(n, 1.0)
+    distance = float(np.max(np.abs(observed - expected)))
+    return at_most(
+        "customers.signup_dates",
+        "fidelity",
+        "KS D",
+        distance,
+        ks_threshold(n, KS_SLACK),
+        "signup dates vs the growing signup density of the spec",
+        ks_p_value(distance, n),
+    )
+
+
+# --- products and stores -------------------------------------------------------------------
+
+
+def catalogue_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Catalogue mix and list-price distributions; store formats."""
+    spec = ctx.spec
+    checks: list[Check] = []
+    counts = np.asarray(_get(stats, "products.category_counts", np.zeros(len(ctx.categories))))
+    planned = products_per_category(spec)
+    checks.append(
+        at_most(
+            "products.category_mix",
+            "fidelity",
+            "products off plan",
+            float(np.abs(counts - planned).sum()),
+            0,
+            "products per category follow catalog_share exactly (largest remainder)",
+        )
+    )
+    category = np.asarray(_get(stats, "products.category__first", np.zeros(0)), dtype=np.int64)
+    price = np.asarray(_get(stats, "products.price__first", np.zeros(0)), dtype=np.int64)
+    worst_value, worst_threshold, worst_name, worst_p = 0.0, 0.0, "n/a", None
+    for k, cat in enumerate(spec.products.categories):
+        values = price[category == k]
+        if values.size == 0:
+            continue
+        if cat.price.values:
+            points = np.round(np.asarray(cat.price.values) * 100).astype(np.int64)
+            observed = np.asarray(
+                [np.count_nonzero(values == p) for p in points]
+                + [np.count_nonzero(~np.isin(values, points))]
+            )
+            value = tvd(observed, np.append(np.ones(points.shape[0]), 0.0))
+            threshold = tvd_threshold(values.size, np.ones(points.shape[0]), MIX_SLACK)
+            p_value = chi_square_p(observed, np.append(np.ones(points.shape[0]), 0.0))
+        else:
+            support = np.union1d(charm_support(int(values.max())), np.unique(values))
+            observed_cdf = np.searchsorted(np.sort(values), support, side="right") / values.size
+            bound = charm_upper_bound(support)
+            with np.errstate(divide="ignore"):
+                z = (np.log(np.maximum(bound, 1e-300)) - math.log(cat.price.median)) / max(
+                    cat.price.sigma, 1e-12
+                )
+            expected_cdf = np.where(bound > 0, normal_cdf(z), 0.0)
+            value = float(np.max(np.abs(observed_cdf - expected_cdf)))
+            threshold = ks_threshold(values.size, KS_SLACK)
+            p_value = ks_p_value(value, values.size)
+        if value / threshold > (worst_value / worst_threshold if worst_threshold else -1):
+            worst_value, worst_threshold, worst_name, worst_p = value, threshold, cat.name, p_value
+    checks.append(
+        at_most(
+            "products.list_prices",
+            "fidelity",
+            "KS D (worst category)",
+            worst_value,
+            worst_threshold,
+            f"list prices per category vs log-normal with charm endings (worst: {worst_name})",
+            worst_p,
+        )
+    )
+    formats = np.asarray(_get(stats, "stores.format_counts", np.zeros(len(spec.stores.formats))))
+    expected_formats = np.asarray([f.share for f in spec.stores.formats.values()])
+    checks.append(
+        _tvd_check(
+            "stores.format_mix",
+            formats,
+            expected_formats,
+            float(formats.sum()),
+            MIX_SLACK,
+            "store formats vs the spec's shares",
+        )
+    )
+    return checks
+
+
+# --- volume and profiles ---------------------------------------------------------------------
+
+
+def expected_sales(ctx: ValidationContext, stats: Stats) -> np.ndarray:
+    """(days, channels) expected legitimate sales given the customers on disk:
+    F(d) x G_channel(d) x (sum of visible-attribute rates of customers signed up by d)."""
+    rate = np.asarray(_get(stats, "customers.rate_by_signup", np.zeros((ctx.days, 2))))
+    base = np.cumsum(rate, axis=0)
+    factors = day_factors(ctx.spec, ctx.spec.calendar.start, ctx.spec.calendar.end)
+    return np.asarray(factors.overall[:, None] * factors.channel * base)
+
+
+def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Total volume, and daily, weekday, month, holiday, hour, channel and payment profiles."""
+    spec = ctx.spec
+    checks: list[Check] = []
+    daily = np.asarray(_get(stats, "transactions.daily_legit", np.zeros((ctx.days, 2, 2))))
+    sales = daily[:, :, 0]
+    refunds = daily[:, :, 1]
+    expected = expected_sales(ctx, stats)
+    observed_total, expected_total = float(sales.sum()), float(expected.sum())
+    active = max(float(_get(stats, "customers.rows")), 1.0)
+    extra_cv2 = 1.0 / (spec.customers.activity_shape * active)
+    ratio_error = abs(observed_total / expected_total - 1.0) if expected_total > 0 else math.inf
+    z = (observed_total - expected_total) / math.sqrt(max(expected_total, 1.0))
+    checks.append(
+        at_most(
+            "transactions.volume",
+            "fidelity",
+            "|observed / expected - 1|",
+            ratio_error,
+            poisson_ratio_threshold(expected_total, extra_cv2, VOLUME_SLACK),
+            f"legitimate sales {observed_total:,.0f} vs {expected_total:,.0f} expected from"
+            " the spec"
+            " and the customers on disk",
+            two_sided_normal_p(z),
+        )
+    )
+    total_daily = sales.sum(axis=1)
+    expected_daily = expected.sum(axis=1)
+    n = float(total_daily.sum())
+    checks.append(
+        _tvd_check(
+            "transactions.daily_profile",
+            total_daily,
+            expected_daily,
+            n,
+            DAILY_SLACK,
+            "share of sales on each calendar day vs base x trend x weekday x yearly x holidays",
+        )
+    )
+    weekday = (ctx.dates.astype(np.int64) + 3) % 7
+    checks.append(
+        _tvd_check(
+            "transactions.weekday_profile",
+            np.bincount(weekday, total_daily, 7),
+            np.bincount(weekday, expected_daily, 7),
+            n,
+            PROFILE_SLACK,
+            "share of sales per weekday (Monday..Sunday) vs the expected curve",
+        )
+    )
+    months = len(ctx.months)
+    checks.append(
+        _tvd_check(
+            "transactions.month_profile",
+            np.bincount(ctx.month_of_day, total_daily, months),
+            np.bincount(ctx.month_of_day, expected_daily, months),
+            n,
+            PROFILE_SLACK,
+            "share of sales per month vs the expected curve",
+        )
+    )
+    checks += _holiday_checks(ctx, total_daily, expected_daily, extra_cv2)
+    hours = np.asarray(_get(stats, "transactions.hours", np.zeros((2, 24))))
+    for ch, (name, channel) in enumerate(
+        (("in_store", spec.sales.channels.in_store), ("online", spec.sales.channels.online))
+    ):
+        checks.append(
+            _tvd_check(
+                f"transactions.hour_profile_{name}",
+                hours[ch],
+                np.asarray(channel.hours),
+                float(hours[ch].sum()),
+                PROFILE_SLACK,
+                f"share of {name} sales per hour vs the spec",
+            )
+        )
+    online_share = float(sales[:, 1].sum()) / max(n, 1.0)
+    expected_online = float(expected[:, 1].sum()) / max(expected_total, 1e-12)
+    tolerance = (
+        GATE_SIGMAS * math.sqrt(expected_online * (1 - expected_online) / max(n, 1.0) + extra_cv2)
+        + MIX_SLACK
+    )
+    checks.append(
+        at_most(
+            "transactions.channel_mix",
+            "fidelity",
+            "|online share - expected|",
+            abs(online_share - expected_online),
+            tolerance,
+            f"online share of sales {online_share:.4f} vs {expected_online:.4f} expected",
+        )
+    )
+    payments = np.asarray(_get(stats, "transactions.payments", np.zeros((2, len(ctx.payments)))))
+    for ch, (name, channel) in enumerate(
+        (("in_store", spec.sales.channels.in_store), ("online", spec.sales.channels.online))
+    ):
+        weights = np.asarray([channel.payment.get(p, 0.0) for p in ctx.payments])
+        checks.append(
+            _tvd_check(
+                f"transactions.payment_mix_{name}",
+                payments[ch],
+                weights,
+                float(payments[ch].sum()),
+                MIX_SLACK,
+                f"payment methods of {name} sales vs the spec",
+            )
+        )
+    refund_total = float(refunds.sum())
+    expected_refunds = spec.sales.return_rate * expected_total
+    refund_error = (
+        abs(refund_total / expected_refunds - 1.0)
+        if expected_refunds > 0
+        else float(refund_total > 0)
+    )
+    checks.append(
+        at_most(
+            "transactions.refund_rate",
+            "fidelity",
+            "|observed / expected - 1|",
+            refund_error,
+            poisson_ratio_threshold(expected_refunds, extra_cv2, VOLUME_SLACK)
+            if expected_refunds > 0
+            else 0,
+            f"ordinary refunds {refund_total:,.0f} vs {expected_refunds:,.0f}"
+            " (return_rate x expected sales)",
+        )
+    )
+    observed_home = float(_get(stats, "store_choice.home_region_observed"))
+    expected_home = float(_get(stats, "store_choice.home_region_expected"))
+    in_store = float(_get(stats, "store_choice.in_store_sales"))
+    if in_store > 0:
+        p = expected_home / in_store
+        checks.append(
+            at_most(
+                "transactions.home_region_share",
+                "fidelity",
+                "|observed - expected| share",
+                abs(observed_home - expected_home) / in_store,
+                GATE_SIGMAS * math.sqrt(max(p * (1 - p), 1e-12) / in_store) + MIX_SLACK,
+                f"in-store sales in the home region: {observed_home / in_store:.4f}"
+                f" vs {p:.4f} expected",
+            )
+        )
+    return checks
+
+
+def _holiday_checks(
+    ctx: ValidationContext, observed: np.ndarray, expected: np.ndarray, extra_cv2: float
+) -> list[Check]:
+    spec = ctx.spec
+    names = holiday_names(spec, ctx.dates)
+    holiday = np.asarray(
+        [
+            n is not None and not all(p.strip().endswith("(observed)") for p in n.split(";"))
+            for n in names
+        ]
+    )
+    years = sorted({d.year for d in ctx.dates.astype(dt.date).tolist()})
+    fridays = [np.datetime64(black_friday(y), "D") for y in years]
+    friday = np.isin(ctx.dates, fridays)
+    checks = []
+    for name, mask, what in (
+        ("transactions.holiday_lift", holiday, "public holidays"),
+        ("transactions.black_friday_lift", friday, "Black Friday"),
+    ):
+        exp = float(expected[mask].sum())
+        if exp <= 0:
+            continue
+        obs = float(observed[mask].sum())
+        # Compare the lift over the ordinary days of the same weeks: observed vs expected.
+        error = abs(obs / exp - 1.0)
+        checks.append(
+            at_most(
+                name,
+                "fidelity",
+                "|observed / expected - 1|",
+                error,
+                poisson_ratio_threshold(exp, extra_cv2, PROFILE_SLACK),
+                f"sales on {what}: {obs:,.0f} vs {exp:,.0f} expected with the spec's multipliers",
+                two_sided_normal_p((obs - exp) / math.sqrt(exp)),
+            )
+        )
+    return checks
+
+
+# --- baskets ---------------------------------------------------------------------------------
+
+
+def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Basket size, category mix (overall and per month), quantities, unit prices."""
+    spec = ctx.spec
+    checks: list[Check] = []
+    extra_observed = float(_get(stats, "baskets.lines_observed")) - float(
+        _get(stats, "baskets.sales")
+    )
+    extra_expected = float(_get(stats, "baskets.extra_lines_expected"))
+    if extra_expected > 0:
+        error = abs(extra_observed / extra_expected - 1.0)
+        checks.append(
+            at_most(
+                "line_items.basket_size",
+                "fidelity",
+                "|observed / expected - 1|",
+                error,
+                poisson_ratio_threshold(extra_expected, 0.0, MIX_SLACK),
+                "lines beyond the first per sale vs basket_mean_items x segment x channel factors",
+                two_sided_normal_p((extra_observed - extra_expected) / math.sqrt(extra_expected)),
+            )
+        )
+    observed = np.asarray(
+        _get(stats, "categories.observed", np.zeros((len(ctx.months), len(ctx.categories))))
+    )
+    expected = np.asarray(
+        _get(stats, "categories.expected", np.zeros_like(observed, dtype=np.float64))
+    )
+    n = float(observed.sum())
+    checks.append(
+        _tvd_check(
+            "line_items.category_mix",
+            observed.sum(axis=0),
+            expected.sum(axis=0),
+            n,
+            MIX_SLACK,
+            "category of each line vs demand x age/gender affinity x seasonality x promotions",
+        )
+    )
+    worst, worst_month = 0.0, "n/a"
+    for m, label in enumerate(ctx.months):
+        month_lines = float(observed[m].sum())
+        if month_lines < 1:
+            continue
+        excess = tvd(observed[m], expected[m]) / tvd_threshold(month_lines, expected[m], MIX_SLACK)
+        if excess > worst:
+            worst, worst_month = excess, label
+    checks.append(
+        at_most(
+            "line_items.category_by_month",
+            "fidelity",
+            "TVD / tolerance (worst month)",
+            worst,
+            1.0,
+            f"category mix of each month (toys in December, garden in spring; worst {worst_month})",
+        )
+    )
+    lines = np.asarray(
+        _get(stats, "categories.lines", np.zeros(len(ctx.categories))), dtype=np.float64
+    )
+    total_q = np.asarray(_get(stats, "categories.quantity_sum", np.zeros(len(ctx.categories))))
+    means = np.asarray([1.0 + c.quantity_mean for c in spec.products.categories])
+    variance = np.asarray([c.quantity_mean for c in spec.products.categories])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        observed_mean = np.where(lines > 0, total_q / np.maximum(lines, 1), means)
+        tolerance = (
+            GATE_SIGMAS * np.sqrt(np.maximum(variance, 1e-12) / np.maximum(lines, 1))
+            + MIX_SLACK * means
+        )
+    excess = float(np.max(np.abs(observed_mean - means) / tolerance)) if lines.size else 0.0
+    checks.append(
+        at_most(
+            "line_items.quantity_by_category",
+            "fidelity",
+            "error / tolerance (worst)",
+            excess,
+            1.0,
+            "mean units per line of each category vs 1 + quantity_mean",
+        )
+    )
+    checks.append(_unit_price_check(ctx, stats))
+    return checks
+
+
+def _unit_price_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Unit prices sold per category vs the catalogue weighted by Zipf popularity."""
+    hist = np.asarray(
+        _get(
+            stats,
+            "categories.unit_price_hist",
+            np.zeros((len(ctx.categories), LOG_PRICE_EDGES.shape[0] + 1)),
+        )
+    )
+    category = np.asarray(_get(stats, "products.category__first", np.zeros(0)), dtype=np.int64)
+    price = np.asarray(_get(stats, "products.price__first", np.zeros(0)), dtype=np.int64)
+    popularity = product_world(ctx.spec).popularity
+    worst_excess, worst_name, worst_value, worst_p = 0.0, "n/a", 0.0, None
+    if category.shape[0] == popularity.shape[0]:
+        log_price = np.log10(np.maximum(price, 1))
+        for k, name in enumerate(ctx.categories):
+            n = float(hist[k].sum())
+            rows = category == k
+            if n < 1 or not rows.any():
+                continue
+            order = np.argsort(log_price[rows])
+            cumulative = np.cumsum(popularity[rows][order]) / popularity[rows].sum()
+            position = np.searchsorted(log_price[rows][order], LOG_PRICE_EDGES, side="left")
+            expected_cdf = np.where(position > 0, cumulative[np.maximum(position - 1, 0)], 0.0)
+            distance = ks_distance(hist[k], expected_cdf)
+            excess = distance / ks_threshold(n, KS_SLACK)
+            if excess > worst_excess:
+                worst_excess, worst_name, worst_value, worst_p = (
+                    excess,
+                    name,
+                    distance,
+                    ks_p_value(distance, n),
+                )
+    return at_most(
+        "line_items.unit_price_by_category",
+        "fidelity",
+        "KS D / tolerance (worst)",
+        worst_excess,
+        1.0,
+        f"prices sold per category vs the catalogue weighted by popularity (worst {worst_name}:"
+        f" D={worst_value:.4f})",
+        worst_p,
+    )
+
+
+# --- fraud -----------------------------------------------------------------------------------
+
+
+def fraud_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Fraud rate overall, per type and per month, each with an exact binomial interval."""
+    fraud = ctx.spec.fraud
+    checks: list[Check] = []
+    daily_fraud = np.asarray(
+        _get(stats, "transactions.daily_fraud", np.zeros((ctx.days, len(FRAUD_TYPES))))
+    )
+    daily = np.asarray(_get(stats, "transactions.daily_legit", np.zeros((ctx.days, 2, 2))))
+    legit = float(daily.sum())
+    total_fraud = float(daily_fraud.sum())
+    total = legit + total_fraud
+    checks.append(
+        _rate_check("fraud.rate", int(total_fraud), int(total), fraud.rate, "overall fraud rate")
+    )
+    shares = fraud.shares()
+    for t, name in enumerate(FRAUD_TYPES):
+        target = fraud.rate * shares[name]
+        checks.append(
+            _rate_check(
+                f"fraud.rate_{name}",
+                int(daily_fraud[:, t].sum()),
+                int(total),
+                target,
+                f"rate of {name}",
+            )
+        )
+    worst_check: Check | None = None
+    monthly_fraud = np.bincount(ctx.month_of_day, daily_fraud.sum(axis=1), len(ctx.months))
+    monthly_total = (
+        np.bincount(ctx.month_of_day, daily.sum(axis=(1, 2)), len(ctx.months)) + monthly_fraud
+    )
+    failures = 0
+    for m, label in enumerate(ctx.months):
+        check = _rate_check(
+            f"fraud.rate_{label}",
+            int(monthly_fraud[m]),
+            int(monthly_total[m]),
+            fraud.rate,
+            f"fraud rate in {label}",
+        )
+        failures += not check.passed
+        if worst_check is None or (not check.passed and worst_check.passed):
+            worst_check = check
+    checks.append(
+        at_most(
+            "fraud.rate_by_month",
+            "fraud",
+            "months outside their interval",
+            failures,
+            0,
+            f"every month's fraud rate has the target inside its exact"
+            f" {100 * CI_CONFIDENCE:.4f}% interval"
+            + (f" (first failing: {worst_check.explanation})" if failures and worst_check else ""),
+        )
+    )
+    return checks
+
+
+def _rate_check(name: str, successes: int, trials: int, target: float, what: str) -> Check:
+    low, high = binomial_interval(successes, trials)
+    observed = successes / trials if trials else 0.0
+    outside = 0.0 if low <= target <= high else min(abs(target - low), abs(target - high))
+    return at_most(
+        name,
+        "fraud",
+        "distance of target from interval",
+        outside,
+        0.0,
+        f"{what}: {observed:.5f} observed ({successes:,} of {trials:,}),"
+        f" interval [{low:.5f}, {high:.5f}],"
+        f" target {target:.5f}",
+        binomial_p_value(successes, trials, target),
+    )
+
+
+def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Each enabled fraud type shows its signature, and legitimate traffic does not."""
+    fraud = ctx.spec.fraud
+    shares = fraud.shares()
+    multi_region = len(load_geography(ctx.spec.calendar.country).regions) > 1
+
+    def get(group: str, feature: str) -> float:
+        return float(_get(stats, f"signatures.{group}.{feature}"))
+
+    def share(group: str, feature: str) -> float:
+        n = get(group, "n")
+        return get(group, feature) / n if n else 0.0
+
+    def mean_amount(group: str) -> float:
+        n = get(group, "n")
+        return get(group, "amount_sum") / n if n else 0.0
+
+    checks: list[Check] = []
+    judged = {
+        name: get(name, "n") >= MIN_SIGNATURE_EVENTS and shares[name] > 0 and fraud.rate > 0
+        for name in FRAUD_TYPES
+    }
+    if judged["card_testing"]:
+        checks.append(
+            at_least(
+                "signature.card_testing_bursts",
+                "signature",
+                "share in bursts",
+                share("card_testing", "burst"),
+                SIGNATURE_BURST_SHARE,
+                "card-testing charges within 10 minutes of another on the same"
+                f" account (legitimate online: {share('legit_online', 'burst'):.3f})",
+            )
+        )
+        checks.append(
+            at_least(
+                "signature.card_testing_tiny",
+                "signature",
+                "share under 10.00",
+                share("card_testing", "small"),
+                SIGNATURE_SMALL_SHARE,
+                f"card-testing charges are tiny (legitimate online: "
+                f"{share('legit_online', 'small'):.3f})",
+            )
+        )
+    if judged["account_takeover"]:
+        checks.append(
+            at_least(
+                "signature.account_takeover_night",
+                "signature",
+                "night share",
+                share("account_takeover", "night"),
+                SIGNATURE_NIGHT_SHARE,
+                f"takeover orders between 00:00 and 06:00"
+                f" (legitimate online: {share('legit_online', 'night'):.3f})",
+            )
+        )
+        ratio = mean_amount("account_takeover") / max(mean_amount("legit_online"), 1.0)
+        checks.append(
+            at_least(
+                "signature.account_takeover_value",
+                "signature",
+                "amount ratio",
+                ratio,
+                SIGNATURE_AMOUNT_RATIO,
+                "mean takeover order vs mean legitimate online sale",
+            )
+        )
+        if multi_region:
+            checks.append(
+                at_least(
+                    "signature.account_takeover_new_region",
+                    "signature",
+                    "share shipped away",
+                    share("account_takeover", "ship_away"),
+                    SIGNATURE_AWAY_SHARE,
+                    f"takeover orders shipped outside the home region (legitimate: "
+                    f"{share('legit_online', 'ship_away'):.3f})",
+                )
+            )
+    if judged["stolen_card"] and multi_region:
+        checks.append(
+            at_least(
+                "signature.stolen_card_far_from_home",
+                "signature",
+                "share away from home",
+                share("stolen_card", "store_away"),
+                SIGNATURE_AWAY_SHARE,
+                f"stolen-card purchases in stores outside the home region (legitimate in store: "
+                f"{share('legit_in_store', 'store_away'):.3f})",
+            )
+        )
+    if judged["refund_abuse"]:
+        per_day = get("refund_abuse", "n") / max(get("refund_abuse", "account_days"), 1.0)
+        legit_per_day = get("legit_refund", "n") / max(get("legit_refund", "account_days"), 1.0)
+        minimum = ctx.spec.fraud.types.refund_abuse.refunds_min
+        checks.append(
+            at_least(
+                "signature.refund_abuse_repeat",
+                "signature",
+                "refunds per account-day",
+                per_day,
+                REFUND_ABUSE_REPEAT_FRACTION * minimum,
+                f"abusive refunds come several a day per account (legitimate: {legit_per_day:.2f})",
+            )
+        )
+        ratio = mean_amount("refund_abuse") / max(mean_amount("legit_refund"), 1.0)
+        checks.append(
+            at_least(
+                "signature.refund_abuse_value",
+                "signature",
+                "amount ratio",
+                ratio,
+                SIGNATURE_AMOUNT_RATIO,
+                "mean abusive refund vs mean legitimate refund",
+            )
+        )
+    return checks
+
+
+def fraud_summary(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
+    """Realised fraud counts per type and month, for the report."""
+    daily_fraud = np.asarray(
+        _get(stats, "transactions.daily_fraud", np.zeros((ctx.days, len(FRAUD_TYPES))))
+    )
+    monthly = np.stack(
+        [
+            np.bincount(ctx.month_of_day, daily_fraud[:, t], len(ctx.months))
+            for t in range(len(FRAUD_TYPES))
+        ],
+        1,
+    )
+    return {
+        "by_type": {name: int(daily_fraud[:, t].sum()) for t, name in enumerate(FRAUD_TYPES)},
+        "by_month": {
+            m: {name: int(monthly[i, t]) for t, name in enumerate(FRAUD_TYPES)}
+            for i, m in enumerate(ctx.months)
+        },
+    }
