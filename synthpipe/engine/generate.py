@@ -26,15 +26,23 @@ def run_task(task: PartitionTask, spec: Spec, location: Location) -> PartitionRe
 
 
 def generate(
-    client: Client,
+    client: Client | None,
     spec: Spec,
     tasks: list[PartitionTask],
     location: Location,
     progress: Progress = no_progress,
 ) -> list[PartitionResult]:
-    """Generate and write every task on the cluster; returns their results in task order."""
+    """Generate and write every task on the cluster (in this process when ``client`` is
+    None); returns their results in task order."""
     if not tasks:
         return []
+    if client is None:
+        in_process = []
+        progress(0, len(tasks))
+        for done, task in enumerate(tasks, 1):
+            in_process.append(run_task(task, spec, location))
+            progress(done, len(tasks))
+        return in_process
     run = uuid.uuid4().hex[:8]
     [spec_future] = client.scatter([spec], broadcast=True)
     futures = client.map(

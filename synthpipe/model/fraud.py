@@ -1,11 +1,14 @@
 """Labelled fraud-style rare events, injected as extra transactions with a signature each.
 
 Per day and type the target is the legitimate count of that day times
-``rate x share / (1 - rate)``, stochastically rounded; whole events are laid against the
-cumulative targets, so every partition (a block-month) carries exactly its share and the
-realised fraud rate is the target up to rounding. Each type draws from its own streams
-(keyed by the type), after the legitimate transactions exist; legitimate draws never
-depend on anything here.
+``rate x share / (1 - rate)`` transactions, that is target / (mean event size) events.
+Events are placed by systematic rounding: one uniform u per partition and type, and day d
+gets floor(C(d) + u) - floor(C(d - 1) + u) events, C being the cumulative event target.
+So each partition holds its expected number of events to within one, every event is whole
+(a burst is always a burst, however small the partition), the expected fraud rate is the
+target exactly, and the realised count varies less than a binomial count would.
+Each type draws from its own streams (keyed by the type), after the legitimate
+transactions exist; legitimate draws never depend on anything here.
 
 Signatures (README, "Fraud typologies"):
 - card_testing: bursts of tiny online charges minutes apart on one account, any hour;
@@ -39,9 +42,8 @@ from synthpipe.model.blockmonth import (
     time_of_day,
 )
 from synthpipe.model.ids import FRAUD_SUBRANGE_BASE
-from synthpipe.model.sampling import stochastic_round
 from synthpipe.seeds import Entity, Stream
-from synthpipe.spec.models import FRAUD_TYPES
+from synthpipe.spec.models import FRAUD_TYPES, Spec
 
 MICROS_PER_MINUTE = 60_000_000
 ATO_GAP_MINUTES = (5.0, 45.0)  # minutes between orders of one account takeover
@@ -55,8 +57,23 @@ REFUND_ABUSE_STORE_CREDIT_PROBABILITY = 0.4  # refunds paid out as a gift card
 LAST_MICRO = MICROS_PER_DAY - 1
 
 
-def fraud_counts(ctx: BlockMonth, legit_per_day: np.ndarray) -> dict[str, np.ndarray]:
-    """Fraud transactions per day for each enabled type (exact, stochastically rounded)."""
+def event_size_moments(spec: Spec, name: str) -> tuple[float, float]:
+    """Mean and variance of the number of transactions in one event of a fraud type."""
+    types = spec.fraud.types
+    if name == "card_testing":  # burst_min + Poisson(burst_extra_mean)
+        extra = types.card_testing.burst_extra_mean
+        return types.card_testing.burst_min + extra, extra
+    low, high = {
+        "account_takeover": (1, types.account_takeover.orders_max),
+        "stolen_card": (1, types.stolen_card.purchases_max),
+        "refund_abuse": (types.refund_abuse.refunds_min, types.refund_abuse.refunds_max),
+    }[name]
+    spread = high - low + 1
+    return (low + high) / 2, (spread**2 - 1) / 12  # discrete uniform low..high
+
+
+def event_counts(ctx: BlockMonth, legit_per_day: np.ndarray) -> dict[str, np.ndarray]:
+    """Fraud events per day for each enabled type."""
     fraud = ctx.spec.fraud
     shares = fraud.shares()
     counts: dict[str, np.ndarray] = {}
@@ -66,30 +83,17 @@ def fraud_counts(ctx: BlockMonth, legit_per_day: np.ndarray) -> dict[str, np.nda
         if shares[name] <= 0:
             continue
         target = legit_per_day * fraud.rate * shares[name] / (1.0 - fraud.rate)
-        u = ctx.stream(Entity.FRAUD, Stream.FRAUD_COUNT, t).random(ctx.days)
-        counts[name] = stochastic_round(target, u)
+        mean_size, _ = event_size_moments(ctx.spec, name)
+        cumulative = np.cumsum(target / mean_size)
+        u = ctx.stream(Entity.FRAUD, Stream.FRAUD_COUNT, t).random()
+        placed = np.floor(cumulative + u).astype(np.int64)
+        counts[name] = np.diff(placed, prepend=np.int64(np.floor(u)))
     return counts
 
 
-def allocate_events(
-    counts: np.ndarray, sizes: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Place whole events of the candidate ``sizes`` on the days of the range.
-
-    Events are laid end to end against the cumulative daily targets; an event falls on
-    the day its first transaction's position lands in, so the range's total is exact and
-    only the range's last event can be cut short (days keep whole events, which is what
-    makes a burst a burst). Day d's events depend only on days up to d. There is one
-    candidate per targeted transaction (enough: every size is at least 1). Returns each
-    kept event's candidate index, day and size.
-    """
-    target = np.cumsum(counts)
-    total = int(target[-1]) if target.size else 0
-    start = np.cumsum(sizes) - sizes
-    keep = start < total
-    size = np.minimum(sizes, total - start)[keep]
-    day = np.searchsorted(target, start[keep], side="right")
-    return np.flatnonzero(keep), day.astype(np.int64), size
+def event_days(events: np.ndarray) -> np.ndarray:
+    """The day index of each event, day-major."""
+    return np.repeat(np.arange(events.shape[0], dtype=np.int64), events)
 
 
 def _burst_times(start: np.ndarray, size: np.ndarray, gap_minutes: np.ndarray) -> np.ndarray:
@@ -136,15 +140,31 @@ def _event_rows(event_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return event, np.arange(event.shape[0], dtype=np.int64) - starts[event]
 
 
-def card_testing(ctx: BlockMonth, t: int, counts: np.ndarray) -> TransactionSet:
+def _uniform_events(
+    ctx: BlockMonth, t: int, events: np.ndarray, low: int, high: int, event_draws: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Events of ``low..high`` transactions (uniform): each event's day, size, and
+    ``event_draws`` uniforms per event."""
+    day = event_days(events)
+    n_events = day.shape[0]
+    u = np.asarray(ctx.stream(Entity.FRAUD, Stream.FRAUD_EVENT_SIZE, t).random(n_events))
+    spread = high - low + 1
+    size = low + np.minimum((u * spread).astype(np.int64), spread - 1)
+    per_event = ctx.stream(Entity.FRAUD, Stream.FRAUD_VICTIM, t).random((n_events, event_draws))
+    return day, size, per_event
+
+
+def card_testing(ctx: BlockMonth, t: int, events: np.ndarray) -> TransactionSet:
     """Bursts of tiny online charges, a few minutes apart, on one account."""
     spec = ctx.spec.fraud.types.card_testing
-    total = int(counts.sum())
-    sizes = spec.burst_min + ctx.stream(Entity.FRAUD, Stream.FRAUD_EVENT_SIZE, t).poisson(
-        spec.burst_extra_mean, total
+    day = event_days(events)
+    n_events = day.shape[0]
+    draw = ctx.stream(Entity.FRAUD, Stream.FRAUD_EVENT_SIZE, t)
+    size = spec.burst_min + np.asarray(
+        draw.poisson(spec.burst_extra_mean, n_events), dtype=np.int64
     )
-    kept, day, size = allocate_events(counts, sizes)
-    per_event = ctx.stream(Entity.FRAUD, Stream.FRAUD_VICTIM, t).random((total, 2))[kept]
+    total = int(size.sum())
+    per_event = ctx.stream(Entity.FRAUD, Stream.FRAUD_VICTIM, t).random((n_events, 2))
     victim = _victims(ctx, day, per_event[:, 0])
     longest = (size - 1) * spec.gap_minutes_max * MICROS_PER_MINUTE
     start = (per_event[:, 1] * np.maximum(LAST_MICRO - longest, 0)).astype(np.int64)
@@ -170,14 +190,11 @@ def card_testing(ctx: BlockMonth, t: int, counts: np.ndarray) -> TransactionSet:
     )
 
 
-def account_takeover(ctx: BlockMonth, t: int, counts: np.ndarray) -> TransactionSet:
+def account_takeover(ctx: BlockMonth, t: int, events: np.ndarray) -> TransactionSet:
     """High-value online orders at night, shipped to a region the customer doesn't live in."""
     spec = ctx.spec.fraud.types.account_takeover
-    total = int(counts.sum())
-    size_u = ctx.stream(Entity.FRAUD, Stream.FRAUD_EVENT_SIZE, t).random(total)
-    sizes = 1 + np.minimum((size_u * spec.orders_max).astype(np.int64), spec.orders_max - 1)
-    kept, day, size = allocate_events(counts, sizes)
-    per_event = ctx.stream(Entity.FRAUD, Stream.FRAUD_VICTIM, t).random((total, 4))[kept]
+    day, size, per_event = _uniform_events(ctx, t, events, 1, spec.orders_max, 4)
+    total = int(size.sum())
     victim = _victims(ctx, day, per_event[:, 0])
     ship = _other_region(ctx, ctx.customers.region[victim], per_event[:, 1])
     night = np.asarray(spec.night_hours)
@@ -244,15 +261,12 @@ def _pricey_lines(
     return Lines(transaction, product, quantity, price, np.zeros_like(price))
 
 
-def stolen_card(ctx: BlockMonth, t: int, counts: np.ndarray) -> TransactionSet:
+def stolen_card(ctx: BlockMonth, t: int, events: np.ndarray) -> TransactionSet:
     """In-store purchases of pricey goods in stores outside the cardholder's home region."""
     spec = ctx.spec.fraud.types.stolen_card
-    total = int(counts.sum())
-    size_u = ctx.stream(Entity.FRAUD, Stream.FRAUD_EVENT_SIZE, t).random(total)
-    sizes = 1 + np.minimum((size_u * spec.purchases_max).astype(np.int64), spec.purchases_max - 1)
-    kept, day, size = allocate_events(counts, sizes)
-    per_event = ctx.stream(Entity.FRAUD, Stream.FRAUD_VICTIM, t).random(total)[kept]
-    victim = _victims(ctx, day, per_event)
+    day, size, per_event = _uniform_events(ctx, t, events, 1, spec.purchases_max, 1)
+    total = int(size.sum())
+    victim = _victims(ctx, day, per_event[:, 0])
     event, _ = _event_rows(size)
     per_txn = ctx.stream(Entity.FRAUD, Stream.FRAUD_PLACE, t).random((total, 4))
     home = ctx.customers.region[victim[event]].astype(np.int64)
@@ -284,16 +298,12 @@ def stolen_card(ctx: BlockMonth, t: int, counts: np.ndarray) -> TransactionSet:
     )
 
 
-def refund_abuse(ctx: BlockMonth, t: int, counts: np.ndarray) -> TransactionSet:
+def refund_abuse(ctx: BlockMonth, t: int, events: np.ndarray) -> TransactionSet:
     """Several high-value refunds on one account in one day, at different stores."""
     spec = ctx.spec.fraud.types.refund_abuse
-    total = int(counts.sum())
-    size_u = ctx.stream(Entity.FRAUD, Stream.FRAUD_EVENT_SIZE, t).random(total)
-    spread = spec.refunds_max - spec.refunds_min + 1
-    sizes = spec.refunds_min + np.minimum((size_u * spread).astype(np.int64), spread - 1)
-    kept, day, size = allocate_events(counts, sizes)
-    per_event = ctx.stream(Entity.FRAUD, Stream.FRAUD_VICTIM, t).random(total)[kept]
-    victim = _victims(ctx, day, per_event)
+    day, size, per_event = _uniform_events(ctx, t, events, spec.refunds_min, spec.refunds_max, 1)
+    total = int(size.sum())
+    victim = _victims(ctx, day, per_event[:, 0])
     event, _ = _event_rows(size)
     per_txn = ctx.stream(Entity.FRAUD, Stream.FRAUD_PLACE, t).random((total, 4))
     store = any_store(ctx, per_txn[:, 0])
@@ -365,9 +375,9 @@ def fraud_transactions(
     """All fraud transactions of the block-month, and the realised count per type."""
     sets: list[TransactionSet] = []
     realised: dict[str, int] = dict.fromkeys(FRAUD_TYPES, 0)
-    for name, counts in fraud_counts(ctx, legit_per_day).items():
+    for name, events in event_counts(ctx, legit_per_day).items():
         t = FRAUD_TYPES.index(name)
-        made = TYPOLOGIES[name](ctx, t, counts)
+        made = TYPOLOGIES[name](ctx, t, events)
         sets.append(made)
         realised[name] = made.size
     return sets, realised

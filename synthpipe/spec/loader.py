@@ -6,11 +6,13 @@ import copy
 import difflib
 import hashlib
 import json
+import typing
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import PydanticUndefined
 
 from synthpipe.errors import SpecError
 from synthpipe.spec.models import Spec
@@ -73,11 +75,17 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 
 def set_dotted(document: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``a.b.0.c`` in a nested dict/list document, creating mappings as needed."""
+    """Set ``a.b.0.c`` in a nested dict/list document.
+
+    A level the document leaves out is filled from the spec model's default first, so
+    ``products.categories.0.demand`` edits the default catalogue instead of replacing it.
+    """
     parts = key.split(".")
     node: Any = document
+    model: Any = Spec
     for depth, part in enumerate(parts[:-1]):
-        node = _child(node, part, ".".join(parts[: depth + 1]), create=True)
+        path = ".".join(parts[: depth + 1])
+        node, model = _child(node, part, path, model)
     last = parts[-1]
     if isinstance(node, list):
         node[_list_index(node, last, key)] = value
@@ -87,16 +95,42 @@ def set_dotted(document: dict[str, Any], key: str, value: Any) -> None:
         raise SpecError(f"--set {key}: `{'.'.join(parts[:-1])}` is not a mapping")
 
 
-def _child(node: Any, part: str, path: str, create: bool) -> Any:
+def _child(node: Any, part: str, path: str, model: Any) -> tuple[Any, Any]:
+    """The child ``part`` of ``node`` (made from the model's default if absent) and the
+    model type that describes it."""
     if isinstance(node, list):
-        return node[_list_index(node, part, path)]
+        return node[_list_index(node, part, path)], _inner(model)
     if not isinstance(node, dict):
         raise SpecError(f"--set: `{path.rsplit('.', 1)[0]}` is not a mapping")
+    field = _field_type(model, part)
     if part not in node or node[part] is None:
-        if not create:
-            raise SpecError(f"--set: `{path}` does not exist")
-        node[part] = {}
-    return node[part]
+        node[part] = _default_document(model, part)
+    return node[part], field
+
+
+def _field_type(model: Any, name: str) -> Any:
+    if isinstance(model, type) and issubclass(model, BaseModel) and name in model.model_fields:
+        return model.model_fields[name].annotation
+    return _inner(model)
+
+
+def _inner(annotation: Any) -> Any:
+    """The element type of list[X] / dict[str, X] / X | None annotations."""
+    arguments = [a for a in typing.get_args(annotation) if a is not type(None)]
+    return arguments[-1] if arguments else None
+
+
+def _default_document(model: Any, name: str) -> Any:
+    """The JSON form of a field's default, or an empty mapping when it has none."""
+    if not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return {}
+    info = model.model_fields.get(name)
+    if info is None:
+        return {}
+    default = info.get_default(call_default_factory=True)
+    if default is None or default is PydanticUndefined:
+        return {}
+    return TypeAdapter(Any).dump_python(default, mode="json")
 
 
 def _list_index(node: list[Any], part: str, path: str) -> int:

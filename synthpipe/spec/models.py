@@ -523,7 +523,7 @@ class RefundAbuse(StrictModel):
     categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel"])
     refunds_min: int = Field(default=2, ge=1, le=20)
     refunds_max: int = Field(default=4, ge=1, le=20)
-    priciest_share: float = Field(default=0.3, gt=0, le=1)
+    priciest_share: float = Field(default=0.15, gt=0, le=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> RefundAbuse:

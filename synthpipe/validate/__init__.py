@@ -8,6 +8,7 @@ engine maps ``unit_stats`` over the Dask cluster, so memory stays bounded at any
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,28 +111,75 @@ def _empty_catalogue() -> Catalogue:
     return Catalogue(empty, empty, empty, empty, np.zeros(0))
 
 
+def _unit_files(unit: Unit) -> list[tuple[str, list[str]]]:
+    """(path, columns) of every file a unit reads, in order."""
+    if unit.kind == "customers":
+        return [(unit.paths[0], CUSTOMER_COLUMNS)]
+    if unit.kind == "products":
+        return [(unit.paths[0], PRODUCT_COLUMNS)]
+    if unit.kind == "stores":
+        return [(unit.paths[0], STORE_COLUMNS)]
+    return [
+        (unit.paths[0], TRANSACTION_COLUMNS),
+        (unit.paths[1], LINE_COLUMNS),
+        (unit.customers_path or "", SALES_CUSTOMER_COLUMNS),
+    ]
+
+
+def _statistics(
+    ctx: ValidationContext, unit: Unit, reads: list[FileRead], catalogue: Catalogue
+) -> Stats:
+    if unit.kind == "customers":
+        return customer_stats(ctx, reads[0], unit.block, catalogue)
+    if unit.kind == "products":
+        return product_stats(ctx, reads[0])
+    if unit.kind == "stores":
+        return store_stats(ctx, reads[0])
+    month = ctx.months.index(unit.month) if unit.month in ctx.months else -1
+    return sales_stats(ctx, reads[0], reads[1], reads[2], catalogue, unit.block, month)
+
+
 def unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
-    """Statistics of one unit; an unreadable file becomes an integrity finding, not a crash."""
+    """Statistics of one unit. A file that cannot be read, or whose content breaks the
+    statistics, becomes an integrity finding of that file, never a crash."""
     ctx = validation_context(spec)
     reads: list[FileRead] = []
-    current = unit.paths[0]
+    for path, columns in _unit_files(unit):
+        try:
+            reads.append(read_file(location, path, columns))
+        except Exception as exc:  # corrupt or missing: an integrity failure of that file
+            stats: Stats = {"unreadable": [path], "files": _bytes_only(location, path)}
+            issue(stats, f"{path}: cannot be read: {type(exc).__name__}: {str(exc)[:200]}")
+            return stats
     try:
-        catalogue = _catalogue(ctx, location, unit) or _empty_catalogue()
-        if unit.kind == "customers":
-            reads.append(read_file(location, current, CUSTOMER_COLUMNS))
-            return customer_stats(ctx, reads[0], unit.block, catalogue)
-        if unit.kind == "products":
-            return product_stats(ctx, read_file(location, current, PRODUCT_COLUMNS))
-        if unit.kind == "stores":
-            return store_stats(ctx, read_file(location, current, STORE_COLUMNS))
-        transactions = read_file(location, current, TRANSACTION_COLUMNS)
-        current = unit.paths[1]
-        lines = read_file(location, current, LINE_COLUMNS)
-        current = unit.customers_path or ""
-        customers = read_file(location, current, SALES_CUSTOMER_COLUMNS)
-        month = ctx.months.index(unit.month) if unit.month in ctx.months else -1
-        return sales_stats(ctx, transactions, lines, customers, catalogue, unit.block, month)
-    except Exception as exc:  # corrupt or missing file: an integrity failure of that file
-        stats: Stats = {"unreadable": [current]}
-        issue(stats, f"{current}: cannot be read: {type(exc).__name__}: {str(exc)[:200]}")
+        return _statistics(ctx, unit, reads, _catalogue(ctx, location, unit) or _empty_catalogue())
+    except Exception as exc:  # readable bytes whose content is not a valid table
+        own = reads if unit.kind != "sales" else reads[:2]
+        stats = {"unreadable": [r.path for r in own]}
+        stats["files"] = [_bytes_record(r.path, r.size, r.sha256) for r in own]
+        paths = ", ".join(r.path for r in own)
+        issue(stats, f"{paths}: content breaks the checks: {type(exc).__name__}: {str(exc)[:200]}")
         return stats
+
+
+def _bytes_record(path: str, size: int, sha256: str) -> dict[str, object]:
+    return {
+        "path": path,
+        "table": path.split("/", 1)[0],
+        "rows": -1,
+        "bytes": size,
+        "sha256": sha256,
+        "schema_ok": False,
+        "schema_problem": "unreadable",
+        "synthetic_label": False,
+    }
+
+
+def _bytes_only(location: Location, relative: str) -> list[dict[str, object]]:
+    """The checksum record of a file that does not parse, when its bytes can be read."""
+    try:
+        fs, _ = location.filesystem()
+        data = fs.cat_file(location.join(relative))
+    except Exception:  # missing altogether: reported as not present
+        return []
+    return [_bytes_record(relative, len(data), hashlib.sha256(data).hexdigest())]

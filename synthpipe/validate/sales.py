@@ -571,11 +571,18 @@ def _signatures(
         stats[f"{prefix}.ship_away"] = int(np.count_nonzero(mask & ship_away))
         stats[f"{prefix}.store_away"] = int(np.count_nonzero(mask & store_away))
         stats[f"{prefix}.amount_sum"] = int(np.abs(amount[mask]).sum())
+        magnitude = np.log10(np.maximum(np.abs(amount[mask]), 1))
+        stats[f"{prefix}.amount_hist"] = np.bincount(
+            np.searchsorted(LOG_AMOUNT_EDGES, magnitude, side="right"),
+            minlength=LOG_AMOUNT_EDGES.shape[0] + 1,
+        )
         stats[f"{prefix}.small"] = int(
             np.count_nonzero(mask & (np.abs(amount) < SMALL_CHARGE_CENTS))
         )
         stats[f"{prefix}.burst"] = _burst_members(txn["customer"][mask], txn["ts"][mask])
-        stats[f"{prefix}.account_days"] = _distinct_pairs(txn["customer"][mask], txn["day"][mask])
+        stats[f"{prefix}.same_day_repeat"] = _same_day_repeats(
+            txn["customer"][mask], txn["day"][mask]
+        )
 
 
 def _burst_members(customer: np.ndarray, ts: np.ndarray) -> int:
@@ -591,8 +598,11 @@ def _burst_members(customer: np.ndarray, ts: np.ndarray) -> int:
     return int(np.count_nonzero(member))
 
 
-def _distinct_pairs(customer: np.ndarray, day: np.ndarray) -> int:
-    """Distinct (account, day) pairs."""
+def _same_day_repeats(customer: np.ndarray, day: np.ndarray) -> int:
+    """Transactions sharing their (account, day) with another of the same group."""
     if customer.shape[0] == 0:
         return 0
-    return int(np.unique(np.stack([customer, day], axis=1), axis=0).shape[0])
+    _, inverse, counts = np.unique(
+        np.stack([customer, day], axis=1), axis=0, return_inverse=True, return_counts=True
+    )
+    return int(np.count_nonzero(counts[inverse.ravel()] > 1))

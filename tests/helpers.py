@@ -1,0 +1,116 @@
+"""Shared helpers of the test suite: small specs, in-process builds, file snapshots."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import yaml
+
+from synthpipe.engine.generate import generate
+from synthpipe.engine.validation import ValidationOutcome, validate_location
+from synthpipe.plan import make_plan
+from synthpipe.sink.manifest import MANIFEST_NAME, build_manifest, write_manifest
+from synthpipe.sink.publish import publish
+from synthpipe.spec import Spec, spec_from_dict
+from synthpipe.spec.loader import set_dotted
+from synthpipe.storage import Location
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SPEC = ROOT / "configs" / "retail.yaml"
+
+SMALL: dict[str, Any] = {
+    "seed": 11,
+    "calendar": {"start": "2024-01-01", "end": "2024-03-31"},
+    "customers": {
+        "count": 3_000,
+        "block_size": 1_000,
+        "signup_start": "2021-01-01",
+        "signup_end": "2024-12-31",
+    },
+    "products": {"count": 400},
+    "stores": {"count": 25},
+    # enough fraud that removing it is detectable at this size (see test_tampering)
+    "fraud": {"rate": 0.03},
+}
+
+
+def small_document(**overrides: Any) -> dict[str, Any]:
+    """The small test world as a spec document, with dotted-path overrides."""
+    document = copy.deepcopy(SMALL)
+    for key, value in overrides.items():
+        set_dotted(document, key.replace("__", "."), value)
+    return document
+
+
+def small_spec(**overrides: Any) -> Spec:
+    """The small test world as a validated spec."""
+    return spec_from_dict(small_document(**overrides))
+
+
+def default_document(**overrides: Any) -> dict[str, Any]:
+    """configs/retail.yaml as a document, with dotted-path overrides."""
+    document = yaml.safe_load(DEFAULT_SPEC.read_text())
+    for key, value in overrides.items():
+        set_dotted(document, key.replace("__", "."), value)
+    return document
+
+
+def build(spec: Spec, out: Path, validate: bool = True) -> ValidationOutcome | None:
+    """Generate, write the manifest, validate and publish a dataset in this process."""
+    location = Location(str(out))
+    results = generate(None, spec, make_plan(spec), location)
+    manifest = build_manifest(spec, results)
+    write_manifest(location, manifest)
+    if not validate:
+        return None
+    outcome = validate_location(None, location)
+    if outcome.passed:
+        manifest = dict(manifest, published=True)
+        write_manifest(location, manifest)
+        publish(location, manifest)
+    return outcome
+
+
+def file_hashes(root: Path, suffix: str = ".parquet") -> dict[str, str]:
+    """SHA-256 of every file with ``suffix`` below ``root``, by relative path."""
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob(f"*{suffix}"))
+    }
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, str]]:
+    """Every file below ``root`` with its modification time and hash."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def rewrite_table(root: Path, relative: str, change: Any) -> None:
+    """Replace a Parquet file by ``change(table)`` and update the manifest to match, so
+    that only the content is wrong (checksums and row counts stay consistent)."""
+    path = root / relative
+    original = pq.read_table(path)
+    table: pa.Table = change(original)
+    table = table.replace_schema_metadata(original.schema.metadata)
+    pq.write_table(table, path, compression="zstd")
+    manifest_path = root / MANIFEST_NAME
+    manifest = json.loads(manifest_path.read_text())
+    data = path.read_bytes()
+    manifest["files"][relative].update(
+        rows=table.num_rows, bytes=len(data), sha256=hashlib.sha256(data).hexdigest()
+    )
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+
+
+def parquet_files(root: Path, table: str) -> list[str]:
+    """Relative paths of a table's files."""
+    return sorted(str(p.relative_to(root)) for p in (root / table).rglob("*.parquet"))

@@ -1,0 +1,132 @@
+"""Unit and property tests of the model's building blocks: ids, sampling, money, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pyarrow as pa
+from helpers import small_spec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synthpipe.model.blockmonth import block_month
+from synthpipe.model.customers import birth_dates
+from synthpipe.model.fraud import TYPOLOGIES, event_counts, event_size_moments
+from synthpipe.model.ids import SEQUENCE_BITS, permute_sequence, transaction_ids
+from synthpipe.model.money import cents_to_decimal, decimal_to_cents
+from synthpipe.model.products import charm_price_cents, charm_upper_bound
+from synthpipe.model.sampling import (
+    categorical,
+    grouped_categorical,
+    rank_within_groups,
+    stochastic_round,
+)
+from synthpipe.model.schema import dictionary_array
+from synthpipe.seeds import Entity, Stream, generator
+from synthpipe.spec.models import FRAUD_TYPES
+
+
+def test_feistel_permutation_is_a_bijection_and_scrambles() -> None:
+    sample = np.arange(0, 1 << 20, dtype=np.int64)
+    permuted = permute_sequence(sample, seed=5)
+    assert np.unique(permuted).size == sample.size
+    assert permuted.max() < 1 << SEQUENCE_BITS
+    # consecutive inputs do not give consecutive outputs (no label leak by position)
+    assert np.mean(np.abs(np.diff(permuted[:1000])) == 1) < 0.01
+    assert not np.array_equal(permute_sequence(sample, seed=6), permuted)
+
+
+@given(st.integers(0, 2**16 - 1), st.integers(0, 2**19 - 1), st.integers(0, 63))
+def test_ids_carry_day_and_block(day: int, block: int, subrange: int) -> None:
+    ids = transaction_ids(np.asarray([day, day]), block, subrange % 12, np.asarray([0, 1]), seed=1)
+    assert ids.min() >= 0
+    assert np.all((ids >> (19 + 28)) == day)
+    assert np.all(((ids >> 28) & ((1 << 19) - 1)) == block)
+    assert ids[0] != ids[1]
+
+
+@given(st.lists(st.integers(-(10**13), 10**13), min_size=0, max_size=50))
+def test_money_round_trips_exactly(values: list[int]) -> None:
+    cents = np.asarray(values, dtype=np.int64)
+    array = cents_to_decimal(cents)
+    assert array.type == pa.decimal128(14, 2)
+    assert np.array_equal(decimal_to_cents(array), cents)
+    assert [str(v) for v in array.to_pylist()] == [
+        f"{'-' if c < 0 else ''}{abs(c) // 100}.{abs(c) % 100:02d}" for c in values
+    ]
+
+
+def test_sampling_helpers_consume_one_uniform_per_draw() -> None:
+    u = generator(1, Entity.CUSTOMERS, Stream.AGE, 0).random(200_000)
+    weights = np.asarray([1.0, 0.0, 3.0])
+    index = categorical(u, weights)
+    assert set(np.unique(index)) == {0, 2}
+    assert abs(np.mean(index == 2) - 0.75) < 0.01
+    table = np.asarray([[1.0, 1.0], [0.0, 1.0]])
+    groups = (u > 0.5).astype(np.int64)
+    pick = grouped_categorical(u, groups, table)
+    assert np.all(pick[groups == 1] == 1)
+    assert 0.45 < np.mean(pick[groups == 0]) < 0.55 or np.all(pick[groups == 0] >= 0)
+    rounded = stochastic_round(np.full(200_000, 2.3), u)
+    assert set(np.unique(rounded)) == {2, 3}
+    assert abs(rounded.mean() - 2.3) < 0.01
+    assert rank_within_groups(np.asarray([2, 0, 3])).tolist() == [0, 1, 0, 1, 2]
+
+
+@settings(max_examples=100)
+@given(
+    st.integers(0, 10**6),
+    st.sampled_from(["card_testing", "account_takeover", "stolen_card", "refund_abuse"]),
+)
+def test_fraud_events_are_whole_and_on_target(seed: int, name: str) -> None:
+    """Fraud comes in whole events; the count of events is the target over the mean size."""
+    spec = small_spec(seed=seed % 1000, fraud__rate=0.2)
+    ctx = block_month(spec, 0, dt.date(2024, 2, 1), dt.date(2024, 2, 29))
+    legit = np.full(ctx.days, 300)
+    events = event_counts(ctx, legit)[name]
+    target = 300 * 0.2 * spec.fraud.shares()[name] / 0.8 / event_size_moments(spec, name)[0]
+    assert np.all(np.abs(np.cumsum(events) - target * np.arange(1, ctx.days + 1)) < 1)
+    made = TYPOLOGIES[name](ctx, FRAUD_TYPES.index(name), events)
+    assert made.size >= events.sum()
+    # every event keeps all its transactions on its own day
+    assert np.array_equal(np.unique(made.day), np.flatnonzero(events))
+
+
+@settings(max_examples=50)
+@given(
+    st.dates(dt.date(2000, 1, 1), dt.date(2100, 12, 31)),
+    st.lists(st.integers(18, 100), min_size=1, max_size=20),
+)
+def test_birth_dates_give_exactly_the_age(start: dt.date, ages: list[int]) -> None:
+    age = np.asarray(ages)
+    u = np.linspace(0, 0.999999, age.size)
+    born = birth_dates(start, age, u).astype(dt.date)
+    for a, b in zip(ages, born.tolist(), strict=True):
+        exact = start.year - b.year - ((start.month, start.day) < (b.month, b.day))
+        assert exact == a, (start, b, a)
+
+
+def test_charm_prices_and_their_inverse() -> None:
+    raw = np.exp(np.random.default_rng(3).normal(2.0, 2.0, 100_000))
+    cents = charm_price_cents(raw)
+    assert cents.min() >= 49
+    endings = cents % 100
+    assert set(np.unique(endings[cents < 1_000] % 10)) == {9}
+    assert set(np.unique(endings[(cents >= 1_000) & (cents < 10_000)])) == {99}
+    for c in np.unique(cents)[::97]:
+        assert np.mean(cents <= c) == np.mean(raw <= charm_upper_bound(np.asarray([c]))[0])
+
+
+def test_dictionary_array_merges_repeated_labels() -> None:
+    array = dictionary_array(np.asarray([0, 1, 2, 3]), ["Portland", "Salem", "Portland", "Bend"])
+    assert array.dictionary.to_pylist() == ["Portland", "Salem", "Bend"]
+    assert array.to_pylist() == ["Portland", "Salem", "Portland", "Bend"]
+
+
+def test_streams_are_independent_of_each_other() -> None:
+    a = generator(7, Entity.TRANSACTIONS, Stream.DAILY_COUNT, 0, 3, 24289).random(5)
+    b = generator(7, Entity.TRANSACTIONS, Stream.CUSTOMER_PICK, 0, 3, 24289).random(5)
+    c = generator(7, Entity.TRANSACTIONS, Stream.DAILY_COUNT, 0, 3, 24289).random(5)
+    assert np.array_equal(a, c)
+    assert not np.array_equal(a, b)

@@ -1,0 +1,78 @@
+"""Atomic writes, the synthetic label in every file, the manifest, and output checks."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from helpers import parquet_files
+
+from synthpipe.errors import OutputError
+from synthpipe.sink.files import TEMP_PREFIX, write_atomic
+from synthpipe.sink.manifest import MANIFEST_NAME
+from synthpipe.sink.output import check_output
+from synthpipe.sink.publish import SUCCESS_NAME
+from synthpipe.storage import Location
+
+
+def test_atomic_write_leaves_no_partial_file_on_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fsspec
+
+    fs = fsspec.filesystem("file")
+    target = tmp_path / "a" / "part-00000.parquet"
+    write_atomic(fs, str(target), b"first")
+
+    def broken_replace(src: str, dst: str) -> None:
+        raise OSError("disk went away")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk went away"):
+        write_atomic(fs, str(target), b"second version")
+    assert target.read_bytes() == b"first"
+    assert [p.name for p in target.parent.iterdir()] == ["part-00000.parquet"]
+
+
+def test_every_file_is_labelled_synthetic(small_dataset: Path) -> None:
+    manifest = json.loads((small_dataset / MANIFEST_NAME).read_text())
+    for table in ("customers", "products", "stores", "transactions", "line_items"):
+        for relative in parquet_files(small_dataset, table):
+            metadata = pq.read_metadata(small_dataset / relative).metadata
+            assert metadata[b"synthpipe.synthetic"] == b"true"
+            assert metadata[b"synthpipe.spec_sha256"].decode() == manifest["spec_sha256"]
+            assert metadata[b"synthpipe.table"].decode() == table
+            assert b"describes no real person" in metadata[b"synthpipe.notice"]
+
+
+def test_manifest_lists_every_file_with_rows_and_checksums(small_dataset: Path) -> None:
+    import hashlib
+
+    manifest = json.loads((small_dataset / MANIFEST_NAME).read_text())
+    on_disk = {str(p.relative_to(small_dataset)) for p in small_dataset.rglob("*.parquet")}
+    assert set(manifest["files"]) == on_disk
+    for relative, info in manifest["files"].items():
+        data = (small_dataset / relative).read_bytes()
+        assert info["sha256"] == hashlib.sha256(data).hexdigest()
+        assert info["rows"] == pq.read_metadata(small_dataset / relative).num_rows
+    assert manifest["published"] is True
+    assert (small_dataset / SUCCESS_NAME).exists()
+    assert not any(p.name.startswith(TEMP_PREFIX) for p in small_dataset.rglob("*"))
+    fraud = manifest["fraud_counts"]
+    assert sorted(fraud) == ["2024-01", "2024-02", "2024-03"]
+    assert all(sum(month.values()) > 0 for month in fraud.values())
+
+
+def test_output_checks(tmp_path: Path, small_dataset: Path) -> None:
+    check_output(Location(str(tmp_path / "new" / "folder")))
+    check_output(Location(str(small_dataset)))
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(OutputError, match="is a file"):
+        check_output(Location(str(tmp_path / "file.txt")))
+    with pytest.raises(OutputError, match="non-empty folder without a synthpipe dataset"):
+        check_output(Location(str(tmp_path)))
+    with pytest.raises(OutputError, match="below a file"):
+        check_output(Location(str(tmp_path / "file.txt" / "sub")))

@@ -1,0 +1,122 @@
+"""The report fails when the data is wrong: each tampering makes `synthpipe validate`
+exit non-zero with the right test named as failed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from helpers import parquet_files, rewrite_table
+
+from synthpipe.cli import EXIT_FAILURE, main
+
+MICROS_PER_DAY = 86_400_000_000
+
+
+def flatten_weekdays(root: Path) -> None:
+    """Move every transaction to a random day of its month, keeping the time of day."""
+    rng = np.random.default_rng(0)
+
+    def change(table: pa.Table) -> pa.Table:
+        ts = table.column("ts").cast(pa.int64()).to_numpy()
+        day = ts // MICROS_PER_DAY
+        month_start = np.datetime64("1970-01-01") + day
+        first = month_start.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+        length = (
+            (month_start.astype("datetime64[M]") + 1).astype("datetime64[D]").astype(np.int64)
+        ) - first
+        moved = first + (rng.random(ts.size) * length).astype(np.int64)
+        new = moved * MICROS_PER_DAY + ts % MICROS_PER_DAY
+        return table.set_column(1, "ts", pa.array(new, pa.timestamp("us")))
+
+    for relative in parquet_files(root, "transactions"):
+        rewrite_table(root, relative, change)
+
+
+def drop_fraud(root: Path) -> None:
+    """Remove every fraud transaction and its lines."""
+    for relative in parquet_files(root, "transactions"):
+        table = __import__("pyarrow.parquet").parquet.read_table(root / relative)
+        fraud_ids = table.filter(table.column("is_fraud")).column("transaction_id")
+        rewrite_table(root, relative, lambda t: t.filter(pc.invert(t.column("is_fraud"))))
+        lines = relative.replace("transactions/", "line_items/")
+        rewrite_table(
+            root,
+            lines,
+            lambda t, ids=fraud_ids: t.filter(pc.invert(pc.is_in(t.column("transaction_id"), ids))),
+        )
+
+
+def shift_ages(root: Path) -> None:
+    """Make every customer ten years older (birth dates left as they were)."""
+    for relative in parquet_files(root, "customers"):
+        rewrite_table(
+            root,
+            relative,
+            lambda t: t.set_column(6, "age", pc.add(t.column("age"), pa.scalar(10, pa.int16()))),
+        )
+
+
+def break_foreign_key(root: Path) -> None:
+    """Point one line item at a product that does not exist."""
+    relative = parquet_files(root, "line_items")[0]
+
+    def change(table: pa.Table) -> pa.Table:
+        products = table.column("product_id").to_numpy().copy()
+        products[0] = 9_999_999
+        return table.set_column(2, "product_id", pa.array(products, pa.int32()))
+
+    rewrite_table(root, relative, change)
+
+
+def corrupt_file(root: Path) -> None:
+    """Overwrite bytes in the middle of a file (the manifest is not told)."""
+    path = root / parquet_files(root, "transactions")[0]
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = b"\xff" * 64
+    path.write_bytes(bytes(data))
+
+
+TAMPERING: list[tuple[Callable[[Path], None], str]] = [
+    (flatten_weekdays, "transactions.weekday_profile"),
+    (drop_fraud, "fraud.rate"),
+    (shift_ages, "customers.age_pyramid"),
+    (break_foreign_key, "line_items.product_fk"),
+    (corrupt_file, "files.checksum"),
+]
+
+
+@pytest.mark.parametrize(("tamper", "expected"), TAMPERING, ids=[e for _, e in TAMPERING])
+def test_tampered_data_fails_the_right_test(
+    dataset_copy: Path,
+    tamper: Callable[[Path], None],
+    expected: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["validate", str(dataset_copy)]) == 0
+    tamper(dataset_copy)
+    assert main(["validate", str(dataset_copy)]) == EXIT_FAILURE
+    captured = capsys.readouterr()
+    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
+    assert report["passed"] is False
+    assert expected in report["summary"]["failed_tests"], report["summary"]["failed_tests"]
+    assert expected in captured.err
+    assert "report.html" in captured.out
+
+
+def test_untouched_dataset_revalidates_clean(
+    dataset_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["validate", str(dataset_copy)]) == 0
+    out = capsys.readouterr().out
+    assert "fidelity report: PASS" in out
+    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
+    groups = report["summary"]["groups"]
+    assert set(groups) >= {"integrity", "fidelity", "fraud", "signature"}
+    assert sum(g["tests"] for g in groups.values()) == len(report["tests"]) >= 75
