@@ -23,7 +23,8 @@ def small_dataset(tmp_path_factory: pytest.TempPathFactory, small: Spec) -> Path
     """A published dataset of the small world, built once; copy it before changing it."""
     out = tmp_path_factory.mktemp("small") / "data"
     outcome = build(small, out)
-    assert outcome is not None and outcome.passed, outcome and outcome.failed_tests()
+    assert outcome is not None
+    assert outcome.passed, outcome.failed_tests()
     return out
 
 
@@ -32,4 +33,4 @@ def dataset_copy(small_dataset: Path, tmp_path: Path) -> Iterator[Path]:
     """A private copy of the small dataset, free to tamper with."""
     target = tmp_path / "data"
     shutil.copytree(small_dataset, target)
-    yield target
+    return target

@@ -142,7 +142,8 @@ def test_plan_prints_partitions_and_expected_rows(
     assert main(["plan", str(workspace / "good.yaml"), "--json"]) == 0
     plan = json.loads(capsys.readouterr().out)
     kinds = [p["kind"] for p in plan]
-    assert kinds.count("sales") == 3 * 3 and kinds.count("customers") == 3
+    assert kinds.count("sales") == 3 * 3
+    assert kinds.count("customers") == 3
     sales = [p for p in plan if p["kind"] == "sales"]
     assert sales[0]["files"] == {
         "transactions": "transactions/month=2024-01/part-00000.parquet",

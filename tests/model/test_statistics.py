@@ -226,7 +226,8 @@ def test_age_pyramid(plain: Sample) -> None:
     ages = plain.customers.column("age").to_numpy()
     bands = plain.spec.customers.age_pyramid
     band = np.searchsorted([b.min for b in bands], ages, side="right") - 1
-    assert np.all(ages >= bands[0].min) and np.all(ages <= bands[-1].max)
+    assert np.all(ages >= bands[0].min)
+    assert np.all(ages <= bands[-1].max)
     assert_shares(np.bincount(band, minlength=len(bands)), np.asarray([b.weight for b in bands]))
 
 

@@ -84,7 +84,7 @@ REJECTED: list[tuple[dict[str, Any], str]] = [
             "fraud.types.refund_abuse.share": 0,
         },
         "`fraud.types` must give at least one type a positive share",
-    ),  # fmt: skip
+    ),
     ({"output.compression": "bzip9"}, "`output.compression`"),
     ({"output.path": "  "}, "`output.path` must not be empty"),
     ({"extra": 1}, "`extra` is not a known field"),
