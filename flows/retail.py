@@ -16,13 +16,14 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE
 
 from synthpipe.engine.cluster import dask_client
-from synthpipe.engine.generate import generate
+from synthpipe.engine.generate import compute_truth, generate
 from synthpipe.engine.progress import ConsoleProgress
 from synthpipe.engine.validation import ValidationOutcome, validate_location
 from synthpipe.errors import FidelityError
+from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
 from synthpipe.plan import PartitionTask, make_plan
-from synthpipe.sink.manifest import build_manifest, write_manifest
-from synthpipe.sink.partitions import PartitionResult
+from synthpipe.sink.manifest import build_manifest, realised_fraud, write_manifest
+from synthpipe.sink.partitions import FileRecord, PartitionResult, write_tables
 from synthpipe.sink.publish import publish, unpublish
 from synthpipe.spec import Spec, spec_from_dict
 from synthpipe.storage import Location
@@ -48,12 +49,23 @@ def generate_partitions(
         return generate(client, spec, tasks, location, ConsoleProgress("generate"))
 
 
+@task(name="truth", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
+def write_ground_truth(
+    spec: Spec, results: list[PartitionResult], location: Location, scheduler: str
+) -> tuple[FileRecord, ...]:
+    """Expected daily volumes per channel and category, and fraud counts, under _truth/."""
+    with Client(scheduler, set_as_default=False) as client:
+        truth = compute_truth(client, spec)
+    tables = truth_tables(spec, truth, realised_fraud(results))
+    return write_tables(spec, tables, location, TRUTH_FOLDER)
+
+
 @task(name="manifest", retries=2, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
 def write_dataset_manifest(
-    spec: Spec, results: list[PartitionResult], location: Location
+    spec: Spec, results: list[PartitionResult], location: Location, truth: tuple[FileRecord, ...]
 ) -> dict[str, Any]:
     """Record the spec, versions and every file with its rows and checksum."""
-    manifest = build_manifest(spec, results)
+    manifest = build_manifest(spec, results, truth=truth)
     write_manifest(location, manifest)
     return manifest
 
@@ -121,7 +133,8 @@ def retail_flow(
     with dask_client(workers, scheduler) as client:
         address = client.scheduler.address
         results = generate_partitions(model, tasks, location, address)
-        manifest = write_dataset_manifest(model, results, location)
+        truth = write_ground_truth(model, results, location, address)
+        manifest = write_dataset_manifest(model, results, location, truth)
         outcome = validate_dataset(location, address)
     publish_dataset(location, manifest, outcome)
     return {

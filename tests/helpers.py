@@ -12,10 +12,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from synthpipe.engine.generate import generate
+from synthpipe.engine.generate import compute_truth, generate
 from synthpipe.engine.validation import ValidationOutcome, validate_location
+from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
 from synthpipe.plan import make_plan
-from synthpipe.sink.manifest import MANIFEST_NAME, build_manifest, write_manifest
+from synthpipe.sink.manifest import MANIFEST_NAME, build_manifest, realised_fraud, write_manifest
+from synthpipe.sink.partitions import write_tables
 from synthpipe.sink.publish import publish
 from synthpipe.spec import Spec, spec_from_dict
 from synthpipe.spec.loader import set_dotted
@@ -65,7 +67,9 @@ def build(spec: Spec, out: Path, validate: bool = True) -> ValidationOutcome | N
     """Generate, write the manifest, validate and publish a dataset in this process."""
     location = Location(str(out))
     results = generate(None, spec, make_plan(spec), location)
-    manifest = build_manifest(spec, results)
+    tables = truth_tables(spec, compute_truth(None, spec), realised_fraud(results))
+    truth = write_tables(spec, tables, location, TRUTH_FOLDER)
+    manifest = build_manifest(spec, results, truth=truth)
     write_manifest(location, manifest)
     if not validate:
         return None

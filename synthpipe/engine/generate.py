@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from distributed import Client, as_completed
 
-from synthpipe.plan import PartitionTask
+from synthpipe.model.truth import BlockTruth, block_truth, merge_truth
+from synthpipe.plan import PartitionTask, customer_blocks
 from synthpipe.sink.partitions import PartitionResult, write_partition
 from synthpipe.spec import Spec
 from synthpipe.storage import Location
@@ -61,3 +62,18 @@ def generate(
         progress(done, total)
     results: list[PartitionResult] = client.gather(futures)
     return results
+
+
+def truth_block(block: int, spec: Spec) -> BlockTruth:
+    """The Dask task: ground truth of one customer block (mapped item first)."""
+    return block_truth(spec, block)
+
+
+def compute_truth(client: Client | None, spec: Spec) -> BlockTruth:
+    """Ground truth of the whole dataset: one task per customer block, summed."""
+    blocks = list(range(customer_blocks(spec)))
+    if client is None:
+        return merge_truth([block_truth(spec, b) for b in blocks])
+    [spec_future] = client.scatter([spec], broadcast=True)
+    futures = client.map(truth_block, blocks, spec=spec_future, pure=False)
+    return merge_truth(client.gather(futures))

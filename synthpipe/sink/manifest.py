@@ -12,7 +12,7 @@ from typing import Any
 
 import synthpipe
 from synthpipe.sink.files import write_atomic
-from synthpipe.sink.partitions import PartitionResult
+from synthpipe.sink.partitions import FileRecord, PartitionResult
 from synthpipe.spec import Spec, data_hash, spec_document
 from synthpipe.storage import Location
 
@@ -32,13 +32,27 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def realised_fraud(results: list[PartitionResult]) -> dict[str, dict[str, int]]:
+    """Fraud transactions generated per month and type."""
+    fraud: dict[str, dict[str, int]] = defaultdict(dict)
+    for result in results:
+        if result.task.month is None:
+            continue
+        month = fraud[result.task.month]
+        for name, count in result.fraud.items():
+            month[name] = month.get(name, 0) + count
+    return {m: dict(sorted(counts.items())) for m, counts in sorted(fraud.items())}
+
+
 def build_manifest(
-    spec: Spec, results: list[PartitionResult], published: bool = False
+    spec: Spec,
+    results: list[PartitionResult],
+    published: bool = False,
+    truth: tuple[FileRecord, ...] = (),
 ) -> dict[str, Any]:
-    """The manifest document of a dataset made of ``results``."""
+    """The manifest document of a dataset made of ``results`` (and its truth files)."""
     files: dict[str, dict[str, Any]] = {}
     tables: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "rows": 0, "bytes": 0})
-    fraud: dict[str, dict[str, int]] = defaultdict(dict)
     for result in sorted(results, key=lambda r: r.task.key):
         for record in result.files:
             files[record.path] = {
@@ -52,10 +66,6 @@ def build_manifest(
             summary["files"] += 1
             summary["rows"] += record.rows
             summary["bytes"] += record.bytes
-        if result.task.month is not None:
-            month = fraud[result.task.month]
-            for name, count in result.fraud.items():
-                month[name] = month.get(name, 0) + count
     return {
         "format": MANIFEST_FORMAT,
         "generator": synthpipe.GENERATOR_NAME,
@@ -66,8 +76,12 @@ def build_manifest(
         "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
         "tables": dict(sorted(tables.items())),
-        "fraud_counts": dict(sorted(fraud.items())),
+        "fraud_counts": realised_fraud(results),
         "files": dict(sorted(files.items())),
+        "truth": {
+            record.path: {"rows": record.rows, "bytes": record.bytes, "sha256": record.sha256}
+            for record in truth
+        },
         "spec": spec_document(spec),
     }
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from synthpipe.model.partition import generate_partition
 from synthpipe.plan import PartitionTask
 from synthpipe.sink.files import sha256_hex, write_atomic
@@ -50,3 +52,19 @@ def write_partition(spec: Spec, task: PartitionTask, location: Location) -> Part
             FileRecord(relative, table_name, table.num_rows, len(data), sha256_hex(data), task.key)
         )
     return PartitionResult(task, tuple(records), dict(output.fraud))
+
+
+def write_tables(
+    spec: Spec, tables: dict[str, pa.Table], location: Location, label: str
+) -> tuple[FileRecord, ...]:
+    """Write small tables (the ground truth) atomically, labelled like the data."""
+    fs, _ = location.filesystem()
+    records = []
+    for relative, table in tables.items():
+        name = relative.rsplit("/", 1)[-1].removesuffix(".parquet")
+        data = parquet_bytes(table, spec, name, label)
+        write_atomic(fs, location.join(relative), data)
+        records.append(
+            FileRecord(relative, name, table.num_rows, len(data), sha256_hex(data), label)
+        )
+    return tuple(records)

@@ -53,7 +53,9 @@ def test_manifest_lists_every_file_with_rows_and_checksums(small_dataset: Path) 
 
     manifest = json.loads((small_dataset / MANIFEST_NAME).read_text())
     on_disk = {str(p.relative_to(small_dataset)) for p in small_dataset.rglob("*.parquet")}
-    assert set(manifest["files"]) == on_disk
+    truth = {p for p in on_disk if p.startswith("_truth/")}
+    assert set(manifest["files"]) == on_disk - truth
+    assert set(manifest["truth"]) == truth
     for relative, info in manifest["files"].items():
         data = (small_dataset / relative).read_bytes()
         assert info["sha256"] == hashlib.sha256(data).hexdigest()

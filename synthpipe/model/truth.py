@@ -1,0 +1,134 @@
+"""Ground truth: the exact expected volumes the sampler draws from, for scoring models.
+
+For every calendar day, the expected number of legitimate sales and refunds per channel,
+of fraud transactions per type, and of sale line items per category. These are the
+Poisson means of the generating process given the customers that were generated (their
+latent purchase activity included), so a forecaster can be scored against the truth
+rather than against noise. Computed per customer block without drawing anything, then
+summed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from synthpipe.model.baskets import audience_group, category_weights, extra_lines_mean
+from synthpipe.model.blockmonth import (
+    IN_STORE,
+    ONLINE,
+    block_month,
+    channel_intensity,
+    channel_weights,
+)
+from synthpipe.model.sampling import cumulative
+from synthpipe.model.schema import CHANNEL_NAMES, TRANSACTION_TYPES, dictionary_array
+from synthpipe.spec.models import FRAUD_TYPES, GENDERS, Spec
+
+TRUTH_FOLDER = "_truth"
+EXPECTED_DAILY = f"{TRUTH_FOLDER}/expected_daily.parquet"
+EXPECTED_CATEGORIES = f"{TRUTH_FOLDER}/expected_category_daily.parquet"
+FRAUD_COUNTS = f"{TRUTH_FOLDER}/fraud_counts.parquet"
+
+
+@dataclass(frozen=True)
+class BlockTruth:
+    """Expected counts of one customer block over the whole calendar (additive)."""
+
+    sales: np.ndarray  # (days, channels)
+    lines: np.ndarray  # (days, categories): sale line items
+
+
+def block_truth(spec: Spec, block: int) -> BlockTruth:
+    """Expected sales per channel and sale lines per category, per day, of one block."""
+    ctx = block_month(spec, block, spec.calendar.start, spec.calendar.end)
+    customers = ctx.customers
+    days = ctx.days
+    groups = len(spec.customers.age_pyramid) * len(GENDERS)
+    group = audience_group(customers.band, customers.gender)
+    signup = (customers.signup_day - ctx.factors.dates[0]).astype(np.int64)
+    inside = signup < days
+    first_day = np.clip(signup, 0, days - 1)[inside]
+    sales = np.zeros((days, len(CHANNEL_NAMES)))
+    weighted_lines = np.zeros((days, groups))
+    for channel in (IN_STORE, ONLINE):
+        sales[:, channel] = channel_intensity(ctx, channel).per_day
+        weight = channel_weights(ctx, channel)
+        lines_per_sale = 1.0 + extra_lines_mean(spec, customers.segment, channel)
+        joining = np.zeros((days, groups))
+        np.add.at(joining, (first_day, group[inside]), (weight * lines_per_sale)[inside])
+        day_factor = ctx.factors.overall * ctx.factors.channel[:, channel]
+        weighted_lines += np.cumsum(joining, axis=0) * day_factor[:, None]
+    probability = np.diff(cumulative(category_weights(spec, ctx.factors)), axis=1, prepend=0.0)
+    probability = probability.reshape(days, groups, -1)
+    lines = np.einsum("dg,dgk->dk", weighted_lines, probability)
+    return BlockTruth(sales, lines)
+
+
+def merge_truth(parts: list[BlockTruth]) -> BlockTruth:
+    """Sum of the blocks' truths."""
+    return BlockTruth(sum(p.sales for p in parts), sum(p.lines for p in parts))  # type: ignore[arg-type]
+
+
+def truth_tables(
+    spec: Spec, truth: BlockTruth, realised: dict[str, dict[str, int]]
+) -> dict[str, pa.Table]:
+    """The ground-truth tables, by their path under the dataset root.
+
+    ``realised`` is the manifest's fraud counts (month -> type -> transactions).
+    """
+    dates = np.arange(np.datetime64(spec.calendar.start), np.datetime64(spec.calendar.end) + 1)
+    days = dates.shape[0]
+    channels = len(CHANNEL_NAMES)
+    refunds = truth.sales * spec.sales.return_rate
+    daily_channel = np.repeat(np.arange(channels), 2)
+    kinds = np.tile(np.arange(len(TRANSACTION_TYPES)), channels)
+    values = np.stack([truth.sales, refunds], axis=2).reshape(days, -1)  # (days, channel x kind)
+    expected_daily = pa.table(
+        {
+            "date": pa.array(np.repeat(dates, channels * 2), pa.date32()),
+            "channel": dictionary_array(np.tile(daily_channel, days), CHANNEL_NAMES),
+            "transaction_type": dictionary_array(np.tile(kinds, days), TRANSACTION_TYPES),
+            "expected_transactions": pa.array(values.ravel(), pa.float64()),
+        }
+    )
+    names = [c.name for c in spec.products.categories]
+    expected_categories = pa.table(
+        {
+            "date": pa.array(np.repeat(dates, len(names)), pa.date32()),
+            "category": dictionary_array(np.tile(np.arange(len(names)), days), names),
+            "expected_line_items": pa.array(truth.lines.ravel(), pa.float64()),
+        }
+    )
+    legit = truth.sales.sum(axis=1) + refunds.sum(axis=1)
+    fraud = spec.fraud
+    month_of_day = dates.astype("datetime64[M]")
+    months = np.unique(month_of_day)
+    rows: dict[str, list[object]] = {"month": [], "fraud_type": [], "expected": [], "realised": []}
+    for month in months:
+        label = str(month)
+        in_month = float(legit[month_of_day == month].sum())
+        for name, share in fraud.shares().items():
+            rows["month"].append(label)
+            rows["fraud_type"].append(name)
+            rows["expected"].append(
+                in_month * fraud.rate * share / (1.0 - fraud.rate) if fraud.rate < 1 else 0.0
+            )
+            rows["realised"].append(int(realised.get(label, {}).get(name, 0)))
+    fraud_counts = pa.table(
+        {
+            "month": pa.array(rows["month"], pa.string()),
+            "fraud_type": dictionary_array(
+                np.asarray([FRAUD_TYPES.index(str(n)) for n in rows["fraud_type"]]), FRAUD_TYPES
+            ),
+            "expected_transactions": pa.array(rows["expected"], pa.float64()),
+            "realised_transactions": pa.array(rows["realised"], pa.int64()),
+        }
+    )
+    return {
+        EXPECTED_DAILY: expected_daily,
+        EXPECTED_CATEGORIES: expected_categories,
+        FRAUD_COUNTS: fraud_counts,
+    }

@@ -1,0 +1,115 @@
+"""The exported ground truth is the generating process's own expectation: observed counts
+scatter around it as Poisson counts do, and fraud counts match what was written."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from synthpipe.model.truth import EXPECTED_CATEGORIES, EXPECTED_DAILY, FRAUD_COUNTS
+
+Z = 5.0
+
+
+def test_expected_daily_volume_matches_what_was_generated(small_dataset: Path) -> None:
+    truth = pq.read_table(small_dataset / EXPECTED_DAILY)
+    assert truth.num_rows == 91 * 2 * 2  # days x channels x {sale, refund}
+    assert (
+        pq.read_metadata(small_dataset / EXPECTED_DAILY).metadata[b"synthpipe.synthetic"] == b"true"
+    )
+    t = ds.dataset(small_dataset / "transactions", partitioning="hive").to_table()
+    legit = t.filter(pc.invert(t.column("is_fraud")))
+    for channel in ("in_store", "online"):
+        for kind in ("sale", "refund"):
+            mask = pc.and_(
+                pc.equal(truth.column("channel"), channel),
+                pc.equal(truth.column("transaction_type"), kind),
+            )
+            expected = pc.sum(truth.filter(mask).column("expected_transactions")).as_py()
+            observed = legit.filter(
+                pc.and_(
+                    pc.equal(legit.column("channel"), channel),
+                    pc.equal(legit.column("transaction_type"), kind),
+                )
+            ).num_rows
+            assert abs(observed - expected) <= Z * math.sqrt(expected), (
+                channel,
+                kind,
+                observed,
+                expected,
+            )
+    # day by day: the standardised residuals of Poisson counts have variance about 1
+    daily = (
+        truth.filter(pc.equal(truth.column("transaction_type"), "sale"))
+        .group_by("date")
+        .aggregate([("expected_transactions", "sum")])
+        .sort_by("date")
+    )
+    days = (
+        legit.filter(pc.equal(legit.column("transaction_type"), "sale"))
+        .column("ts")
+        .cast(pa.timestamp("us"))
+    )
+    first = int(np.datetime64("2024-01-01", "D").astype(np.int64))
+    observed_days = np.bincount(
+        (days.cast(pa.int64()).to_numpy() // 86_400_000_000) - first, minlength=91
+    )
+    expected_days = daily.column("expected_transactions_sum").to_numpy()
+    residual = (observed_days - expected_days) / np.sqrt(expected_days)
+    assert 0.6 < residual.var() < 1.6
+
+
+def test_expected_lines_per_category_match(small_dataset: Path) -> None:
+    truth = pq.read_table(small_dataset / EXPECTED_CATEGORIES)
+    per_category = dict(
+        zip(
+            *truth.group_by("category")
+            .aggregate([("expected_line_items", "sum")])
+            .to_pydict()
+            .values(),
+            strict=True,
+        )
+    )
+    lines = ds.dataset(small_dataset / "line_items", partitioning="hive").to_table()
+    t = ds.dataset(small_dataset / "transactions", partitioning="hive").to_table()
+    sales = t.filter(
+        pc.and_(pc.invert(t.column("is_fraud")), pc.equal(t.column("transaction_type"), "sale"))
+    )
+    lines = lines.filter(pc.is_in(lines.column("transaction_id"), sales.column("transaction_id")))
+    products = pq.read_table(small_dataset / "products" / "part-00000.parquet")
+    category = np.asarray(products.column("category").cast(pa.string()).to_pylist())
+    observed = dict(
+        zip(
+            *np.unique(category[lines.column("product_id").to_numpy() - 1], return_counts=True),
+            strict=True,
+        )
+    )
+    for name, expected in per_category.items():
+        # line counts are compound Poisson (baskets): allow for the basket clustering
+        assert abs(observed.get(name, 0) - expected) <= Z * math.sqrt(3 * expected) + 5, (
+            name,
+            expected,
+        )
+
+
+def test_fraud_counts_are_the_realised_ones(small_dataset: Path) -> None:
+    counts = pq.read_table(small_dataset / FRAUD_COUNTS)
+    manifest = json.loads((small_dataset / "_manifest.json").read_text())
+    realised = {
+        (m, k): v for m, types in manifest["fraud_counts"].items() for k, v in types.items()
+    }
+    table = counts.to_pydict()
+    for month, kind, value in zip(
+        table["month"], table["fraud_type"], table["realised_transactions"], strict=True
+    ):
+        assert realised.get((month, kind), 0) == value
+    assert set(manifest["truth"]) == {EXPECTED_DAILY, EXPECTED_CATEGORIES, FRAUD_COUNTS}
+    expected = sum(table["expected_transactions"])
+    assert abs(sum(table["realised_transactions"]) / expected - 1) < 0.35

@@ -1,0 +1,84 @@
+"""Comparison with a user's sample of real transactions: a sample drawn from the same
+process scores high; a sample whose amounts are ten times larger fails on amounts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+import pyarrow.dataset as ds
+import pytest
+
+from synthpipe.cli import EXIT_BAD_INPUT, EXIT_FAILURE, main
+from synthpipe.model.money import CENTS, decimal_to_cents
+
+
+def _sample(dataset: Path, scale: float) -> pa.Table:
+    table = ds.dataset(dataset / "transactions", format="parquet", partitioning="hive").to_table()
+    table = table.take(pa.array(range(0, table.num_rows, 3)))
+    amount = pa.array(decimal_to_cents(table.column("amount")) / CENTS * scale)
+    return pa.table(
+        {
+            "timestamp": pc.strftime(table.column("ts"), format="%Y-%m-%dT%H:%M:%S"),
+            "order_total": amount,
+            "items": table.column("items"),
+            "channel": table.column("channel").cast(pa.string()),
+            "payment_method": table.column("payment_method").cast(pa.string()),
+        }
+    )
+
+
+MAP = ["--reference-map", "ts=timestamp", "--reference-map", "amount=order_total"]
+
+
+def test_a_sample_of_the_same_process_scores_high(dataset_copy: Path, tmp_path: Path) -> None:
+    path = tmp_path / "real.csv"
+    pv.write_csv(_sample(dataset_copy, 1.0), path)
+    assert main(["validate", str(dataset_copy), "--reference", str(path), *MAP]) == 0
+    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
+    reference = {t["name"]: t for t in report["tests"] if t["group"] == "reference"}
+    assert set(reference) >= {
+        "reference.shape_amount", "reference.shape_hour", "reference.shape_weekday",
+        "reference.shape_channel", "reference.column_shapes", "reference.column_pair_trends",
+    }  # fmt: skip
+    assert reference["reference.column_shapes"]["value"] > 0.95
+    assert reference["reference.column_pair_trends"]["value"] > 0.95
+
+
+def test_a_different_sample_fails_on_the_differing_column(
+    dataset_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "real.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(_sample(dataset_copy, 10.0), path)
+    assert main(["validate", str(dataset_copy), "--reference", str(path), *MAP]) == EXIT_FAILURE
+    assert "reference.shape_amount" in capsys.readouterr().err
+
+
+def test_reference_mapping_errors_are_bad_input(
+    dataset_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "real.csv"
+    pv.write_csv(_sample(dataset_copy, 1.0), path)
+    assert (
+        main(
+            [
+                "validate",
+                str(dataset_copy),
+                "--reference",
+                str(path),
+                "--reference-map",
+                "amount=missing",
+            ]
+        )
+        == EXIT_BAD_INPUT
+    )
+    assert "has no column 'missing'" in capsys.readouterr().err
+    assert (
+        main(["validate", str(dataset_copy), "--reference", str(path), "--reference-map", "amount"])
+        == EXIT_BAD_INPUT
+    )
