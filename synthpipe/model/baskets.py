@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthpipe.model.products import ProductWorld
-from synthpipe.model.sampling import grouped_categorical
+from synthpipe.model.sampling import grouped_categorical, poisson_by_group, poisson_table
 from synthpipe.model.seasonality import DayFactors
 from synthpipe.spec.models import GENDERS, Spec
 
@@ -99,12 +99,12 @@ def extra_lines_mean(spec: Spec, segment: np.ndarray, channel: int) -> np.ndarra
 
 def products_by_popularity(world: ProductWorld, category: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Product within each line's category, drawn by Zipf popularity."""
-    cumulative = np.cumsum(world.popularity)
+    cumulative = world.popularity_search.cumulative
     start = world.category_offsets[category]
     end = world.category_offsets[category + 1]
     before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
     target = before + u * (cumulative[end - 1] - before)
-    pick = np.searchsorted(cumulative, target, side="right")
+    pick = world.popularity_search.search(target)
     return np.asarray(np.clip(pick, start, end - 1))
 
 
@@ -136,9 +136,22 @@ def pick_from(subset: np.ndarray, u: np.ndarray) -> np.ndarray:
 def quantities(
     spec: Spec, world: ProductWorld, product: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """1 + Poisson(quantity_mean of the product's category) units per line."""
+    """1 + Poisson(quantity_mean of the product's category) units per line (one uniform
+    per line, by inverse CDF)."""
     means = np.asarray([c.quantity_mean for c in spec.products.categories])
-    return np.asarray(1 + rng.poisson(means[world.category[product]]))
+    table = poisson_table(means)
+    uniforms = np.asarray(rng.random(product.shape[0]))
+    return 1 + poisson_by_group(uniforms, world.category[product], table)
+
+
+def extra_lines(
+    spec: Spec, segment: np.ndarray, channel: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Lines beyond the first: Poisson((basket_mean_items - 1) x segment x channel factors),
+    one uniform per basket, by inverse CDF."""
+    segments = np.arange(len(spec.customers.segments))
+    table = poisson_table(extra_lines_mean(spec, segments, channel))
+    return poisson_by_group(np.asarray(rng.random(segment.shape[0])), segment, table)
 
 
 def discounts(

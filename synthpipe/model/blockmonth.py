@@ -17,6 +17,7 @@ from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import CustomerBlock, customer_block
 from synthpipe.model.products import ProductWorld, product_world
 from synthpipe.model.sampling import (
+    InverseCdf,
     categorical,
     cumulative,
     grouped_categorical,
@@ -37,6 +38,7 @@ NOT_FRAUD = -1
 MONTHS_PER_YEAR = 12
 # Payment methods fraud typologies use; always part of the payment dictionary.
 FRAUD_PAYMENT_METHODS = ("credit_card", "mobile_wallet", "gift_card")
+CACHED_BLOCKS = 2  # customer blocks a worker keeps (about 12 MB per 100,000 customers)
 
 
 def month_key(day: dt.date) -> int:
@@ -75,7 +77,7 @@ class BlockMonth:
     active: np.ndarray = field(init=False)  # customers signed up by each day
 
     def __post_init__(self) -> None:
-        self.order = np.argsort(self.customers.signup_day, kind="stable")
+        self.order = self.customers.signup_order
         sorted_signup = self.customers.signup_day[self.order]
         self.active = np.searchsorted(sorted_signup, self.factors.dates, side="right")
 
@@ -98,6 +100,12 @@ class BlockMonth:
         return np.asarray(self.stores.open_day <= np.datetime64(self.first_day, "D"))
 
 
+def cached_customer_block(spec: Spec, block: int) -> CustomerBlock:
+    """A customer block, kept for the next months of the same block in this process (the
+    plan runs a block's months one after another)."""
+    return cached_per_spec("customer_block", spec, customer_block, block, capacity=CACHED_BLOCKS)
+
+
 def block_month(spec: Spec, block: int, first_day: dt.date, last_day: dt.date) -> BlockMonth:
     """Build the shared context of one block-month."""
     return BlockMonth(
@@ -105,7 +113,7 @@ def block_month(spec: Spec, block: int, first_day: dt.date, last_day: dt.date) -
         block=block,
         first_day=first_day,
         last_day=last_day,
-        customers=customer_block(spec, block),
+        customers=cached_customer_block(spec, block),
         stores=store_world(spec),
         products=product_world(spec),
         factors=cached_day_factors(spec, first_day, last_day),
@@ -116,28 +124,47 @@ def block_month(spec: Spec, block: int, first_day: dt.date, last_day: dt.date) -
 class Intensity:
     """Expected transactions per day of one process (a channel, or refunds)."""
 
-    cumulative: np.ndarray  # cumulative customer weights in signup order
+    customers: InverseCdf  # cumulative customer weights in signup order, searchable
     per_day: np.ndarray  # expected count per day (the Poisson mean)
 
+    def scaled(self, factor: float) -> Intensity:
+        """The same process with every rate times ``factor`` (same customer choice)."""
+        return Intensity(self.customers, self.per_day * factor)
 
-def intensity(ctx: BlockMonth, weights: np.ndarray, day_factor: np.ndarray) -> Intensity:
-    """Sum of customer weights active each day, times the day factor."""
-    cum = np.cumsum(weights[ctx.order])
+
+def _weight_search(spec: Spec, block: int, channel: int) -> InverseCdf:
+    customers = cached_customer_block(spec, block)
+    weights = channel_customer_weights(customers, channel)
+    return InverseCdf.build(np.cumsum(weights[customers.signup_order]))
+
+
+def intensity(ctx: BlockMonth, channel: int, day_factor: np.ndarray) -> Intensity:
+    """Sum of a channel's customer weights active each day, times the day factor. The
+    searchable cumulative weights depend on the block only: built once per process."""
+    search = cached_per_spec(
+        "weight_search", ctx.spec, _weight_search, ctx.block, channel, capacity=2 * CACHED_BLOCKS
+    )
+    cum = search.cumulative
     active_total = np.where(ctx.active > 0, cum[np.maximum(ctx.active - 1, 0)], 0.0)
-    return Intensity(cum, active_total * day_factor)
+    return Intensity(search, active_total * day_factor)
+
+
+def channel_customer_weights(customers: CustomerBlock, channel: int) -> np.ndarray:
+    """Customer weights of a channel: base rate x P(channel)."""
+    p_online = customers.online_probability
+    share = p_online if channel == ONLINE else 1.0 - p_online
+    return np.asarray(customers.base_rate * share)
 
 
 def channel_weights(ctx: BlockMonth, channel: int) -> np.ndarray:
-    """Customer weights of a channel: base rate x P(channel)."""
-    p_online = ctx.customers.online_probability
-    share = p_online if channel == ONLINE else 1.0 - p_online
-    return np.asarray(ctx.customers.base_rate * share)
+    """Customer weights of a channel in this block-month's customers."""
+    return channel_customer_weights(ctx.customers, channel)
 
 
 def channel_intensity(ctx: BlockMonth, channel: int) -> Intensity:
     """The sales intensity of a channel: r_c x P(channel | c) x F(d) x G_channel(d)."""
     factor = ctx.factors.overall * ctx.factors.channel[:, channel]
-    return intensity(ctx, channel_weights(ctx, channel), factor)
+    return intensity(ctx, channel, factor)
 
 
 def pick_customers(
@@ -147,8 +174,8 @@ def pick_customers(
     customers signed up that day. Equivalent to independent Poisson counts per customer."""
     day = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
     limit = ctx.active[day]
-    total = rate.cumulative[np.maximum(limit - 1, 0)]
-    position = np.searchsorted(rate.cumulative, u * total, side="right")
+    total = rate.customers.cumulative[np.maximum(limit - 1, 0)]
+    position = rate.customers.search(u * total)
     position = np.minimum(position, limit - 1)
     return day, ctx.order[position]
 

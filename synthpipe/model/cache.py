@@ -15,17 +15,21 @@ from synthpipe.spec import Spec, data_hash
 T = TypeVar("T")
 CACHE_ENTRIES = 32  # a worker rarely sees more than a couple of specs at once
 
-_CACHE: OrderedDict[tuple[str, str, tuple[Any, ...]], Any] = OrderedDict()
+_CACHES: dict[str, OrderedDict[tuple[str, tuple[Any, ...]], Any]] = {}
 
 
-def cached_per_spec(name: str, spec: Spec, build: Callable[..., T], *args: Any) -> T:
-    """Return ``build(spec, *args)``, computed once per (name, spec, args) in this process."""
-    key = (name, data_hash(spec), args)
-    if key in _CACHE:
-        _CACHE.move_to_end(key)
-        return _CACHE[key]  # type: ignore[no-any-return]
+def cached_per_spec(
+    name: str, spec: Spec, build: Callable[..., T], *args: Any, capacity: int = CACHE_ENTRIES
+) -> T:
+    """Return ``build(spec, *args)``, computed once per (name, spec, args) in this process;
+    each name keeps its ``capacity`` most recently used values."""
+    cache = _CACHES.setdefault(name, OrderedDict())
+    key = (data_hash(spec), args)
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]  # type: ignore[no-any-return]
     value = build(spec, *args)
-    _CACHE[key] = value
-    if len(_CACHE) > CACHE_ENTRIES:
-        _CACHE.popitem(last=False)
+    cache[key] = value
+    while len(cache) > capacity:
+        cache.popitem(last=False)
     return value

@@ -54,6 +54,7 @@ class CustomerBlock:
     activity: np.ndarray  # gamma(k, 1/k) purchase-frequency heterogeneity, mean 1
     base_rate: np.ndarray  # expected transactions per day before day factors
     online_probability: np.ndarray  # P(online | a transaction happens)
+    signup_order: np.ndarray  # customer indices sorted by signup day (stable)
 
     @property
     def size(self) -> int:
@@ -236,6 +237,7 @@ def customer_block(spec: Spec, block: int) -> CustomerBlock:
         activity=activity,
         base_rate=base_rates(spec, activity, segment, income, loyal),
         online_probability=online_probability(spec, band),
+        signup_order=np.argsort(signup, kind="stable"),
     )
 
 

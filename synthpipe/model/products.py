@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.money import CENTS, PRICE_PRECISION, cents_to_decimal
-from synthpipe.model.sampling import group_offsets
+from synthpipe.model.sampling import InverseCdf, group_offsets
 from synthpipe.model.schema import PRODUCTS_SCHEMA, dictionary_array
 from synthpipe.seeds import Entity, Stream, generator
 from synthpipe.spec.models import Spec
@@ -46,6 +46,7 @@ class ProductWorld:
     price_cents: np.ndarray
     cost_cents: np.ndarray
     popularity: np.ndarray  # relative demand within the category (Zipf weight)
+    popularity_search: InverseCdf  # over the cumulative popularity, products in id order
 
     def ids(self) -> np.ndarray:
         """Product ids (1-based) in index order."""
@@ -152,6 +153,7 @@ def build_product_world(spec: Spec) -> ProductWorld:
         price_cents=price,
         cost_cents=cost,
         popularity=popularity,
+        popularity_search=InverseCdf.build(np.cumsum(popularity)),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthpipe.model.baskets import Lines, audience_group, basket_lines, extra_lines_mean
+from synthpipe.model.baskets import Lines, audience_group, basket_lines, extra_lines
 from synthpipe.model.blockmonth import (
     IN_STORE,
     NO_REGION,
@@ -29,7 +29,7 @@ from synthpipe.model.blockmonth import (
     time_of_day,
 )
 from synthpipe.model.ids import LEGIT_SUBRANGE
-from synthpipe.model.sampling import categorical
+from synthpipe.model.sampling import categorical, poisson_by_group, poisson_table
 from synthpipe.seeds import Entity, Stream
 from synthpipe.spec.models import CHANNELS
 
@@ -63,11 +63,15 @@ def choose_stores(ctx: BlockMonth, customer: np.ndarray, u: np.ndarray) -> np.nd
     """
     choice = ctx.spec.sales.store_choice
     kind = categorical(u[:, 0], np.asarray([choice.home, choice.region, choice.travel]))
-    home = ctx.customers.home_store[customer].astype(np.int64)
-    regional, found = stores_in_region(ctx, ctx.customers.region[customer], u[:, 1], True)
-    anywhere = any_store(ctx, u[:, 1])
-    store = np.where(kind == 1, np.where(found, regional, home), home)
-    return np.where(kind == 2, anywhere, store)
+    store = ctx.customers.home_store[customer].astype(np.int64)
+    regional = np.flatnonzero(kind == 1)
+    picked, found = stores_in_region(
+        ctx, ctx.customers.region[customer[regional]], u[regional, 1], True
+    )
+    store[regional[found]] = picked[found]
+    travel = np.flatnonzero(kind == 2)
+    store[travel] = any_store(ctx, u[travel, 1])
+    return np.asarray(store)
 
 
 def channel_sales(ctx: BlockMonth, channel: int) -> TransactionSet:
@@ -94,8 +98,8 @@ def channel_sales(ctx: BlockMonth, channel: int) -> TransactionSet:
     payment = _payments(
         ctx, channel, ctx.stream(Entity.TRANSACTIONS, Stream.PAYMENT, channel).random(n)
     )
-    extra = extra_lines_mean(spec, cust.segment[customer], channel)
-    line_counts = 1 + ctx.stream(Entity.TRANSACTIONS, Stream.BASKET_SIZE, channel).poisson(extra)
+    basket_draws = ctx.stream(Entity.TRANSACTIONS, Stream.BASKET_SIZE, channel)
+    line_counts = 1 + extra_lines(spec, cust.segment[customer], channel, basket_draws)
     group = audience_group(cust.band[customer], cust.gender[customer])
     lines, _ = basket_lines(
         spec,
@@ -123,9 +127,7 @@ def channel_sales(ctx: BlockMonth, channel: int) -> TransactionSet:
 
 def refund_intensity(ctx: BlockMonth, channel: int) -> Intensity:
     """Refunds of a channel: return_rate x that channel's sales intensity."""
-    sales = channel_intensity(ctx, channel)
-    rate = ctx.spec.sales.return_rate
-    return Intensity(sales.cumulative * rate, sales.per_day * rate)
+    return channel_intensity(ctx, channel).scaled(ctx.spec.sales.return_rate)
 
 
 def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
@@ -142,8 +144,9 @@ def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
     hours = (spec.sales.channels.in_store, spec.sales.channels.online)[channel].hours
     micros = time_of_day(hours, ctx.stream(Entity.REFUNDS, Stream.TIME_OF_DAY, sub).random((n, 2)))
     payment = _payments(ctx, channel, ctx.stream(Entity.REFUNDS, Stream.PAYMENT, sub).random(n))
-    extra = np.full(n, REFUND_EXTRA_LINES_MEAN)
-    line_counts = 1 + ctx.stream(Entity.REFUNDS, Stream.BASKET_SIZE, sub).poisson(extra)
+    table = poisson_table(np.asarray([REFUND_EXTRA_LINES_MEAN]))
+    size_draws = ctx.stream(Entity.REFUNDS, Stream.BASKET_SIZE, sub).random(n)
+    line_counts = 1 + poisson_by_group(size_draws, np.zeros(n, dtype=np.int64), table)
     group = audience_group(cust.band[customer], cust.gender[customer])
     returnable = np.asarray([c.demand * c.return_rate for c in spec.products.categories])
     bought, _ = basket_lines(

@@ -24,7 +24,7 @@ from synthpipe.model.fraud import fraud_transactions
 from synthpipe.model.ids import EPOCH_ORDINAL, transaction_ids
 from synthpipe.model.money import PRICE_PRECISION, cents_to_decimal
 from synthpipe.model.sales import channel_sales, refunds
-from synthpipe.model.sampling import rank_within_groups
+from synthpipe.model.sampling import group_offsets, rank_within_groups
 from synthpipe.model.schema import (
     CHANNEL_NAMES,
     LINE_ITEMS_SCHEMA,
@@ -86,18 +86,20 @@ def build_tables(ctx: BlockMonth, parts: list[TransactionSet]) -> tuple[pa.Table
     if txn is None:
         return TRANSACTIONS_SCHEMA.empty_table(), LINE_ITEMS_SCHEMA.empty_table()
     ts = _timestamps(ctx, txn.day, txn.micros)
-    order = np.lexsort((ids, ts))
-    rank = np.empty_like(order)
-    rank[order] = np.arange(order.shape[0])
+    order = np.argsort(ts, kind="stable")  # ties keep the (deterministic) generation order
     lines = txn.lines
     net = lines.net()
     items = np.bincount(lines.transaction, minlength=txn.size)
     amount = (
         np.bincount(lines.transaction, weights=net, minlength=txn.size).round().astype(np.int64)
     )
-    line_order = np.lexsort((np.arange(lines.size), rank[lines.transaction]))
-    owner = rank[lines.transaction][line_order]
-    line_number = rank_within_groups(items[order]) + 1
+    # A transaction's lines are contiguous and in transaction order, so the lines in the
+    # sorted order are the same ranges taken in that order: no sort needed.
+    sorted_items = items[order]
+    starts = group_offsets(items)[:-1][order] - group_offsets(sorted_items)[:-1]
+    line_order = np.repeat(starts, sorted_items) + np.arange(lines.size, dtype=np.int64)
+    owner = np.repeat(np.arange(txn.size, dtype=np.int64), sorted_items)
+    line_number = rank_within_groups(sorted_items) + 1
     geography = load_geography(ctx.spec.calendar.country)
     store_ids = ctx.stores.ids()
     store = txn.store[order]

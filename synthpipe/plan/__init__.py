@@ -73,10 +73,13 @@ def month_ranges(spec: Spec) -> list[tuple[dt.date, dt.date]]:
 
 
 def make_plan(spec: Spec) -> list[PartitionTask]:
-    """Every partition task of the spec: dimensions first, then sales month by month."""
+    """Every partition task of the spec: dimensions first, then sales block by block
+    (a worker then often runs consecutive months of one block, which it keeps cached)."""
     blocks = customer_blocks(spec)
+    months = month_ranges(spec)
     tasks = [PartitionTask("stores", 0), PartitionTask("products", 0)]
     tasks += [PartitionTask("customers", b) for b in range(blocks)]
-    for first, last in month_ranges(spec):
-        tasks += [PartitionTask("sales", b, first, last) for b in range(blocks)]
+    tasks += [
+        PartitionTask("sales", b, first, last) for b in range(blocks) for first, last in months
+    ]
     return tasks

@@ -17,10 +17,12 @@ from synthpipe.model.ids import SEQUENCE_BITS, permute_sequence, transaction_ids
 from synthpipe.model.money import cents_to_decimal, decimal_to_cents
 from synthpipe.model.products import charm_price_cents, charm_upper_bound
 from synthpipe.model.sampling import (
+    InverseCdf,
     categorical,
     grouped_categorical,
+    poisson_by_group,
+    poisson_table,
     rank_within_groups,
-    stochastic_round,
 )
 from synthpipe.model.schema import dictionary_array
 from synthpipe.seeds import Entity, Stream, generator
@@ -68,9 +70,6 @@ def test_sampling_helpers_consume_one_uniform_per_draw() -> None:
     pick = grouped_categorical(u, groups, table)
     assert np.all(pick[groups == 1] == 1)
     assert 0.45 < np.mean(pick[groups == 0]) < 0.55 or np.all(pick[groups == 0] >= 0)
-    rounded = stochastic_round(np.full(200_000, 2.3), u)
-    assert set(np.unique(rounded)) == {2, 3}
-    assert abs(rounded.mean() - 2.3) < 0.01
     assert rank_within_groups(np.asarray([2, 0, 3])).tolist() == [0, 1, 0, 1, 2]
 
 
@@ -130,3 +129,43 @@ def test_streams_are_independent_of_each_other() -> None:
     c = generator(7, Entity.TRANSACTIONS, Stream.DAILY_COUNT, 0, 3, 24289).random(5)
     assert np.array_equal(a, c)
     assert not np.array_equal(a, b)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(st.floats(0, 100, allow_nan=False), min_size=1, max_size=300),
+    st.lists(st.floats(-1, 200, allow_nan=False), min_size=1, max_size=300),
+)
+def test_guide_table_search_equals_searchsorted(weights: list[float], targets: list[float]) -> None:
+    cdf = np.cumsum(np.asarray(weights))
+    query = np.asarray(targets)
+    assert np.array_equal(
+        InverseCdf.build(cdf).search(query), np.searchsorted(cdf, query, side="right")
+    )
+
+
+def test_guide_table_on_large_skewed_weights() -> None:
+    rng = np.random.default_rng(4)
+    cdf = np.cumsum(rng.gamma(0.3, 1.0, 100_000))
+    query = np.concatenate([rng.random(200_000) * cdf[-1], cdf[::997], [0.0, cdf[-1]]])
+    assert np.array_equal(
+        InverseCdf.build(cdf).search(query), np.searchsorted(cdf, query, side="right")
+    )
+
+
+def test_poisson_by_inverse_cdf_has_poisson_moments() -> None:
+    from scipy import stats
+
+    u = generator(2, Entity.TRANSACTIONS, Stream.QUANTITY, 0).random(400_000)
+    means = np.asarray([0.05, 0.9, 3.0, 25.0])
+    group = (np.arange(u.size) % 4).astype(np.int64)
+    draws = poisson_by_group(u, group, poisson_table(means))
+    for g, mean in enumerate(means):
+        sample = draws[group == g]
+        standard_error = np.sqrt(mean / sample.size)
+        assert abs(sample.mean() - mean) < 5 * standard_error
+        observed = np.bincount(sample, minlength=60)[:60]
+        expected = stats.poisson.pmf(np.arange(60), mean) * sample.size
+        keep = expected > 20
+        scaled = expected[keep] * observed[keep].sum() / expected[keep].sum()
+        assert stats.chisquare(observed[keep], scaled).pvalue > 1e-6
