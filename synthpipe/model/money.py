@@ -19,9 +19,9 @@ def money_type(precision: int = MONEY_PRECISION) -> pa.Decimal128Type:
 def cents_to_decimal(cents: np.ndarray, precision: int = MONEY_PRECISION) -> pa.Array:
     """Wrap int64 cents as a decimal128 array without any per-value conversion."""
     values = np.ascontiguousarray(cents, dtype=np.int64)
-    wide = np.empty((values.shape[0], 2), dtype=np.int64)
-    wide[:, 0] = values  # little-endian low word
-    wide[:, 1] = values >> 63  # sign extension into the high word
+    wide = np.empty(2 * values.shape[0], dtype=np.int64)
+    wide[0::2] = values  # little-endian low word
+    np.right_shift(values, 63, out=wide[1::2])  # sign extension into the high word
     return pa.Array.from_buffers(money_type(precision), values.shape[0], [None, pa.py_buffer(wide)])
 
 
