@@ -45,7 +45,7 @@ def generate(
             progress(done, len(tasks))
         return in_process
     run = uuid.uuid4().hex[:8]
-    [spec_future] = client.scatter([spec], broadcast=True)
+    [spec_future] = client.scatter([spec], broadcast=True, hash=False)
     futures = client.map(
         run_task,
         tasks,
@@ -74,6 +74,6 @@ def compute_truth(client: Client | None, spec: Spec) -> BlockTruth:
     blocks = list(range(customer_blocks(spec)))
     if client is None:
         return merge_truth([block_truth(spec, b) for b in blocks])
-    [spec_future] = client.scatter([spec], broadcast=True)
+    [spec_future] = client.scatter([spec], broadcast=True, hash=False)
     futures = client.map(truth_block, blocks, spec=spec_future, pure=False)
     return merge_truth(client.gather(futures))

@@ -101,7 +101,7 @@ def collect_stats(
             progress(done, total)
         return merged
     run = uuid.uuid4().hex[:8]
-    [spec_future] = client.scatter([spec], broadcast=True)
+    [spec_future] = client.scatter([spec], broadcast=True, hash=False)
     futures = client.map(
         run_unit,
         work,

@@ -34,12 +34,13 @@ class InverseCdf:
         values = np.ascontiguousarray(cumulative, dtype=np.float64)
         top = float(values[-1]) if values.size else 0.0
         buckets = max(GUIDE_FACTOR * values.shape[0], 1)
-        if top <= 0:
+        scale = buckets / top if top > 0 else 0.0
+        if not math.isfinite(scale) or scale <= 0:  # empty or subnormal total: plain scan
             return cls(values, np.zeros(buckets, dtype=np.int64), 0.0)
-        scale = buckets / top
         # guide[j] = how many values fall in buckets below j: a guess for the first value
         # above bucket j's left edge, which search() corrects in either direction.
-        bucket_of = np.clip(values * scale, 0, buckets - 1).astype(np.int64)
+        with np.errstate(over="ignore"):
+            bucket_of = np.clip(values * scale, 0, buckets - 1).astype(np.int64)
         below = np.cumsum(np.bincount(bucket_of, minlength=buckets))
         guide = np.concatenate([[0], below[:-1]]).astype(np.int64)
         return cls(values, guide, scale)
@@ -48,7 +49,9 @@ class InverseCdf:
         """``numpy.searchsorted(self.cumulative, targets, side="right")``, exactly."""
         values = self.cumulative
         n = values.shape[0]
-        bucket = np.clip(targets * self.scale, 0, self.guide.shape[0] - 1).astype(np.int64)
+        with np.errstate(over="ignore", invalid="ignore"):  # huge scales: clipped below
+            position = np.nan_to_num(targets * self.scale, nan=0.0, posinf=np.inf, neginf=0.0)
+        bucket = np.clip(position, 0, self.guide.shape[0] - 1).astype(np.int64)
         index = self.guide[bucket]
         # Rounding can put a target just below its bucket's edge: step back where needed.
         back = np.flatnonzero((index > 0) & (values[np.maximum(index - 1, 0)] > targets))

@@ -9,6 +9,7 @@ engine maps ``unit_stats`` over the Dask cluster, so memory stays bounded at any
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,6 +46,7 @@ class Unit:
     block: int = 0
     month: str | None = None
     customers_path: str | None = None  # sales: the block's customers file
+    customers_sha256: str | None = None  # its checksum in the manifest (a cache key)
     products_path: str | None = None
     stores_path: str | None = None
 
@@ -64,6 +66,7 @@ def units(manifest: dict[str, Any]) -> list[Unit]:
         by_partition.setdefault(info["partition"], {})[info["table"]] = path
     products = by_partition.get(f"products-{0:0{PART_DIGITS}d}", {}).get("products")
     stores = by_partition.get(f"stores-{0:0{PART_DIGITS}d}", {}).get("stores")
+    files = manifest.get("files", {})
     found: list[Unit] = []
     for partition, tables in sorted(by_partition.items()):
         kind, month, block = _partition_parts(partition)
@@ -76,13 +79,15 @@ def units(manifest: dict[str, Any]) -> list[Unit]:
                     block,
                     month,
                     customers,
+                    files.get(customers or "", {}).get("sha256"),
                     products,
                     stores,
                 )
             )
         elif kind in ("customers", "products", "stores"):
-            found.append(Unit(kind, (tables[kind],), block, None, None, products, stores))
-    return found
+            found.append(Unit(kind, (tables[kind],), block, None, None, None, products, stores))
+    # Block by block, so a worker's consecutive units reuse the block's customers.
+    return sorted(found, key=lambda u: (u.kind != "sales", u.block, u.month or ""))
 
 
 _CATALOGUES: dict[tuple[str, str | None, str | None], Catalogue | None] = {}
@@ -146,7 +151,10 @@ def unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
     reads: list[FileRead] = []
     for path, columns in _unit_files(unit):
         try:
-            reads.append(read_file(location, path, columns))
+            if unit.kind == "sales" and path == unit.customers_path:
+                reads.append(_block_customers(location, path, unit.customers_sha256))
+            else:
+                reads.append(read_file(location, path, columns))
         except Exception as exc:  # corrupt or missing: an integrity failure of that file
             stats: Stats = {"unreadable": [path], "files": _bytes_only(location, path)}
             issue(stats, f"{path}: cannot be read: {type(exc).__name__}: {str(exc)[:200]}")
@@ -160,6 +168,22 @@ def unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
         paths = ", ".join(r.path for r in own)
         issue(stats, f"{paths}: content breaks the checks: {type(exc).__name__}: {str(exc)[:200]}")
         return stats
+
+
+_BLOCK_CUSTOMERS: OrderedDict[tuple[str, str, str | None], FileRead] = OrderedDict()
+CACHED_CUSTOMER_FILES = 2  # a worker runs a block's months one after another
+
+
+def _block_customers(location: Location, path: str, sha256: str | None) -> FileRead:
+    """The columns sales units need from their block's customers file, read once per
+    worker while the manifest's checksum of it stays the same (its own unit checks it)."""
+    key = (location.url, path, sha256)
+    if key not in _BLOCK_CUSTOMERS:
+        _BLOCK_CUSTOMERS[key] = read_file(location, path, SALES_CUSTOMER_COLUMNS)
+        while len(_BLOCK_CUSTOMERS) > CACHED_CUSTOMER_FILES:
+            _BLOCK_CUSTOMERS.popitem(last=False)
+    _BLOCK_CUSTOMERS.move_to_end(key)
+    return _BLOCK_CUSTOMERS[key]
 
 
 def _bytes_record(path: str, size: int, sha256: str) -> dict[str, object]:

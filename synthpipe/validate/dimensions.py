@@ -272,10 +272,21 @@ def _rate_by_signup(
     )
 
 
+def uniform_bins(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``searchsorted(edges, values, side="right")`` for evenly spaced edges, by arithmetic:
+    0 below the first edge, len(edges) from the last one on."""
+    width = (edges[-1] - edges[0]) / (edges.shape[0] - 1)
+    position = np.floor((values - edges[0]) / width) + 1
+    index = np.clip(np.nan_to_num(position, nan=0.0), 0, edges.shape[0]).astype(np.int64)
+    # floating rounding can put a value one bin off next to an edge: settle on the edges
+    index -= (index > 0) & (values < edges[np.maximum(index - 1, 0)])
+    index += (index < edges.shape[0]) & (values >= edges[np.minimum(index, edges.shape[0] - 1)])
+    return np.asarray(index)
+
+
 def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Counts per bin, with an underflow bin first and an overflow bin last."""
-    index = np.searchsorted(edges, values, side="right")
-    return np.bincount(index, minlength=edges.shape[0] + 1)
+    return np.bincount(uniform_bins(edges, values), minlength=edges.shape[0] + 1)
 
 
 def product_stats(ctx: ValidationContext, read: FileRead) -> Stats:

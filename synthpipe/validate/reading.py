@@ -32,7 +32,7 @@ def read_file(location: Location, relative: str, columns: list[str]) -> FileRead
     reader = pq.ParquetFile(pa.BufferReader(data))
     schema = reader.schema_arrow
     present = [c for c in columns if c in schema.names]
-    table = reader.read(columns=present)
+    table = reader.read(columns=present, use_threads=False)  # workers already fill the cores
     raw = reader.metadata.metadata or {}
     metadata = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in raw.items()}
     return FileRead(relative, len(data), hashlib.sha256(data).hexdigest(), schema, metadata, table)

@@ -12,6 +12,7 @@ from synthpipe.model.baskets import audience_group
 from synthpipe.model.blockmonth import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.model.customers import block_range
 from synthpipe.model.ids import BLOCK_BITS, EPOCH_ORDINAL, SEQUENCE_BITS
+from synthpipe.model.sampling import rank_within_groups
 from synthpipe.model.schema import (
     CHANNEL_NAMES,
     LINE_ITEMS_SCHEMA,
@@ -26,6 +27,7 @@ from synthpipe.validate.dimensions import (
     count_nulls,
     file_record,
     numpy_column,
+    uniform_bins,
 )
 from synthpipe.validate.merge import Stats, issue
 from synthpipe.validate.reading import FileRead, column_codes
@@ -46,10 +48,35 @@ SALE, REFUND = TRANSACTION_TYPES.index("sale"), TRANSACTION_TYPES.index("refund"
 # Log10 of a line's net amount in cents, fixed bins: histograms for the report.
 LOG_AMOUNT_EDGES = np.linspace(0.0, 7.0, 141)
 BURST_WINDOW_MICROS = 10 * 60_000_000  # card-testing charges within 10 minutes of another
+BURST_GROUPS = ("card_testing", "legit_online")  # groups whose burst share is reported
+REPEAT_GROUPS = ("refund_abuse", "legit_refund")  # groups whose same-day repeats are counted
+DAY_KEY_SPAN = 1 << 20  # days in an (account, day) key: more than any calendar
 SMALL_CHARGE_CENTS = 1_000  # "tiny" charge: under 10.00
 QUANTITY_CAP = 1_000  # no basket line has this many units
 ID_DAY_SHIFT = BLOCK_BITS + SEQUENCE_BITS
 EPOCH_DAYS_SINCE_UNIX = EPOCH_ORDINAL - dt.date(1970, 1, 1).toordinal()
+
+
+def approximate_bins(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Bins of evenly spaced edges by arithmetic alone (a value within rounding of an
+    edge may land in the next bin): for histograms that are plotted or summarised, not
+    tested at their edges."""
+    width = (edges[-1] - edges[0]) / (edges.shape[0] - 1)
+    return np.asarray(
+        np.clip(((values - edges[0]) / width + 1.0).astype(np.int64), 0, edges.shape[0])
+    )
+
+
+_CUSTOMERS: dict[tuple[str, str], Customers] = {}
+
+
+def block_customers(ctx: ValidationContext, read: FileRead) -> Customers:
+    """The block's customers, built once per file content in this process."""
+    key = (read.path, read.sha256)
+    if key not in _CUSTOMERS:
+        _CUSTOMERS.clear()  # one block at a time is enough: units come block by block
+        _CUSTOMERS[key] = Customers(ctx, read)
+    return _CUSTOMERS[key]
 
 
 class Customers:
@@ -70,6 +97,11 @@ class Customers:
 
     def rows(self, customer_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row of each customer id in the block file, and whether it was found."""
+        n = self.ids.shape[0]
+        if n and self.ids[0] + n - 1 == self.ids[-1] and np.all(np.diff(self.ids) == 1):
+            offset = customer_ids - self.ids[0]
+            found = (offset >= 0) & (offset < n)
+            return np.where(found, offset, 0), found
         position = np.searchsorted(self.sorted_ids, customer_ids)
         position = np.minimum(position, max(self.sorted_ids.shape[0] - 1, 0))
         found = (
@@ -99,7 +131,7 @@ def sales_stats(
     count_nulls(stats, "transactions", transactions, TRANSACTIONS_SCHEMA)
     count_nulls(stats, "line_items", lines, LINE_ITEMS_SCHEMA)
     txn = _transaction_columns(ctx, transactions.table)
-    people = Customers(ctx, customers)
+    people = block_customers(ctx, customers)
     rows, found = people.rows(txn["customer"])
     txn["customer_row"], txn["customer_found"] = rows, found
     _transaction_integrity(ctx, stats, txn, people, catalogue, block, month, transactions.path)
@@ -176,7 +208,9 @@ def _transaction_integrity(
     n = int(txn["id"].shape[0])
     stats["transactions.rows"] = n
     stats["transactions.unknown_labels"] = int(txn["unknown_labels"][0])
-    stats["transactions.id_duplicates"] = n - int(np.unique(txn["id"]).shape[0])
+    order = np.argsort(txn["id"], kind="stable")
+    txn["id_order"], txn["sorted_id"] = order, txn["id"][order]
+    stats["transactions.id_duplicates"] = int(np.count_nonzero(np.diff(txn["sorted_id"]) == 0))
     id_day = (txn["id"] >> ID_DAY_SHIFT) + EPOCH_DAYS_SINCE_UNIX - ctx.start_day
     id_block = (txn["id"] >> SEQUENCE_BITS) & ((1 << BLOCK_BITS) - 1)
     _count(
@@ -286,10 +320,24 @@ def _line_integrity(
     """Integrity of the lines; returns each line's transaction row and whether it exists."""
     n = int(line["id"].shape[0])
     stats["line_items.rows"] = n
-    order = np.argsort(txn["id"], kind="stable")
-    sorted_ids = txn["id"][order]
-    position = np.minimum(np.searchsorted(sorted_ids, line["id"]), max(sorted_ids.shape[0] - 1, 0))
-    found = sorted_ids[position] == line["id"] if sorted_ids.size else np.zeros(n, dtype=bool)
+    owner = _owners_in_file_order(txn, line)
+    if owner is not None:
+        # Lines follow their transactions, numbered 1..items: every key is present once.
+        found = np.ones(n, dtype=bool)
+        counts = txn["items"]
+        stats["line_items.key_duplicates"] = 0
+    else:
+        order, sorted_ids = txn["id_order"], txn["sorted_id"]
+        position = np.minimum(
+            np.searchsorted(sorted_ids, line["id"]), max(sorted_ids.shape[0] - 1, 0)
+        )
+        found = sorted_ids[position] == line["id"] if sorted_ids.size else np.zeros(n, dtype=bool)
+        owner = order[position]
+        counts = np.bincount(owner[found], minlength=txn["id"].shape[0])
+        # (transaction_id, line_number) is unique iff each line, placed at its transaction's
+        # start + line_number - 1, lands on its own slot: one bincount, no sort.
+        slots = _line_slots(owner[found], line["number"][found], txn["items"])
+        stats["line_items.key_duplicates"] = int(np.count_nonzero(slots > 1))
     _count(
         stats,
         "line_items.transaction_fk_missing",
@@ -297,10 +345,6 @@ def _line_integrity(
         path,
         "lines whose transaction_id is not in the partition",
     )
-    owner = order[position]
-    keys = np.stack([line["id"], line["number"]], axis=1)
-    stats["line_items.key_duplicates"] = n - int(np.unique(keys, axis=0).shape[0]) if n else 0
-    counts = np.bincount(owner[found], minlength=txn["id"].shape[0])
     _count(
         stats,
         "transactions.items_mismatch",
@@ -369,6 +413,35 @@ def _line_integrity(
         "discounts below zero or above the line's gross amount",
     )
     return owner, found
+
+
+def _owners_in_file_order(
+    txn: dict[str, np.ndarray], line: dict[str, np.ndarray]
+) -> np.ndarray | None:
+    """Each line's transaction row when the lines file lists every transaction's lines in
+    the transactions file's order, numbered 1..items (as synthpipe writes it); else None."""
+    items = txn["items"]
+    if items.size == 0 or np.any(items < 0) or int(items.sum()) != line["id"].shape[0]:
+        return None
+    owner = np.repeat(np.arange(items.shape[0], dtype=np.int64), items)
+    if not np.array_equal(txn["id"][owner], line["id"]):
+        return None
+    if not np.array_equal(rank_within_groups(items) + 1, line["number"]):
+        return None
+    return owner
+
+
+def _line_slots(owner: np.ndarray, number: np.ndarray, items: np.ndarray) -> np.ndarray:
+    """How many lines claim each (transaction, line number) slot; numbers outside
+    1..items share one overflow slot per transaction."""
+    capacity = np.maximum(items, 0) + 1  # one extra slot for out-of-range numbers
+    start = np.concatenate([[0], np.cumsum(capacity)])[:-1]
+    inside = (number >= 1) & (number <= items[owner])
+    slot = start[owner] + np.where(inside, number - 1, capacity[owner] - 1)
+    claims = np.bincount(slot, minlength=int(capacity.sum()))
+    overflow = start + capacity - 1
+    claims[overflow] = np.where(claims[overflow] > 0, 2, 0)  # any out-of-range line counts
+    return claims
 
 
 def _profiles(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) -> None:
@@ -506,8 +579,15 @@ def _baskets(
     observed = np.bincount(
         month * categories + category[counted_lines], minlength=months * categories
     )
+    # Expected lines per category: how many lines each (day, group) key has, times that
+    # key's category probabilities, summed by month.
+    keys_per_day = ctx.group_count()
+    lines_per_key = np.bincount(key, minlength=ctx.days * keys_per_day).astype(np.float64)
+    per_day = (lines_per_key[:, None] * ctx.category_probability).reshape(
+        ctx.days, keys_per_day, -1
+    )
     expected = np.zeros((months, categories))
-    np.add.at(expected, month, ctx.category_probability[key])
+    np.add.at(expected, ctx.month_of_day, per_day.sum(axis=1))
     stats["categories.observed"] = observed.reshape(months, categories)
     stats["categories.expected"] = expected
     quantity = line["quantity"][counted_lines].astype(np.float64)
@@ -517,15 +597,25 @@ def _baskets(
         cat, weights=quantity**2, minlength=categories
     )
     stats["categories.lines"] = np.bincount(cat, minlength=categories)
-    price = line["price"][counted_lines]
-    log_price = np.log10(np.maximum(price, 1))
-    price_bin = np.searchsorted(LOG_PRICE_EDGES, log_price, side="right")
+    # Lines per product, then each product's list-price bin (unit_price = list price is
+    # its own integrity check): the histogram costs one bincount over the lines.
+    per_product = np.bincount(product[counted_lines] - 1, minlength=catalogue.products)
+    sold = np.flatnonzero(per_product)
     bins = LOG_PRICE_EDGES.shape[0] + 1
-    stats["categories.unit_price_hist"] = np.bincount(
-        cat * bins + price_bin, minlength=categories * bins
-    ).reshape(categories, bins)
+    price_bin = uniform_bins(
+        LOG_PRICE_EDGES, np.log10(np.maximum(catalogue.product_price[sold], 1))
+    )
+    stats["categories.unit_price_hist"] = (
+        np.bincount(
+            catalogue.product_category[sold] * bins + price_bin,
+            weights=per_product[sold],
+            minlength=categories * bins,
+        )
+        .reshape(categories, bins)
+        .astype(np.int64)
+    )
     net = np.maximum(line["net"][counted_lines], 1)
-    amount_bin = np.searchsorted(LOG_AMOUNT_EDGES, np.log10(net), side="right")
+    amount_bin = approximate_bins(LOG_AMOUNT_EDGES, np.log10(net))
     size = LOG_AMOUNT_EDGES.shape[0] + 1
     stats["categories.net_amount_hist"] = np.bincount(
         cat * size + amount_bin, minlength=categories * size
@@ -573,16 +663,18 @@ def _signatures(
         stats[f"{prefix}.amount_sum"] = int(np.abs(amount[mask]).sum())
         magnitude = np.log10(np.maximum(np.abs(amount[mask]), 1))
         stats[f"{prefix}.amount_hist"] = np.bincount(
-            np.searchsorted(LOG_AMOUNT_EDGES, magnitude, side="right"),
+            approximate_bins(LOG_AMOUNT_EDGES, magnitude),
             minlength=LOG_AMOUNT_EDGES.shape[0] + 1,
         )
         stats[f"{prefix}.small"] = int(
             np.count_nonzero(mask & (np.abs(amount) < SMALL_CHARGE_CENTS))
         )
-        stats[f"{prefix}.burst"] = _burst_members(txn["customer"][mask], txn["ts"][mask])
-        stats[f"{prefix}.same_day_repeat"] = _same_day_repeats(
-            txn["customer"][mask], txn["day"][mask]
-        )
+        if name in BURST_GROUPS:
+            stats[f"{prefix}.burst"] = _burst_members(txn["customer"][mask], txn["ts"][mask])
+        if name in REPEAT_GROUPS:
+            stats[f"{prefix}.same_day_repeat"] = _same_day_repeats(
+                txn["customer"][mask], txn["day"][mask]
+            )
 
 
 def _burst_members(customer: np.ndarray, ts: np.ndarray) -> int:
@@ -602,7 +694,6 @@ def _same_day_repeats(customer: np.ndarray, day: np.ndarray) -> int:
     """Transactions sharing their (account, day) with another of the same group."""
     if customer.shape[0] == 0:
         return 0
-    _, inverse, counts = np.unique(
-        np.stack([customer, day], axis=1), axis=0, return_inverse=True, return_counts=True
-    )
-    return int(np.count_nonzero(counts[inverse.ravel()] > 1))
+    key = customer * np.int64(DAY_KEY_SPAN) + (day - day.min())
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    return int(np.count_nonzero(counts[inverse] > 1))

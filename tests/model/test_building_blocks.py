@@ -169,3 +169,15 @@ def test_poisson_by_inverse_cdf_has_poisson_moments() -> None:
         keep = expected > 20
         scaled = expected[keep] * observed[keep].sum() / expected[keep].sum()
         assert stats.chisquare(observed[keep], scaled).pvalue > 1e-6
+
+
+@settings(max_examples=100)
+@given(st.lists(st.floats(-20, 20, allow_nan=False), min_size=1, max_size=200))
+def test_uniform_bins_equal_searchsorted(values: list[float]) -> None:
+    from synthpipe.validate.dimensions import LOG_PRICE_EDGES, Z_EDGES, uniform_bins
+
+    for edges in (LOG_PRICE_EDGES, Z_EDGES):
+        query = np.concatenate([np.asarray(values), edges, np.nextafter(edges, -np.inf)])
+        assert np.array_equal(
+            uniform_bins(edges, query), np.searchsorted(edges, query, side="right")
+        )
