@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -19,14 +20,22 @@ def run_flow(request: RunRequest) -> dict[str, Any]:
         out=request.location.url,
         workers=request.workers,
         scheduler=request.scheduler,
+        mode=request.mode,
         return_state=True,
     )
     result: dict[str, Any] = state.result(raise_on_failure=True)
     return result
 
 
+# Prefect settings of the command unless the user set them: no telemetry (it fails
+# offline and logs an error), and flow/task logs at INFO.
+PREFECT_DEFAULTS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
 def main() -> None:
     """Entry point of the ``synthpipe`` console script."""
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
     sys.exit(cli_main(runner=run_flow))
 
 

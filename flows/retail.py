@@ -1,14 +1,16 @@
-"""The retail flow: plan -> generate (Dask) -> manifest -> validate (Dask) -> publish.
+"""The retail flow: lock -> plan -> verify -> generate (Dask) -> truth -> manifest ->
+validate (Dask) -> publish.
 
 Prefect tasks are coarse (one per stage, with retries); the fine-grained work, one Dask
 task per partition, runs on the Dask cluster the flow opens. Dask workers never call the
-Prefect API.
+Prefect API. Refresh semantics (what is kept, staged, published) live in
+``synthpipe.sink.refresh``.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from distributed import Client
 from prefect import flow, task
@@ -16,15 +18,31 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE
 
 from synthpipe.engine.cluster import dask_client
-from synthpipe.engine.generate import compute_truth, generate
+from synthpipe.engine.generate import compute_truth, generate, verify_files
 from synthpipe.engine.progress import ConsoleProgress
-from synthpipe.engine.validation import ValidationOutcome, validate_location
+from synthpipe.engine.validation import (
+    REPORT_HTML,
+    REPORT_JSON,
+    ValidationOutcome,
+    validate_location,
+)
 from synthpipe.errors import FidelityError
 from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
-from synthpipe.plan import PartitionTask, make_plan
-from synthpipe.sink.manifest import build_manifest, realised_fraud, write_manifest
+from synthpipe.sink.lock import holding
+from synthpipe.sink.manifest import realised_fraud
+from synthpipe.sink.output import check_output
 from synthpipe.sink.partitions import FileRecord, PartitionResult, write_tables
-from synthpipe.sink.publish import publish, unpublish
+from synthpipe.sink.publish import unpublish
+from synthpipe.sink.refresh import (
+    RunPlan,
+    clean_leftovers,
+    pending_manifest,
+    prepare,
+    publish_run,
+    save_pending,
+    start,
+    with_failed_checks,
+)
 from synthpipe.spec import Spec, spec_from_dict
 from synthpipe.storage import Location
 
@@ -33,64 +51,80 @@ RETRY_DELAY_SECONDS = 5
 ARTIFACT_KEY = "fidelity-report"
 
 
-@task(name="plan", retries=2, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
-def plan_partitions(spec: Spec) -> list[PartitionTask]:
-    """Split the spec into seeded partition tasks."""
-    return make_plan(spec)
+@task(name="plan", cache_policy=NONE)  # a refusal here is final: no retries
+def plan_run(spec: Spec, location: Location, mode: Literal["refresh", "overwrite"]) -> RunPlan:
+    """Clear a killed run's leftovers; decide what to keep, generate, stage and remove."""
+    clean_leftovers(location)
+    return prepare(spec, location, mode)
+
+
+@task(name="verify", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
+def verify_kept(plan: RunPlan, scheduler: str) -> RunPlan:
+    """Check the kept files' checksums on disk; regenerate any that do not match."""
+    checksums = {f.path: f.sha256 for r in plan.kept for f in r.files}
+    with Client(scheduler, set_as_default=False) as client:
+        failed = verify_files(client, plan.location, checksums)
+    return with_failed_checks(plan, failed)
 
 
 @task(name="generate", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
-def generate_partitions(
-    spec: Spec, tasks: list[PartitionTask], location: Location, scheduler: str
-) -> list[PartitionResult]:
-    """Generate and write every partition on the Dask cluster (one Dask task each)."""
-    unpublish(location)
+def generate_partitions(plan: RunPlan, scheduler: str) -> list[PartitionResult]:
+    """Generate and write every partition to run, on the Dask cluster (one task each)."""
+    start(plan)
+    if plan.staging is None:
+        unpublish(plan.location)  # in place: readers must not trust a dataset in flux
     with Client(scheduler, set_as_default=False) as client:
-        return generate(client, spec, tasks, location, ConsoleProgress("generate"))
+        return generate(
+            client, plan.spec, list(plan.to_run), plan.write_location, ConsoleProgress("generate")
+        )
 
 
 @task(name="truth", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
 def write_ground_truth(
-    spec: Spec, results: list[PartitionResult], location: Location, scheduler: str
+    plan: RunPlan, results: list[PartitionResult], scheduler: str
 ) -> tuple[FileRecord, ...]:
     """Expected daily volumes per channel and category, and fraud counts, under _truth/."""
     with Client(scheduler, set_as_default=False) as client:
-        truth = compute_truth(client, spec)
-    tables = truth_tables(spec, truth, realised_fraud(results))
-    return write_tables(spec, tables, location, TRUTH_FOLDER)
+        truth = compute_truth(client, plan.spec)
+    tables = truth_tables(plan.spec, truth, realised_fraud([*plan.kept, *results]))
+    return write_tables(plan.spec, tables, plan.write_location, TRUTH_FOLDER)
 
 
 @task(name="manifest", retries=2, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
 def write_dataset_manifest(
-    spec: Spec, results: list[PartitionResult], location: Location, truth: tuple[FileRecord, ...]
+    plan: RunPlan, results: list[PartitionResult], truth: tuple[FileRecord, ...]
 ) -> dict[str, Any]:
-    """Record the spec, versions and every file with its rows and checksum."""
-    manifest = build_manifest(spec, results, truth=truth)
-    write_manifest(location, manifest)
+    """Record the spec, versions and every file with its rows and checksum (unpublished)."""
+    manifest = pending_manifest(plan, results, truth)
+    save_pending(plan, manifest)
     return manifest
 
 
 @task(name="validate", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
-def validate_dataset(location: Location, scheduler: str) -> ValidationOutcome:
+def validate_dataset(plan: RunPlan, manifest: dict[str, Any], scheduler: str) -> ValidationOutcome:
     """Measure the written files against the spec; write the fidelity report."""
     with Client(scheduler, set_as_default=False) as client:
-        return validate_location(client, location, progress=ConsoleProgress("validate"))
+        return validate_location(
+            client,
+            plan.location,
+            progress=ConsoleProgress("validate"),
+            manifest=manifest,
+            report_location=plan.write_location,
+        )
 
 
 @task(name="publish", cache_policy=NONE)
-def publish_dataset(
-    location: Location, manifest: dict[str, Any], outcome: ValidationOutcome
-) -> None:
-    """Write _SUCCESS, last, if and only if the report passed."""
+def publish_dataset(plan: RunPlan, manifest: dict[str, Any], outcome: ValidationOutcome) -> str:
+    """Publish (move staged files into place, manifest, _SUCCESS last) if and only if the
+    report passed; returns where the report is."""
     _post_artifacts(outcome)
     if not outcome.passed:
         failed = ", ".join(outcome.failed_tests())
         raise FidelityError(
             f"fidelity report failed ({failed}); the data is left unpublished", outcome.html_path
         )
-    manifest = dict(manifest, published=True)
-    write_manifest(location, manifest)
-    publish(location, manifest)
+    publish_run(plan, manifest, extra=(REPORT_JSON, REPORT_HTML))
+    return plan.location.display(REPORT_HTML)
 
 
 def _post_artifacts(outcome: ValidationOutcome) -> None:
@@ -124,23 +158,38 @@ def retail_flow(
     out: str | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
+    mode: Literal["refresh", "overwrite"] = "refresh",
 ) -> dict[str, Any]:
-    """Generate the dataset ``spec`` describes under ``out`` (default: its output.path)."""
+    """Generate (or refresh) the dataset ``spec`` describes under ``out`` (default: its
+    output.path). Returns a summary: rows per table, seconds, where data and report are."""
     started = time.monotonic()
     model = spec_from_dict(spec)
     location = Location(out or model.output.path, dict(model.output.storage_options))
-    tasks = plan_partitions(model)
-    with dask_client(workers, scheduler) as client:
-        address = client.scheduler.address
-        results = generate_partitions(model, tasks, location, address)
-        truth = write_ground_truth(model, results, location, address)
-        manifest = write_dataset_manifest(model, results, location, truth)
-        outcome = validate_dataset(location, address)
-    publish_dataset(location, manifest, outcome)
+    check_output(location)
+    with holding(location):
+        plan = plan_run(model, location, mode)
+        with dask_client(workers, scheduler) as client:
+            address = client.scheduler.address
+            plan = verify_kept(plan, address)
+            if plan.up_to_date:
+                return _summary(plan, plan.previous or {}, started, location.display(REPORT_HTML))
+            results = generate_partitions(plan, address)
+            truth = write_ground_truth(plan, results, address)
+            manifest = write_dataset_manifest(plan, results, truth)
+            outcome = validate_dataset(plan, manifest, address)
+        report = publish_dataset(plan, manifest, outcome)
+    return _summary(plan, manifest, started, report)
+
+
+def _summary(
+    plan: RunPlan, manifest: dict[str, Any], started: float, report: str
+) -> dict[str, Any]:
     return {
-        "rows": {name: info["rows"] for name, info in manifest["tables"].items()},
+        "rows": {name: info["rows"] for name, info in manifest.get("tables", {}).items()},
         "seconds": round(time.monotonic() - started, 1),
-        "data": location.display(),
-        "report": outcome.html_path,
-        "partitions": len(tasks),
+        "data": plan.location.display(),
+        "report": report,
+        "partitions": len(plan.to_run) + len(plan.kept),
+        "generated": len(plan.to_run),
+        "skipped": len(plan.kept),
     }

@@ -20,7 +20,9 @@ from typing import Any, NoReturn
 from synthpipe.errors import FidelityError, InputError
 from synthpipe.model.expectation import expected_partition_rows
 from synthpipe.plan import make_plan
+from synthpipe.sink.lock import check_unlocked
 from synthpipe.sink.output import check_output
+from synthpipe.sink.refresh import prepare
 from synthpipe.spec import Spec, load_spec
 from synthpipe.storage import Location
 
@@ -161,6 +163,8 @@ def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
     spec = load_spec(args.spec, args.set)
     location = _location(spec, args.out)
     check_output(location)
+    check_unlocked(location)
+    prepare(spec, location, args.mode)  # a refused refresh: exit 2 before anything starts
     if args.scheduler:
         from synthpipe.engine.cluster import check_scheduler_address
 
@@ -176,9 +180,12 @@ def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
 
 def _print_summary(summary: dict[str, Any]) -> None:
     rows = ", ".join(f"{n:,} {table}" for table, n in summary.get("rows", {}).items())
-    print(f"wrote {rows} in {summary.get('seconds', 0):.1f}s")
+    if summary.get("generated", 1) == 0:
+        print(f"up to date: {rows}, nothing regenerated ({summary.get('seconds', 0):.1f}s)")
+    else:
+        print(f"wrote {rows} in {summary.get('seconds', 0):.1f}s")
     if summary.get("skipped"):
-        print(f"kept {summary['skipped']} existing partitions unchanged")
+        print(f"kept {summary['skipped']} partitions unchanged, generated {summary['generated']}")
     print(f"data:   {summary['data']}")
     print(f"report: {summary['report']}")
 

@@ -9,6 +9,7 @@ from distributed import Client, as_completed
 
 from synthpipe.model.truth import BlockTruth, block_truth, merge_truth
 from synthpipe.plan import PartitionTask, customer_blocks
+from synthpipe.sink.files import file_sha256
 from synthpipe.sink.partitions import PartitionResult, write_partition
 from synthpipe.spec import Spec
 from synthpipe.storage import Location
@@ -77,3 +78,24 @@ def compute_truth(client: Client | None, spec: Spec) -> BlockTruth:
     [spec_future] = client.scatter([spec], broadcast=True, hash=False)
     futures = client.map(truth_block, blocks, spec=spec_future, pure=False)
     return merge_truth(client.gather(futures))
+
+
+def file_matches(path: str, sha256: str, location: Location) -> bool:
+    """The Dask task: does the file exist with this checksum? (mapped item first)"""
+    fs, _ = location.filesystem()
+    full = location.join(path)
+    return bool(fs.exists(full)) and file_sha256(fs, full) == sha256
+
+
+def verify_files(client: Client | None, location: Location, checksums: dict[str, str]) -> list[str]:
+    """Paths whose file is missing or differs from its checksum (read on the cluster)."""
+    paths = sorted(checksums)
+    if client is None:
+        matches = [file_matches(p, checksums[p], location) for p in paths]
+    else:
+        # positional iterables are zipped by client.map; keyword arguments are broadcast
+        futures = client.map(
+            file_matches, paths, [checksums[p] for p in paths], location=location, pure=False
+        )
+        matches = client.gather(futures)
+    return [p for p, ok in zip(paths, matches, strict=True) if not ok]

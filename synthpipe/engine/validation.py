@@ -158,16 +158,22 @@ def validate_location(
     reference: str | None = None,
     progress: Progress = no_progress,
     reference_map: dict[str, str] | None = None,
+    manifest: dict[str, Any] | None = None,
+    report_location: Location | None = None,
 ) -> ValidationOutcome:
-    """Validate the dataset at ``location`` against the spec in its manifest."""
-    spec, manifest = load_dataset_spec(location)
+    """Validate the dataset at ``location`` against the spec in its manifest (or the given
+    pending ``manifest``); the report goes to ``report_location`` (default: the dataset)."""
+    if manifest is None:
+        spec, manifest = load_dataset_spec(location)
+    else:
+        spec = Spec.model_validate(manifest["spec"])
     stats = collect_stats(client, spec, location, manifest, progress)
     ctx = validation_context(spec)
     checks = evaluate(ctx, stats, manifest)
     if reference is not None:
         checks += compare_with_reference(client, location, manifest, reference, reference_map)
     report = build_report(ctx, stats, checks, manifest, location.display())
-    json_path, html_path = write_report(location, report)
+    json_path, html_path = write_report(report_location or location, report)
     return ValidationOutcome(report, json_path, html_path)
 
 

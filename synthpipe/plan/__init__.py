@@ -41,6 +41,13 @@ class PartitionTask:
             return f"sales-{self.month}-{self.block:0{PART_DIGITS}d}"
         return f"{self.kind}-{self.block:0{PART_DIGITS}d}"
 
+    @property
+    def label(self) -> str:
+        """The key, with the days of a sales task (recorded in each file's metadata)."""
+        if self.first_day is None or self.last_day is None:
+            return self.key
+        return f"{self.key} {self.first_day.isoformat()}..{self.last_day.isoformat()}"
+
     def day_range(self) -> tuple[dt.date, dt.date]:
         """First and last day of a sales task."""
         if self.first_day is None or self.last_day is None:

@@ -13,7 +13,7 @@ from typing import Any
 import synthpipe
 from synthpipe.sink.files import write_atomic
 from synthpipe.sink.partitions import FileRecord, PartitionResult
-from synthpipe.spec import Spec, data_hash, spec_document
+from synthpipe.spec import Spec, data_hash, spec_document, world_hash
 from synthpipe.storage import Location
 
 MANIFEST_NAME = "_manifest.json"
@@ -54,14 +54,20 @@ def build_manifest(
     files: dict[str, dict[str, Any]] = {}
     tables: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "rows": 0, "bytes": 0})
     for result in sorted(results, key=lambda r: r.task.key):
+        task = result.task
         for record in result.files:
-            files[record.path] = {
+            entry: dict[str, Any] = {
                 "table": record.table,
                 "rows": record.rows,
                 "bytes": record.bytes,
                 "sha256": record.sha256,
                 "partition": record.partition,
             }
+            if task.first_day is not None and task.last_day is not None:
+                entry["days"] = [task.first_day.isoformat(), task.last_day.isoformat()]
+            if record.table == "transactions":
+                entry["fraud"] = dict(sorted(result.fraud.items()))
+            files[record.path] = entry
             summary = tables[record.table]
             summary["files"] += 1
             summary["rows"] += record.rows
@@ -71,6 +77,7 @@ def build_manifest(
         "generator": synthpipe.GENERATOR_NAME,
         "synthetic": True,
         "spec_sha256": data_hash(spec),
+        "world_sha256": world_hash(spec),
         "seed": spec.seed,
         "published": published,
         "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from synthpipe.errors import OutputError
+from synthpipe.sink.files import TEMP_PREFIX
+from synthpipe.sink.lock import LOCK_NAME
 from synthpipe.sink.manifest import MANIFEST_NAME
+from synthpipe.sink.refresh import STAGING
 from synthpipe.storage import Location, is_local
+
+OWN_NAMES = (LOCK_NAME, STAGING)
 
 
 def check_output(location: Location) -> None:
@@ -19,14 +26,18 @@ def check_output(location: Location) -> None:
         return
     if not fs.isdir(root):
         raise OutputError(f"--out {location.url!r} is a file, not a folder")
-    entries = [
-        e for e in fs.ls(root, detail=False) if not str(e).rstrip("/").endswith(root.rstrip("/"))
-    ]
-    if entries and not fs.exists(location.join(MANIFEST_NAME)):
+    names = [posixpath.basename(str(e).rstrip("/")) for e in fs.ls(root, detail=False)]
+    foreign = [n for n in names if n and n != posixpath.basename(root.rstrip("/")) and not _ours(n)]
+    if foreign and not fs.exists(location.join(MANIFEST_NAME)):
         raise OutputError(
             f"--out {location.url!r} is a non-empty folder without a synthpipe dataset"
             f" ({MANIFEST_NAME} missing); choose a new or empty folder"
         )
+
+
+def _ours(name: str) -> bool:
+    """Names a synthpipe run can leave before its manifest exists (a killed first run)."""
+    return name in OWN_NAMES or name.startswith(TEMP_PREFIX)
 
 
 def _check_local_parent(root: str, url: str) -> None:

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import synthpipe
-from synthpipe.spec import Spec, data_hash
+from synthpipe.spec import Spec, world_hash
 
 METADATA_PREFIX = "synthpipe."
 SYNTHETIC_NOTICE = (
@@ -16,12 +16,17 @@ SYNTHETIC_NOTICE = (
 
 
 def file_metadata(spec: Spec, table: str, partition: str) -> dict[str, str]:
-    """Key-value metadata every Parquet file carries: it is synthetic, and from what."""
+    """Key-value metadata every Parquet file carries: it is synthetic, and from what.
+
+    ``world_sha256`` hashes the spec without calendar.end (and the output location), which
+    with the partition name and its days determines the file's rows: a file of a complete
+    month keeps its bytes when the calendar is extended.
+    """
     return {
         f"{METADATA_PREFIX}synthetic": "true",
         f"{METADATA_PREFIX}generator": synthpipe.GENERATOR_NAME,
         f"{METADATA_PREFIX}version": synthpipe.__version__,
-        f"{METADATA_PREFIX}spec_sha256": data_hash(spec),
+        f"{METADATA_PREFIX}world_sha256": world_hash(spec),
         f"{METADATA_PREFIX}seed": str(spec.seed),
         f"{METADATA_PREFIX}table": table,
         f"{METADATA_PREFIX}partition": partition,

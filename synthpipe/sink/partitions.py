@@ -46,7 +46,7 @@ def write_partition(spec: Spec, task: PartitionTask, location: Location) -> Part
     records = []
     for table_name, relative in task.outputs().items():
         table = output.tables[table_name]
-        data = parquet_bytes(table, spec, table_name, task.key)
+        data = parquet_bytes(table, spec, table_name, task.label)
         write_atomic(fs, location.join(relative), data)
         records.append(
             FileRecord(relative, table_name, table.num_rows, len(data), sha256_hex(data), task.key)

@@ -21,6 +21,8 @@ from synthpipe.spec.models import Spec
 # the same world written to two places gives byte-identical files.
 LOCATION_FIELDS = ("path", "storage_options")
 MAX_SPEC_BYTES = 10 * 2**20  # a spec is a small document; refuse anything larger
+CALENDAR_END = "end"
+ABSENT = "<absent>"
 
 
 def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
@@ -207,10 +209,56 @@ def spec_document(spec: Spec) -> dict[str, Any]:
     return spec.model_dump(mode="json")
 
 
+def _canonical_hash(document: dict[str, Any]) -> str:
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def data_hash(spec: Spec) -> str:
     """SHA-256 of everything in the spec that determines the bytes of the data."""
     document = spec_document(spec)
     for field in LOCATION_FIELDS:
         document["output"].pop(field, None)
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return _canonical_hash(document)
+
+
+def world_hash(spec: Spec) -> str:
+    """SHA-256 of the spec without calendar.end and the output location: everything that
+    determines a partition's rows given its days. Extending the calendar keeps it, so the
+    files of complete months stay byte-identical."""
+    document = spec_document(spec)
+    for field in LOCATION_FIELDS:
+        document["output"].pop(field, None)
+    document["calendar"].pop(CALENDAR_END, None)
+    return _canonical_hash(document)
+
+
+def flatten(document: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted paths to leaf values of a nested document."""
+    if isinstance(document, dict):
+        flat: dict[str, Any] = {}
+        for key, value in document.items():
+            flat.update(flatten(value, f"{prefix}{key}."))
+        return flat
+    if isinstance(document, list):
+        flat = {}
+        for index, value in enumerate(document):
+            flat.update(flatten(value, f"{prefix}{index}."))
+        return flat if document else {prefix.rstrip("."): []}
+    return {prefix.rstrip("."): document}
+
+
+def spec_changes(
+    old: dict[str, Any], new: dict[str, Any], ignore: tuple[str, ...] = ()
+) -> list[str]:
+    """What differs between two spec documents, as "`path`: old -> new" lines."""
+    before, after = flatten(old), flatten(new)
+    skipped = {f"output.{field}" for field in LOCATION_FIELDS} | set(ignore)
+    changes = []
+    for path in sorted(set(before) | set(after)):
+        if path in skipped or any(path.startswith(f"output.{f}.") for f in LOCATION_FIELDS):
+            continue
+        old, new_value = before.get(path, ABSENT), after.get(path, ABSENT)
+        if old != new_value:
+            changes.append(f"`{path}`: {_show(old)} -> {_show(new_value)}")
+    return changes

@@ -63,10 +63,13 @@ def units(manifest: dict[str, Any]) -> list[Unit]:
     """The validation units of a dataset, from its manifest's file list."""
     by_partition: dict[str, dict[str, str]] = {}
     for path, info in manifest.get("files", {}).items():
-        by_partition.setdefault(info["partition"], {})[info["table"]] = path
+        # a file a pending refresh wrote to staging is read from there
+        by_partition.setdefault(info["partition"], {})[info["table"]] = info.get("staged", path)
     products = by_partition.get(f"products-{0:0{PART_DIGITS}d}", {}).get("products")
     stores = by_partition.get(f"stores-{0:0{PART_DIGITS}d}", {}).get("stores")
-    files = manifest.get("files", {})
+    checksums = {
+        info.get("staged", p): info["sha256"] for p, info in manifest.get("files", {}).items()
+    }
     found: list[Unit] = []
     for partition, tables in sorted(by_partition.items()):
         kind, month, block = _partition_parts(partition)
@@ -79,7 +82,7 @@ def units(manifest: dict[str, Any]) -> list[Unit]:
                     block,
                     month,
                     customers,
-                    files.get(customers or "", {}).get("sha256"),
+                    checksums.get(customers or ""),
                     products,
                     stores,
                 )

@@ -92,7 +92,8 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, manifest: dict[str, A
     """Schema, labels, checksums, counts, nulls, keys, foreign keys, ranges, arithmetic."""
     spec = ctx.spec
     files = {f["path"]: f for f in stats.get("files", [])}
-    listed = manifest.get("files", {})
+    # keyed by where each file was read: its staged path during a refresh, else its own
+    listed = {info.get("staged", p): info for p, info in manifest.get("files", {}).items()}
     unreadable = stats.get("unreadable", [])
     checks = [
         zero(

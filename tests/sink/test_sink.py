@@ -43,8 +43,13 @@ def test_every_file_is_labelled_synthetic(small_dataset: Path) -> None:
         for relative in parquet_files(small_dataset, table):
             metadata = pq.read_metadata(small_dataset / relative).metadata
             assert metadata[b"synthpipe.synthetic"] == b"true"
-            assert metadata[b"synthpipe.spec_sha256"].decode() == manifest["spec_sha256"]
+            assert metadata[b"synthpipe.world_sha256"].decode() == manifest["world_sha256"]
             assert metadata[b"synthpipe.table"].decode() == table
+            label = metadata[b"synthpipe.partition"].decode()
+            entry = manifest["files"][relative]
+            assert label.split(" ")[0] == entry["partition"]
+            if "days" in entry:  # sales files record the days they cover
+                assert label.endswith(f" {entry['days'][0]}..{entry['days'][1]}")
             assert b"describes no real person" in metadata[b"synthpipe.notice"]
 
 

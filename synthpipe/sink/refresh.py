@@ -1,0 +1,256 @@
+"""Refresh semantics: what a run must generate, where it writes, and how it publishes.
+
+* First run (no manifest yet): files are written in place; a failed report leaves them
+  there with the manifest marked unpublished.
+* Re-run of the same spec: a partition whose files are in the manifest, for the same
+  partition and days, with the manifest's SHA-256 on disk, is kept; nothing else moves.
+* Extending ``calendar.end``: the complete months are kept as they are; the last, partial
+  month and the new months are generated. Any other change of the spec is refused unless
+  ``--mode overwrite``, which rebuilds everything and removes files no longer planned.
+* Refresh of a published dataset: every file the run writes goes to a hidden staging
+  folder (``_staging/<token>/``); it is validated together with the kept files and moved
+  into place only when the report passes, so a failed or killed refresh leaves the
+  previous published dataset exactly as it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import posixpath
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from synthpipe.errors import OutputError
+from synthpipe.plan import PartitionTask, make_plan
+from synthpipe.sink.files import TEMP_PREFIX
+from synthpipe.sink.manifest import MANIFEST_NAME, build_manifest, read_manifest, write_manifest
+from synthpipe.sink.partitions import FileRecord, PartitionResult
+from synthpipe.sink.publish import publish, unpublish
+from synthpipe.spec import Spec, spec_changes, spec_document
+from synthpipe.storage import Location, is_local
+
+Mode = Literal["refresh", "overwrite"]
+STAGING = "_staging"
+CALENDAR_END = "calendar.end"
+SHOWN_CHANGES = 4  # spec changes named in a refusal
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """What one run does."""
+
+    spec: Spec
+    location: Location  # the dataset
+    to_run: tuple[PartitionTask, ...]
+    kept: tuple[PartitionResult, ...]  # partitions reused from the previous manifest
+    stale: tuple[str, ...]  # previous files no longer planned (removed at publish)
+    staging: str | None = None  # relative folder the run writes to, or None: in place
+    previous: dict[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def write_location(self) -> Location:
+        """Where this run's files go."""
+        if self.staging is None:
+            return self.location
+        return Location(
+            posixpath.join(self.location.url.rstrip("/"), self.staging), self.location.options
+        )
+
+    @property
+    def up_to_date(self) -> bool:
+        """Nothing to generate or remove, and the same spec is already published."""
+        previous = self.previous or {}
+        same = previous.get("spec") == spec_document(self.spec)
+        return not self.to_run and not self.stale and bool(previous.get("published")) and same
+
+    def staged_path(self, relative: str) -> str:
+        """Where a file this run writes lives, relative to the dataset."""
+        return relative if self.staging is None else posixpath.join(self.staging, relative)
+
+
+def task_days(task: PartitionTask) -> list[str] | None:
+    """The days a task covers, as recorded in the manifest (None for dimensions)."""
+    if task.first_day is None or task.last_day is None:
+        return None
+    return [task.first_day.isoformat(), task.last_day.isoformat()]
+
+
+def _kept_result(
+    task: PartitionTask, entries: list[dict[str, Any]], paths: list[str]
+) -> PartitionResult:
+    records = tuple(
+        FileRecord(p, e["table"], e["rows"], e["bytes"], e["sha256"], e["partition"])
+        for p, e in zip(paths, entries, strict=True)
+    )
+    fraud: dict[str, int] = {}
+    for entry in entries:
+        for name, count in entry.get("fraud", {}).items():
+            fraud[name] = fraud.get(name, 0) + int(count)
+    return PartitionResult(task, records, fraud)
+
+
+def _check_changes(spec: Spec, previous: dict[str, Any], location: Location) -> None:
+    changes = spec_changes(previous.get("spec", {}), spec_document(spec), ignore=(CALENDAR_END,))
+    if changes:
+        shown = "; ".join(changes[:SHOWN_CHANGES])
+        more = f" and {len(changes) - SHOWN_CHANGES} more" if len(changes) > SHOWN_CHANGES else ""
+        raise OutputError(
+            f"{location.display()} holds data of a different spec ({shown}{more});"
+            " run with --mode overwrite to rebuild it"
+        )
+    old_end = dt.date.fromisoformat(previous["spec"]["calendar"]["end"])
+    if spec.calendar.end < old_end:
+        raise OutputError(
+            f"`calendar.end` moves back from {old_end} to {spec.calendar.end}, which would drop"
+            f" data from {location.display()}; run with --mode overwrite to rebuild it"
+        )
+
+
+def prepare(spec: Spec, location: Location, mode: Mode = "refresh") -> RunPlan:
+    """Decide what to generate and where, from the dataset's manifest (if any)."""
+    tasks = make_plan(spec)
+    previous = read_manifest(location)
+    if previous is None or not previous.get("spec"):
+        return RunPlan(spec, location, tuple(tasks), (), (), None, previous)
+    if mode == "refresh":
+        _check_changes(spec, previous, location)
+    planned = {path for task in tasks for path in task.outputs().values()}
+    stale = tuple(sorted(p for p in previous.get("files", {}) if p not in planned))
+    to_run: list[PartitionTask] = []
+    kept: list[PartitionResult] = []
+    files = previous.get("files", {})
+    for task in tasks:
+        paths = list(task.outputs().values())
+        entries = [files.get(p) for p in paths]
+        reusable = mode == "refresh" and all(
+            e is not None and e.get("partition") == task.key and e.get("days") == task_days(task)
+            for e in entries
+        )
+        if reusable:
+            kept.append(_kept_result(task, [e for e in entries if e is not None], paths))
+        else:
+            to_run.append(task)
+    staging = None
+    if previous.get("published") and (to_run or stale):
+        staging = f"{STAGING}/{uuid.uuid4().hex[:12]}"
+    return RunPlan(spec, location, tuple(to_run), tuple(kept), stale, staging, previous)
+
+
+def with_failed_checks(plan: RunPlan, failed: list[str]) -> RunPlan:
+    """The plan after verification: kept partitions whose files did not verify run again."""
+    if not failed:
+        return plan
+    bad = set(failed)
+    kept = [r for r in plan.kept if not any(f.path in bad for f in r.files)]
+    rerun = [r.task for r in plan.kept if any(f.path in bad for f in r.files)]
+    staging = plan.staging
+    if staging is None and (plan.previous or {}).get("published"):
+        staging = f"{STAGING}/{uuid.uuid4().hex[:12]}"
+    return replace(plan, to_run=(*plan.to_run, *rerun), kept=tuple(kept), staging=staging)
+
+
+def clean_leftovers(location: Location) -> None:
+    """Remove what a killed run can leave: staging folders and hidden temporary files."""
+    fs, root = location.filesystem()
+    staging = location.join(STAGING)
+    if fs.exists(staging):
+        fs.rm(staging, recursive=True)
+    if is_local(fs) and os.path.isdir(root):
+        for folder, _, names in os.walk(root):
+            for name in names:
+                if name.startswith(TEMP_PREFIX):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.remove(os.path.join(folder, name))
+
+
+def start(plan: RunPlan) -> None:
+    """Mark a new dataset folder as synthpipe's before writing into it (so a killed first
+    run is recognised and completed by the next one)."""
+    if plan.previous is None:
+        write_manifest(plan.location, build_manifest(plan.spec, []))
+
+
+def pending_manifest(
+    plan: RunPlan, results: list[PartitionResult], truth: tuple[FileRecord, ...]
+) -> dict[str, Any]:
+    """The manifest of the dataset this run makes, unpublished; files this run wrote to
+    staging carry their staged path."""
+    manifest = build_manifest(plan.spec, [*plan.kept, *results], truth=truth)
+    if plan.staging is not None:
+        written = {f.path for r in results for f in r.files} | {t.path for t in truth}
+        for section in ("files", "truth"):
+            for path, entry in manifest[section].items():
+                if path in written:
+                    entry["staged"] = plan.staged_path(path)
+    return manifest
+
+
+def save_pending(plan: RunPlan, manifest: dict[str, Any]) -> None:
+    """Write the pending manifest: in staging for a staged run, else in place."""
+    write_manifest(plan.write_location, manifest)
+
+
+def publish_run(
+    plan: RunPlan, manifest: dict[str, Any], extra: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Make the run's dataset the published one: move staged files into place, remove
+    stale files, write the final manifest, then _SUCCESS. ``extra`` names further staged
+    files to move (the report)."""
+    fs, _ = plan.location.filesystem()
+    unpublish(plan.location)
+    final: dict[str, Any] = {k: v for k, v in manifest.items() if k not in ("files", "truth")}
+    for section in ("files", "truth"):
+        final[section] = {}
+        for path, entry in manifest[section].items():
+            entry = dict(entry)
+            staged = entry.pop("staged", None)
+            if staged is not None:
+                _move(fs, plan.location.join(staged), plan.location.join(path))
+            final[section][path] = entry
+    for path in extra:
+        staged = plan.staged_path(path)
+        if staged != path and fs.exists(plan.location.join(staged)):
+            _move(fs, plan.location.join(staged), plan.location.join(path))
+    for path in plan.stale:
+        with contextlib.suppress(FileNotFoundError):
+            fs.rm(plan.location.join(path))
+    final["published"] = True
+    write_manifest(plan.location, final)
+    publish(plan.location, final)
+    if plan.staging is not None:  # we hold the lock: no other run's staging is here
+        with contextlib.suppress(FileNotFoundError):
+            fs.rm(plan.location.join(STAGING), recursive=True)
+    return final
+
+
+def _move(fs: Any, source: str, target: str) -> None:
+    """Move a file into place: an atomic rename on local disk, a server-side copy then a
+    delete on object stores (the target appears whole)."""
+    if is_local(fs):
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.replace(source, target)
+    else:
+        fs.mv(source, target)
+
+
+def manifest_exists(location: Location) -> bool:
+    """True when the location holds a manifest."""
+    fs, _ = location.filesystem()
+    return bool(fs.exists(location.join(MANIFEST_NAME)))
+
+
+__all__ = [
+    "RunPlan",
+    "clean_leftovers",
+    "manifest_exists",
+    "pending_manifest",
+    "prepare",
+    "publish_run",
+    "read_manifest",
+    "save_pending",
+    "start",
+    "with_failed_checks",
+]
