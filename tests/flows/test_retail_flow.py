@@ -5,7 +5,6 @@ leaves the data unpublished and fails the run with the report's path."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -15,7 +14,6 @@ import pyarrow.dataset as ds
 import pytest
 from helpers import small_document, small_spec
 from prefect.artifacts import Artifact
-from prefect.testing.utilities import prefect_test_harness
 
 import synthpipe.engine.validation as validation
 from flows.cli import run_flow
@@ -33,12 +31,6 @@ MINIMUM_COLUMNS = {
     },
     "line_items": {"transaction_id", "product_id", "quantity", "unit_price"},
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module", autouse=True)
-def harness() -> Iterator[None]:
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
 
 
 @pytest.fixture(scope="module")
