@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Any
 
-from synthpipe.cli import RunRequest
+from synthpipe.cli import DeployRequest, RunRequest
 from synthpipe.cli import main as cli_main
 from synthpipe.spec import spec_document
 
@@ -32,11 +32,18 @@ def run_flow(request: RunRequest) -> dict[str, Any]:
 PREFECT_DEFAULTS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
 
+def deploy_flow(request: DeployRequest) -> str:
+    """Register the retail flow's scheduled deployment (imports Prefect only now)."""
+    from flows.deploy import deploy
+
+    return deploy(request)
+
+
 def main() -> None:
     """Entry point of the ``synthpipe`` console script."""
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    sys.exit(cli_main(runner=run_flow))
+    sys.exit(cli_main(runner=run_flow, deployer=deploy_flow))
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ DEFAULT_SIGNUP_HISTORY_DAYS = 5 * 365  # customers sign up over five years befor
 GENDERS = ("female", "male", "nonbinary")
 CHANNELS = ("in_store", "online")
 MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+RELATIVE_DAYS = {"today": 0, "yesterday": 1}  # calendar.end keywords, days before today
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
@@ -64,6 +65,15 @@ class Calendar(StrictModel):
     start: dt.date
     end: dt.date
     country: str = "US"
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _relative_end(cls, value: object) -> object:
+        """``today`` / ``yesterday`` resolve when the spec is read: a scheduled daily
+        refresh extends the calendar by itself (the manifest records the date)."""
+        if isinstance(value, str) and value in RELATIVE_DAYS:
+            return dt.date.today() - dt.timedelta(days=RELATIVE_DAYS[value])
+        return value
 
     @field_validator("start", "end")
     @classmethod
