@@ -8,15 +8,20 @@ SPEC ?= configs/retail.yaml
 ARGS ?=
 PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
 SOURCES := synthpipe flows tests benchmarks
+EXTRAS ?=
+RUNTIME := $(if $(EXTRAS),.[$(EXTRAS)],.)
 
-.PHONY: run test test-all lint format bench clean
+.PHONY: install run test test-all lint format bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP_INSTALL) -e .
+	$(PIP_INSTALL) -e '$(RUNTIME)'
 	touch $@
+
+## install: the runtime environment only (EXTRAS=s3 adds object-storage support)
+install: $(VENV)/.runtime
 
 $(VENV)/.dev: pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP_INSTALL) -e '.[dev,bench]'
