@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,12 @@ def rewrite_table(root: Path, relative: str, change: Any) -> None:
 def parquet_files(root: Path, table: str) -> list[str]:
     """Relative paths of a table's files."""
     return sorted(str(p.relative_to(root)) for p in (root / table).rglob("*.parquet"))
+
+
+def cli_environment(prefect_api: str) -> dict[str, str]:
+    """Environment of a `synthpipe` subprocess that uses the test Prefect server."""
+    return {
+        **os.environ,
+        "PREFECT_API_URL": prefect_api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }

@@ -5,67 +5,18 @@ parameter, and the server's scheduler creates its runs."""
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
-from helpers import ROOT, small_document
+from helpers import ROOT, cli_environment, small_document
 
 BIN = Path(sys.executable).parent
-STARTUP_SECONDS = 120
 SCHEDULING_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = _free_port()
-    environment = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_UI_ENABLED": "false",
-        "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "1",
-    }
-    environment.pop("PREFECT_API_URL", None)
-    server = subprocess.Popen(
-        [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    api = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        try:
-            with urllib.request.urlopen(f"{api}/health", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.kill()
-                raise
-            time.sleep(0.5)
-    try:
-        yield api
-    finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=60)
 
 
 def _deploy(api: str, tmp_path: Path, name: str, cron: str) -> subprocess.CompletedProcess[str]:
@@ -84,13 +35,8 @@ def _deploy(api: str, tmp_path: Path, name: str, cron: str) -> subprocess.Comple
         "--out",
         str(tmp_path / "out"),
     ]
-    environment = {
-        **os.environ,
-        "PREFECT_API_URL": api,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    }
     return subprocess.run(
-        command, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+        command, cwd=ROOT, env=cli_environment(api), capture_output=True, text=True, timeout=120
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from helpers import ROOT, build, file_hashes, small_document, small_spec
+from helpers import ROOT, build, cli_environment, file_hashes, small_document, small_spec
 
 BIN = Path(sys.executable).parent
 CHANGES = {
@@ -87,7 +87,7 @@ def _command(spec: Path, out: Path, address: str) -> list[str]:
 
 
 def test_run_on_an_existing_cluster_matches_a_local_build(
-    cluster: tuple[str, list[subprocess.Popen[bytes]]], tmp_path: Path
+    cluster: tuple[str, list[subprocess.Popen[bytes]]], tmp_path: Path, prefect_api: str
 ) -> None:
     address, _ = cluster
     spec = tmp_path / "spec.yaml"
@@ -96,6 +96,7 @@ def test_run_on_an_existing_cluster_matches_a_local_build(
     done = subprocess.run(
         _command(spec, out, address),
         cwd=ROOT,
+        env=cli_environment(prefect_api),
         capture_output=True,
         text=True,
         timeout=TIMEOUT_SECONDS,
@@ -108,7 +109,7 @@ def test_run_on_an_existing_cluster_matches_a_local_build(
 
 
 def test_a_worker_killed_mid_run_loses_nothing(
-    cluster: tuple[str, list[subprocess.Popen[bytes]]], tmp_path: Path
+    cluster: tuple[str, list[subprocess.Popen[bytes]]], tmp_path: Path, prefect_api: str
 ) -> None:
     address, workers = cluster
     spec = tmp_path / "spec.yaml"
@@ -117,6 +118,7 @@ def test_a_worker_killed_mid_run_loses_nothing(
     run = subprocess.Popen(
         _command(spec, out, address),
         cwd=ROOT,
+        env=cli_environment(prefect_api),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import yaml
-from helpers import ROOT, build, file_hashes, small_document, small_spec
+from helpers import ROOT, build, cli_environment, file_hashes, small_document, small_spec
 
 CHANGES = {
     "customers__count": 30_000,
@@ -30,7 +30,9 @@ def _sales_files(out: Path) -> list[Path]:
     )
 
 
-def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(tmp_path: Path) -> None:
+def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(
+    tmp_path: Path, prefect_api: str
+) -> None:
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump(small_document(**CHANGES)))
     out = tmp_path / "data"
@@ -43,9 +45,11 @@ def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(tmp_pat
         "--workers",
         "2",
     ]
+    environment = cli_environment(prefect_api)
     run = subprocess.Popen(
         command,
         cwd=ROOT,
+        env=environment,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -68,7 +72,7 @@ def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(tmp_pat
         assert pq.read_metadata(path).num_rows >= 0
     assert all(p.name.startswith(".") for p in out.rglob("*") if p.is_file() and ".tmp-" in p.name)
     done = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_SECONDS
+        command, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_SECONDS
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "_SUCCESS").exists()
