@@ -163,22 +163,47 @@ def retail_flow(
     """Generate (or refresh) the dataset ``spec`` describes under ``out`` (default: its
     output.path). Returns a summary: rows per table, seconds, where data and report are."""
     started = time.monotonic()
+    timings: dict[str, float] = {}
+
+    def timed(stage: str, since: float) -> float:
+        now = time.monotonic()
+        timings[stage] = round(timings.get(stage, 0.0) + now - since, 3)
+        return now
+
     model = spec_from_dict(spec)
     location = Location(out or model.output.path, dict(model.output.storage_options))
     check_output(location)
     with holding(location):
+        mark = time.monotonic()
         plan = plan_run(model, location, mode)
         with dask_client(workers, scheduler) as client:
             address = client.scheduler.address
+            mark = timed("plan_and_cluster", mark)
             plan = verify_kept(plan, address)
+            mark = timed("verify", mark)
             if plan.up_to_date:
-                return _summary(plan, plan.previous or {}, started, location.display(REPORT_HTML))
+                summary = _summary(
+                    plan, plan.previous or {}, started, location.display(REPORT_HTML)
+                )
+                return dict(summary, timings=timings)
             results = generate_partitions(plan, address)
+            mark = timed("generate", mark)
             truth = write_ground_truth(plan, results, address)
+            mark = timed("truth", mark)
             manifest = write_dataset_manifest(plan, results, truth)
+            mark = timed("manifest", mark)
             outcome = validate_dataset(plan, manifest, address)
+            mark = timed("validate", mark)
+            workers_used = len(client.scheduler_info()["workers"])
         report = publish_dataset(plan, manifest, outcome)
-    return _summary(plan, manifest, started, report)
+        timed("publish", mark)
+    busy = {
+        "generate": round(sum(r.seconds for r in results), 3),
+        "validate": round(float(outcome.report.get("busy_seconds", 0.0)), 3),
+    }
+    return dict(
+        _summary(plan, manifest, started, report), timings=timings, busy=busy, workers=workers_used
+    )
 
 
 def _summary(

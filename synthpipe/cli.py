@@ -98,6 +98,9 @@ def build_parser() -> ArgumentParser:
     run.add_argument("--workers", type=_workers, help="Dask workers of the embedded LocalCluster")
     run.add_argument("--scheduler", help="use an existing Dask cluster, tcp://HOST:PORT")
     run.add_argument(
+        "--summary", metavar="FILE", help="also write the run's summary as JSON to FILE"
+    )
+    run.add_argument(
         "--mode",
         choices=("refresh", "overwrite"),
         default="refresh",
@@ -203,6 +206,9 @@ def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
         )
     summary = runner(RunRequest(spec, location, args.workers, args.scheduler, args.mode))
     _print_summary(summary)
+    if args.summary:
+        with open(args.summary, "w", encoding="utf-8") as handle:
+            json.dump(summary, handle, indent=2)
     return EXIT_OK
 
 

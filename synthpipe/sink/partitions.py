@@ -6,6 +6,7 @@ never travels back to the client.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -37,10 +38,12 @@ class PartitionResult:
     task: PartitionTask
     files: tuple[FileRecord, ...]
     fraud: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0  # compute time of the task (0 for a partition kept from before)
 
 
 def write_partition(spec: Spec, task: PartitionTask, location: Location) -> PartitionResult:
     """Generate ``task`` and write each of its tables atomically under ``location``."""
+    started = time.perf_counter()
     output = generate_partition(spec, task)
     fs, _ = location.filesystem()
     records = []
@@ -51,7 +54,7 @@ def write_partition(spec: Spec, task: PartitionTask, location: Location) -> Part
         records.append(
             FileRecord(relative, table_name, table.num_rows, len(data), sha256_hex(data), task.key)
         )
-    return PartitionResult(task, tuple(records), dict(output.fraud))
+    return PartitionResult(task, tuple(records), dict(output.fraud), time.perf_counter() - started)
 
 
 def write_tables(

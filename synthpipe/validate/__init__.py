@@ -9,6 +9,7 @@ engine maps ``unit_stats`` over the Dask cluster, so memory stays bounded at any
 from __future__ import annotations
 
 import hashlib
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -150,6 +151,13 @@ def _statistics(
 def unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
     """Statistics of one unit. A file that cannot be read, or whose content breaks the
     statistics, becomes an integrity finding of that file, never a crash."""
+    started = time.perf_counter()
+    stats = _unit_stats(spec, location, unit)
+    stats["busy_seconds"] = time.perf_counter() - started  # summed over units by merging
+    return stats
+
+
+def _unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
     ctx = validation_context(spec)
     reads: list[FileRead] = []
     for path, columns in _unit_files(unit):

@@ -154,6 +154,7 @@ def build_report(
         },
         "fraud_counts": fraud_summary(ctx, stats),
         "issues": stats.get("issues", []),
+        "busy_seconds": round(float(stats.get("busy_seconds", 0.0)), 3),
         "tests": [c.as_dict() for c in checks],
         "series": series(ctx, stats),
     }
