@@ -49,7 +49,9 @@ def parquet_bytes(table: pa.Table, spec: Spec, name: str, partition: str) -> byt
         compression=None if output.compression == "none" else output.compression,
         compression_level=output.compression_level,
         row_group_size=output.row_group_size,
-        use_dictionary=True,
+        # categories are already dictionaries; trying it on ids, amounts and e-mails is
+        # wasted work (they rarely repeat enough to keep it)
+        use_dictionary=[f.name for f in table.schema if pa.types.is_dictionary(f.type)],
         write_statistics=True,
     )
     return bytes(sink.getvalue().to_pybytes())
