@@ -9,6 +9,9 @@ from importlib import resources
 import numpy as np
 import yaml
 
+# libyaml's safe loader where PyYAML was built with it: ten times faster on the city lists
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 GEOGRAPHY_PACKAGE = "synthpipe.data"
 GEOGRAPHY_FOLDER = "geography"
 
@@ -53,7 +56,7 @@ def load_geography(country: str) -> Geography:
         .joinpath(GEOGRAPHY_FOLDER, f"{country}.yaml")
         .read_text("utf-8")
     )
-    raw = yaml.safe_load(text)
+    raw = yaml.load(text, Loader=SAFE_LOADER)
     regions: list[str] = []
     states: list[str] = []
     codes: list[str] = []

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from distributed import Client, as_completed
+from distributed import Client
 from pydantic import ValidationError
 
 from synthpipe.engine.generate import Progress, no_progress
@@ -111,7 +111,9 @@ def collect_stats(
         key=[f"validate-{i:06d}-{run}" for i in range(total)],
     )
     merged = {}
-    for done, future in enumerate(as_completed(futures), 1):
+    # merged in unit order, not as they finish: float sums then do not depend on which
+    # worker was quicker, and the same dataset always gives the same report
+    for done, future in enumerate(futures, 1):
         merged = merge_two(merged, future.result())
         future.release()
         progress(done, total)
@@ -148,7 +150,7 @@ def compare_with_reference(
         parts = [run_reference_unit(p, location, names) for p in paths]
     else:
         futures = client.map(run_reference_unit, paths, location=location, names=names, pure=False)
-        parts = [f.result() for f in as_completed(futures)]
+        parts = [f.result() for f in futures]  # in order: see collect_stats
     return compare(merge_all(parts), table)
 
 

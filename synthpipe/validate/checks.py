@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
+from scipy import special as scipy_special
 from scipy import stats as scipy_stats
 
 GATE_SIGMAS = 6.0  # a correct generator fails a gate with probability ~1e-9 per test
@@ -160,17 +162,26 @@ def ks_threshold(n: float, slack: float) -> float:
     """Gate for a KS distance of n draws: the distance chance exceeds with KS_GATE_ALPHA."""
     if n < 1:
         return math.inf
-    return float(scipy_stats.kstwo.isf(KS_GATE_ALPHA, int(n))) + slack
+    return _ks_critical(int(n)) + slack
+
+
+@lru_cache(maxsize=256)
+def _ks_critical(n: int) -> float:
+    """kstwo.isf is a root search (about 10 ms): many checks share the same n."""
+    return float(scipy_stats.kstwo.isf(KS_GATE_ALPHA, n))
 
 
 def binomial_interval(successes: int, trials: int) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) confidence interval of a proportion (scipy.stats)."""
+    """Exact (Clopper-Pearson) confidence interval of a proportion: the beta quantiles
+    that scipy.stats.binomtest(...).proportion_ci(method="exact") gives, without its
+    per-call set-up (the report asks for a hundred of them)."""
     if trials <= 0:
         return (0.0, 1.0)
-    interval = scipy_stats.binomtest(int(successes), int(trials)).proportion_ci(
-        CI_CONFIDENCE, method="exact"
-    )
-    return float(interval.low), float(interval.high)
+    k, n = int(successes), int(trials)
+    tail = (1.0 - CI_CONFIDENCE) / 2.0
+    low = 0.0 if k == 0 else float(scipy_special.betaincinv(k, n - k + 1, tail))
+    high = 1.0 if k == n else float(scipy_special.betaincinv(k + 1, n - k, 1.0 - tail))
+    return low, high
 
 
 def binomial_p_value(successes: int, trials: int, p: float) -> float | None:
@@ -189,8 +200,9 @@ def poisson_ratio_threshold(expected: float, extra_cv2: float, slack: float) -> 
 
 
 def normal_cdf(x: np.ndarray) -> np.ndarray:
-    """Standard normal CDF (scipy.stats)."""
-    return np.asarray(scipy_stats.norm.cdf(x))
+    """Standard normal CDF (scipy.special.ndtr: what scipy.stats.norm.cdf evaluates,
+    without its argument checking on large grids)."""
+    return np.asarray(scipy_special.ndtr(x))
 
 
 def two_sided_normal_p(z: float) -> float:

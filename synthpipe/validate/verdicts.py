@@ -438,7 +438,8 @@ def _income_mixture_cdf(
     spec = ctx.spec
     ages, probability, band_index = age_distribution(spec)
     if band is not None:
-        probability = np.where(band_index == band, probability, 0.0)
+        inside = band_index == band  # other ages weigh nothing: leave them out
+        ages, probability = ages[inside], probability[inside]
     probability = probability / probability.sum()
     sigma = spec.customers.income.sigma
     segments = list(spec.customers.segments.values())

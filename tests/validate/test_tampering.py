@@ -120,3 +120,26 @@ def test_untouched_dataset_revalidates_clean(
     groups = report["summary"]["groups"]
     assert set(groups) >= {"integrity", "fidelity", "fraud", "signature"}
     assert sum(g["tests"] for g in groups.values()) == len(report["tests"]) >= 75
+
+
+CLOCK_FIELDS = ("created_at", "busy_seconds")  # when it ran and how long it took
+
+
+def _without_clock(report: dict[str, object]) -> dict[str, object]:
+    return {key: value for key, value in report.items() if key not in CLOCK_FIELDS}
+
+
+def test_workers_and_in_process_reading_give_the_same_report(
+    dataset_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A small dataset is read in process by default; --workers reads it on a Dask
+    LocalCluster; the statistics merge in unit order either way, so the report is the same
+    to the last bit."""
+    report_path = dataset_copy / "_fidelity" / "report.json"
+    assert main(["validate", str(dataset_copy)]) == 0
+    in_process = json.loads(report_path.read_text())
+    report_path.unlink()
+    assert main(["validate", str(dataset_copy), "--workers", "2"]) == 0
+    on_workers = json.loads(report_path.read_text())
+    assert _without_clock(on_workers) == _without_clock(in_process)
+    assert len(in_process["tests"]) >= 75
