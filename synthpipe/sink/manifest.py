@@ -19,6 +19,9 @@ from synthpipe.storage import Location
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_FORMAT = 1
 RECORDED_PACKAGES = ("numpy", "pyarrow", "pandas", "faker", "holidays", "scipy", "dask", "pydantic")
+# Versions that shape the generated values (random streams, Faker pools, holiday
+# calendars, the model itself): a refresh never mixes partitions of two of them.
+VALUE_PACKAGES = ("synthpipe", "numpy", "faker", "holidays")
 
 
 def package_versions() -> dict[str, str]:
@@ -30,6 +33,18 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "absent"
     return versions
+
+
+def version_changes(previous: dict[str, Any]) -> list[str]:
+    """``name: old -> new`` for each value-shaping package whose version differs from the
+    one that wrote the ``previous`` manifest (nothing when it recorded none)."""
+    recorded = previous.get("versions") or {}
+    current = package_versions()
+    return [
+        f"{name} {recorded[name]} -> {current[name]}"
+        for name in VALUE_PACKAGES
+        if name in recorded and recorded[name] != current[name]
+    ]
 
 
 def realised_fraud(results: list[PartitionResult]) -> dict[str, dict[str, int]]:
