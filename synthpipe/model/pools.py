@@ -1,9 +1,12 @@
 """Faker value pools, built once per (locales, seed) and sampled vectorised.
 
-Calling Faker per row manages about 2,500 customers/s; instead each locale's Faker
-instance (seeded per instance, never the class) draws a few thousand names and streets
-once. Rows then index into the de-duplicated pools, whose value counts keep Faker's own
-name frequencies. The pools depend on the Faker version, which the manifest records.
+Calling Faker per row manages about 2,500 customers/s; instead each locale's name lists
+are taken whole from its Faker person provider, with the provider's own weights (a name
+listed twice weighs twice), and rows sample from them vectorised. A locale whose
+provider overrides how names are chosen is sampled through Faker instead: its instance
+(seeded per instance, never the class) draws a few thousand names once, and their counts
+are the weights. Streets and postcodes are drawn the same way. The pools depend on the
+Faker version, which the manifest records.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from functools import lru_cache
 import numpy as np
 import pyarrow as pa
 from faker import Faker
+from faker.providers.person import Provider as PersonProvider
 
 from synthpipe.seeds import Entity, Stream, integer_seed
 
-NAME_DRAWS = 4_000  # draws per locale and name list; enough to cover Faker's lists
+NAME_DRAWS = 4_000  # draws per name list of a locale Faker must be asked for names
 STREET_DRAWS = 3_000  # street names per address locale
 POSTCODES_PER_STATE = 40  # postcodes per state where Faker knows the state's ranges
 POSTCODE_DRAWS = 2_000  # postcodes for locales without per-state ranges
@@ -36,7 +40,7 @@ class NamePool:
     last_names: pa.Array  # unique last names
     first_ascii: pa.Array  # e-mail-safe lower-case form of each first name
     last_ascii: pa.Array
-    # Per locale: cumulative counts and global indices of its female / male / last names.
+    # Per locale: cumulative weights and global indices of its female / male / last names.
     female: tuple[tuple[np.ndarray, np.ndarray], ...]
     male: tuple[tuple[np.ndarray, np.ndarray], ...]
     last: tuple[tuple[np.ndarray, np.ndarray], ...]
@@ -69,24 +73,62 @@ def _faker(locale: str, seed: int) -> Faker:
     return fake
 
 
-def _counted(values: list[str], index: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    unique, counts = np.unique(np.asarray(values, dtype=object), return_counts=True)
+Names = tuple[list[str], np.ndarray]  # names and their weights (repeats allowed)
+NAME_LISTS = (  # person-provider method -> its list attribute, then the fallback list
+    ("first_name_female", "first_names_female"),
+    ("first_name_male", "first_names_male"),
+    ("last_name", "last_names"),
+)
+
+
+def _weighted(
+    names: list[str], weights: np.ndarray, index: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(cumulative weights, global indices) of the distinct names, repeats summed."""
+    unique, inverse = np.unique(np.asarray(names, dtype=object), return_inverse=True)
+    summed = np.bincount(inverse.ravel(), weights=weights, minlength=unique.shape[0])
     global_index = np.asarray([index[str(v)] for v in unique], dtype=np.int32)
-    return np.cumsum(counts).astype(np.float64), global_index
+    return np.cumsum(summed), global_index
+
+
+def _listed(provider: PersonProvider, method: str, attribute: str) -> Names | None:
+    """The provider's list behind ``method`` with its weights, when the method is the
+    base one that picks from that list (else None: the locale has its own logic)."""
+    if getattr(type(provider), method) is not getattr(PersonProvider, method):
+        return None
+    if method != "last_name" and not hasattr(provider, attribute):
+        attribute = "first_names"  # the base method falls back to the shared list
+    elements = getattr(provider, attribute, None)
+    if not elements:
+        return None
+    if isinstance(elements, dict):
+        return [str(k) for k in elements], np.asarray(list(elements.values()), np.float64)
+    return [str(e) for e in elements], np.ones(len(elements), np.float64)
+
+
+def _drawn(fake: Faker, method: str) -> Names:
+    """NAME_DRAWS names from Faker's own method; each draw weighs one."""
+    draw = getattr(fake, method)
+    return [str(draw()) for _ in range(NAME_DRAWS)], np.ones(NAME_DRAWS, np.float64)
+
+
+def _locale_names(locale: str, seed: int) -> tuple[Names, Names, Names]:
+    """Female first, male first and last names of one locale, with weights."""
+    fake = _faker(locale, seed)
+    provider = next(p for p in fake.providers if isinstance(p, PersonProvider))
+    female, male, last = (
+        _listed(provider, method, attribute) or _drawn(fake, method)
+        for method, attribute in NAME_LISTS
+    )
+    return female, male, last
 
 
 @lru_cache(maxsize=8)
 def name_pool(locales: tuple[tuple[str, float], ...], seed: int) -> NamePool:
     """Build the name pool of a locale mix ``((locale, weight), ...)`` for one seed."""
-    draws: dict[str, tuple[list[str], list[str], list[str]]] = {}
-    for locale, _ in locales:
-        fake = _faker(locale, seed)
-        female = [fake.first_name_female() for _ in range(NAME_DRAWS)]
-        male = [fake.first_name_male() for _ in range(NAME_DRAWS)]
-        last = [fake.last_name() for _ in range(NAME_DRAWS)]
-        draws[locale] = (female, male, last)
-    firsts = sorted({n for f, m, _ in draws.values() for n in (*f, *m)})
-    lasts = sorted({n for _, _, last in draws.values() for n in last})
+    lists = {locale: _locale_names(locale, seed) for locale, _ in locales}
+    firsts = sorted({n for f, m, _ in lists.values() for n in (*f[0], *m[0])})
+    lasts = sorted({n for _, _, last in lists.values() for n in last[0]})
     first_index = {n: i for i, n in enumerate(firsts)}
     last_index = {n: i for i, n in enumerate(lasts)}
     weights = np.asarray([w for _, w in locales], dtype=np.float64)
@@ -97,9 +139,9 @@ def name_pool(locales: tuple[tuple[str, float], ...], seed: int) -> NamePool:
         last_names=pa.array(lasts, pa.string()),
         first_ascii=pa.array([email_safe(n) for n in firsts], pa.string()),
         last_ascii=pa.array([email_safe(n) for n in lasts], pa.string()),
-        female=tuple(_counted(draws[loc][0], first_index) for loc, _ in locales),
-        male=tuple(_counted(draws[loc][1], first_index) for loc, _ in locales),
-        last=tuple(_counted(draws[loc][2], last_index) for loc, _ in locales),
+        female=tuple(_weighted(*lists[loc][0], first_index) for loc, _ in locales),
+        male=tuple(_weighted(*lists[loc][1], first_index) for loc, _ in locales),
+        last=tuple(_weighted(*lists[loc][2], last_index) for loc, _ in locales),
     )
 
 
@@ -137,7 +179,7 @@ def _knows_states(fake: Faker, state_codes: tuple[str, ...]) -> bool:
 
 
 def sample_counted(table: tuple[np.ndarray, np.ndarray], uniforms: np.ndarray) -> np.ndarray:
-    """Sample global indices from a (cumulative counts, indices) table with uniforms."""
+    """Sample global indices from a (cumulative weights, indices) table with uniforms."""
     cumulative, indices = table
     position = np.searchsorted(cumulative, uniforms * cumulative[-1], side="right")
     return np.asarray(indices[np.minimum(position, indices.shape[0] - 1)])

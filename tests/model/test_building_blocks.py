@@ -181,3 +181,22 @@ def test_uniform_bins_equal_searchsorted(values: list[float]) -> None:
         assert np.array_equal(
             uniform_bins(edges, query), np.searchsorted(edges, query, side="right")
         )
+
+
+def test_a_locale_with_its_own_name_logic_is_sampled_through_faker() -> None:
+    """ja_JP overrides how Faker picks names: its pool is drawn through Faker (seeded per
+    instance), the same for the same seed, and holds only names Faker gives for ja_JP."""
+    from faker import Faker
+
+    from synthpipe.model.pools import NAME_DRAWS, name_pool, sample_counted
+
+    pool = name_pool((("ja_JP", 1.0),), 7)
+    assert pool.first_names.equals(name_pool.__wrapped__((("ja_JP", 1.0),), 7).first_names)
+    fake = Faker("ja_JP")
+    fake.seed_instance(1)
+    faker_firsts = {fake.first_name_female() for _ in range(NAME_DRAWS)} | {
+        fake.first_name_male() for _ in range(NAME_DRAWS)
+    }
+    picked = sample_counted(pool.female[0], np.linspace(0.0, 0.999, 500))
+    assert set(pool.first_names.take(pa.array(picked)).to_pylist()) <= faker_firsts
+    assert float(pool.female[0][0][-1]) == NAME_DRAWS  # each of the draws weighs one

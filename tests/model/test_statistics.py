@@ -414,3 +414,44 @@ def test_amounts_are_line_sums_and_customers_buy_after_signup(plain: Sample) -> 
     assert np.all(day >= signup[t.column("customer_id").to_numpy() - 1])
     genders = set(plain.customers.column("gender").cast(pa.string()).to_pylist())
     assert genders <= set(GENDERS)
+
+
+TOP_NAMES = 20  # names compared one by one; the rest are pooled into one cell
+
+
+def test_names_follow_fakers_lists_and_weights(plain: Sample) -> None:
+    """Locales mix as the spec says; en_US first names have the frequencies of Faker's
+    weighted list; es_MX names come from es_MX's lists; e-mails are built from names."""
+    from faker.providers.person.en_US import Provider as UnitedStates
+    from faker.providers.person.es_MX import Provider as Mexico
+
+    from synthpipe.model.pools import email_safe
+
+    c = plain.customers
+    locale = np.asarray(c.column("locale").cast(pa.string()).to_pylist())
+    gender = np.asarray(c.column("gender").cast(pa.string()).to_pylist())
+    first = np.asarray(c.column("first_name").cast(pa.string()).to_pylist())
+    last = np.asarray(c.column("last_name").cast(pa.string()).to_pylist())
+    weights = plain.spec.customers.locales or {}
+    assert_shares(
+        np.asarray([np.count_nonzero(locale == name) for name in weights]),
+        np.asarray(list(weights.values())),
+    )
+    listed = UnitedStates.first_names_female
+    top = sorted(listed, key=lambda name: -listed[name])[:TOP_NAMES]
+    drawn = first[(locale == "en_US") & (gender == "female")]
+    observed = np.asarray([np.count_nonzero(drawn == name) for name in top])
+    expected = np.asarray([listed[name] for name in top])
+    assert_shares(
+        np.append(observed, drawn.shape[0] - observed.sum()),
+        np.append(expected, sum(listed.values()) - expected.sum()),
+    )
+    mexican = locale == "es_MX"
+    mexican_firsts = {*Mexico.first_names_female, *Mexico.first_names_male, *Mexico.first_names}
+    assert set(first[mexican]) <= mexican_firsts
+    assert set(last[mexican]) <= set(Mexico.last_names)
+    emails = c.column("email").to_pylist()
+    assert all(
+        email_safe(f) in e.split("@")[0] or email_safe(s) in e.split("@")[0]
+        for f, s, e in zip(first, last, emails, strict=True)
+    )
