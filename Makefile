@@ -11,7 +11,7 @@ SOURCES := synthpipe flows tests benchmarks
 EXTRAS ?=
 RUNTIME := $(if $(EXTRAS),.[$(EXTRAS)],.)
 
-.PHONY: install run test test-all lint format bench clean
+.PHONY: install run test test-all lint format bench bench-generation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ format: $(VENV)/.dev
 ## bench: throughput and memory side by side with the peers (not a test)
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/bench.py $(ARGS)
+
+## bench-generation: generation alone on one core, no writing (not a test)
+bench-generation: $(VENV)/.dev
+	$(BIN)/python benchmarks/generation.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
