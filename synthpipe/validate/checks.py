@@ -172,9 +172,10 @@ def _ks_critical(n: int) -> float:
 
 
 def binomial_interval(successes: int, trials: int) -> tuple[float, float]:
-    """Exact (Clopper-Pearson) confidence interval of a proportion: the beta quantiles
-    that scipy.stats.binomtest(...).proportion_ci(method="exact") gives, without its
-    per-call set-up (the report asks for a hundred of them)."""
+    """Exact (Clopper-Pearson) confidence interval of a proportion, as beta quantiles
+    (scipy.special.betaincinv): the ends binomtest(...).proportion_ci(method="exact")
+    finds by a root search, to full precision and without its per-call set-up (the
+    report asks for a hundred of them)."""
     if trials <= 0:
         return (0.0, 1.0)
     k, n = int(successes), int(trials)
