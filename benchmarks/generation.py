@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from pathlib import Path
 
 for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
 from synthpipe.model.partition import generate_partition  # noqa: E402
 from synthpipe.plan import PartitionTask, make_plan  # noqa: E402
 from synthpipe.spec import Spec, load_spec  # noqa: E402
 
-SPEC = ROOT / "configs" / "retail.yaml"
+SPEC = Path(__file__).resolve().parent.parent / "configs" / "retail.yaml"
 
 
 def rate(spec: Spec, tasks: list[PartitionTask]) -> tuple[dict[str, int], float]:

@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -272,17 +273,16 @@ def command_validate(args: argparse.Namespace) -> int:
         read_reference(args.reference, mapping)  # bad reference: exit 2 before any work
     _, manifest = load_dataset_spec(location)
     dataset_bytes = sum(int(info.get("bytes", 0)) for info in manifest.get("files", {}).values())
-    in_process = args.scheduler is None and args.workers is None
-    if in_process and dataset_bytes < IN_PROCESS_VALIDATION_BYTES:
-        # worker processes take seconds to start: more than reading a small dataset
+    # worker processes take seconds to start: more than reading a small dataset
+    in_process = (
+        args.scheduler is None
+        and args.workers is None
+        and dataset_bytes < IN_PROCESS_VALIDATION_BYTES
+    )
+    with nullcontext() if in_process else dask_client(args.workers, args.scheduler) as client:
         outcome = validate_location(
-            None, location, args.reference, reference_map=mapping, manifest=manifest
+            client, location, args.reference, reference_map=mapping, manifest=manifest
         )
-    else:
-        with dask_client(args.workers, args.scheduler) as client:
-            outcome = validate_location(
-                client, location, args.reference, reference_map=mapping, manifest=manifest
-            )
     print(outcome.summary_line())
     print(f"report: {outcome.html_path}")
     if not outcome.passed:
