@@ -1,4 +1,5 @@
 """synthpipe: large, realistic, partitioned synthetic retail datasets with a known truth."""
 
-__version__ = "0.2.0"  # bumped whenever generated values change (refresh guards on it)
+# Bumped whenever generated values or file bytes change (refresh guards on it).
+__version__ = "0.3.0"
 GENERATOR_NAME = "synthpipe"

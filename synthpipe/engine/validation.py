@@ -16,10 +16,10 @@ from synthpipe.sink.files import write_atomic
 from synthpipe.sink.manifest import MANIFEST_NAME, read_manifest
 from synthpipe.spec import Spec
 from synthpipe.storage import Location
-from synthpipe.validate import Unit, evaluate, merge_all, unit_stats, units, validation_context
 from synthpipe.validate.checks import Check
+from synthpipe.validate.context import validation_context
 from synthpipe.validate.html import render_html
-from synthpipe.validate.merge import Stats, merge_two
+from synthpipe.validate.merge import Stats, merge_all, merge_two
 from synthpipe.validate.reading import read_file
 from synthpipe.validate.reference import (
     SOURCE_COLUMNS,
@@ -30,6 +30,8 @@ from synthpipe.validate.reference import (
     synthetic_stats,
 )
 from synthpipe.validate.report import build_report
+from synthpipe.validate.units import unit_stats, units
+from synthpipe.validate.verdicts import evaluate
 
 REPORT_FOLDER = "_fidelity"
 REPORT_JSON = f"{REPORT_FOLDER}/report.json"
@@ -78,11 +80,6 @@ def load_dataset_spec(location: Location) -> tuple[Spec, dict[str, Any]]:
     return spec, manifest
 
 
-def run_unit(unit: Unit, spec: Spec, location: Location) -> Stats:
-    """The Dask task: statistics of one validation unit (mapped item first)."""
-    return unit_stats(spec, location, unit)
-
-
 def collect_stats(
     client: Client | None,
     spec: Spec,
@@ -97,13 +94,13 @@ def collect_stats(
     if client is None:
         merged: Stats = {}
         for done, unit in enumerate(work, 1):
-            merged = merge_two(merged, unit_stats(spec, location, unit))
+            merged = merge_two(merged, unit_stats(unit, spec, location))
             progress(done, total)
         return merged
     run = uuid.uuid4().hex[:8]
     [spec_future] = client.scatter([spec], broadcast=True, hash=False)
     futures = client.map(
-        run_unit,
+        unit_stats,
         work,
         spec=spec_future,
         location=location,

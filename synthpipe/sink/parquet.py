@@ -53,5 +53,8 @@ def parquet_bytes(table: pa.Table, spec: Spec, name: str, partition: str) -> byt
         # wasted work (they rarely repeat enough to keep it)
         use_dictionary=[f.name for f in table.schema if pa.types.is_dictionary(f.type)],
         write_statistics=True,
+        # money as INT32/INT64 with the DECIMAL annotation, not 16-byte fixed-length
+        # binary: half the decode time for readers, and every engine reads it as decimal
+        store_decimal_as_integer=True,
     )
     return bytes(sink.getvalue().to_pybytes())

@@ -4,6 +4,7 @@ customers of the same block (for signup dates, demographics and home regions).""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -12,7 +13,6 @@ from synthpipe.model.baskets import audience_group
 from synthpipe.model.blockmonth import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.model.customers import block_range
 from synthpipe.model.ids import BLOCK_BITS, EPOCH_ORDINAL, SEQUENCE_BITS
-from synthpipe.model.sampling import rank_within_groups
 from synthpipe.model.schema import (
     CHANNEL_NAMES,
     LINE_ITEMS_SCHEMA,
@@ -20,6 +20,7 @@ from synthpipe.model.schema import (
     TRANSACTIONS_SCHEMA,
 )
 from synthpipe.spec.models import FRAUD_TYPES, GENDERS
+from synthpipe.validate.binning import LogBins
 from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
 from synthpipe.validate.dimensions import (
     LOG_PRICE_EDGES,
@@ -47,6 +48,7 @@ IN_STORE, ONLINE = CHANNEL_NAMES.index("in_store"), CHANNEL_NAMES.index("online"
 SALE, REFUND = TRANSACTION_TYPES.index("sale"), TRANSACTION_TYPES.index("refund")
 # Log10 of a line's net amount in cents, fixed bins: histograms for the report.
 LOG_AMOUNT_EDGES = np.linspace(0.0, 7.0, 141)
+AMOUNT_BINS = LogBins(LOG_AMOUNT_EDGES)
 BURST_WINDOW_MICROS = 10 * 60_000_000  # card-testing charges within 10 minutes of another
 BURST_GROUPS = ("card_testing", "legit_online")  # groups whose burst share is reported
 REPEAT_GROUPS = ("refund_abuse", "legit_refund")  # groups whose same-day repeats are counted
@@ -57,14 +59,10 @@ ID_DAY_SHIFT = BLOCK_BITS + SEQUENCE_BITS
 EPOCH_DAYS_SINCE_UNIX = EPOCH_ORDINAL - dt.date(1970, 1, 1).toordinal()
 
 
-def approximate_bins(edges: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Bins of evenly spaced edges by arithmetic alone (a value within rounding of an
-    edge may land in the next bin): for histograms that are plotted or summarised, not
-    tested at their edges."""
-    width = (edges[-1] - edges[0]) / (edges.shape[0] - 1)
-    return np.asarray(
-        np.clip(((values - edges[0]) / width + 1.0).astype(np.int64), 0, edges.shape[0])
-    )
+LEGIT_GROUPS = ("legit_online", "legit_in_store", "legit_refund")
+SIGNATURE_GROUPS = LEGIT_GROUPS + tuple(FRAUD_TYPES)
+NIGHT_END_HOUR = 6  # night: 00:00 to 05:59
+HOURS_PER_DAY = 24
 
 
 _CUSTOMERS: dict[tuple[str, str], Customers] = {}
@@ -85,31 +83,73 @@ class Customers:
     def __init__(self, ctx: ValidationContext, read: FileRead) -> None:
         table = read.table
         self.ids = numpy_column(table, "customer_id")
-        self.order = np.argsort(self.ids, kind="stable")
-        self.sorted_ids = self.ids[self.order]
+        n = self.ids.shape[0]
+        self.contiguous = bool(
+            n and self.ids[-1] - self.ids[0] == n - 1 and np.all(np.diff(self.ids) == 1)
+        )
         self.age = numpy_column(table, "age")
         self.band = np.maximum(np.searchsorted(ctx.bands_low, self.age, side="right") - 1, 0)
         self.gender, _ = column_codes(table, "gender", GENDERS)
+        self.group = audience_group(self.band, np.maximum(self.gender, 0))
         self.segment, _ = column_codes(table, "segment", ctx.segments)
         self.region, _ = column_codes(table, "region", ctx.regions)
         self.signup = numpy_column(table, "signup_date")
         self.home_store = numpy_column(table, "home_store_id")
+        self._home_store_region: tuple[Catalogue, np.ndarray] | None = None
 
     def rows(self, customer_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row of each customer id in the block file, and whether it was found."""
         n = self.ids.shape[0]
-        if n and self.ids[0] + n - 1 == self.ids[-1] and np.all(np.diff(self.ids) == 1):
+        if self.contiguous:
             offset = customer_ids - self.ids[0]
             found = (offset >= 0) & (offset < n)
             return np.where(found, offset, 0), found
-        position = np.searchsorted(self.sorted_ids, customer_ids)
-        position = np.minimum(position, max(self.sorted_ids.shape[0] - 1, 0))
-        found = (
-            self.sorted_ids[position] == customer_ids
-            if self.sorted_ids.size
-            else np.zeros(customer_ids.shape, bool)
-        )
-        return self.order[position], found
+        if n == 0:
+            return np.zeros(customer_ids.shape, np.int64), np.zeros(customer_ids.shape, bool)
+        order = np.argsort(self.ids, kind="stable")
+        sorted_ids = self.ids[order]
+        position = np.minimum(np.searchsorted(sorted_ids, customer_ids), n - 1)
+        return order[position], sorted_ids[position] == customer_ids
+
+    def home_store_region(self, catalogue: Catalogue) -> np.ndarray:
+        """Region code of each customer's home store (-1 when it resolves to no store)."""
+        if self._home_store_region is None or self._home_store_region[0] is not catalogue:
+            region, _ = lookup(catalogue.store_region, self.home_store, -1)
+            self._home_store_region = (catalogue, region)
+        return self._home_store_region[1]
+
+
+def lookup(table: np.ndarray, ids: np.ndarray, fill: int) -> tuple[np.ndarray, np.ndarray]:
+    """``table[id - 1]`` for ids in 1..len(table), ``fill`` elsewhere; and which resolved."""
+    size = table.shape[0]
+    resolvable = (ids >= 1) & (ids <= size)
+    if size == 0:
+        return np.full(ids.shape, fill, dtype=table.dtype), resolvable
+    return np.where(resolvable, table[np.clip(ids, 1, size) - 1], fill), resolvable
+
+
+@dataclass(frozen=True)
+class LineOwners:
+    """Which transaction row each line belongs to."""
+
+    items: np.ndarray  # lines found per transaction row
+    found: np.ndarray  # per line: its transaction is in the partition
+    owner: np.ndarray  # per line: its transaction's row (0 where not found)
+    starts: np.ndarray | None  # first line of each transaction when lines follow in order
+
+    def spread(self, per_transaction: np.ndarray, fill: int) -> np.ndarray:
+        """A per-transaction value on each line (``fill`` where the line has none)."""
+        if self.starts is not None:
+            return np.repeat(per_transaction, self.items)
+        return np.where(self.found, per_transaction[self.owner], fill)
+
+    def totals(self, per_line: np.ndarray) -> np.ndarray:
+        """Exact integer sum over each transaction's lines."""
+        if self.starts is not None:
+            return np.asarray(np.add.reduceat(per_line, self.starts))
+        totals = np.zeros(self.items.shape[0], dtype=np.int64)
+        np.add.at(totals, self.owner[self.found], per_line[self.found])
+        return totals
 
 
 def sales_stats(
@@ -132,34 +172,35 @@ def sales_stats(
     count_nulls(stats, "line_items", lines, LINE_ITEMS_SCHEMA)
     txn = _transaction_columns(ctx, transactions.table)
     people = block_customers(ctx, customers)
-    rows, found = people.rows(txn["customer"])
-    txn["customer_row"], txn["customer_found"] = rows, found
+    txn["customer_row"], txn["customer_found"] = people.rows(txn["customer"])
+    txn["store_region"], txn["store_resolvable"] = lookup(catalogue.store_region, txn["store"], -1)
     _transaction_integrity(ctx, stats, txn, people, catalogue, block, month, transactions.path)
-    line = _line_columns(lines.table)
-    line["owner"], line["found"] = _line_integrity(stats, txn, line, catalogue, lines.path)
+    line = _line_columns(lines.table, catalogue)
+    owners = _line_integrity(stats, txn, line, lines.path)
     _profiles(ctx, stats, txn)
     _store_choice(ctx, stats, txn, people, catalogue, month)
-    _baskets(ctx, stats, txn, line, people, catalogue)
-    _signatures(stats, txn, people, catalogue)
+    _baskets(ctx, stats, txn, line, owners, people, catalogue)
+    _signatures(stats, txn, people)
     return stats
 
 
 def _transaction_columns(ctx: ValidationContext, table: pa.Table) -> dict[str, np.ndarray]:
     ts = numpy_column(table, "ts")
+    unix_day, within_day = np.divmod(ts, MICROS_PER_DAY)
     channel, unknown_channel = column_codes(table, "channel", CHANNEL_NAMES)
     kind, unknown_kind = column_codes(table, "transaction_type", TRANSACTION_TYPES)
     payment, unknown_payment = column_codes(table, "payment_method", ctx.payments)
     ship, unknown_ship = column_codes(table, "ship_region", ctx.regions)
     fraud, unknown_fraud = column_codes(table, "fraud_type", FRAUD_TYPES)
-    store = table.column("store_id")
     return {
         "id": numpy_column(table, "transaction_id"),
         "ts": ts,
-        "day": ts // MICROS_PER_DAY - ctx.start_day,
-        "hour": (ts % MICROS_PER_DAY) // MICROS_PER_HOUR,
+        "unix_day": unix_day,
+        "day": unix_day - ctx.start_day,
+        "hour": within_day // MICROS_PER_HOUR,
         "customer": numpy_column(table, "customer_id"),
         "store": numpy_column(table, "store_id"),
-        "store_null": np.asarray(store.is_null(), dtype=bool),
+        "store_null": np.asarray(table.column("store_id").is_null(), dtype=bool),
         "channel": channel,
         "kind": kind,
         "payment": payment,
@@ -175,13 +216,22 @@ def _transaction_columns(ctx: ValidationContext, table: pa.Table) -> dict[str, n
     }
 
 
-def _line_columns(table: pa.Table) -> dict[str, np.ndarray]:
+def _line_columns(table: pa.Table, catalogue: Catalogue) -> dict[str, np.ndarray]:
+    product = numpy_column(table, "product_id")
+    category, resolvable = lookup(catalogue.product_category, product, -1)
+    list_price, _ = lookup(catalogue.product_price, product, 0)
+    quantity = numpy_column(table, "quantity")
+    price = numpy_column(table, "unit_price")
     return {
         "id": numpy_column(table, "transaction_id"),
         "number": numpy_column(table, "line_number"),
-        "product": numpy_column(table, "product_id"),
-        "quantity": numpy_column(table, "quantity"),
-        "price": numpy_column(table, "unit_price"),
+        "product": product,
+        "product_resolvable": resolvable,
+        "category": category,
+        "list_price": list_price,
+        "quantity": quantity,
+        "price": price,
+        "gross": quantity * price,
         "discount": numpy_column(table, "discount"),
         "net": numpy_column(table, "net_amount"),
     }
@@ -205,12 +255,9 @@ def _transaction_integrity(
     path: str,
 ) -> None:
     spec = ctx.spec
-    n = int(txn["id"].shape[0])
-    stats["transactions.rows"] = n
+    stats["transactions.rows"] = int(txn["id"].shape[0])
     stats["transactions.unknown_labels"] = int(txn["unknown_labels"][0])
-    order = np.argsort(txn["id"], kind="stable")
-    txn["id_order"], txn["sorted_id"] = order, txn["id"][order]
-    stats["transactions.id_duplicates"] = int(np.count_nonzero(np.diff(txn["sorted_id"]) == 0))
+    stats["transactions.id_duplicates"] = int(np.count_nonzero(np.diff(np.sort(txn["id"])) == 0))
     id_day = (txn["id"] >> ID_DAY_SHIFT) + EPOCH_DAYS_SINCE_UNIX - ctx.start_day
     id_block = (txn["id"] >> SEQUENCE_BITS) & ((1 << BLOCK_BITS) - 1)
     _count(
@@ -225,12 +272,11 @@ def _transaction_integrity(
     _count(
         stats, "transactions.ts_outside_calendar", outside, path, "timestamps outside the calendar"
     )
-    in_month = ~outside
-    in_month[~outside] = ctx.month_of_day[day[~outside]] == month
+    other_month = ctx.month_of_day[np.clip(day, 0, ctx.days - 1)] != month
     _count(
         stats,
         "transactions.ts_outside_partition",
-        ~in_month & ~outside,
+        other_month & ~outside,
         path,
         "timestamps outside the partition's month",
     )
@@ -272,72 +318,149 @@ def _transaction_integrity(
         path,
         "customers outside the partition's block",
     )
-    rows, found = txn["customer_row"], txn["customer_found"]
-    signup = people.signup[rows]
     _count(
         stats,
         "transactions.before_signup",
-        found & (txn["ts"] // MICROS_PER_DAY < signup),
+        txn["customer_found"] & (txn["unix_day"] < people.signup[txn["customer_row"]]),
         path,
         "transactions before the customer's signup date",
     )
-    store = txn["store"]
+    opened, _ = lookup(catalogue.store_open, txn["store"], np.iinfo(np.int64).min)
     has_store = ~txn["store_null"]
     _count(
         stats,
         "transactions.store_fk_missing",
-        has_store & ((store < 1) | (store > catalogue.stores)),
+        has_store & ~txn["store_resolvable"],
         path,
         "store_id values that resolve to no store",
     )
-    valid_store = has_store & (store >= 1) & (store <= catalogue.stores)
-    opened = np.full(n, np.iinfo(np.int64).min)
-    opened[valid_store] = catalogue.store_open[store[valid_store] - 1]
     _count(
         stats,
         "transactions.before_store_open",
-        valid_store & (txn["ts"] // MICROS_PER_DAY < opened),
+        has_store & (txn["unix_day"] < opened),
         path,
         "in-store transactions before the store opened",
     )
-    sign_ok = np.where(txn["kind"] == REFUND, txn["amount"] <= 0, txn["amount"] >= 0)
+    refund = txn["kind"] == REFUND
     _count(
         stats,
         "transactions.amount_sign",
-        ~sign_ok,
+        np.where(refund, txn["amount"] > 0, txn["amount"] < 0),
         path,
         "amounts whose sign disagrees with the type",
     )
 
 
 def _line_integrity(
-    stats: Stats,
-    txn: dict[str, np.ndarray],
-    line: dict[str, np.ndarray],
-    catalogue: Catalogue,
-    path: str,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Integrity of the lines; returns each line's transaction row and whether it exists."""
-    n = int(line["id"].shape[0])
-    stats["line_items.rows"] = n
-    owner = _owners_in_file_order(txn, line)
-    if owner is not None:
-        # Lines follow their transactions, numbered 1..items: every key is present once.
-        found = np.ones(n, dtype=bool)
-        counts = txn["items"]
-        stats["line_items.key_duplicates"] = 0
+    stats: Stats, txn: dict[str, np.ndarray], line: dict[str, np.ndarray], path: str
+) -> LineOwners:
+    """Integrity of the lines; returns which transaction each line belongs to."""
+    stats["line_items.rows"] = int(line["id"].shape[0])
+    starts = _starts_in_file_order(txn, line)
+    if starts is not None:
+        # Lines follow their transactions, numbered 1..items: every key is present once,
+        # every line has its transaction, and every transaction has its items.
+        n = line["id"].shape[0]
+        owners = LineOwners(txn["items"], np.ones(n, dtype=bool), np.zeros(0, np.int64), starts)
+        for key in (
+            "line_items.key_duplicates",
+            "line_items.transaction_fk_missing",
+            "transactions.items_mismatch",
+            "line_items.line_number_gaps",
+        ):
+            stats[key] = stats.get(key, 0)
     else:
-        order, sorted_ids = txn["id_order"], txn["sorted_id"]
-        position = np.minimum(
-            np.searchsorted(sorted_ids, line["id"]), max(sorted_ids.shape[0] - 1, 0)
-        )
-        found = sorted_ids[position] == line["id"] if sorted_ids.size else np.zeros(n, dtype=bool)
-        owner = order[position]
-        counts = np.bincount(owner[found], minlength=txn["id"].shape[0])
-        # (transaction_id, line_number) is unique iff each line, placed at its transaction's
-        # start + line_number - 1, lands on its own slot: one bincount, no sort.
-        slots = _line_slots(owner[found], line["number"][found], txn["items"])
-        stats["line_items.key_duplicates"] = int(np.count_nonzero(slots > 1))
+        owners = _owners_by_search(stats, txn, line, path)
+    _count(
+        stats,
+        "transactions.amount_mismatch",
+        owners.totals(line["net"]) != txn["amount"],
+        path,
+        "transactions whose amount is not the sum of their lines' net amounts",
+    )
+    _count(
+        stats,
+        "line_items.net_mismatch",
+        line["net"] != line["gross"] - line["discount"],
+        path,
+        "lines whose net_amount != quantity x unit_price - discount",
+    )
+    resolvable = line["product_resolvable"]
+    _count(
+        stats,
+        "line_items.product_fk_missing",
+        ~resolvable,
+        path,
+        "product_id values that resolve to no product",
+    )
+    _count(
+        stats,
+        "line_items.price_mismatch",
+        resolvable & (line["price"] != line["list_price"]),
+        path,
+        "lines whose unit_price is not the product's list price",
+    )
+    quantity = line["quantity"]
+    refund = owners.spread(txn["kind"] == REFUND, False)
+    wrong_sign = np.where(refund, quantity >= 0, quantity <= 0)
+    _count(
+        stats,
+        "line_items.quantity_out_of_range",
+        wrong_sign | (np.abs(quantity) > QUANTITY_CAP),
+        path,
+        "quantities that are zero, too large, or of the wrong sign for the transaction type",
+    )
+    discount = line["discount"]
+    _count(
+        stats,
+        "line_items.discount_out_of_range",
+        (discount < 0) | (discount > np.abs(line["gross"])),
+        path,
+        "discounts below zero or above the line's gross amount",
+    )
+    return owners
+
+
+def _starts_in_file_order(
+    txn: dict[str, np.ndarray], line: dict[str, np.ndarray]
+) -> np.ndarray | None:
+    """Each transaction's first line when the lines file lists every transaction's lines
+    in the transactions file's order, numbered 1..items (as synthpipe writes it); else None."""
+    items, ids, number = txn["items"], line["id"], line["number"]
+    if items.size == 0 or np.any(items < 1) or int(items.sum()) != ids.shape[0]:
+        return None
+    starts = np.zeros(items.shape[0], dtype=np.int64)
+    np.cumsum(items[:-1], out=starts[1:])
+    if not np.array_equal(ids[starts], txn["id"]) or not np.all(number[starts] == 1):
+        return None
+    # inside a transaction's run the id stays and the number steps by one; the id
+    # changes exactly where the next transaction's run starts
+    boundary = np.zeros(max(ids.shape[0] - 1, 0), dtype=bool)
+    boundary[starts[1:] - 1] = True
+    if not np.array_equal(np.diff(ids) != 0, boundary):
+        return None
+    if not np.all((np.diff(number) == 1) | boundary):
+        return None
+    return starts
+
+
+def _owners_by_search(
+    stats: Stats, txn: dict[str, np.ndarray], line: dict[str, np.ndarray], path: str
+) -> LineOwners:
+    """Owners of lines in any order (a file synthpipe did not write): found by id."""
+    n = int(line["id"].shape[0])
+    order = np.argsort(txn["id"], kind="stable")
+    sorted_ids = txn["id"][order]
+    position = np.minimum(np.searchsorted(sorted_ids, line["id"]), max(sorted_ids.shape[0] - 1, 0))
+    found = sorted_ids[position] == line["id"] if sorted_ids.size else np.zeros(n, dtype=bool)
+    owner = np.where(found, order[position] if sorted_ids.size else 0, 0)
+    counts = np.bincount(owner[found], minlength=txn["id"].shape[0])
+    # (transaction_id, line_number) is unique iff each line, placed at its transaction's
+    # start + line_number - 1, lands on its own slot: one bincount, no sort.
+    slots = _line_slots(owner[found], line["number"][found], txn["items"])
+    stats["line_items.key_duplicates"] = stats.get("line_items.key_duplicates", 0) + int(
+        np.count_nonzero(slots > 1)
+    )
     _count(
         stats,
         "line_items.transaction_fk_missing",
@@ -361,74 +484,7 @@ def _line_integrity(
         path,
         "transactions whose line numbers are not 1..items",
     )
-    net_sum = np.bincount(owner[found], weights=line["net"][found], minlength=txn["id"].shape[0])
-    _count(
-        stats,
-        "transactions.amount_mismatch",
-        np.round(net_sum).astype(np.int64) != txn["amount"],
-        path,
-        "transactions whose amount is not the sum of their lines' net amounts",
-    )
-    _count(
-        stats,
-        "line_items.net_mismatch",
-        line["net"] != line["quantity"] * line["price"] - line["discount"],
-        path,
-        "lines whose net_amount != quantity x unit_price - discount",
-    )
-    product = line["product"]
-    resolvable = (product >= 1) & (product <= catalogue.products)
-    _count(
-        stats,
-        "line_items.product_fk_missing",
-        ~resolvable,
-        path,
-        "product_id values that resolve to no product",
-    )
-    list_price = np.zeros(n, dtype=np.int64)
-    list_price[resolvable] = catalogue.product_price[product[resolvable] - 1]
-    _count(
-        stats,
-        "line_items.price_mismatch",
-        resolvable & (line["price"] != list_price),
-        path,
-        "lines whose unit_price is not the product's list price",
-    )
-    quantity = line["quantity"]
-    kind = np.where(found, txn["kind"][owner], SALE)
-    wrong_sign = np.where(kind == REFUND, quantity >= 0, quantity <= 0)
-    _count(
-        stats,
-        "line_items.quantity_out_of_range",
-        wrong_sign | (np.abs(quantity) > QUANTITY_CAP),
-        path,
-        "quantities that are zero, too large, or of the wrong sign for the transaction type",
-    )
-    gross = np.abs(quantity * line["price"])
-    _count(
-        stats,
-        "line_items.discount_out_of_range",
-        (line["discount"] < 0) | (line["discount"] > gross),
-        path,
-        "discounts below zero or above the line's gross amount",
-    )
-    return owner, found
-
-
-def _owners_in_file_order(
-    txn: dict[str, np.ndarray], line: dict[str, np.ndarray]
-) -> np.ndarray | None:
-    """Each line's transaction row when the lines file lists every transaction's lines in
-    the transactions file's order, numbered 1..items (as synthpipe writes it); else None."""
-    items = txn["items"]
-    if items.size == 0 or np.any(items < 0) or int(items.sum()) != line["id"].shape[0]:
-        return None
-    owner = np.repeat(np.arange(items.shape[0], dtype=np.int64), items)
-    if not np.array_equal(txn["id"][owner], line["id"]):
-        return None
-    if not np.array_equal(rank_within_groups(items) + 1, line["number"]):
-        return None
-    return owner
+    return LineOwners(counts, found, owner, None)
 
 
 def _line_slots(owner: np.ndarray, number: np.ndarray, items: np.ndarray) -> np.ndarray:
@@ -460,10 +516,10 @@ def _profiles(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) 
         fraud_cell[fraud], minlength=ctx.days * len(FRAUD_TYPES)
     ).reshape(ctx.days, len(FRAUD_TYPES))
     sales = legit & (txn["kind"] == SALE)
-    hour_cell = txn["channel"] * 24 + np.clip(txn["hour"], 0, 23)
-    stats["transactions.hours"] = np.bincount(hour_cell[sales], minlength=channels * 24).reshape(
-        channels, 24
-    )
+    hour_cell = txn["channel"] * HOURS_PER_DAY + txn["hour"]  # hour is 0..23 by construction
+    stats["transactions.hours"] = np.bincount(
+        hour_cell[sales], minlength=channels * HOURS_PER_DAY
+    ).reshape(channels, HOURS_PER_DAY)
     payment_ok = sales & (txn["payment"] >= 0)
     pay_cell = txn["channel"] * len(ctx.payments) + txn["payment"]
     stats["transactions.payments"] = np.bincount(
@@ -485,25 +541,18 @@ def _store_choice(
     the store-choice mix (home store, a store of the region, any store by traffic)."""
     choice = ctx.spec.sales.store_choice
     total = choice.home + choice.region + choice.travel
-    rows, found = txn["customer_row"], txn["customer_found"]
-    store = txn["store"]
     mask = (
-        found
+        txn["customer_found"]
         & ~txn["is_fraud"]
         & (txn["kind"] == SALE)
         & (txn["channel"] == IN_STORE)
         & ~txn["store_null"]
-        & (store >= 1)
-        & (store <= catalogue.stores)
+        & txn["store_resolvable"]
     )
-    home = people.region[rows[mask]]
-    home_store = people.home_store[rows[mask]]
-    known_store = (home_store >= 1) & (home_store <= catalogue.stores)
-    home_store_region = np.where(
-        known_store, catalogue.store_region[np.clip(home_store, 1, catalogue.stores) - 1], -1
-    )
-    home_in_region = home_store_region == home
-    observed = catalogue.store_region[store[mask] - 1] == home
+    rows = txn["customer_row"][mask]
+    home = people.region[rows]
+    home_in_region = people.home_store_region(catalogue)[rows] == home
+    observed = txn["store_region"][mask] == home
     first_day = ctx.dates[ctx.month_of_day == month][0]
     open_by = catalogue.store_open <= int((first_day - UNIX_EPOCH).astype(np.int64))
     weight = catalogue.store_traffic * open_by
@@ -530,19 +579,19 @@ def _baskets(
     stats: Stats,
     txn: dict[str, np.ndarray],
     line: dict[str, np.ndarray],
+    owners: LineOwners,
     people: Customers,
     catalogue: Catalogue,
 ) -> None:
     """Lines per basket, category mix (observed vs the spec's expected probabilities),
     quantities and amounts per category: legitimate sales only."""
     spec = ctx.spec
-    owner, found = line["owner"], line["found"]
-    rows, customer_found = txn["customer_row"], txn["customer_found"]
+    rows = txn["customer_row"]
     day = txn["day"]
     sale = (
         (txn["kind"] == SALE)
         & ~txn["is_fraud"]
-        & customer_found
+        & txn["customer_found"]
         & (day >= 0)
         & (day < ctx.days)
         & (txn["channel"] >= 0)
@@ -563,43 +612,38 @@ def _baskets(
     stats["baskets.lines_observed"] = int(txn["items"][counted].sum())
     stats["baskets.lines_expected"] = float(expected_lines.sum())
     stats["baskets.extra_lines_expected"] = float((expected_lines - 1.0).sum())
-    line_sale = found & sale[owner]
-    product = line["product"]
-    resolvable = line_sale & (product >= 1) & (product <= catalogue.products)
-    category = np.full(product.shape[0], -1, dtype=np.int64)
-    category[resolvable] = catalogue.product_category[product[resolvable] - 1]
-    counted_lines = resolvable & (category >= 0)
-    owner_rows = rows[owner[counted_lines]]
-    group = audience_group(people.band[owner_rows], np.maximum(people.gender[owner_rows], 0))
-    line_day = day[owner[counted_lines]]
-    key = line_day * ctx.group_count() + group
-    months = len(ctx.months)
-    categories = len(ctx.categories)
-    month = ctx.month_of_day[line_day]
-    observed = np.bincount(
-        month * categories + category[counted_lines], minlength=months * categories
-    )
-    # Expected lines per category: how many lines each (day, group) key has, times that
-    # key's category probabilities, summed by month.
-    keys_per_day = ctx.group_count()
-    lines_per_key = np.bincount(key, minlength=ctx.days * keys_per_day).astype(np.float64)
-    per_day = (lines_per_key[:, None] * ctx.category_probability).reshape(
-        ctx.days, keys_per_day, -1
-    )
+    # Lines of legitimate sales by (day, audience group, category), in one bincount over
+    # the days the partition covers: the observed category mix by month, and the
+    # expected one (each (day, group) key's lines times its category probabilities).
+    groups, categories, months = ctx.group_count(), len(ctx.categories), len(ctx.months)
+    sale_days = day[sale]
+    first_day = int(sale_days.min()) if sale_days.size else 0
+    span = int(sale_days.max()) - first_day + 1 if sale_days.size else 1
+    cell = np.where(sale, (day - first_day) * groups + people.group[rows], -1)
+    line_cell = owners.spread(cell, -1)
+    counted_lines = (line_cell >= 0) & (line["category"] >= 0)
+    category = line["category"][counted_lines]
+    joint = np.bincount(
+        line_cell[counted_lines] * categories + category, minlength=span * groups * categories
+    ).reshape(span, groups, categories)
+    month_of = ctx.month_of_day[first_day : first_day + span]
+    observed = np.zeros((months, categories), dtype=np.int64)
+    np.add.at(observed, month_of, joint.sum(axis=1))
+    probability = ctx.category_probability[first_day * groups : (first_day + span) * groups]
+    per_day = (joint.sum(axis=2)[:, :, None] * probability.reshape(span, groups, -1)).sum(axis=1)
     expected = np.zeros((months, categories))
-    np.add.at(expected, ctx.month_of_day, per_day.sum(axis=1))
-    stats["categories.observed"] = observed.reshape(months, categories)
+    np.add.at(expected, month_of, per_day)
+    stats["categories.observed"] = observed
     stats["categories.expected"] = expected
+    stats["categories.lines"] = joint.sum(axis=(0, 1))
     quantity = line["quantity"][counted_lines].astype(np.float64)
-    cat = category[counted_lines]
-    stats["categories.quantity_sum"] = np.bincount(cat, weights=quantity, minlength=categories)
+    stats["categories.quantity_sum"] = np.bincount(category, weights=quantity, minlength=categories)
     stats["categories.quantity_sq_sum"] = np.bincount(
-        cat, weights=quantity**2, minlength=categories
+        category, weights=quantity * quantity, minlength=categories
     )
-    stats["categories.lines"] = np.bincount(cat, minlength=categories)
     # Lines per product, then each product's list-price bin (unit_price = list price is
     # its own integrity check): the histogram costs one bincount over the lines.
-    per_product = np.bincount(product[counted_lines] - 1, minlength=catalogue.products)
+    per_product = np.bincount(line["product"][counted_lines] - 1, minlength=catalogue.products)
     sold = np.flatnonzero(per_product)
     bins = LOG_PRICE_EDGES.shape[0] + 1
     price_bin = uniform_bins(
@@ -614,86 +658,110 @@ def _baskets(
         .reshape(categories, bins)
         .astype(np.int64)
     )
-    net = np.maximum(line["net"][counted_lines], 1)
-    amount_bin = approximate_bins(LOG_AMOUNT_EDGES, np.log10(net))
     size = LOG_AMOUNT_EDGES.shape[0] + 1
     stats["categories.net_amount_hist"] = np.bincount(
-        cat * size + amount_bin, minlength=categories * size
+        category * size + AMOUNT_BINS(line["net"][counted_lines]), minlength=categories * size
     ).reshape(categories, size)
     discounted = line["discount"][counted_lines] > 0
-    stats["categories.discounted_lines"] = np.bincount(cat[discounted], minlength=categories)
+    stats["categories.discounted_lines"] = np.bincount(category[discounted], minlength=categories)
 
 
-def _signatures(
-    stats: Stats, txn: dict[str, np.ndarray], people: Customers, catalogue: Catalogue
-) -> None:
+def _signature_groups(txn: dict[str, np.ndarray]) -> np.ndarray:
+    """Each transaction's index in SIGNATURE_GROUPS (-1: in none). A row labelled with a
+    fraud type is in that type's group whatever is_fraud says (a mismatch is its own
+    integrity check)."""
+    legit = ~txn["is_fraud"]
+    sale = txn["kind"] == SALE
+    group = np.full(txn["id"].shape[0], -1, dtype=np.int64)
+    group[legit & sale & (txn["channel"] == ONLINE)] = LEGIT_GROUPS.index("legit_online")
+    group[legit & sale & (txn["channel"] == IN_STORE)] = LEGIT_GROUPS.index("legit_in_store")
+    group[legit & (txn["kind"] == REFUND)] = LEGIT_GROUPS.index("legit_refund")
+    return np.where(txn["fraud"] >= 0, len(LEGIT_GROUPS) + txn["fraud"], group)
+
+
+def _signatures(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> None:
     """Per fraud type, the features of its signature next to the same features of
     legitimate transactions of the same channel."""
-    rows, found = txn["customer_row"], txn["customer_found"]
-    home = np.where(found, people.region[rows], -1)
-    fraud = txn["fraud"]
-    legit = ~txn["is_fraud"]
-    online = txn["channel"] == ONLINE
-    in_store = txn["channel"] == IN_STORE
-    sale = txn["kind"] == SALE
-    refund = txn["kind"] == REFUND
-    amount = txn["amount"]
-    night_hours = np.zeros(24, dtype=bool)
-    night_hours[0:6] = True
-    night = night_hours[np.clip(txn["hour"], 0, 23)]
-    ship_away = (txn["ship"] >= 0) & (home >= 0) & (txn["ship"] != home)
-    store = txn["store"]
-    valid_store = ~txn["store_null"] & (store >= 1) & (store <= catalogue.stores)
-    store_region = np.full(store.shape[0], -1, dtype=np.int64)
-    store_region[valid_store] = catalogue.store_region[store[valid_store] - 1]
-    store_away = valid_store & (home >= 0) & (store_region != home)
-    groups = {
-        "legit_online": legit & online & sale,
-        "legit_in_store": legit & in_store & sale,
-        "legit_refund": legit & refund,
+    home = np.where(txn["customer_found"], people.region[txn["customer_row"]], -1)
+    store_region = txn["store_region"]  # -1 where null or unresolvable
+    features = {
+        "night": txn["hour"] < NIGHT_END_HOUR,
+        "ship_away": (txn["ship"] >= 0) & (home >= 0) & (txn["ship"] != home),
+        "store_away": (store_region >= 0) & (home >= 0) & (store_region != home),
+        "small": np.abs(txn["amount"]) < SMALL_CHARGE_CENTS,
     }
-    for t, name in enumerate(FRAUD_TYPES):
-        groups[name] = fraud == t
-    for name, mask in groups.items():
+    group = _signature_groups(txn)
+    member = group >= 0
+    count = len(SIGNATURE_GROUPS)
+    magnitude = np.abs(txn["amount"][member])
+    totals = {
+        "n": np.bincount(group[member], minlength=count),
+        # integer cents summed in float64: exact while a group's total stays below 2**53
+        "amount_sum": np.round(
+            np.bincount(group[member], weights=magnitude, minlength=count)
+        ).astype(np.int64),
+    }
+    for name, flag in features.items():
+        totals[name] = np.bincount(group[member & flag], minlength=count)
+    size = LOG_AMOUNT_EDGES.shape[0] + 1
+    hist = np.bincount(
+        group[member] * size + AMOUNT_BINS(magnitude), minlength=count * size
+    ).reshape(count, size)
+    for k, name in enumerate(SIGNATURE_GROUPS):
         prefix = f"signatures.{name}"
-        stats[f"{prefix}.n"] = int(np.count_nonzero(mask))
-        stats[f"{prefix}.night"] = int(np.count_nonzero(mask & night))
-        stats[f"{prefix}.ship_away"] = int(np.count_nonzero(mask & ship_away))
-        stats[f"{prefix}.store_away"] = int(np.count_nonzero(mask & store_away))
-        stats[f"{prefix}.amount_sum"] = int(np.abs(amount[mask]).sum())
-        magnitude = np.log10(np.maximum(np.abs(amount[mask]), 1))
-        stats[f"{prefix}.amount_hist"] = np.bincount(
-            approximate_bins(LOG_AMOUNT_EDGES, magnitude),
-            minlength=LOG_AMOUNT_EDGES.shape[0] + 1,
-        )
-        stats[f"{prefix}.small"] = int(
-            np.count_nonzero(mask & (np.abs(amount) < SMALL_CHARGE_CENTS))
-        )
+        for feature, values in totals.items():
+            stats[f"{prefix}.{feature}"] = int(values[k])
+        stats[f"{prefix}.amount_hist"] = hist[k]
         if name in BURST_GROUPS:
+            mask = group == k
             stats[f"{prefix}.burst"] = _burst_members(txn["customer"][mask], txn["ts"][mask])
         if name in REPEAT_GROUPS:
+            mask = group == k
             stats[f"{prefix}.same_day_repeat"] = _same_day_repeats(
                 txn["customer"][mask], txn["day"][mask]
             )
+
+
+def _pair_keys(major: np.ndarray, minor: np.ndarray) -> np.ndarray | None:
+    """One sortable int64 key per (major, minor) pair, ordered like the pairs; None when
+    the ranges are too wide to pack."""
+    major_span = int(major.max()) - int(major.min()) + 1
+    minor_span = int(minor.max()) - int(minor.min()) + 1
+    if major_span * minor_span >= 1 << 62:
+        return None
+    return np.asarray((major - major.min()) * np.int64(minor_span) + (minor - minor.min()))
 
 
 def _burst_members(customer: np.ndarray, ts: np.ndarray) -> int:
     """Transactions with another one of the same account within the burst window."""
     if customer.shape[0] < 2:
         return 0
-    order = np.lexsort((ts, customer))
-    c, t = customer[order], ts[order]
+    key = _pair_keys(customer, ts)
+    if key is None:
+        order = np.lexsort((ts, customer))
+        c, t = customer[order], ts[order]
+    else:
+        key = np.sort(key)  # sorting values, not an argsort: several times quicker
+        span = int(ts.max()) - int(ts.min()) + 1
+        c, t = np.divmod(key, span)
     close = (c[1:] == c[:-1]) & (t[1:] - t[:-1] <= BURST_WINDOW_MICROS)
-    member = np.zeros(c.shape[0], dtype=bool)
-    member[1:] |= close
-    member[:-1] |= close
-    return int(np.count_nonzero(member))
+    return _members(close)
 
 
 def _same_day_repeats(customer: np.ndarray, day: np.ndarray) -> int:
     """Transactions sharing their (account, day) with another of the same group."""
-    if customer.shape[0] == 0:
+    if customer.shape[0] < 2:
         return 0
-    key = customer * np.int64(DAY_KEY_SPAN) + (day - day.min())
-    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    return int(np.count_nonzero(counts[inverse] > 1))
+    key = _pair_keys(customer, day)
+    if key is None:
+        key = customer * np.int64(DAY_KEY_SPAN) + (day - day.min())
+    key = np.sort(key)
+    return _members(key[1:] == key[:-1])
+
+
+def _members(linked: np.ndarray) -> int:
+    """Elements of a sorted run joined to a neighbour: ``linked[i]`` joins i and i + 1."""
+    member = np.zeros(linked.shape[0] + 1, dtype=bool)
+    member[1:] |= linked
+    member[:-1] |= linked
+    return int(np.count_nonzero(member))

@@ -1,0 +1,214 @@
+"""Units of validation work: ``units`` splits a dataset (as its manifest lists it) into
+independent pieces; ``unit_stats`` reads one piece (column projection, one read per file)
+and returns its mergeable statistics. This is what Dask workers import, so it imports no
+statistical tests (scipy.stats costs a worker about a second to import)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from synthpipe.plan import PART_DIGITS
+from synthpipe.spec import Spec
+from synthpipe.storage import Location
+from synthpipe.validate.context import ValidationContext, validation_context
+from synthpipe.validate.dimensions import (
+    CUSTOMER_COLUMNS,
+    PRODUCT_COLUMNS,
+    STORE_COLUMNS,
+    Catalogue,
+    catalogue_from,
+    customer_stats,
+    product_stats,
+    store_stats,
+)
+from synthpipe.validate.merge import Stats, issue
+from synthpipe.validate.reading import FileRead, read_file
+from synthpipe.validate.sales import CUSTOMER_COLUMNS as SALES_CUSTOMER_COLUMNS
+from synthpipe.validate.sales import LINE_COLUMNS, TRANSACTION_COLUMNS, sales_stats
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One independent piece of validation work."""
+
+    kind: str  # customers, products, stores, sales
+    paths: tuple[str, ...]  # sales: transactions, line items
+    block: int = 0
+    month: str | None = None
+    customers_path: str | None = None  # sales: the block's customers file
+    customers_sha256: str | None = None  # its checksum in the manifest (a cache key)
+    products_path: str | None = None
+    stores_path: str | None = None
+
+
+def _partition_parts(partition: str) -> tuple[str, str | None, int]:
+    kind, _, rest = partition.partition("-")
+    if kind == "sales":
+        month, block = rest[: len("YYYY-MM")], rest[len("YYYY-MM") + 1 :]
+        return kind, month, int(block)
+    return kind, None, int(rest) if rest.isdigit() else 0
+
+
+def units(manifest: dict[str, Any]) -> list[Unit]:
+    """The validation units of a dataset, from its manifest's file list."""
+    by_partition: dict[str, dict[str, str]] = {}
+    for path, info in manifest.get("files", {}).items():
+        # a file a pending refresh wrote to staging is read from there
+        by_partition.setdefault(info["partition"], {})[info["table"]] = info.get("staged", path)
+    products = by_partition.get(f"products-{0:0{PART_DIGITS}d}", {}).get("products")
+    stores = by_partition.get(f"stores-{0:0{PART_DIGITS}d}", {}).get("stores")
+    checksums = {
+        info.get("staged", p): info["sha256"] for p, info in manifest.get("files", {}).items()
+    }
+    found: list[Unit] = []
+    for partition, tables in sorted(by_partition.items()):
+        kind, month, block = _partition_parts(partition)
+        if kind == "sales":
+            customers = by_partition.get(f"customers-{block:0{PART_DIGITS}d}", {}).get("customers")
+            found.append(
+                Unit(
+                    "sales",
+                    (tables.get("transactions", ""), tables.get("line_items", "")),
+                    block,
+                    month,
+                    customers,
+                    checksums.get(customers or ""),
+                    products,
+                    stores,
+                )
+            )
+        elif kind in ("customers", "products", "stores"):
+            found.append(Unit(kind, (tables[kind],), block, None, None, None, products, stores))
+    # Block by block, so a worker's consecutive units reuse the block's customers.
+    return sorted(found, key=lambda u: (u.kind != "sales", u.block, u.month or ""))
+
+
+_CATALOGUES: dict[tuple[str, str | None, str | None], Catalogue | None] = {}
+
+
+def _catalogue(ctx: ValidationContext, location: Location, unit: Unit) -> Catalogue | None:
+    key = (location.url, unit.products_path, unit.stores_path)
+    if key not in _CATALOGUES:
+        try:
+            products = read_file(
+                location, unit.products_path or "", ["product_id", "category", "list_price"]
+            )
+            stores = read_file(
+                location, unit.stores_path or "", ["store_id", "region", "open_date", "format"]
+            )
+            _CATALOGUES[key] = catalogue_from(ctx, products, stores)
+        except Exception:  # unreadable catalogue: reported by its own unit
+            _CATALOGUES[key] = None
+    return _CATALOGUES[key]
+
+
+def _empty_catalogue() -> Catalogue:
+    import numpy as np
+
+    empty = np.zeros(0, dtype=np.int64)
+    return Catalogue(empty, empty, empty, empty, np.zeros(0))
+
+
+def _unit_files(unit: Unit) -> list[tuple[str, list[str]]]:
+    """(path, columns) of every file a unit reads, in order."""
+    if unit.kind == "customers":
+        return [(unit.paths[0], CUSTOMER_COLUMNS)]
+    if unit.kind == "products":
+        return [(unit.paths[0], PRODUCT_COLUMNS)]
+    if unit.kind == "stores":
+        return [(unit.paths[0], STORE_COLUMNS)]
+    return [
+        (unit.paths[0], TRANSACTION_COLUMNS),
+        (unit.paths[1], LINE_COLUMNS),
+        (unit.customers_path or "", SALES_CUSTOMER_COLUMNS),
+    ]
+
+
+def _statistics(
+    ctx: ValidationContext, unit: Unit, reads: list[FileRead], catalogue: Catalogue
+) -> Stats:
+    if unit.kind == "customers":
+        return customer_stats(ctx, reads[0], unit.block, catalogue)
+    if unit.kind == "products":
+        return product_stats(ctx, reads[0])
+    if unit.kind == "stores":
+        return store_stats(ctx, reads[0])
+    month = ctx.months.index(unit.month) if unit.month in ctx.months else -1
+    return sales_stats(ctx, reads[0], reads[1], reads[2], catalogue, unit.block, month)
+
+
+def unit_stats(unit: Unit, spec: Spec, location: Location) -> Stats:
+    """Statistics of one unit (the Dask task: mapped item first). A file that cannot be
+    read, or whose content breaks the statistics, becomes an integrity finding of that
+    file, never a crash."""
+    started = time.perf_counter()
+    stats = _unit_stats(spec, location, unit)
+    stats["busy_seconds"] = time.perf_counter() - started  # summed over units by merging
+    return stats
+
+
+def _unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
+    ctx = validation_context(spec)
+    reads: list[FileRead] = []
+    for path, columns in _unit_files(unit):
+        try:
+            if unit.kind == "sales" and path == unit.customers_path:
+                reads.append(_block_customers(location, path, unit.customers_sha256))
+            else:
+                reads.append(read_file(location, path, columns))
+        except Exception as exc:  # corrupt or missing: an integrity failure of that file
+            stats: Stats = {"unreadable": [path], "files": _bytes_only(location, path)}
+            issue(stats, f"{path}: cannot be read: {type(exc).__name__}: {str(exc)[:200]}")
+            return stats
+    try:
+        return _statistics(ctx, unit, reads, _catalogue(ctx, location, unit) or _empty_catalogue())
+    except Exception as exc:  # readable bytes whose content is not a valid table
+        own = reads if unit.kind != "sales" else reads[:2]
+        stats = {"unreadable": [r.path for r in own]}
+        stats["files"] = [_bytes_record(r.path, r.size, r.sha256) for r in own]
+        paths = ", ".join(r.path for r in own)
+        issue(stats, f"{paths}: content breaks the checks: {type(exc).__name__}: {str(exc)[:200]}")
+        return stats
+
+
+_BLOCK_CUSTOMERS: OrderedDict[tuple[str, str, str | None], FileRead] = OrderedDict()
+CACHED_CUSTOMER_FILES = 2  # a worker runs a block's months one after another
+
+
+def _block_customers(location: Location, path: str, sha256: str | None) -> FileRead:
+    """The columns sales units need from their block's customers file, read once per
+    worker while the manifest's checksum of it stays the same (its own unit checks it)."""
+    key = (location.url, path, sha256)
+    if key not in _BLOCK_CUSTOMERS:
+        _BLOCK_CUSTOMERS[key] = read_file(location, path, SALES_CUSTOMER_COLUMNS)
+        while len(_BLOCK_CUSTOMERS) > CACHED_CUSTOMER_FILES:
+            _BLOCK_CUSTOMERS.popitem(last=False)
+    _BLOCK_CUSTOMERS.move_to_end(key)
+    return _BLOCK_CUSTOMERS[key]
+
+
+def _bytes_record(path: str, size: int, sha256: str) -> dict[str, object]:
+    return {
+        "path": path,
+        "table": path.split("/", 1)[0],
+        "rows": -1,
+        "bytes": size,
+        "sha256": sha256,
+        "schema_ok": False,
+        "schema_problem": "unreadable",
+        "synthetic_label": False,
+    }
+
+
+def _bytes_only(location: Location, relative: str) -> list[dict[str, object]]:
+    """The checksum record of a file that does not parse, when its bytes can be read."""
+    try:
+        fs, _ = location.filesystem()
+        data = fs.cat_file(location.join(relative))
+    except Exception:  # missing altogether: reported as not present
+        return []
+    return [_bytes_record(relative, len(data), hashlib.sha256(data).hexdigest())]
