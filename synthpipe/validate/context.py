@@ -11,12 +11,14 @@ from synthpipe.data.geography import load_geography
 from synthpipe.model.baskets import category_weights
 from synthpipe.model.blockmonth import payment_methods
 from synthpipe.model.cache import cached_per_spec
+from synthpipe.model.customers import median_income
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import month_ranges
 from synthpipe.spec.models import GENDERS, Spec
 
 UNIX_EPOCH = np.datetime64("1970-01-01", "D")
+MAX_AGE = 120  # ages are looked up in tables over 0..MAX_AGE (clipped there)
 
 
 @dataclass(frozen=True)
@@ -34,11 +36,21 @@ class ValidationContext:
     categories: tuple[str, ...]
     bands_low: np.ndarray  # lowest age of each pyramid band
     category_probability: np.ndarray  # (days x groups, categories), rows sum to 1
+    band_by_age: np.ndarray  # pyramid band of each age 0..MAX_AGE
+    median_income_by_age: np.ndarray  # the spec's median income curve at each age 0..MAX_AGE
 
     @property
     def days(self) -> int:
         """Days in the calendar."""
         return int(self.dates.shape[0])
+
+    def band(self, age: np.ndarray) -> np.ndarray:
+        """Pyramid band of each age (ages below the first band in band 0), by table."""
+        return np.asarray(self.band_by_age[np.clip(age, 0, MAX_AGE)])
+
+    def median_income(self, age: np.ndarray) -> np.ndarray:
+        """The spec's median income at each (whole-year) age, by table."""
+        return np.asarray(self.median_income_by_age[np.clip(age, 0, MAX_AGE)])
 
     def group_count(self) -> int:
         """Audience groups (age band x gender)."""
@@ -57,6 +69,8 @@ def _build(spec: Spec) -> ValidationContext:
     factors = day_factors(spec, spec.calendar.start, spec.calendar.end)
     weights = category_weights(spec, factors)
     probability = np.diff(cumulative(weights), axis=1, prepend=0.0)
+    bands_low = np.asarray([b.min for b in spec.customers.age_pyramid])
+    ages = np.arange(MAX_AGE + 1)
     return ValidationContext(
         spec=spec,
         dates=dates,
@@ -67,8 +81,10 @@ def _build(spec: Spec) -> ValidationContext:
         payments=tuple(payment_methods(spec)),
         segments=tuple(spec.customers.segments),
         categories=tuple(c.name for c in spec.products.categories),
-        bands_low=np.asarray([b.min for b in spec.customers.age_pyramid]),
+        bands_low=bands_low,
         category_probability=probability,
+        band_by_age=np.maximum(np.searchsorted(bands_low, ages, side="right") - 1, 0),
+        median_income_by_age=median_income(spec, ages),
     )
 
 

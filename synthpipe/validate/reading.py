@@ -51,6 +51,9 @@ def column_codes(
         remap = np.asarray(
             [labels.index(v) if v in labels else -1 for v in dictionary] + [-1], dtype=np.int64
         )
+        if column.null_count == 0 and np.array_equal(remap[:-1], np.arange(len(dictionary))):
+            # the file's dictionary is the labels' order (as synthpipe writes it)
+            return np.asarray(column.indices, dtype=np.int64), 0
         indices = column.indices.fill_null(len(dictionary))
         codes = remap[np.asarray(indices, dtype=np.int64)]
     else:

@@ -11,8 +11,8 @@ import synthpipe
 from synthpipe.model.schema import CHANNEL_NAMES
 from synthpipe.spec.models import FRAUD_TYPES, GENDERS
 from synthpipe.validate.checks import Check, normalise
-from synthpipe.validate.context import ValidationContext
-from synthpipe.validate.dimensions import LOG_INCOME_EDGES, MAX_AGE
+from synthpipe.validate.context import MAX_AGE, ValidationContext
+from synthpipe.validate.dimensions import LOG_INCOME_EDGES
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
 from synthpipe.validate.verdicts import expected_sales, fraud_summary

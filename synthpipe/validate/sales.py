@@ -55,6 +55,7 @@ REPEAT_GROUPS = ("refund_abuse", "legit_refund")  # groups whose same-day repeat
 DAY_KEY_SPAN = 1 << 20  # days in an (account, day) key: more than any calendar
 SMALL_CHARGE_CENTS = 1_000  # "tiny" charge: under 10.00
 QUANTITY_CAP = 1_000  # no basket line has this many units
+QUANTITY_TABLE = 64  # quantities 0..63 are counted in a table, others one by one
 ID_DAY_SHIFT = BLOCK_BITS + SEQUENCE_BITS
 EPOCH_DAYS_SINCE_UNIX = EPOCH_ORDINAL - dt.date(1970, 1, 1).toordinal()
 
@@ -88,7 +89,7 @@ class Customers:
             n and self.ids[-1] - self.ids[0] == n - 1 and np.all(np.diff(self.ids) == 1)
         )
         self.age = numpy_column(table, "age")
-        self.band = np.maximum(np.searchsorted(ctx.bands_low, self.age, side="right") - 1, 0)
+        self.band = ctx.band(self.age)
         self.gender, _ = column_codes(table, "gender", GENDERS)
         self.group = audience_group(self.band, np.maximum(self.gender, 0))
         self.segment, _ = column_codes(table, "segment", ctx.segments)
@@ -119,13 +120,34 @@ class Customers:
         return self._home_store_region[1]
 
 
+@dataclass(frozen=True)
+class IdIndex:
+    """Where ids sit in a dense by-id table (``table[id - 1]``), for several tables."""
+
+    position: np.ndarray  # id - 1, clipped into the table
+    resolvable: np.ndarray  # 1 <= id <= table size
+    complete: bool  # every id resolves
+
+    @classmethod
+    def of(cls, ids: np.ndarray, size: int) -> IdIndex:
+        """The index of ``ids`` into tables of ``size`` rows."""
+        resolvable = (ids >= 1) & (ids <= size)
+        complete = bool(resolvable.all())
+        position = ids - 1 if complete else np.clip(ids, 1, max(size, 1)) - 1
+        return cls(np.asarray(position), resolvable, complete)
+
+    def take(self, table: np.ndarray, fill: int) -> np.ndarray:
+        """``table[id - 1]`` where the id resolves, ``fill`` elsewhere."""
+        if table.shape[0] == 0:
+            return np.full(self.position.shape, fill, dtype=table.dtype)
+        values = table[self.position]
+        return values if self.complete else np.where(self.resolvable, values, fill)
+
+
 def lookup(table: np.ndarray, ids: np.ndarray, fill: int) -> tuple[np.ndarray, np.ndarray]:
     """``table[id - 1]`` for ids in 1..len(table), ``fill`` elsewhere; and which resolved."""
-    size = table.shape[0]
-    resolvable = (ids >= 1) & (ids <= size)
-    if size == 0:
-        return np.full(ids.shape, fill, dtype=table.dtype), resolvable
-    return np.where(resolvable, table[np.clip(ids, 1, size) - 1], fill), resolvable
+    index = IdIndex.of(ids, table.shape[0])
+    return index.take(table, fill), index.resolvable
 
 
 @dataclass(frozen=True)
@@ -146,7 +168,10 @@ class LineOwners:
     def totals(self, per_line: np.ndarray) -> np.ndarray:
         """Exact integer sum over each transaction's lines."""
         if self.starts is not None:
-            return np.asarray(np.add.reduceat(per_line, self.starts))
+            # running total at each transaction's last line, differenced (exact in int64,
+            # even past an overflow, since the differences wrap back)
+            running = np.cumsum(per_line)
+            return np.diff(running[self.starts + self.items - 1], prepend=0)
         totals = np.zeros(self.items.shape[0], dtype=np.int64)
         np.add.at(totals, self.owner[self.found], per_line[self.found])
         return totals
@@ -173,7 +198,12 @@ def sales_stats(
     txn = _transaction_columns(ctx, transactions.table)
     people = block_customers(ctx, customers)
     txn["customer_row"], txn["customer_found"] = people.rows(txn["customer"])
-    txn["store_region"], txn["store_resolvable"] = lookup(catalogue.store_region, txn["store"], -1)
+    stores = IdIndex.of(txn["store"], catalogue.stores)
+    txn["store_region"], txn["store_resolvable"] = (
+        stores.take(catalogue.store_region, -1),
+        (stores.resolvable),
+    )
+    txn["store_open"] = stores.take(catalogue.store_open, np.iinfo(np.int64).min)
     _transaction_integrity(ctx, stats, txn, people, catalogue, block, month, transactions.path)
     line = _line_columns(lines.table, catalogue)
     owners = _line_integrity(stats, txn, line, lines.path)
@@ -218,15 +248,16 @@ def _transaction_columns(ctx: ValidationContext, table: pa.Table) -> dict[str, n
 
 def _line_columns(table: pa.Table, catalogue: Catalogue) -> dict[str, np.ndarray]:
     product = numpy_column(table, "product_id")
-    category, resolvable = lookup(catalogue.product_category, product, -1)
-    list_price, _ = lookup(catalogue.product_price, product, 0)
+    products = IdIndex.of(product, catalogue.products)
+    category = products.take(catalogue.product_category, -1)
+    list_price = products.take(catalogue.product_price, 0)
     quantity = numpy_column(table, "quantity")
     price = numpy_column(table, "unit_price")
     return {
         "id": numpy_column(table, "transaction_id"),
         "number": numpy_column(table, "line_number"),
         "product": product,
-        "product_resolvable": resolvable,
+        "product_resolvable": products.resolvable,
         "category": category,
         "list_price": list_price,
         "quantity": quantity,
@@ -325,7 +356,7 @@ def _transaction_integrity(
         path,
         "transactions before the customer's signup date",
     )
-    opened, _ = lookup(catalogue.store_open, txn["store"], np.iinfo(np.int64).min)
+    opened = txn["store_open"]
     has_store = ~txn["store_null"]
     _count(
         stats,
@@ -636,11 +667,12 @@ def _baskets(
     stats["categories.observed"] = observed
     stats["categories.expected"] = expected
     stats["categories.lines"] = joint.sum(axis=(0, 1))
-    quantity = line["quantity"][counted_lines].astype(np.float64)
-    stats["categories.quantity_sum"] = np.bincount(category, weights=quantity, minlength=categories)
-    stats["categories.quantity_sq_sum"] = np.bincount(
-        category, weights=quantity * quantity, minlength=categories
+    quantity_sum, quantity_sq_sum, discounted_lines = _quantities(
+        category, line["quantity"][counted_lines], line["discount"][counted_lines] > 0, categories
     )
+    stats["categories.quantity_sum"] = quantity_sum
+    stats["categories.quantity_sq_sum"] = quantity_sq_sum
+    stats["categories.discounted_lines"] = discounted_lines
     # Lines per product, then each product's list-price bin (unit_price = list price is
     # its own integrity check): the histogram costs one bincount over the lines.
     per_product = np.bincount(line["product"][counted_lines] - 1, minlength=catalogue.products)
@@ -662,20 +694,50 @@ def _baskets(
     stats["categories.net_amount_hist"] = np.bincount(
         category * size + AMOUNT_BINS(line["net"][counted_lines]), minlength=categories * size
     ).reshape(categories, size)
-    discounted = line["discount"][counted_lines] > 0
-    stats["categories.discounted_lines"] = np.bincount(category[discounted], minlength=categories)
+
+
+def _legit_group_table() -> np.ndarray:
+    """LEGIT_GROUPS index by (kind + 1, channel + 1) of an unlabelled row (-1: none; the
+    extra first row and column take unknown labels)."""
+    table = np.full((len(TRANSACTION_TYPES) + 1, len(CHANNEL_NAMES) + 1), -1, dtype=np.int64)
+    table[SALE + 1, ONLINE + 1] = LEGIT_GROUPS.index("legit_online")
+    table[SALE + 1, IN_STORE + 1] = LEGIT_GROUPS.index("legit_in_store")
+    table[REFUND + 1, :] = LEGIT_GROUPS.index("legit_refund")
+    return table
+
+
+LEGIT_GROUP_BY_KIND_CHANNEL = _legit_group_table()
+
+
+def _quantities(
+    category: np.ndarray, quantity: np.ndarray, discounted: np.ndarray, categories: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per category: sum and sum of squares of quantities (float64), and discounted lines,
+    from one bincount over (category, discounted, quantity); quantities outside the table
+    (none in a valid basket) are added exactly on the side."""
+    in_table = (quantity >= 0) & (quantity < QUANTITY_TABLE)
+    key = (category * 2 + discounted) * QUANTITY_TABLE + np.where(in_table, quantity, 0)
+    joint = np.bincount(key, minlength=categories * 2 * QUANTITY_TABLE).reshape(
+        categories, 2, QUANTITY_TABLE
+    )
+    values = np.arange(QUANTITY_TABLE, dtype=np.float64)
+    by_quantity = joint.sum(axis=1)
+    total = by_quantity @ values
+    squares = by_quantity @ (values * values)
+    if not in_table.all():
+        outside = ~in_table
+        away = quantity[outside].astype(np.float64)
+        total += np.bincount(category[outside], weights=away, minlength=categories)
+        squares += np.bincount(category[outside], weights=away * away, minlength=categories)
+    return total, squares, joint[:, 1, :].sum(axis=1)
 
 
 def _signature_groups(txn: dict[str, np.ndarray]) -> np.ndarray:
     """Each transaction's index in SIGNATURE_GROUPS (-1: in none). A row labelled with a
     fraud type is in that type's group whatever is_fraud says (a mismatch is its own
     integrity check)."""
-    legit = ~txn["is_fraud"]
-    sale = txn["kind"] == SALE
-    group = np.full(txn["id"].shape[0], -1, dtype=np.int64)
-    group[legit & sale & (txn["channel"] == ONLINE)] = LEGIT_GROUPS.index("legit_online")
-    group[legit & sale & (txn["channel"] == IN_STORE)] = LEGIT_GROUPS.index("legit_in_store")
-    group[legit & (txn["kind"] == REFUND)] = LEGIT_GROUPS.index("legit_refund")
+    legit = LEGIT_GROUP_BY_KIND_CHANNEL[txn["kind"] + 1, txn["channel"] + 1]
+    group = np.where(txn["is_fraud"], -1, legit)
     return np.where(txn["fraud"] >= 0, len(LEGIT_GROUPS) + txn["fraud"], group)
 
 
@@ -694,15 +756,23 @@ def _signatures(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> 
     member = group >= 0
     count = len(SIGNATURE_GROUPS)
     magnitude = np.abs(txn["amount"][member])
+    # one bincount over (group, feature bits); each feature's count sums the bit's cells
+    bits = np.zeros(txn["id"].shape[0], dtype=np.int64)
+    for bit, flag in enumerate(features.values()):
+        bits |= flag.astype(np.int64) << bit
+    combos = 1 << len(features)
+    joint = np.bincount(group[member] * combos + bits[member], minlength=count * combos).reshape(
+        count, combos
+    )
     totals = {
-        "n": np.bincount(group[member], minlength=count),
+        "n": joint.sum(axis=1),
         # integer cents summed in float64: exact while a group's total stays below 2**53
         "amount_sum": np.round(
             np.bincount(group[member], weights=magnitude, minlength=count)
         ).astype(np.int64),
     }
-    for name, flag in features.items():
-        totals[name] = np.bincount(group[member & flag], minlength=count)
+    for bit, name in enumerate(features):
+        totals[name] = joint[:, (np.arange(combos) >> bit) & 1 == 1].sum(axis=1)
     size = LOG_AMOUNT_EDGES.shape[0] + 1
     hist = np.bincount(
         group[member] * size + AMOUNT_BINS(magnitude), minlength=count * size

@@ -45,8 +45,8 @@ from synthpipe.validate.checks import (
     two_sided_normal_p,
     zero,
 )
-from synthpipe.validate.context import ValidationContext
-from synthpipe.validate.dimensions import LOG_INCOME_EDGES, LOG_PRICE_EDGES, MAX_AGE, Z_EDGES
+from synthpipe.validate.context import MAX_AGE, ValidationContext
+from synthpipe.validate.dimensions import LOG_INCOME_EDGES, LOG_PRICE_EDGES, Z_EDGES
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
 
