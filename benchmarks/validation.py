@@ -30,6 +30,7 @@ if any(os.environ.get(k) != v for k, v in WORKER_MALLOC_ENV.items()):
 for variable, value in SINGLE_THREAD_ENV.items():
     os.environ.setdefault(variable, value)
 
+from synthpipe.model.customers import block_count  # noqa: E402
 from synthpipe.plan import PartitionTask, make_plan  # noqa: E402
 from synthpipe.sink.partitions import PartitionResult, write_partition  # noqa: E402
 from synthpipe.spec import Spec, load_spec  # noqa: E402
@@ -77,6 +78,8 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args()
     spec = load_spec(SPEC, args.set)
+    if not 0 <= args.block < block_count(spec):
+        parser.error(f"--block: the spec has customer blocks 0..{block_count(spec) - 1}")
     shared = ("products", "stores")
     tasks = [t for t in make_plan(spec) if t.block == args.block or t.kind in shared]
     with tempfile.TemporaryDirectory(prefix="synthpipe-bench-") as folder:

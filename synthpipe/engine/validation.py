@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +31,7 @@ from synthpipe.validate.reference import (
     synthetic_stats,
 )
 from synthpipe.validate.report import build_report
-from synthpipe.validate.units import unit_stats, units
+from synthpipe.validate.units import batch_stats, batches, packed_batch_stats, units
 from synthpipe.validate.verdicts import evaluate
 
 REPORT_FOLDER = "_fidelity"
@@ -87,31 +88,33 @@ def collect_stats(
     manifest: dict[str, Any],
     progress: Progress = no_progress,
 ) -> Stats:
-    """Statistics of every unit, merged as they arrive (in process when ``client`` is None)."""
-    work = units(manifest)
-    total = len(work)
+    """Statistics of every unit, merged as they arrive (in process when ``client`` is None).
+
+    Units run in fixed batches (``batches``), in process and on the cluster alike, and the
+    batches merge in order, not as they finish: float sums then do not depend on which
+    worker was quicker or how many there are, and the same dataset gives the same report.
+    """
+    tasks = batches(units(manifest))
+    total = len(tasks)
     progress(0, total)
+    merged: Stats = {}
     if client is None:
-        merged: Stats = {}
-        for done, unit in enumerate(work, 1):
-            merged = merge_two(merged, unit_stats(unit, spec, location))
+        for done, batch in enumerate(tasks, 1):
+            merged = merge_two(merged, batch_stats(batch, spec, location))
             progress(done, total)
         return merged
     run = uuid.uuid4().hex[:8]
     [spec_future] = client.scatter([spec], broadcast=True, hash=False)
     futures = client.map(
-        unit_stats,
-        work,
+        packed_batch_stats,
+        tasks,
         spec=spec_future,
         location=location,
         pure=False,
         key=[f"validate-{i:06d}-{run}" for i in range(total)],
     )
-    merged = {}
-    # merged in unit order, not as they finish: float sums then do not depend on which
-    # worker was quicker, and the same dataset always gives the same report
     for done, future in enumerate(futures, 1):
-        merged = merge_two(merged, future.result())
+        merged = merge_two(merged, pickle.loads(future.result()))
         future.release()
         progress(done, total)
     return merged

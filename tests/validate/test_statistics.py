@@ -113,3 +113,25 @@ def test_column_codes_follow_the_labels(dictionary: list[str], with_nulls: bool)
     expected = [labels.index(v) if v in labels else -1 for v in values]
     np.testing.assert_array_equal(codes, expected)
     assert unknown == sum(v is not None and v not in labels for v in values)
+
+
+def test_the_validation_task_loads_without_statistical_tests() -> None:
+    """A worker unpickling the validation task imports its module; scipy.stats would cost
+    each worker about a second before its first unit."""
+    import pickle
+    import subprocess
+    import sys
+
+    from synthpipe.validate.units import packed_batch_stats
+
+    probe = (
+        "import pickle, sys; pickle.loads(sys.stdin.buffer.read()); "
+        "print(sorted(m for m in sys.modules if m.startswith(('scipy', 'prefect'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        input=pickle.dumps(packed_batch_stats),
+        capture_output=True,
+        check=True,
+    )
+    assert result.stdout.decode().strip() == "[]"
