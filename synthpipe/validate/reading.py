@@ -25,8 +25,11 @@ class FileRead:
     table: pa.Table
 
 
-def read_file(location: Location, relative: str, columns: list[str]) -> FileRead:
-    """Read ``relative`` once: hash all bytes, decode only ``columns``."""
+def read_file(
+    location: Location, relative: str, columns: list[str], checksum: bool = True
+) -> FileRead:
+    """Read ``relative`` once: hash all bytes (unless ``checksum`` is False: the sha256 is
+    then empty), decode only ``columns``."""
     fs, _ = location.filesystem()
     data = fs.cat_file(location.join(relative))
     reader = pq.ParquetFile(pa.BufferReader(data))
@@ -35,7 +38,8 @@ def read_file(location: Location, relative: str, columns: list[str]) -> FileRead
     table = reader.read(columns=present, use_threads=False)  # workers already fill the cores
     raw = reader.metadata.metadata or {}
     metadata = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in raw.items()}
-    return FileRead(relative, len(data), hashlib.sha256(data).hexdigest(), schema, metadata, table)
+    digest = hashlib.sha256(data).hexdigest() if checksum else ""
+    return FileRead(relative, len(data), digest, schema, metadata, table)
 
 
 def column_codes(

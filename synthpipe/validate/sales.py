@@ -66,16 +66,16 @@ NIGHT_END_HOUR = 6  # night: 00:00 to 05:59
 HOURS_PER_DAY = 24
 
 
-_CUSTOMERS: dict[tuple[str, str], Customers] = {}
+_CUSTOMERS: list[tuple[ValidationContext, FileRead, Customers]] = []
 
 
 def block_customers(ctx: ValidationContext, read: FileRead) -> Customers:
-    """The block's customers, built once per file content in this process."""
-    key = (read.path, read.sha256)
-    if key not in _CUSTOMERS:
-        _CUSTOMERS.clear()  # one block at a time is enough: units come block by block
-        _CUSTOMERS[key] = Customers(ctx, read)
-    return _CUSTOMERS[key]
+    """The block's customers, built once per read of its file (the reader caches reads
+    by path and manifest checksum) in this process."""
+    if not _CUSTOMERS or _CUSTOMERS[0][0] is not ctx or _CUSTOMERS[0][1] is not read:
+        # one block at a time is enough: units come block by block
+        _CUSTOMERS[:] = [(ctx, read, Customers(ctx, read))]
+    return _CUSTOMERS[0][2]
 
 
 class Customers:

@@ -211,7 +211,8 @@ def _block_customers(location: Location, path: str, sha256: str | None) -> FileR
     worker while the manifest's checksum of it stays the same (its own unit checks it)."""
     key = (location.url, path, sha256)
     if key not in _BLOCK_CUSTOMERS:
-        _BLOCK_CUSTOMERS[key] = read_file(location, path, SALES_CUSTOMER_COLUMNS)
+        # its checksum is the customers unit's check, not this read's
+        _BLOCK_CUSTOMERS[key] = read_file(location, path, SALES_CUSTOMER_COLUMNS, checksum=False)
         while len(_BLOCK_CUSTOMERS) > CACHED_CUSTOMER_FILES:
             _BLOCK_CUSTOMERS.popitem(last=False)
     _BLOCK_CUSTOMERS.move_to_end(key)
