@@ -10,12 +10,13 @@ Prefect API. Refresh semantics (what is kept, staged, published) live in
 from __future__ import annotations
 
 import time
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar, cast
 
 from distributed import Client
 from prefect import flow, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE
+from prefect.utilities.annotations import opaque
 
 from synthpipe.engine.cluster import dask_client
 from synthpipe.engine.generate import compute_truth, generate, verify_files
@@ -46,9 +47,17 @@ from synthpipe.sink.refresh import (
 from synthpipe.spec import Spec, spec_from_dict
 from synthpipe.storage import Location
 
+T = TypeVar("T")
 FLOW_NAME = "synthpipe-retail"
 RETRY_DELAY_SECONDS = 5
 ARTIFACT_KEY = "fidelity-report"
+
+
+def whole(value: T) -> T:
+    """A task argument Prefect records as one input (the upstream task's result) without
+    walking into it: walking a plan, results or manifest that list every partition and file
+    took Prefect 0.4 s per task at 10 million transactions, in the flow's process."""
+    return cast(T, opaque(value))
 
 
 @task(name="plan", cache_policy=NONE)  # a refusal here is final: no retries
@@ -179,23 +188,23 @@ def retail_flow(
         with dask_client(workers, scheduler) as client:
             address = client.scheduler.address
             mark = timed("plan_and_cluster", mark)
-            plan = verify_kept(plan, address)
+            plan = verify_kept(whole(plan), address)
             mark = timed("verify", mark)
             if plan.up_to_date:
                 summary = _summary(
                     plan, plan.previous or {}, started, location.display(REPORT_HTML)
                 )
                 return dict(summary, timings=timings)
-            results = generate_partitions(plan, address)
+            results = generate_partitions(whole(plan), address)
             mark = timed("generate", mark)
-            truth = write_ground_truth(plan, results, address)
+            truth = write_ground_truth(whole(plan), whole(results), address)
             mark = timed("truth", mark)
-            manifest = write_dataset_manifest(plan, results, truth)
+            manifest = write_dataset_manifest(whole(plan), whole(results), whole(truth))
             mark = timed("manifest", mark)
-            outcome = validate_dataset(plan, manifest, address)
+            outcome = validate_dataset(whole(plan), whole(manifest), address)
             mark = timed("validate", mark)
             workers_used = len(client.scheduler_info()["workers"])
-        report = publish_dataset(plan, manifest, outcome)
+        report = publish_dataset(whole(plan), whole(manifest), whole(outcome))
         timed("publish", mark)
     busy = {
         "generate": round(sum(r.seconds for r in results), 3),

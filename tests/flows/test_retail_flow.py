@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from uuid import UUID
 
 import duckdb
 import pyarrow as pa
@@ -13,7 +14,9 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pytest
 from helpers import small_document, small_spec
+from prefect import get_client
 from prefect.artifacts import Artifact
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 import synthpipe.engine.validation as validation
 from flows.cli import run_flow
@@ -34,10 +37,55 @@ MINIMUM_COLUMNS = {
 
 
 @pytest.fixture(scope="module")
-def flow_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+def flow_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object], UUID]:
     out = tmp_path_factory.mktemp("flow") / "retail"
-    summary = retail_flow(spec=small_document(), out=str(out), workers=2)
-    return out, summary
+    state = retail_flow(spec=small_document(), out=str(out), workers=2, return_state=True)
+    run_id = state.state_details.flow_run_id
+    assert run_id is not None
+    return out, state.result(), run_id
+
+
+@pytest.fixture(scope="module")
+def flow_output(
+    flow_run: tuple[Path, dict[str, object], UUID],
+) -> tuple[Path, dict[str, object]]:
+    return flow_run[0], flow_run[1]
+
+
+def test_each_task_records_the_tasks_it_depends_on(
+    flow_run: tuple[Path, dict[str, object], UUID],
+) -> None:
+    """Large arguments are passed whole (not walked into), and still recorded as inputs."""
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run[2]]))
+        )
+    name = {run.id: run.task_key.split("-")[0] for run in runs}
+    inputs = {
+        name[run.id]: {
+            argument: sorted(name[i.id] for i in found if i.id in name)
+            for argument, found in run.task_inputs.items()
+            if found
+        }
+        for run in runs
+    }
+    assert inputs == {
+        "plan_run": {},
+        "verify_kept": {"plan": ["plan_run"]},
+        "generate_partitions": {"plan": ["verify_kept"]},
+        "write_ground_truth": {"plan": ["verify_kept"], "results": ["generate_partitions"]},
+        "write_dataset_manifest": {
+            "plan": ["verify_kept"],
+            "results": ["generate_partitions"],
+            "truth": ["write_ground_truth"],
+        },
+        "validate_dataset": {"plan": ["verify_kept"], "manifest": ["write_dataset_manifest"]},
+        "publish_dataset": {
+            "plan": ["verify_kept"],
+            "manifest": ["write_dataset_manifest"],
+            "outcome": ["validate_dataset"],
+        },
+    }
 
 
 def test_layout_and_summary(flow_output: tuple[Path, dict[str, object]]) -> None:
