@@ -97,6 +97,7 @@ class Customers:
         self.signup = numpy_column(table, "signup_date")
         self.home_store = numpy_column(table, "home_store_id")
         self._home_store_region: tuple[Catalogue, np.ndarray] | None = None
+        self._order: np.ndarray | None = None  # argsort of ids, for files not in id order
 
     def rows(self, customer_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row of each customer id in the block file, and whether it was found."""
@@ -107,16 +108,17 @@ class Customers:
             return np.where(found, offset, 0), found
         if n == 0:
             return np.zeros(customer_ids.shape, np.int64), np.zeros(customer_ids.shape, bool)
-        order = np.argsort(self.ids, kind="stable")
-        sorted_ids = self.ids[order]
+        if self._order is None:  # sorted once per block, not once per month
+            self._order = np.argsort(self.ids, kind="stable")
+        sorted_ids = self.ids[self._order]
         position = np.minimum(np.searchsorted(sorted_ids, customer_ids), n - 1)
-        return order[position], sorted_ids[position] == customer_ids
+        return self._order[position], sorted_ids[position] == customer_ids
 
     def home_store_region(self, catalogue: Catalogue) -> np.ndarray:
         """Region code of each customer's home store (-1 when it resolves to no store)."""
         if self._home_store_region is None or self._home_store_region[0] is not catalogue:
-            region, _ = lookup(catalogue.store_region, self.home_store, -1)
-            self._home_store_region = (catalogue, region)
+            stores = IdIndex.of(self.home_store, catalogue.stores)
+            self._home_store_region = (catalogue, stores.take(catalogue.store_region, -1))
         return self._home_store_region[1]
 
 
@@ -142,12 +144,6 @@ class IdIndex:
             return np.full(self.position.shape, fill, dtype=table.dtype)
         values = table[self.position]
         return values if self.complete else np.where(self.resolvable, values, fill)
-
-
-def lookup(table: np.ndarray, ids: np.ndarray, fill: int) -> tuple[np.ndarray, np.ndarray]:
-    """``table[id - 1]`` for ids in 1..len(table), ``fill`` elsewhere; and which resolved."""
-    index = IdIndex.of(ids, table.shape[0])
-    return index.take(table, fill), index.resolvable
 
 
 @dataclass(frozen=True)
@@ -199,10 +195,8 @@ def sales_stats(
     people = block_customers(ctx, customers)
     txn["customer_row"], txn["customer_found"] = people.rows(txn["customer"])
     stores = IdIndex.of(txn["store"], catalogue.stores)
-    txn["store_region"], txn["store_resolvable"] = (
-        stores.take(catalogue.store_region, -1),
-        (stores.resolvable),
-    )
+    txn["store_region"] = stores.take(catalogue.store_region, -1)
+    txn["store_resolvable"] = stores.resolvable
     txn["store_open"] = stores.take(catalogue.store_open, np.iinfo(np.int64).min)
     _transaction_integrity(ctx, stats, txn, people, catalogue, block, month, transactions.path)
     line = _line_columns(lines.table, catalogue)
