@@ -32,6 +32,7 @@ for variable, value in SINGLE_THREAD_ENV.items():
 
 from synthpipe.model.customers import block_count  # noqa: E402
 from synthpipe.plan import PartitionTask, make_plan  # noqa: E402
+from synthpipe.sink.manifest import build_manifest  # noqa: E402
 from synthpipe.sink.partitions import PartitionResult, write_partition  # noqa: E402
 from synthpipe.spec import Spec, load_spec  # noqa: E402
 from synthpipe.storage import Location  # noqa: E402
@@ -62,16 +63,6 @@ def validate(spec: Spec, work: list[Unit], location: Location) -> dict[str, floa
     return seconds
 
 
-def manifest_of(results: list[PartitionResult]) -> dict[str, object]:
-    """The part of a manifest that validation units are made from."""
-    files = {
-        r.path: {"table": r.table, "partition": r.partition, "sha256": r.sha256}
-        for result in results
-        for r in result.files
-    }
-    return {"files": files}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--block", type=int, default=1, help="customer block to measure")
@@ -86,7 +77,7 @@ def main() -> int:
         location = Location(folder)
         for attempt in ("first pass, one-off costs included", "second pass, steady"):
             results, generated = generate(spec, tasks, location)
-            work = [u for u in units(manifest_of(results)) if u.block == args.block]
+            work = [u for u in units(build_manifest(spec, results)) if u.block == args.block]
             validated = validate(spec, work, location)
             rows = sum(r.rows for result in results for r in result.files)
             print(f"{attempt} ({rows:,} rows):")
