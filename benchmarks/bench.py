@@ -174,17 +174,22 @@ def run_synthpipe(api: str, out: Path, customers: int, workers: int) -> dict[str
     }
 
 
-def _write_share(task: tuple[list[str], str, str, Any]) -> tuple[float, float]:
-    """In a worker process: read some files (untimed), then write them (timed)."""
+def _write_share(task: tuple[list[str], str, str, dict[str, Any]]) -> tuple[float, float]:
+    """In a worker process: read some files (untimed), then write them (timed) with the
+    writer settings synthpipe uses for the same output spec."""
     import pyarrow.parquet as pq
 
-    paths, root, target, options = task
+    from synthpipe.sink.parquet import writer_options
+    from synthpipe.spec.models import Output
+
+    paths, root, target, output = task
+    settings = Output.model_validate(output)
     tables = [(p, pq.read_table(Path(root) / p)) for p in paths]
     started = time.perf_counter()
     for relative, table in tables:
         destination = Path(target) / relative
         destination.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, destination, **options)
+        pq.write_table(table, destination, **writer_options(table.schema, settings))
     return time.perf_counter() - started, float(sum(t.num_rows for _, t in tables))
 
 
@@ -195,15 +200,10 @@ def pyarrow_bound(dataset: Path, workers: int) -> dict[str, float]:
     shares: list[list[str]] = [[] for _ in range(workers)]
     for i, path in enumerate(paths):  # largest first, round robin: balanced shares
         shares[i % workers].append(path)
-    compression = manifest["spec"]["output"]["compression"]
-    options = {
-        "compression": None if compression == "none" else compression,
-        "use_dictionary": True,
-        "write_statistics": True,
-    }
+    output = manifest["spec"]["output"]
     target = Path(tempfile.mkdtemp(prefix="bound-", dir=dataset.parent))
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
-        results = pool.map(_write_share, [(s, str(dataset), str(target), options) for s in shares])
+        results = pool.map(_write_share, [(s, str(dataset), str(target), output) for s in shares])
     wall = max(seconds for seconds, _ in results)
     written = sum(p.stat().st_size for p in target.rglob("*.parquet"))
     shutil.rmtree(target)

@@ -35,11 +35,13 @@ def numpy_column(table: pa.Table, name: str, dtype: type | str = np.int64) -> np
     column = table.column(name)
     if pa.types.is_decimal(column.type):
         return decimal_to_cents(column)
+    if column.null_count:  # fill_null copies even a column without nulls
+        column = column.fill_null(0)
     if pa.types.is_date32(column.type):
-        return np.asarray(column.fill_null(0).cast(pa.int32()), dtype=np.int64)
+        return np.asarray(column.cast(pa.int32()), dtype=np.int64)
     if pa.types.is_timestamp(column.type):
-        return np.asarray(column.fill_null(0).cast(pa.int64()), dtype=np.int64)
-    return np.asarray(column.fill_null(0), dtype=dtype)
+        return np.asarray(column.cast(pa.int64()), dtype=np.int64)
+    return np.asarray(column, dtype=dtype)
 
 
 def count_nulls(stats: Stats, table_name: str, read: FileRead, schema: pa.Schema) -> None:

@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from helpers import parquet_files
@@ -51,6 +52,26 @@ def test_every_file_is_labelled_synthetic(small_dataset: Path) -> None:
             if "days" in entry:  # sales files record the days they cover
                 assert label.endswith(f" {entry['days'][0]}..{entry['days'][1]}")
             assert b"describes no real person" in metadata[b"synthpipe.notice"]
+
+
+def test_integer_columns_are_delta_encoded_and_categories_dictionary_encoded(
+    small_dataset: Path,
+) -> None:
+    integer_kinds = {"INT32", "INT64"}
+    for table in ("customers", "products", "stores", "transactions", "line_items"):
+        relative = parquet_files(small_dataset, table)[0]
+        parquet = pq.ParquetFile(small_dataset / relative)
+        arrow_schema = parquet.schema_arrow
+        for group in range(parquet.metadata.num_row_groups):
+            for index in range(parquet.metadata.num_columns):
+                chunk = parquet.metadata.row_group(group).column(index)
+                field = arrow_schema.field(chunk.path_in_schema)
+                if pa.types.is_dictionary(field.type):
+                    assert "RLE_DICTIONARY" in chunk.encodings, (relative, field.name)
+                elif chunk.physical_type in integer_kinds:
+                    # money (decimal as integer), ids, dates and timestamps alike
+                    assert "DELTA_BINARY_PACKED" in chunk.encodings, (relative, field.name)
+                    assert "PLAIN" not in chunk.encodings, (relative, field.name)
 
 
 def test_manifest_lists_every_file_with_rows_and_checksums(small_dataset: Path) -> None:
