@@ -7,6 +7,7 @@ import difflib
 import hashlib
 import json
 import typing
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -216,16 +217,40 @@ def _canonical_hash(document: dict[str, Any]) -> str:
 
 def data_hash(spec: Spec) -> str:
     """SHA-256 of everything in the spec that determines the bytes of the data."""
+    return _once_per_spec("data", spec, _data_hash)
+
+
+def _data_hash(spec: Spec) -> str:
     document = spec_document(spec)
     for field in LOCATION_FIELDS:
         document["output"].pop(field, None)
     return _canonical_hash(document)
 
 
+# Hashes by spec object: workers ask for them several times per partition (the caches
+# of world objects are keyed by them), and each costs a dump of the whole spec (about
+# 0.6 ms). Specs are frozen, so an object's hashes never change.
+_HASHES: dict[tuple[str, int], tuple[weakref.ref[Spec], str]] = {}
+
+
+def _once_per_spec(kind: str, spec: Spec, compute: typing.Callable[[Spec], str]) -> str:
+    key = (kind, id(spec))
+    known = _HASHES.get(key)
+    if known is not None and known[0]() is spec:
+        return known[1]
+    value = compute(spec)
+    _HASHES[key] = (weakref.ref(spec, lambda _: _HASHES.pop(key, None)), value)
+    return value
+
+
 def world_hash(spec: Spec) -> str:
     """SHA-256 of the spec without calendar.end and the output location: everything that
     determines a partition's rows given its days. Extending the calendar keeps it, so the
     files of complete months stay byte-identical."""
+    return _once_per_spec("world", spec, _world_hash)
+
+
+def _world_hash(spec: Spec) -> str:
     document = spec_document(spec)
     for field in LOCATION_FIELDS:
         document["output"].pop(field, None)

@@ -34,9 +34,16 @@ Fraction = Annotated[float, Field(ge=0, le=1)]
 
 
 class StrictModel(BaseModel):
-    """Base of every spec model: unknown keys are an error."""
+    """Base of every spec model: unknown keys are an error, and a validated spec is frozen
+    (its hashes are computed once per object; see ``synthpipe.spec.loader``)."""
 
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, frozen=True)
+
+
+def _resolve_default(model: BaseModel, name: str, value: object) -> None:
+    """Fill a default that depends on other fields, while the spec is being validated:
+    the one write to a model after its fields are set (models are frozen after that)."""
+    object.__setattr__(model, name, value)
 
 
 def _profile(values: list[float], length: int) -> list[float]:
@@ -614,17 +621,19 @@ class Spec(StrictModel):
             )
         customers = self.customers
         if customers.locales is None:
-            customers.locales = default_locales(country)
-        if customers.signup_start is None:
-            customers.signup_start = self.calendar.start - dt.timedelta(
-                days=DEFAULT_SIGNUP_HISTORY_DAYS
-            )
-        if customers.signup_end is None:
-            customers.signup_end = self.calendar.end
-        if customers.signup_end < customers.signup_start:
+            _resolve_default(customers, "locales", default_locales(country))
+        signup_start = customers.signup_start
+        if signup_start is None:
+            signup_start = self.calendar.start - dt.timedelta(days=DEFAULT_SIGNUP_HISTORY_DAYS)
+            _resolve_default(customers, "signup_start", signup_start)
+        signup_end = customers.signup_end
+        if signup_end is None:
+            signup_end = self.calendar.end
+            _resolve_default(customers, "signup_end", signup_end)
+        if signup_end < signup_start:
             raise ValueError(
-                f"`customers.signup_end` ({customers.signup_end}) must not be before"
-                f" `customers.signup_start` ({customers.signup_start})"
+                f"`customers.signup_end` ({signup_end}) must not be before"
+                f" `customers.signup_start` ({signup_start})"
             )
         blocks = -(-customers.count // customers.block_size)
         if blocks > MAX_CUSTOMER_BLOCKS:

@@ -52,8 +52,8 @@ class LogBins:
         key = (clipped.astype(np.float64).view(np.int64) >> SLICE_SHIFT) - (
             EXPONENT_BIAS << SLICE_BITS
         )
-        bins = self.lookup[key]
-        ambiguous = bins == AMBIGUOUS
-        if ambiguous.any():
+        bins = self.lookup.take(key)
+        ambiguous = np.flatnonzero(bins == AMBIGUOUS)  # few: index them, not mask them
+        if ambiguous.size:
             bins[ambiguous] = np.searchsorted(self.thresholds, clipped[ambiguous], side="right")
         return np.asarray(bins)

@@ -55,14 +55,31 @@ def column_codes(
         remap = np.asarray(
             [labels.index(v) if v in labels else -1 for v in dictionary] + [-1], dtype=np.int64
         )
-        if column.null_count == 0 and np.array_equal(remap[:-1], np.arange(len(dictionary))):
-            # the file's dictionary is the labels' order (as synthpipe writes it)
-            return np.asarray(column.indices, dtype=np.int64), 0
-        indices = column.indices.fill_null(len(dictionary))
-        codes = remap[np.asarray(indices, dtype=np.int64)]
+        indices = dictionary_indices(column)
+        # the file's dictionary in the labels' order (as synthpipe writes it): the indices
+        # are the codes; else remapped (a null's -1 picks the remap's last entry, -1)
+        identity = np.array_equal(remap[:-1], np.arange(len(dictionary)))
+        codes = indices if identity else remap[indices]
     else:
         codes = np.asarray(
             pc.index_in(column, value_set=pa.array(list(labels))).fill_null(-1), dtype=np.int64
         )
     unknown = int(np.count_nonzero(codes < 0)) - column.null_count
     return codes, unknown
+
+
+def dictionary_indices(column: pa.DictionaryArray) -> np.ndarray:
+    """The indices of a dictionary array as int64, -1 where null (read from its buffers:
+    ``fill_null`` would copy the column twice)."""
+    indices = column.indices
+    count = indices.offset + len(indices)
+    data = indices.buffers()[1]
+    if data is None:  # an empty array
+        return np.zeros(0, dtype=np.int64)
+    values = np.frombuffer(data, dtype=indices.type.to_pandas_dtype(), count=count)
+    codes = values[indices.offset :].astype(np.int64)
+    if indices.null_count:
+        bitmap = np.frombuffer(indices.buffers()[0], dtype=np.uint8)
+        valid = np.unpackbits(bitmap, count=count, bitorder="little")[indices.offset :]
+        codes[valid == 0] = -1
+    return codes

@@ -174,3 +174,27 @@ def test_data_hash_ignores_where_the_data_goes() -> None:
     changed = spec_from_dict(small_document(seed=12))
     assert data_hash(base) == data_hash(moved)
     assert data_hash(base) != data_hash(changed)
+
+
+def test_a_validated_spec_is_frozen_so_its_remembered_hashes_stay_true() -> None:
+    from pydantic import ValidationError
+
+    from synthpipe.spec import world_hash
+    from synthpipe.spec.loader import spec_document
+
+    spec = spec_from_dict(small_document())
+    first = data_hash(spec), world_hash(spec)
+    with pytest.raises(ValidationError, match="frozen"):
+        spec.seed = 99
+    with pytest.raises(ValidationError, match="frozen"):
+        spec.customers.count = 5
+    # the remembered values are those of a fresh, equal spec; defaults resolved during
+    # validation (locales, signup window) are part of the frozen spec
+    twin = spec_from_dict(spec_document(spec))
+    assert (data_hash(twin), world_hash(twin)) == first
+    assert spec.customers.locales
+    assert spec.customers.signup_start is not None
+    # a different spec, even one made after the first is gone, gets its own hashes
+    del spec
+    other = spec_from_dict(small_document(seed=12))
+    assert data_hash(other) != first[0]
