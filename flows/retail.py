@@ -18,7 +18,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.utilities.annotations import opaque
 
-from synthpipe.engine.cluster import dask_client
+from synthpipe.engine.cluster import DaskSession
 from synthpipe.engine.generate import compute_truth, generate, verify_files
 from synthpipe.engine.progress import ConsoleProgress
 from synthpipe.engine.validation import (
@@ -185,7 +185,8 @@ def retail_flow(
     with holding(location):
         mark = time.monotonic()
         plan = plan_run(model, location, mode)
-        with dask_client(workers, scheduler) as client:
+        session = DaskSession(workers, scheduler)
+        with session as client:
             address = client.scheduler.address
             mark = timed("plan_and_cluster", mark)
             plan = verify_kept(whole(plan), address)
@@ -204,8 +205,9 @@ def retail_flow(
             outcome = validate_dataset(whole(plan), whole(manifest), address)
             mark = timed("validate", mark)
             workers_used = len(client.scheduler_info()["workers"])
-        report = publish_dataset(whole(plan), whole(manifest), whole(outcome))
-        timed("publish", mark)
+            session.close_in_background()  # the workers exit while the run publishes
+            report = publish_dataset(whole(plan), whole(manifest), whole(outcome))
+            timed("publish", mark)
     busy = {
         "generate": round(sum(r.seconds for r in results), 3),
         "validate": round(float(outcome.report.get("busy_seconds", 0.0)), 3),

@@ -113,6 +113,7 @@ def collect_stats(
         pure=False,
         key=[f"validate-{i:06d}-{run}" for i in range(total)],
     )
+    validation_context(spec)  # built here while the workers run; evaluate reuses it
     for done, future in enumerate(futures, 1):
         merged = merge_two(merged, pickle.loads(future.result()))
         future.release()

@@ -39,3 +39,24 @@ def test_same_spec_written_to_two_places_has_the_same_bytes(tmp_path: Path) -> N
     generate(None, spec, tasks, Location(str(tmp_path / "a")))
     generate(None, moved, tasks, Location(str(tmp_path / "b")))
     assert file_hashes(tmp_path / "a") == file_hashes(tmp_path / "b")
+
+
+def test_a_session_closed_in_the_background_is_closed_when_its_block_ends() -> None:
+    import os
+
+    import psutil
+
+    from synthpipe.engine.cluster import DaskSession
+
+    session = DaskSession(workers=1)
+    with session as client:
+        assert client.submit(sum, [1, 2, 3]).result() == 6
+        worker_pids = list(client.run(os.getpid).values())
+        assert all(psutil.pid_exists(pid) for pid in worker_pids)
+        session.close_in_background()
+        other_work = sum(range(1000))  # this thread carries on while the cluster closes
+    assert other_work == 499500
+    assert client.status == "closed"
+    # the worker processes are gone (or zombies of a parent that is gone) once the block ends
+    for pid in worker_pids:
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
