@@ -647,10 +647,13 @@ def _baskets(
     span = int(sale_days.max()) - first_day + 1 if sale_days.size else 1
     cell = np.where(sale, (day - first_day) * groups + people.group[rows], -1)
     line_cell = owners.spread(cell, -1)
-    counted_lines = (line_cell >= 0) & (line["category"] >= 0)
-    category = line["category"][counted_lines]
+    # rows kept as an index array: taking by index is about twice as quick as masking,
+    # and the lines are taken from five columns
+    counted_lines = np.flatnonzero((line_cell >= 0) & (line["category"] >= 0))
+    category = line["category"].take(counted_lines)
     joint = np.bincount(
-        line_cell[counted_lines] * categories + category, minlength=span * groups * categories
+        line_cell.take(counted_lines) * categories + category,
+        minlength=span * groups * categories,
     ).reshape(span, groups, categories)
     month_of = ctx.month_of_day[first_day : first_day + span]
     observed = np.zeros((months, categories), dtype=np.int64)
@@ -663,14 +666,17 @@ def _baskets(
     stats["categories.expected"] = expected
     stats["categories.lines"] = joint.sum(axis=(0, 1))
     quantity_sum, quantity_sq_sum, discounted_lines = _quantities(
-        category, line["quantity"][counted_lines], line["discount"][counted_lines] > 0, categories
+        category,
+        line["quantity"].take(counted_lines),
+        line["discount"].take(counted_lines) > 0,
+        categories,
     )
     stats["categories.quantity_sum"] = quantity_sum
     stats["categories.quantity_sq_sum"] = quantity_sq_sum
     stats["categories.discounted_lines"] = discounted_lines
     # Lines per product, then each product's list-price bin (unit_price = list price is
     # its own integrity check): the histogram costs one bincount over the lines.
-    per_product = np.bincount(line["product"][counted_lines] - 1, minlength=catalogue.products)
+    per_product = np.bincount(line["product"].take(counted_lines) - 1, minlength=catalogue.products)
     sold = np.flatnonzero(per_product)
     bins = LOG_PRICE_EDGES.shape[0] + 1
     price_bin = uniform_bins(
@@ -687,7 +693,7 @@ def _baskets(
     )
     size = LOG_AMOUNT_EDGES.shape[0] + 1
     stats["categories.net_amount_hist"] = np.bincount(
-        category * size + AMOUNT_BINS(line["net"][counted_lines]), minlength=categories * size
+        category * size + AMOUNT_BINS(line["net"].take(counted_lines)), minlength=categories * size
     ).reshape(categories, size)
 
 
@@ -710,8 +716,13 @@ def _quantities(
     """Per category: sum and sum of squares of quantities (float64), and discounted lines,
     from one bincount over (category, discounted, quantity); quantities outside the table
     (none in a valid basket) are added exactly on the side."""
-    in_table = (quantity >= 0) & (quantity < QUANTITY_TABLE)
-    key = (category * 2 + discounted) * QUANTITY_TABLE + np.where(in_table, quantity, 0)
+    all_in_table = quantity.size == 0 or (
+        int(quantity.min()) >= 0 and int(quantity.max()) < QUANTITY_TABLE
+    )
+    in_table = None if all_in_table else (quantity >= 0) & (quantity < QUANTITY_TABLE)
+    key = (category * 2 + discounted) * QUANTITY_TABLE + (
+        quantity if in_table is None else np.where(in_table, quantity, 0)
+    )
     joint = np.bincount(key, minlength=categories * 2 * QUANTITY_TABLE).reshape(
         categories, 2, QUANTITY_TABLE
     )
@@ -719,7 +730,7 @@ def _quantities(
     by_quantity = joint.sum(axis=1)
     total = by_quantity @ values
     squares = by_quantity @ (values * values)
-    if not in_table.all():
+    if in_table is not None and not in_table.all():
         outside = ~in_table
         away = quantity[outside].astype(np.float64)
         total += np.bincount(category[outside], weights=away, minlength=categories)
@@ -748,29 +759,30 @@ def _signatures(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> 
         "small": np.abs(txn["amount"]) < SMALL_CHARGE_CENTS,
     }
     group = _signature_groups(txn)
-    member = group >= 0
+    member = np.flatnonzero(group >= 0)  # taken from four columns: an index array
     count = len(SIGNATURE_GROUPS)
-    magnitude = np.abs(txn["amount"][member])
+    member_group = group.take(member)
+    magnitude = np.abs(txn["amount"].take(member))
     # one bincount over (group, feature bits); each feature's count sums the bit's cells
     bits = np.zeros(txn["id"].shape[0], dtype=np.int64)
     for bit, flag in enumerate(features.values()):
         bits |= flag.astype(np.int64) << bit
     combos = 1 << len(features)
-    joint = np.bincount(group[member] * combos + bits[member], minlength=count * combos).reshape(
-        count, combos
-    )
+    joint = np.bincount(
+        member_group * combos + bits.take(member), minlength=count * combos
+    ).reshape(count, combos)
     totals = {
         "n": joint.sum(axis=1),
         # integer cents summed in float64: exact while a group's total stays below 2**53
         "amount_sum": np.round(
-            np.bincount(group[member], weights=magnitude, minlength=count)
+            np.bincount(member_group, weights=magnitude, minlength=count)
         ).astype(np.int64),
     }
     for bit, name in enumerate(features):
         totals[name] = joint[:, (np.arange(combos) >> bit) & 1 == 1].sum(axis=1)
     size = LOG_AMOUNT_EDGES.shape[0] + 1
     hist = np.bincount(
-        group[member] * size + AMOUNT_BINS(magnitude), minlength=count * size
+        member_group * size + AMOUNT_BINS(magnitude), minlength=count * size
     ).reshape(count, size)
     for k, name in enumerate(SIGNATURE_GROUPS):
         prefix = f"signatures.{name}"
