@@ -41,12 +41,14 @@ def file_metadata(spec: Spec, table: str, partition: str) -> dict[str, str]:
 
 def delta_encoded(schema: pa.Schema) -> dict[str, str]:
     """DELTA_BINARY_PACKED for every column stored as a Parquet integer (ids, counts,
-    timestamps, dates, money as cents); the writer's default for the rest.
+    timestamps, dates, money as cents); the writer's default for the rest. Used unless
+    the spec says ``output.integer_encoding: plain``.
 
     Measured on a month of the default spec (1 MB files, zstd): the sales files come out
     the same size, encoding is a fifth faster and decoding twice as fast. Sorted ids and
-    timestamps become small deltas that need no general-purpose compressor. Every
-    Parquet reader of the last years decodes it (it is in the format since 2.0).
+    timestamps become small deltas that need no general-purpose compressor. pyarrow,
+    DuckDB, Polars, Trino and Spark (3.3 on, vectorised) read it; some older readers do
+    not, hence the spec's ``plain``.
     """
     return {field.name: DELTA for field in schema if _stored_as_integer(field.type)}
 
@@ -71,7 +73,7 @@ def writer_options(schema: pa.Schema, output: Output) -> dict[str, Any]:
         # categories are already dictionaries; trying it on ids, amounts and e-mails is
         # wasted work (they rarely repeat enough to keep it)
         "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)],
-        "column_encoding": delta_encoded(schema),
+        "column_encoding": delta_encoded(schema) if output.integer_encoding == "delta" else None,
         "write_statistics": True,
         # money as INT32/INT64 with the DECIMAL annotation, not 16-byte fixed-length
         # binary: half the decode time for readers, and every engine reads it as decimal

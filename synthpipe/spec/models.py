@@ -586,6 +586,10 @@ class Output(StrictModel):
     path: str = "./out/retail"
     compression: Literal["zstd", "snappy", "gzip", "lz4", "none"] = "zstd"
     compression_level: int | None = Field(default=None, ge=-7, le=22)
+    # delta: DELTA_BINARY_PACKED for integer-stored columns (smaller and quicker to read
+    # and write); plain: for readers without it (Iceberg's vectorized reader until its
+    # 2025 releases, Spark's before 3.3)
+    integer_encoding: Literal["delta", "plain"] = "delta"
     row_group_size: int = Field(default=1_048_576, ge=1_024)
     storage_options: dict[str, Any] = Field(default_factory=dict)
 

@@ -104,3 +104,24 @@ def test_output_checks(tmp_path: Path, small_dataset: Path) -> None:
         check_output(Location(str(tmp_path)))
     with pytest.raises(OutputError, match="below a file"):
         check_output(Location(str(tmp_path / "file.txt" / "sub")))
+
+
+def test_plain_integer_encoding_for_older_readers_keeps_the_values(tmp_path: Path) -> None:
+    from helpers import small_spec
+
+    from synthpipe.plan import make_plan
+    from synthpipe.sink.partitions import write_partition
+
+    tables = {}
+    for encoding in ("delta", "plain"):
+        spec = small_spec(output__integer_encoding=encoding)
+        task = next(t for t in make_plan(spec) if t.kind == "sales")
+        result = write_partition(spec, task, Location(str(tmp_path / encoding)))
+        relative = next(f.path for f in result.files if f.path.startswith("line_items"))
+        parquet = pq.ParquetFile(tmp_path / encoding / relative)
+        encodings = set().union(
+            *(parquet.metadata.row_group(0).column(i).encodings for i in range(7))
+        )
+        assert ("DELTA_BINARY_PACKED" in encodings) == (encoding == "delta")
+        tables[encoding] = parquet.read()
+    assert tables["delta"].equals(tables["plain"])  # the same values, types and order
