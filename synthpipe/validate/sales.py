@@ -459,13 +459,14 @@ def _starts_in_file_order(
     np.cumsum(items[:-1], out=starts[1:])
     if not np.array_equal(ids[starts], txn["id"]) or not np.all(number[starts] == 1):
         return None
-    # inside a transaction's run the id stays and the number steps by one; the id
-    # changes exactly where the next transaction's run starts
-    boundary = np.zeros(max(ids.shape[0] - 1, 0), dtype=bool)
-    boundary[starts[1:] - 1] = True
-    if not np.array_equal(np.diff(ids) != 0, boundary):
+    # the id changes exactly where the next transaction's run starts ...
+    changes = np.flatnonzero(ids[1:] != ids[:-1])
+    if not np.array_equal(changes + 1, starts[1:]):
         return None
-    if not np.all((np.diff(number) == 1) | boundary):
+    # ... and inside a run the number steps by one (each run starts at 1, checked above)
+    steps = np.diff(number)
+    steps[changes] = 1
+    if not np.all(steps == 1):
         return None
     return starts
 
@@ -750,7 +751,9 @@ def _signature_groups(txn: dict[str, np.ndarray]) -> np.ndarray:
 def _signatures(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> None:
     """Per fraud type, the features of its signature next to the same features of
     legitimate transactions of the same channel."""
-    home = np.where(txn["customer_found"], people.region[txn["customer_row"]], -1)
+    home = people.region.take(txn["customer_row"])
+    if not txn["customer_found"].all():
+        home = np.where(txn["customer_found"], home, -1)
     store_region = txn["store_region"]  # -1 where null or unresolvable
     features = {
         "night": txn["hour"] < NIGHT_END_HOUR,
