@@ -221,10 +221,14 @@ def data_hash(spec: Spec) -> str:
 
 
 def _data_hash(spec: Spec) -> str:
+    return _canonical_hash(_document_without_location(spec))
+
+
+def _document_without_location(spec: Spec) -> dict[str, Any]:
     document = spec_document(spec)
     for field in LOCATION_FIELDS:
         document["output"].pop(field, None)
-    return _canonical_hash(document)
+    return document
 
 
 # Hashes by spec object: workers ask for them several times per partition (the caches
@@ -251,9 +255,7 @@ def world_hash(spec: Spec) -> str:
 
 
 def _world_hash(spec: Spec) -> str:
-    document = spec_document(spec)
-    for field in LOCATION_FIELDS:
-        document["output"].pop(field, None)
+    document = _document_without_location(spec)
     document["calendar"].pop(CALENDAR_END, None)
     return _canonical_hash(document)
 

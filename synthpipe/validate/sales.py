@@ -26,6 +26,7 @@ from synthpipe.validate.dimensions import (
     LOG_PRICE_EDGES,
     Catalogue,
     count_nulls,
+    duplicate_count,
     file_record,
     numpy_column,
     uniform_bins,
@@ -283,7 +284,7 @@ def _transaction_integrity(
     spec = ctx.spec
     stats["transactions.rows"] = int(txn["id"].shape[0])
     stats["transactions.unknown_labels"] = int(txn["unknown_labels"][0])
-    stats["transactions.id_duplicates"] = int(np.count_nonzero(np.diff(np.sort(txn["id"])) == 0))
+    stats["transactions.id_duplicates"] = duplicate_count(txn["id"])
     id_day = (txn["id"] >> ID_DAY_SHIFT) + EPOCH_DAYS_SINCE_UNIX - ctx.start_day
     id_block = (txn["id"] >> SEQUENCE_BITS) & ((1 << BLOCK_BITS) - 1)
     _count(
