@@ -23,6 +23,7 @@ Z_EDGES = np.linspace(-6.0, 6.0, 481)
 LOG_INCOME_EDGES = np.linspace(1.0, 7.0, 601)
 # Log10 of price in cents: fixed bins from 1 cent to 1 million dollars.
 LOG_PRICE_EDGES = np.linspace(0.0, 8.0, 801)
+PRICE_BINS = LOG_PRICE_EDGES.shape[0] + 1  # below the first edge, between edges, past the last
 TRAFFIC_SCALE = 1_000_000  # traffic weights are kept as integers in the id lookup
 
 CUSTOMER_COLUMNS = CUSTOMERS_SCHEMA.names
@@ -135,6 +136,10 @@ class Catalogue:
     store_region: np.ndarray  # region code per store id - 1
     store_open: np.ndarray  # open day (days since 1970) per store id - 1
     store_traffic: np.ndarray  # traffic of the store's format per store id - 1
+    # per product id - 1: its (category, log list price bin) cell of the unit price
+    # histogram, category * PRICE_BINS + bin; one past the last cell when the category is
+    # unknown (sales statistics place each unit's lines per product, then by this cell)
+    product_price_cell: np.ndarray
 
     @property
     def products(self) -> int:
@@ -166,15 +171,27 @@ def catalogue_from(ctx: ValidationContext, products: FileRead, stores: FileRead)
     formats = ctx.spec.stores.formats
     fmt, _ = column_codes(stores.table, "format", list(formats))
     traffic = np.asarray([f.traffic for f in formats.values()] + [0.0])[fmt]
+    product_category = _dense_lookup(product_ids, category, -1)
+    product_price = _dense_lookup(product_ids, price, 0)
     return Catalogue(
-        product_category=_dense_lookup(product_ids, category, -1),
-        product_price=_dense_lookup(product_ids, price, 0),
+        product_category=product_category,
+        product_price=product_price,
         store_region=_dense_lookup(store_ids, region, -1),
         store_open=_dense_lookup(store_ids, opened, np.iinfo(np.int64).max),
         store_traffic=_dense_lookup(
             store_ids, np.round(traffic * TRAFFIC_SCALE).astype(np.int64), 0
         )
         / TRAFFIC_SCALE,
+        product_price_cell=price_cells(product_category, product_price, len(ctx.categories)),
+    )
+
+
+def price_cells(category: np.ndarray, price: np.ndarray, categories: int) -> np.ndarray:
+    """Cell of each product in a (category, log10 list price) histogram; ``categories *
+    PRICE_BINS`` (one past the last cell) where the category is unknown."""
+    price_bin = uniform_bins(LOG_PRICE_EDGES, np.log10(np.maximum(price, 1)))
+    return np.asarray(
+        np.where(category >= 0, category * PRICE_BINS + price_bin, categories * PRICE_BINS)
     )
 
 

@@ -23,13 +23,12 @@ from synthpipe.spec.models import FRAUD_TYPES, GENDERS
 from synthpipe.validate.binning import LogBins
 from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
 from synthpipe.validate.dimensions import (
-    LOG_PRICE_EDGES,
+    PRICE_BINS,
     Catalogue,
     count_nulls,
     duplicate_count,
     file_record,
     numpy_column,
-    uniform_bins,
 )
 from synthpipe.validate.merge import Stats, issue
 from synthpipe.validate.reading import FileRead, column_codes
@@ -674,18 +673,10 @@ def _baskets(
     # Lines per product, then each product's list-price bin (unit_price = list price is
     # its own integrity check): the histogram costs one bincount over the lines.
     per_product = np.bincount(line["product"].take(counted_lines) - 1, minlength=catalogue.products)
-    sold = np.flatnonzero(per_product)
-    bins = LOG_PRICE_EDGES.shape[0] + 1
-    price_bin = uniform_bins(
-        LOG_PRICE_EDGES, np.log10(np.maximum(catalogue.product_price[sold], 1))
-    )
+    cells = categories * PRICE_BINS
     stats["categories.unit_price_hist"] = (
-        np.bincount(
-            catalogue.product_category[sold] * bins + price_bin,
-            weights=per_product[sold],
-            minlength=categories * bins,
-        )
-        .reshape(categories, bins)
+        np.bincount(catalogue.product_price_cell, weights=per_product, minlength=cells + 1)[:cells]
+        .reshape(categories, PRICE_BINS)
         .astype(np.int64)
     )
     size = LOG_AMOUNT_EDGES.shape[0] + 1

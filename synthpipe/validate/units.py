@@ -111,7 +111,7 @@ def _empty_catalogue() -> Catalogue:
     import numpy as np
 
     empty = np.zeros(0, dtype=np.int64)
-    return Catalogue(empty, empty, empty, empty, np.zeros(0))
+    return Catalogue(empty, empty, empty, empty, np.zeros(0), empty)
 
 
 def _unit_files(unit: Unit) -> list[tuple[str, list[str]]]:

@@ -8,9 +8,16 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from synthpipe.validate.dimensions import ages_from_birth, ages_on, duplicate_count
+from synthpipe.validate.dimensions import (
+    LOG_PRICE_EDGES,
+    PRICE_BINS,
+    ages_from_birth,
+    ages_on,
+    duplicate_count,
+    price_cells,
+)
 from synthpipe.validate.reading import column_codes
-from synthpipe.validate.sales import QUANTITY_TABLE, IdIndex, LineOwners, _quantities
+from synthpipe.validate.sales import QUANTITY_TABLE, IdIndex, LineOwners, _quantity_sums
 
 UNIX_EPOCH = dt.date(1970, 1, 1)
 SAMPLE = 20_000
@@ -60,16 +67,28 @@ def test_quantity_sums_match_weighted_bincounts() -> None:
     categories = 7
     category = rng.integers(0, categories, SAMPLE)
     quantity = rng.integers(1, 9, SAMPLE)
+    np.testing.assert_array_equal(
+        _quantity_sums(category, quantity, categories),
+        np.bincount(category, quantity.astype(np.float64), categories),
+    )
     # values a valid basket never has, which the table does not hold
     quantity[:5] = [-3, 0, QUANTITY_TABLE, 999, -QUANTITY_TABLE]
-    discounted = rng.random(SAMPLE) < 0.3
-    total, squares, discounted_lines = _quantities(category, quantity, discounted, categories)
-    weights = quantity.astype(np.float64)
-    np.testing.assert_array_equal(total, np.bincount(category, weights, categories))
-    np.testing.assert_array_equal(squares, np.bincount(category, weights * weights, categories))
     np.testing.assert_array_equal(
-        discounted_lines, np.bincount(category[discounted], minlength=categories)
+        _quantity_sums(category, quantity, categories),
+        np.bincount(category, quantity.astype(np.float64), categories),
     )
+
+
+def test_unit_price_cells_follow_the_log_price_bins() -> None:
+    rng = np.random.default_rng(8)
+    categories = 5
+    price = rng.integers(1, 10**9, SAMPLE)
+    price[:4] = [0, 1, 10**8, 10**10]  # below one cent, on edges, past the last edge
+    category = rng.integers(-1, categories, SAMPLE)
+    cells = price_cells(category, price, categories)
+    bins = np.searchsorted(LOG_PRICE_EDGES, np.log10(np.maximum(price, 1)), side="right")
+    expected = np.where(category >= 0, category * PRICE_BINS + bins, categories * PRICE_BINS)
+    np.testing.assert_array_equal(cells, expected)
 
 
 def test_line_totals_by_running_sum_match_reduceat() -> None:
