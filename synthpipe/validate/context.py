@@ -36,6 +36,7 @@ class ValidationContext:
     categories: tuple[str, ...]
     bands_low: np.ndarray  # lowest age of each pyramid band
     category_probability: np.ndarray  # (days x groups, categories), rows sum to 1
+    discount_in_force: np.ndarray  # (days, categories): promotion discount fraction, 0 if none
     band_by_age: np.ndarray  # pyramid band of each age 0..MAX_AGE
     median_income_by_age: np.ndarray  # the spec's median income curve at each age 0..MAX_AGE
 
@@ -83,6 +84,7 @@ def _build(spec: Spec) -> ValidationContext:
         categories=tuple(c.name for c in spec.products.categories),
         bands_low=bands_low,
         category_probability=probability,
+        discount_in_force=factors.discount,
         band_by_age=np.maximum(np.searchsorted(bands_low, ages, side="right") - 1, 0),
         median_income_by_age=median_income(spec, ages),
     )

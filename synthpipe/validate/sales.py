@@ -658,8 +658,9 @@ def _baskets(
         minlength=span * groups * categories,
     ).reshape(span, groups, categories)
     month_of = ctx.month_of_day[first_day : first_day + span]
+    by_day_category = joint.sum(axis=1)
     observed = np.zeros((months, categories), dtype=np.int64)
-    np.add.at(observed, month_of, joint.sum(axis=1))
+    np.add.at(observed, month_of, by_day_category)
     probability = ctx.category_probability[first_day * groups : (first_day + span) * groups]
     per_day = (joint.sum(axis=2)[:, :, None] * probability.reshape(span, groups, -1)).sum(axis=1)
     expected = np.zeros((months, categories))
@@ -670,6 +671,7 @@ def _baskets(
     stats["categories.quantity_sum"] = _quantity_sums(
         category, line["quantity"].take(counted_lines), categories
     )
+    _discounts(ctx, stats, by_day_category, first_day, line["discount"].take(counted_lines))
     # Lines per product, then each product's list-price bin (unit_price = list price is
     # its own integrity check): the histogram costs one bincount over the lines.
     per_product = np.bincount(line["product"].take(counted_lines) - 1, minlength=catalogue.products)
@@ -683,6 +685,23 @@ def _baskets(
     stats["categories.net_amount_hist"] = np.bincount(
         category * size + AMOUNT_BINS(line["net"].take(counted_lines)), minlength=categories * size
     ).reshape(categories, size)
+
+
+def _discounts(
+    ctx: ValidationContext,
+    stats: Stats,
+    by_day_category: np.ndarray,
+    first_day: int,
+    discount: np.ndarray,
+) -> None:
+    """Discounted lines of legitimate sales, observed and expected: a line is discounted
+    whenever a promotion is in force for its day and category, else at the markdown rate."""
+    span = by_day_category.shape[0]
+    promoted = ctx.discount_in_force[first_day : first_day + span] > 0
+    probability = np.where(promoted, 1.0, ctx.spec.sales.markdown.rate)
+    stats["discounts.lines_observed"] = int(np.count_nonzero(discount > 0))
+    stats["discounts.lines_expected"] = float((by_day_category * probability).sum())
+    stats["discounts.variance"] = float((by_day_category * probability * (1.0 - probability)).sum())
 
 
 def _legit_group_table() -> np.ndarray:

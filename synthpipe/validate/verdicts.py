@@ -54,6 +54,7 @@ from synthpipe.validate.sales import LOG_AMOUNT_EDGES
 PROFILE_SLACK = 0.004  # weekday / month / hour shapes: expectation exact up to activity noise
 DAILY_SLACK = 0.01  # 366 daily cells: activity noise of customers signing up mid-year
 MIX_SLACK = 0.002  # categorical mixes with exact expectations
+MIN_COUNT_TOLERANCE = 1.0  # a gate on a count of lines is never tighter than one line
 KS_SLACK = 0.002
 MEDIAN_SLACK = 0.01  # relative: the median is read from a histogram of 0.01 log10 bins
 VOLUME_SLACK = 0.01  # relative error of total volume: rounding of the calendar's parts
@@ -884,8 +885,30 @@ def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             "mean units per line of each category vs 1 + quantity_mean",
         )
     )
+    checks.append(_discount_check(ctx, stats))
     checks.append(_unit_price_check(ctx, stats))
     return checks
+
+
+def _discount_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Discounted lines of legitimate sales vs the spec: every line of a category on
+    promotion that day, and the markdown rate of the others."""
+    observed = float(_get(stats, "discounts.lines_observed"))
+    expected = float(_get(stats, "discounts.lines_expected", 0.0))
+    variance = float(_get(stats, "discounts.variance", 0.0))
+    lines = float(np.sum(_get(stats, "categories.lines", np.zeros(len(ctx.categories)))))
+    tolerance = max(GATE_SIGMAS * math.sqrt(variance) + MIX_SLACK * lines, MIN_COUNT_TOLERANCE)
+    share = lines if lines > 0 else 1.0
+    return at_most(
+        "line_items.discount_share",
+        "fidelity",
+        "|observed - expected| / tolerance",
+        abs(observed - expected) / tolerance,
+        1.0,
+        f"lines discounted: {observed / share:.4f} observed, {expected / share:.4f} expected"
+        f" (all lines on promotion, else markdown rate {ctx.spec.sales.markdown.rate:.2f})",
+        two_sided_normal_p((observed - expected) / math.sqrt(variance)) if variance > 0 else None,
+    )
 
 
 def _unit_price_check(ctx: ValidationContext, stats: Stats) -> Check:

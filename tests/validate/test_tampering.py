@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from helpers import parquet_files, rewrite_table
 
 from synthpipe.cli import EXIT_FAILURE, main
+from synthpipe.model.money import cents_to_decimal, decimal_to_cents
 
 MICROS_PER_DAY = 86_400_000_000
 
@@ -41,7 +43,7 @@ def flatten_weekdays(root: Path) -> None:
 def drop_fraud(root: Path) -> None:
     """Remove every fraud transaction and its lines."""
     for relative in parquet_files(root, "transactions"):
-        table = __import__("pyarrow.parquet").parquet.read_table(root / relative)
+        table = pq.read_table(root / relative)
         fraud_ids = table.filter(table.column("is_fraud")).column("transaction_id")
         rewrite_table(root, relative, lambda t: t.filter(pc.invert(t.column("is_fraud"))))
         lines = relative.replace("transactions/", "line_items/")
@@ -74,6 +76,35 @@ def break_foreign_key(root: Path) -> None:
     rewrite_table(root, relative, change)
 
 
+def drop_discounts(root: Path) -> None:
+    """Sell every line at its full price (no promotion, no markdown), with net amounts and
+    transaction totals recomputed so that every integrity check still holds."""
+    for relative in parquet_files(root, "line_items"):
+        lines = pq.read_table(root / relative)
+        gross = decimal_to_cents(lines.column("unit_price")) * lines.column("quantity").to_numpy()
+        ids, owner = np.unique(lines.column("transaction_id").to_numpy(), return_inverse=True)
+        totals = np.zeros(ids.shape[0], dtype=np.int64)
+        np.add.at(totals, owner, gross)
+
+        def full_price(table: pa.Table, gross: np.ndarray = gross) -> pa.Table:
+            for name, cents in (("discount", np.zeros_like(gross)), ("net_amount", gross)):
+                precision = table.schema.field(name).type.precision
+                index = table.schema.get_field_index(name)
+                table = table.set_column(index, name, cents_to_decimal(cents, precision))
+            return table
+
+        def new_totals(
+            table: pa.Table, ids: np.ndarray = ids, totals: np.ndarray = totals
+        ) -> pa.Table:
+            position = np.searchsorted(ids, table.column("transaction_id").to_numpy())
+            precision = table.schema.field("amount").type.precision
+            index = table.schema.get_field_index("amount")
+            return table.set_column(index, "amount", cents_to_decimal(totals[position], precision))
+
+        rewrite_table(root, relative, full_price)
+        rewrite_table(root, relative.replace("line_items/", "transactions/"), new_totals)
+
+
 def corrupt_file(root: Path) -> None:
     """Overwrite bytes in the middle of a file (the manifest is not told)."""
     path = root / parquet_files(root, "transactions")[0]
@@ -88,6 +119,7 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (drop_fraud, "fraud.rate"),
     (shift_ages, "customers.age_pyramid"),
     (break_foreign_key, "line_items.product_fk"),
+    (drop_discounts, "line_items.discount_share"),
     (corrupt_file, "files.checksum"),
 ]
 
