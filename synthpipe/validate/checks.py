@@ -136,6 +136,13 @@ def chi_square_p(observed: np.ndarray, expected: np.ndarray) -> float | None:
     return float(scipy_stats.chisquare(obs[keep], exp[keep]).pvalue)
 
 
+def chi_square_sum_p(statistic: float, degrees: int) -> float | None:
+    """Upper-tail p-value of a sum of ``degrees`` squared standard normals (scipy.stats)."""
+    if degrees <= 0:
+        return None
+    return float(scipy_stats.chi2.sf(statistic, degrees))
+
+
 def ks_distance(observed_counts: np.ndarray, expected_cdf: np.ndarray) -> float:
     """KS distance between a binned sample and a CDF, both evaluated at the bin edges.
 

@@ -11,7 +11,7 @@ from synthpipe.data.geography import load_geography
 from synthpipe.model.baskets import category_weights
 from synthpipe.model.blockmonth import payment_methods
 from synthpipe.model.cache import cached_per_spec
-from synthpipe.model.customers import median_income
+from synthpipe.model.customers import INCOME_REFERENCE_AGE, median_income
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import month_ranges
@@ -19,6 +19,12 @@ from synthpipe.spec.models import GENDERS, Spec
 
 UNIX_EPOCH = np.datetime64("1970-01-01", "D")
 MAX_AGE = 120  # ages are looked up in tables over 0..MAX_AGE (clipped there)
+# Purchase-rate classes of customers: segment x loyalty x income band, the attributes the
+# spec's purchase rate depends on. Income bands are ln(income / reference income) cut at
+# these edges (the reference is where the rate's income term is 1): six bands.
+INTENSITY_INCOME_EDGES = np.asarray([-1.0, -0.5, 0.0, 0.5, 1.0])
+INCOME_BANDS = int(INTENSITY_INCOME_EDGES.shape[0]) + 1
+LOYALTY_STATES = ("not loyal", "loyal")
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,8 @@ class ValidationContext:
     discount_in_force: np.ndarray  # (days, categories): promotion discount fraction, 0 if none
     band_by_age: np.ndarray  # pyramid band of each age 0..MAX_AGE
     median_income_by_age: np.ndarray  # the spec's median income curve at each age 0..MAX_AGE
+    income_reference: float  # income at which the purchase rate's income term is 1
+    exposure_from_day: np.ndarray  # (days, channels): day x channel factors summed to the end
 
     @property
     def days(self) -> int:
@@ -57,6 +65,30 @@ class ValidationContext:
         """Audience groups (age band x gender)."""
         return int(self.bands_low.shape[0]) * len(GENDERS)
 
+    def intensity_classes(self) -> int:
+        """Purchase-rate classes (segment x loyalty x income band)."""
+        return len(self.segments) * len(LOYALTY_STATES) * INCOME_BANDS
+
+    def intensity_class(
+        self, segment: np.ndarray, loyal: np.ndarray, income: np.ndarray
+    ) -> np.ndarray:
+        """Purchase-rate class of each customer (-1 where the segment is unknown)."""
+        relative = np.log(np.maximum(income, 1) / self.income_reference)
+        band = np.searchsorted(INTENSITY_INCOME_EDGES, relative, side="right")
+        code = (segment * len(LOYALTY_STATES) + loyal) * INCOME_BANDS + band
+        return np.asarray(np.where(segment >= 0, code, -1))
+
+    def intensity_label(self, code: int) -> str:
+        """A purchase-rate class in words."""
+        rest, band = divmod(code, INCOME_BANDS)
+        segment, loyal = divmod(rest, len(LOYALTY_STATES))
+        edges = [-np.inf, *INTENSITY_INCOME_EDGES.tolist(), np.inf]
+        low, high = edges[band], edges[band + 1]
+        return (
+            f"{self.segments[segment]}, {LOYALTY_STATES[loyal]},"
+            f" ln(income / {self.income_reference:,.0f}) in [{low:g}, {high:g})"
+        )
+
 
 def _build(spec: Spec) -> ValidationContext:
     dates = date_range(spec.calendar.start, spec.calendar.end)
@@ -71,6 +103,7 @@ def _build(spec: Spec) -> ValidationContext:
     weights = category_weights(spec, factors)
     probability = np.diff(cumulative(weights), axis=1, prepend=0.0)
     bands_low = np.asarray([b.min for b in spec.customers.age_pyramid])
+    daily = factors.overall[:, None] * factors.channel
     ages = np.arange(MAX_AGE + 1)
     return ValidationContext(
         spec=spec,
@@ -87,6 +120,8 @@ def _build(spec: Spec) -> ValidationContext:
         discount_in_force=factors.discount,
         band_by_age=np.maximum(np.searchsorted(bands_low, ages, side="right") - 1, 0),
         median_income_by_age=median_income(spec, ages),
+        income_reference=float(median_income(spec, np.asarray([INCOME_REFERENCE_AGE]))[0]),
+        exposure_from_day=np.cumsum(daily[::-1], axis=0)[::-1],
     )
 
 

@@ -262,7 +262,15 @@ def customer_stats(
     stats["customers.loyal_by_segment"] = np.bincount(
         segment[(segment >= 0) & loyal], minlength=len(ctx.segments)
     )
-    stats["customers.rate_by_signup"] = _rate_by_signup(ctx, age, segment, income, loyal, signup)
+    rates = _expected_rates(ctx, age, segment, income, loyal, signup)
+    stats["customers.rate_by_signup"] = rates.by_signup_day(ctx.days)
+    klass = ctx.intensity_class(segment, loyal, income)[rates.customers]
+    purchases = rates.expected_purchases(ctx.exposure_from_day)
+    classes = ctx.intensity_classes()
+    stats["customers.class_expected"] = np.bincount(klass, weights=purchases, minlength=classes)
+    stats["customers.class_expected_sq"] = np.bincount(
+        klass, weights=purchases * purchases, minlength=classes
+    )
     emails = table.column("email").fill_null("")
     reserved = np.zeros(n, dtype=bool)
     for domain in EMAIL_DOMAINS:
@@ -278,34 +286,49 @@ def customer_stats(
     return stats
 
 
-def _rate_by_signup(
+@dataclass(frozen=True)
+class ExpectedRates:
+    """Expected daily purchase rates (activity 1) of the customers whose attributes are
+    known and who sign up before the calendar ends."""
+
+    customers: np.ndarray  # their rows in the file
+    day: np.ndarray  # calendar day from which each buys (signup, or day 0 if before)
+    rate: np.ndarray  # (customers, channels) expected legitimate sales per day
+
+    def by_signup_day(self, days: int) -> np.ndarray:
+        """(days, channels) summed rate of the customers who start buying on each day: its
+        cumulative sum over days is the expected base of active customers per day, which
+        conditions the daily, weekday and month expectations on this customer base."""
+        return np.stack(
+            [np.bincount(self.day, weights=self.rate[:, c], minlength=days) for c in (0, 1)],
+            axis=1,
+        )
+
+    def expected_purchases(self, exposure_from_day: np.ndarray) -> np.ndarray:
+        """Each customer's expected legitimate sales over the calendar."""
+        return np.asarray((self.rate * exposure_from_day[self.day]).sum(axis=1))
+
+
+def _expected_rates(
     ctx: ValidationContext,
     age: np.ndarray,
     segment: np.ndarray,
     income: np.ndarray,
     loyal: np.ndarray,
     signup: np.ndarray,
-) -> np.ndarray:
-    """(days, channels) expected daily purchase rate, given the visible attributes, of the
-    customers who sign up on each calendar day (those before the calendar on day 0).
-
-    Its cumulative sum over days is the expected base of active customers per day, which
-    conditions the daily, weekday and month expectations on this customer base.
-    """
+) -> ExpectedRates:
+    """The spec's purchase rates given the customers' visible attributes."""
     spec = ctx.spec
-    known = (segment >= 0) & (income >= 1)
-    day = signup[known] - ctx.start_day
-    within = day < ctx.days
-    band = ctx.band(age[known])
-    rate = base_rates(spec, np.ones(int(known.sum())), segment[known], income[known], loyal[known])
-    p_online = online_probability(spec, band)
-    index = np.clip(day, 0, ctx.days - 1)[within]
-    return np.stack(
-        [
-            np.bincount(index, weights=(rate * (1.0 - p_online))[within], minlength=ctx.days),
-            np.bincount(index, weights=(rate * p_online)[within], minlength=ctx.days),
-        ],
-        axis=1,
+    day = signup - ctx.start_day
+    customers = np.flatnonzero((segment >= 0) & (income >= 1) & (day < ctx.days))
+    rate = base_rates(
+        spec, np.ones(customers.shape[0]), segment[customers], income[customers], loyal[customers]
+    )
+    p_online = online_probability(spec, ctx.band(age[customers]))
+    return ExpectedRates(
+        customers,
+        np.maximum(day[customers], 0),
+        np.stack([rate * (1.0 - p_online), rate * p_online], axis=1),
     )
 
 

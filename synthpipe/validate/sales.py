@@ -21,7 +21,12 @@ from synthpipe.model.schema import (
 )
 from synthpipe.spec.models import FRAUD_TYPES, GENDERS
 from synthpipe.validate.binning import LogBins
-from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
+from synthpipe.validate.context import (
+    INCOME_BANDS,
+    LOYALTY_STATES,
+    UNIX_EPOCH,
+    ValidationContext,
+)
 from synthpipe.validate.dimensions import (
     PRICE_BINS,
     Catalogue,
@@ -43,6 +48,8 @@ CUSTOMER_COLUMNS = [
     "region",
     "signup_date",
     "home_store_id",
+    "income",
+    "is_loyalty_member",
 ]
 IN_STORE, ONLINE = CHANNEL_NAMES.index("in_store"), CHANNEL_NAMES.index("online")
 SALE, REFUND = TRANSACTION_TYPES.index("sale"), TRANSACTION_TYPES.index("refund")
@@ -96,6 +103,9 @@ class Customers:
         self.region, _ = column_codes(table, "region", ctx.regions)
         self.signup = numpy_column(table, "signup_date")
         self.home_store = numpy_column(table, "home_store_id")
+        loyal = np.asarray(table.column("is_loyalty_member").fill_null(False), dtype=bool)
+        income = numpy_column(table, "income")
+        self.intensity_class = ctx.intensity_class(self.segment, loyal, income)
         self._home_store_region: tuple[Catalogue, np.ndarray] | None = None
         self._order: np.ndarray | None = None  # argsort of ids, for files not in id order
 
@@ -624,7 +634,10 @@ def _baskets(
         & (day < ctx.days)
         & (txn["channel"] >= 0)
     )
-    segment = people.segment[rows]
+    # each sale's purchase-rate class (segment x loyalty x income band), which holds the
+    # segment: one lookup of the customers for both
+    klass = people.intensity_class.take(rows)
+    segment = np.where(klass >= 0, klass // (len(LOYALTY_STATES) * INCOME_BANDS), -1)
     basket = np.asarray([s.basket for s in spec.customers.segments.values()])
     channel_factor = np.asarray(
         [spec.sales.channels.in_store.basket_factor, spec.sales.channels.online.basket_factor]
@@ -637,6 +650,10 @@ def _baskets(
         * channel_factor[txn["channel"][counted]]
     )
     stats["baskets.sales"] = int(np.count_nonzero(counted))
+    # legitimate sales per class, against the class's expected purchases (customers units)
+    stats["transactions.sales_by_class"] = np.bincount(
+        klass[counted], minlength=ctx.intensity_classes()
+    )
     stats["baskets.lines_observed"] = int(txn["items"][counted].sum())
     stats["baskets.lines_expected"] = float(expected_lines.sum())
     stats["baskets.extra_lines_expected"] = float((expected_lines - 1.0).sum())

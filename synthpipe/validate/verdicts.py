@@ -34,6 +34,7 @@ from synthpipe.validate.checks import (
     binomial_interval,
     binomial_p_value,
     chi_square_p,
+    chi_square_sum_p,
     ks_distance,
     ks_p_value,
     ks_threshold,
@@ -644,6 +645,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
             two_sided_normal_p(z),
         )
     )
+    checks.append(_intensity_check(ctx, stats))
     total_daily = sales.sum(axis=1)
     expected_daily = expected.sum(axis=1)
     n = float(total_daily.sum())
@@ -762,6 +764,39 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
             )
         )
     return checks
+
+
+def _intensity_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Legitimate sales per purchase-rate class of customer (segment x loyalty x income
+    band) against the purchases the spec's rate formula expects of the customers on disk:
+    it tests frequency by segment, the loyalty uplift and the income elasticity, which the
+    total volume alone cannot tell apart. A class's count varies with the Poisson draws
+    and with its customers' gamma activity: variance sum(m) + sum(m^2) / activity_shape
+    over its customers' expected purchases m."""
+    classes = ctx.intensity_classes()
+    observed = np.asarray(_get(stats, "transactions.sales_by_class", np.zeros(classes)), float)
+    expected = np.asarray(_get(stats, "customers.class_expected", np.zeros(classes)), float)
+    squares = np.asarray(_get(stats, "customers.class_expected_sq", np.zeros(classes)), float)
+    variance = expected + squares / ctx.spec.customers.activity_shape
+    judged = expected > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative_error = np.abs(observed / expected - 1.0)
+        tolerance = GATE_SIGMAS * np.sqrt(variance) / expected + VOLUME_SLACK
+        excess = np.where(judged, relative_error / tolerance, np.where(observed > 0, np.inf, 0.0))
+        z = np.where(judged, (observed - expected) / np.sqrt(variance), 0.0)
+    worst = int(np.argmax(excess)) if classes else 0
+    ratio = observed[worst] / expected[worst] if classes and judged[worst] else math.nan
+    return at_most(
+        "transactions.intensity_by_class",
+        "fidelity",
+        "error / tolerance (worst class)",
+        float(excess[worst]) if classes else 0.0,
+        1.0,
+        "legitimate sales per customer class (segment x loyalty x income band) vs the spec's"
+        f" purchase rate of the customers on disk; worst: {ctx.intensity_label(worst)},"
+        f" {ratio:.3f} of expected",
+        chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
+    )
 
 
 def _holiday_checks(

@@ -6,14 +6,22 @@ import math
 
 import numpy as np
 import pytest
+from helpers import small_spec
 from scipy import stats as scipy_stats
 
 from synthpipe.validate.checks import (
     CI_CONFIDENCE,
     KS_GATE_ALPHA,
     binomial_interval,
+    chi_square_sum_p,
     ks_threshold,
     normal_cdf,
+)
+from synthpipe.validate.context import (
+    INCOME_BANDS,
+    INTENSITY_INCOME_EDGES,
+    LOYALTY_STATES,
+    validation_context,
 )
 
 
@@ -53,3 +61,35 @@ def test_ks_threshold_is_the_kstwo_quantile_plus_slack(n: int) -> None:
     assert ks_threshold(n, 0.01) == pytest.approx(expected + 0.01, rel=1e-12)
     assert ks_threshold(n + 0.7, 0.0) == pytest.approx(expected, rel=1e-12)
     assert ks_threshold(0, 0.01) == math.inf
+
+
+def test_chi_square_sum_p_is_the_upper_tail_of_squared_normals() -> None:
+    rng = np.random.default_rng(4)
+    sums = (rng.standard_normal((20_000, 36)) ** 2).sum(axis=1)
+    # the share of simulated sums beyond each statistic matches its p-value
+    for statistic in (20.0, 36.0, 50.0):
+        p = chi_square_sum_p(statistic, 36)
+        assert p is not None
+        assert float(np.mean(sums > statistic)) == pytest.approx(p, abs=0.01)
+    assert chi_square_sum_p(3.0, 0) is None
+
+
+def test_purchase_rate_classes_follow_segment_loyalty_and_income_band() -> None:
+    spec = small_spec()
+    ctx = validation_context(spec)
+    rng = np.random.default_rng(6)
+    n = 5_000
+    segment = rng.integers(-1, len(ctx.segments), n)
+    loyal = rng.random(n) < 0.3
+    income = np.exp(rng.normal(math.log(ctx.income_reference), 1.0, n)).round()
+    codes = ctx.intensity_class(segment, loyal, income)
+    for k in range(n):
+        if segment[k] < 0:
+            assert codes[k] == -1
+            continue
+        relative = math.log(max(income[k], 1) / ctx.income_reference)
+        band = sum(relative >= edge for edge in INTENSITY_INCOME_EDGES)
+        assert codes[k] == (segment[k] * 2 + loyal[k]) * INCOME_BANDS + band
+        label = ctx.intensity_label(int(codes[k]))
+        assert label.startswith(f"{ctx.segments[segment[k]]}, {LOYALTY_STATES[int(loyal[k])]},")
+    assert codes.max() < ctx.intensity_classes()

@@ -16,6 +16,8 @@ from helpers import parquet_files, rewrite_table
 
 from synthpipe.cli import EXIT_FAILURE, main
 from synthpipe.model.money import cents_to_decimal, decimal_to_cents
+from synthpipe.spec import Spec
+from synthpipe.validate.context import validation_context
 
 MICROS_PER_DAY = 86_400_000_000
 
@@ -105,6 +107,32 @@ def drop_discounts(root: Path) -> None:
         rewrite_table(root, relative.replace("line_items/", "transactions/"), new_totals)
 
 
+def drop_sales_above_reference_income(root: Path) -> None:
+    """Remove every transaction (and its lines) of the customers whose income is above
+    the income at which the spec's purchase rate has its reference frequency."""
+    spec = Spec.model_validate(json.loads((root / "_manifest.json").read_text())["spec"])
+    reference = validation_context(spec).income_reference
+    customers = pa.concat_tables(
+        [
+            pq.read_table(root / f, columns=["customer_id", "income"])
+            for f in parquet_files(root, "customers")
+        ]
+    )
+    richer = customers.filter(pc.greater(customers.column("income"), reference))
+    ids = richer.column("customer_id")
+    for relative in parquet_files(root, "transactions"):
+        table = pq.read_table(root / relative)
+        dropped = table.filter(pc.is_in(table.column("customer_id"), ids)).column("transaction_id")
+        rewrite_table(
+            root, relative, lambda t: t.filter(pc.invert(pc.is_in(t.column("customer_id"), ids)))
+        )
+        rewrite_table(
+            root,
+            relative.replace("transactions/", "line_items/"),
+            lambda t, gone=dropped: t.filter(pc.invert(pc.is_in(t.column("transaction_id"), gone))),
+        )
+
+
 def corrupt_file(root: Path) -> None:
     """Overwrite bytes in the middle of a file (the manifest is not told)."""
     path = root / parquet_files(root, "transactions")[0]
@@ -120,6 +148,7 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (shift_ages, "customers.age_pyramid"),
     (break_foreign_key, "line_items.product_fk"),
     (drop_discounts, "line_items.discount_share"),
+    (drop_sales_above_reference_income, "transactions.intensity_by_class"),
     (corrupt_file, "files.checksum"),
 ]
 
