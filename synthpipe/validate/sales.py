@@ -679,11 +679,14 @@ def _baskets(
     observed = np.zeros((months, categories), dtype=np.int64)
     np.add.at(observed, month_of, by_day_category)
     probability = ctx.category_probability[first_day * groups : (first_day + span) * groups]
-    per_day = (joint.sum(axis=2)[:, :, None] * probability.reshape(span, groups, -1)).sum(axis=1)
+    weighted = joint.sum(axis=2)[:, :, None] * probability.reshape(span, groups, -1)
     expected = np.zeros((months, categories))
-    np.add.at(expected, month_of, per_day)
+    np.add.at(expected, month_of, weighted.sum(axis=1))
     stats["categories.observed"] = observed
     stats["categories.expected"] = expected
+    # the same mix per audience group (age band x gender): the spec's affinities
+    stats["categories.observed_by_group"] = joint.sum(axis=0)
+    stats["categories.expected_by_group"] = weighted.sum(axis=0)
     stats["categories.lines"] = joint.sum(axis=(0, 1))
     stats["categories.quantity_sum"] = _quantity_sums(
         category, line["quantity"].take(counted_lines), categories

@@ -897,6 +897,7 @@ def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             f"category mix of each month (toys in December, garden in spring; worst {worst_month})",
         )
     )
+    checks.append(_category_by_group_check(ctx, stats))
     lines = np.asarray(
         _get(stats, "categories.lines", np.zeros(len(ctx.categories))), dtype=np.float64
     )
@@ -923,6 +924,33 @@ def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     checks.append(_discount_check(ctx, stats))
     checks.append(_unit_price_check(ctx, stats))
     return checks
+
+
+def _category_by_group_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Category mix of each audience group (age band x gender) vs the spec's age and gender
+    affinities: the worst group's TVD against its tolerance."""
+    shape = (ctx.group_count(), len(ctx.categories))
+    observed = np.asarray(_get(stats, "categories.observed_by_group", np.zeros(shape)))
+    expected = np.asarray(_get(stats, "categories.expected_by_group", np.zeros(shape)))
+    bands = ctx.spec.customers.age_pyramid
+    worst, worst_group = 0.0, "n/a"
+    for g in range(shape[0]):
+        group_lines = float(observed[g].sum())
+        if group_lines < 1:
+            continue
+        excess = tvd(observed[g], expected[g]) / tvd_threshold(group_lines, expected[g], MIX_SLACK)
+        if excess > worst:
+            band, gender = divmod(g, len(GENDERS))
+            worst = excess
+            worst_group = f"ages {bands[band].min}-{bands[band].max}, {GENDERS[gender]}"
+    return at_most(
+        "line_items.category_by_audience",
+        "fidelity",
+        "TVD / tolerance (worst group)",
+        worst,
+        1.0,
+        f"category mix of each age band x gender vs the spec's affinities (worst {worst_group})",
+    )
 
 
 def _discount_check(ctx: ValidationContext, stats: Stats) -> Check:

@@ -133,6 +133,22 @@ def drop_sales_above_reference_income(root: Path) -> None:
         )
 
 
+def swap_genders(root: Path) -> None:
+    """Relabel every woman as a man and every man as a woman: the gender mix barely moves,
+    but each person's purchases now follow the other gender's category affinities."""
+    swap = {"female": "male", "male": "female"}
+
+    def change(table: pa.Table) -> pa.Table:
+        column = table.column("gender").combine_chunks()
+        dictionary = pa.array([swap.get(v, v) for v in column.dictionary.to_pylist()])
+        swapped = pa.DictionaryArray.from_arrays(column.indices, dictionary)
+        index = table.schema.get_field_index("gender")
+        return table.set_column(index, "gender", swapped.cast(column.type))
+
+    for relative in parquet_files(root, "customers"):
+        rewrite_table(root, relative, change)
+
+
 def corrupt_file(root: Path) -> None:
     """Overwrite bytes in the middle of a file (the manifest is not told)."""
     path = root / parquet_files(root, "transactions")[0]
@@ -149,6 +165,7 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (break_foreign_key, "line_items.product_fk"),
     (drop_discounts, "line_items.discount_share"),
     (drop_sales_above_reference_income, "transactions.intensity_by_class"),
+    (swap_genders, "line_items.category_by_audience"),
     (corrupt_file, "files.checksum"),
 ]
 
