@@ -265,7 +265,16 @@ def customer_stats(
     rates = _expected_rates(ctx, age, segment, income, loyal, signup)
     stats["customers.rate_by_signup"] = rates.by_signup_day(ctx.days)
     klass = ctx.intensity_class(segment, loyal, income)[rates.customers]
-    purchases = rates.expected_purchases(ctx.exposure_from_day)
+    by_channel = rates.expected_purchases(ctx.exposure_from_day)
+    purchases = by_channel.sum(axis=1)
+    band = ctx.band(age[rates.customers])
+    stats["customers.band_channel_expected"] = np.stack(
+        [
+            np.bincount(band, weights=by_channel[:, c], minlength=ctx.bands_low.shape[0])
+            for c in range(by_channel.shape[1])
+        ],
+        axis=1,
+    )
     classes = ctx.intensity_classes()
     stats["customers.class_expected"] = np.bincount(klass, weights=purchases, minlength=classes)
     stats["customers.class_expected_sq"] = np.bincount(
@@ -305,8 +314,9 @@ class ExpectedRates:
         )
 
     def expected_purchases(self, exposure_from_day: np.ndarray) -> np.ndarray:
-        """Each customer's expected legitimate sales over the calendar."""
-        return np.asarray((self.rate * exposure_from_day[self.day]).sum(axis=1))
+        """(customers, channels) each customer's expected legitimate sales over the
+        calendar."""
+        return np.asarray(self.rate * exposure_from_day[self.day])
 
 
 def _expected_rates(

@@ -664,7 +664,13 @@ def _baskets(
     sale_days = day[sale]
     first_day = int(sale_days.min()) if sale_days.size else 0
     span = int(sale_days.max()) - first_day + 1 if sale_days.size else 1
-    cell = np.where(sale, (day - first_day) * groups + people.group[rows], -1)
+    group = people.group.take(rows)
+    # legitimate sales per (age band, channel): the online share by age
+    band_channel = (group // len(GENDERS)) * len(CHANNEL_NAMES) + txn["channel"]
+    stats["transactions.sales_by_band_channel"] = np.bincount(
+        band_channel[sale], minlength=len(ctx.bands_low) * len(CHANNEL_NAMES)
+    ).reshape(-1, len(CHANNEL_NAMES))
+    cell = np.where(sale, (day - first_day) * groups + group, -1)
     line_cell = owners.spread(cell, -1)
     # rows kept as an index array: taking by index is about twice as quick as masking,
     # and the lines are taken from five columns

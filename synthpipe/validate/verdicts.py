@@ -23,6 +23,7 @@ from synthpipe.model.products import (
     product_world,
     products_per_category,
 )
+from synthpipe.model.schema import CHANNEL_NAMES
 from synthpipe.model.seasonality import black_friday, day_factors, holiday_names
 from synthpipe.spec.models import FRAUD_TYPES, GENDERS
 from synthpipe.validate.checks import (
@@ -646,6 +647,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
         )
     )
     checks.append(_intensity_check(ctx, stats))
+    checks.append(_online_by_age_check(ctx, stats))
     total_daily = sales.sum(axis=1)
     expected_daily = expected.sum(axis=1)
     n = float(total_daily.sum())
@@ -795,6 +797,39 @@ def _intensity_check(ctx: ValidationContext, stats: Stats) -> Check:
         "legitimate sales per customer class (segment x loyalty x income band) vs the spec's"
         f" purchase rate of the customers on disk; worst: {ctx.intensity_label(worst)},"
         f" {ratio:.3f} of expected",
+        chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
+    )
+
+
+def _online_by_age_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Online share of legitimate sales in each age band vs the spec's online share x age
+    factor, weighted by the expected purchases of the band's customers on disk. Given a
+    band's sales, its online count is binomial (both channels of a customer share the
+    same activity)."""
+    bands = ctx.spec.customers.age_pyramid
+    shape = (len(bands), 2)
+    observed = np.asarray(_get(stats, "transactions.sales_by_band_channel", np.zeros(shape)))
+    expected = np.asarray(_get(stats, "customers.band_channel_expected", np.zeros(shape)))
+    online = CHANNEL_NAMES.index("online")
+    sales = observed.sum(axis=1).astype(np.float64)
+    expected_total = expected.sum(axis=1)
+    judged = (sales > 0) & (expected_total > 0)
+    share = np.where(judged, expected[:, online] / np.maximum(expected_total, 1e-300), 0.0)
+    observed_share = np.where(judged, observed[:, online] / np.maximum(sales, 1.0), 0.0)
+    spread = np.sqrt(share * (1.0 - share) / np.maximum(sales, 1.0))
+    excess = np.where(
+        judged, np.abs(observed_share - share) / (GATE_SIGMAS * spread + MIX_SLACK), 0.0
+    )
+    z = np.where(judged & (spread > 0), (observed_share - share) / np.maximum(spread, 1e-300), 0.0)
+    worst = int(np.argmax(excess)) if excess.size else 0
+    return at_most(
+        "transactions.online_share_by_age",
+        "fidelity",
+        "error / tolerance (worst band)",
+        float(excess[worst]) if excess.size else 0.0,
+        1.0,
+        f"online share of sales in each age band vs the spec (worst {bands[worst].label}:"
+        f" {observed_share[worst]:.4f} observed, {share[worst]:.4f} expected)",
         chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
     )
 

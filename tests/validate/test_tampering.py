@@ -149,6 +149,22 @@ def swap_genders(root: Path) -> None:
         rewrite_table(root, relative, change)
 
 
+def shuffle_ages(root: Path) -> None:
+    """Deal the customers' ages (and birth dates) out again at random: the age pyramid is
+    unchanged, but nobody's purchases follow their age any more."""
+    rng = np.random.default_rng(1)
+
+    def change(table: pa.Table) -> pa.Table:
+        order = pa.array(rng.permutation(table.num_rows))
+        for name in ("age", "birth_date"):
+            index = table.schema.get_field_index(name)
+            table = table.set_column(index, name, table.column(name).take(order))
+        return table
+
+    for relative in parquet_files(root, "customers"):
+        rewrite_table(root, relative, change)
+
+
 def corrupt_file(root: Path) -> None:
     """Overwrite bytes in the middle of a file (the manifest is not told)."""
     path = root / parquet_files(root, "transactions")[0]
@@ -166,6 +182,7 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (drop_discounts, "line_items.discount_share"),
     (drop_sales_above_reference_income, "transactions.intensity_by_class"),
     (swap_genders, "line_items.category_by_audience"),
+    (shuffle_ages, "transactions.online_share_by_age"),
     (corrupt_file, "files.checksum"),
 ]
 
