@@ -3,6 +3,7 @@ expected per-line category probabilities (the spec's formula, evaluated day by d
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,6 +78,12 @@ class ValidationContext:
         band = np.searchsorted(INTENSITY_INCOME_EDGES, relative, side="right")
         code = (segment * len(LOYALTY_STATES) + loyal) * INCOME_BANDS + band
         return np.asarray(np.where(segment >= 0, code, -1))
+
+    def income_band_labels(self) -> list[str]:
+        """The income bands of the purchase-rate classes, in thousands of currency units."""
+        cuts = [f"{self.income_reference * np.exp(e) / 1000:.0f}k" for e in INTENSITY_INCOME_EDGES]
+        inner = [f"{low}-{high}" for low, high in itertools.pairwise(cuts)]
+        return [f"<{cuts[0]}", *inner, f"{cuts[-1]}+"]
 
     def intensity_label(self, code: int) -> str:
         """A purchase-rate class in words."""

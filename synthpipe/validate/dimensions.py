@@ -276,6 +276,7 @@ def customer_stats(
         axis=1,
     )
     classes = ctx.intensity_classes()
+    stats["customers.class_counts"] = np.bincount(klass, minlength=classes)
     stats["customers.class_expected"] = np.bincount(klass, weights=purchases, minlength=classes)
     stats["customers.class_expected_sq"] = np.bincount(
         klass, weights=purchases * purchases, minlength=classes

@@ -312,6 +312,7 @@ def render_html(report: dict[str, Any]) -> str:
     rows = ", ".join(f"{n:,} {table}" for table, n in summary["rows"].items())
     daily, weekday, pyramid = s["daily"], s["weekday"], s["age_pyramid"]
     fraud, categories = s["fraud_rate_by_month"], s["category_share_by_month"]
+    buyers, online = s["purchases_by_class"], s["online_share_by_age"]
     observed_expected = legend([("observed", OBSERVED), ("expected", EXPECTED)])
     sections = [
         tag("h1", text(title)),
@@ -376,6 +377,49 @@ def render_html(report: dict[str, Any]) -> str:
                 pyramid["observed"].get("female", []),
                 pyramid["observed"].get("male", []),
                 pyramid["expected_share"],
+            ),
+        ),
+        _section(
+            "buyers",
+            "Sales per customer by income band, per segment and loyalty",
+            observed_expected,
+            tag(
+                "p",
+                "legitimate sales per customer over the calendar; expected: the spec's purchase"
+                " rate (segment frequency x income elasticity x loyalty uplift) of the same"
+                " customers.",
+                class_="small",
+            ),
+            _grid(
+                [
+                    (
+                        name,
+                        bar_chart(
+                            buyers["income_bands"],
+                            [
+                                ("observed", panel["observed"], OBSERVED),
+                                ("expected", panel["expected"], EXPECTED),
+                            ],
+                            HALF_WIDTH,
+                            HALF_HEIGHT,
+                            name,
+                        ),
+                    )
+                    for name, panel in buyers["panels"].items()
+                ]
+            ),
+        ),
+        _section(
+            "online",
+            "Online share of sales per age band",
+            observed_expected,
+            bar_chart(
+                online["bands"],
+                [
+                    ("observed", online["observed"], OBSERVED),
+                    ("expected", online["expected"], EXPECTED),
+                ],
+                title="online share by age band",
             ),
         ),
         _section(

@@ -11,7 +11,12 @@ import synthpipe
 from synthpipe.model.schema import CHANNEL_NAMES
 from synthpipe.spec.models import FRAUD_TYPES, GENDERS
 from synthpipe.validate.checks import Check, normalise
-from synthpipe.validate.context import MAX_AGE, ValidationContext
+from synthpipe.validate.context import (
+    INCOME_BANDS,
+    LOYALTY_STATES,
+    MAX_AGE,
+    ValidationContext,
+)
 from synthpipe.validate.dimensions import LOG_INCOME_EDGES
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
@@ -23,6 +28,44 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 def _rounded(values: np.ndarray, digits: int = 6) -> list[float]:
     return [round(float(v), digits) for v in np.asarray(values, dtype=np.float64).ravel()]
+
+
+def _purchases_by_class(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
+    """Legitimate sales per customer by income band, observed and expected, in one panel
+    per segment x loyalty: the purchase rate's income elasticity and uplifts, drawn."""
+    classes = ctx.intensity_classes()
+    shape = (len(ctx.segments), len(LOYALTY_STATES), INCOME_BANDS)
+    customers = np.asarray(stats.get("customers.class_counts", np.zeros(classes)), float)
+    observed = np.asarray(stats.get("transactions.sales_by_class", np.zeros(classes)), float)
+    expected = np.asarray(stats.get("customers.class_expected", np.zeros(classes)), float)
+    per_customer = np.maximum(customers, 1.0)
+    observed, expected = (observed / per_customer).reshape(shape), (expected / per_customer)
+    expected = expected.reshape(shape)
+    return {
+        "income_bands": ctx.income_band_labels(),
+        "panels": {
+            f"{segment}, {loyalty}": {
+                "observed": _rounded(observed[s, k], 3),
+                "expected": _rounded(expected[s, k], 3),
+            }
+            for s, segment in enumerate(ctx.segments)
+            for k, loyalty in enumerate(LOYALTY_STATES)
+        },
+    }
+
+
+def _online_share_by_age(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
+    """Online share of legitimate sales per age band, observed and expected."""
+    bands = ctx.spec.customers.age_pyramid
+    shape = (len(bands), len(CHANNEL_NAMES))
+    online = CHANNEL_NAMES.index("online")
+    observed = np.asarray(stats.get("transactions.sales_by_band_channel", np.zeros(shape)), float)
+    expected = np.asarray(stats.get("customers.band_channel_expected", np.zeros(shape)), float)
+    return {
+        "bands": [b.label for b in bands],
+        "observed": _rounded(observed[:, online] / np.maximum(observed.sum(axis=1), 1.0)),
+        "expected": _rounded(expected[:, online] / np.maximum(expected.sum(axis=1), 1e-300)),
+    }
 
 
 def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
@@ -111,6 +154,8 @@ def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
             "target": ctx.spec.fraud.rate,
             "by_type": fraud_rate,
         },
+        "purchases_by_class": _purchases_by_class(ctx, stats),
+        "online_share_by_age": _online_share_by_age(ctx, stats),
         "category_share_by_month": {
             "months": list(ctx.months),
             "categories": list(ctx.categories),

@@ -22,7 +22,17 @@ HEADLESS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-PLOTS = ("daily", "weekday", "hours", "pyramid", "amounts", "fraud", "categories")
+PLOTS = (
+    "daily",
+    "weekday",
+    "hours",
+    "pyramid",
+    "buyers",
+    "online",
+    "amounts",
+    "fraud",
+    "categories",
+)
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None, reason="no chromium installed (.ci/run installs it)"
