@@ -167,14 +167,19 @@ def online_probability(spec: Spec, band: np.ndarray) -> np.ndarray:
     return np.asarray(np.minimum(share, MAX_ONLINE_PROBABILITY))
 
 
+def reference_income(spec: Spec) -> float:
+    """The income at which the purchase rate's income term is 1: the median at
+    INCOME_REFERENCE_AGE."""
+    return float(median_income(spec, np.asarray([INCOME_REFERENCE_AGE]))[0])
+
+
 def base_rates(
     spec: Spec, activity: np.ndarray, segment: np.ndarray, income: np.ndarray, loyal: np.ndarray
 ) -> np.ndarray:
     """Expected transactions per day before day factors (README formula for r_c)."""
     sales = spec.sales
     frequency = np.asarray([s.frequency for s in spec.customers.segments.values()])
-    reference = float(median_income(spec, np.asarray([INCOME_REFERENCE_AGE]))[0])
-    income_term = (income / reference) ** sales.income_elasticity
+    income_term = (income / reference_income(spec)) ** sales.income_elasticity
     loyalty_term = 1.0 + sales.loyalty_uplift * loyal
     return np.asarray(
         sales.visits_per_year

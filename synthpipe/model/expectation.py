@@ -14,10 +14,10 @@ import numpy as np
 
 from synthpipe.model.customers import (
     DAYS_PER_YEAR,
-    INCOME_REFERENCE_AGE,
     MAX_ONLINE_PROBABILITY,
     block_range,
     median_income,
+    reference_income,
 )
 from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN
 from synthpipe.model.seasonality import date_range, day_factors
@@ -62,7 +62,7 @@ def rate_moments(spec: Spec) -> dict[str, np.ndarray]:
     ages, p_age, band = age_distribution(spec)
     p_online = online_by_band(spec)[band]
     beta, sigma = sales.income_elasticity, customers.income.sigma
-    reference = float(median_income(spec, np.asarray([INCOME_REFERENCE_AGE]))[0])
+    reference = reference_income(spec)
     segments = list(customers.segments.values())
     share_total = sum(s.share for s in segments)
     rate = np.zeros(len(CHANNELS))

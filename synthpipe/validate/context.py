@@ -12,7 +12,7 @@ from synthpipe.data.geography import load_geography
 from synthpipe.model.baskets import category_weights
 from synthpipe.model.blockmonth import payment_methods
 from synthpipe.model.cache import cached_per_spec
-from synthpipe.model.customers import INCOME_REFERENCE_AGE, median_income
+from synthpipe.model.customers import median_income, reference_income
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import month_ranges
@@ -127,7 +127,7 @@ def _build(spec: Spec) -> ValidationContext:
         discount_in_force=factors.discount,
         band_by_age=np.maximum(np.searchsorted(bands_low, ages, side="right") - 1, 0),
         median_income_by_age=median_income(spec, ages),
-        income_reference=float(median_income(spec, np.asarray([INCOME_REFERENCE_AGE]))[0]),
+        income_reference=reference_income(spec),
         exposure_from_day=np.cumsum(daily[::-1], axis=0)[::-1],
     )
 

@@ -264,23 +264,7 @@ def customer_stats(
     )
     rates = _expected_rates(ctx, age, segment, income, loyal, signup)
     stats["customers.rate_by_signup"] = rates.by_signup_day(ctx.days)
-    klass = ctx.intensity_class(segment, loyal, income)[rates.customers]
-    by_channel = rates.expected_purchases(ctx.exposure_from_day)
-    purchases = by_channel.sum(axis=1)
-    band = ctx.band(age[rates.customers])
-    stats["customers.band_channel_expected"] = np.stack(
-        [
-            np.bincount(band, weights=by_channel[:, c], minlength=ctx.bands_low.shape[0])
-            for c in range(by_channel.shape[1])
-        ],
-        axis=1,
-    )
-    classes = ctx.intensity_classes()
-    stats["customers.class_counts"] = np.bincount(klass, minlength=classes)
-    stats["customers.class_expected"] = np.bincount(klass, weights=purchases, minlength=classes)
-    stats["customers.class_expected_sq"] = np.bincount(
-        klass, weights=purchases * purchases, minlength=classes
-    )
+    _expected_purchases(ctx, stats, rates, ctx.intensity_class(segment, loyal, income), age)
     emails = table.column("email").fill_null("")
     reserved = np.zeros(n, dtype=bool)
     for domain in EMAIL_DOMAINS:
@@ -318,6 +302,30 @@ class ExpectedRates:
         """(customers, channels) each customer's expected legitimate sales over the
         calendar."""
         return np.asarray(self.rate * exposure_from_day[self.day])
+
+
+def _expected_purchases(
+    ctx: ValidationContext, stats: Stats, rates: ExpectedRates, klass: np.ndarray, age: np.ndarray
+) -> None:
+    """Expected purchases over the calendar per (age band, channel) and per purchase-rate
+    class (with their sum of squares: the spread the customers' activity adds)."""
+    by_channel = rates.expected_purchases(ctx.exposure_from_day)
+    band = ctx.band(age[rates.customers])
+    stats["customers.band_channel_expected"] = np.stack(
+        [
+            np.bincount(band, weights=by_channel[:, c], minlength=ctx.bands_low.shape[0])
+            for c in range(by_channel.shape[1])
+        ],
+        axis=1,
+    )
+    purchases = by_channel.sum(axis=1)
+    known = klass[rates.customers]
+    classes = ctx.intensity_classes()
+    stats["customers.class_counts"] = np.bincount(known, minlength=classes)
+    stats["customers.class_expected"] = np.bincount(known, weights=purchases, minlength=classes)
+    stats["customers.class_expected_sq"] = np.bincount(
+        known, weights=purchases * purchases, minlength=classes
+    )
 
 
 def _expected_rates(
