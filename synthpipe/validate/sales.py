@@ -623,7 +623,6 @@ def _baskets(
 ) -> None:
     """Lines per basket, category mix (observed vs the spec's expected probabilities),
     quantities and amounts per category: legitimate sales only."""
-    spec = ctx.spec
     rows = txn["customer_row"]
     day = txn["day"]
     sale = (
@@ -638,25 +637,20 @@ def _baskets(
     # segment: one lookup of the customers for both
     klass = people.intensity_class.take(rows)
     segment = np.where(klass >= 0, klass // (len(LOYALTY_STATES) * INCOME_BANDS), -1)
-    basket = np.asarray([s.basket for s in spec.customers.segments.values()])
-    channel_factor = np.asarray(
-        [spec.sales.channels.in_store.basket_factor, spec.sales.channels.online.basket_factor]
-    )
     counted = sale & (segment >= 0)
-    expected_lines = (
-        1.0
-        + (spec.sales.basket_mean_items - 1.0)
-        * basket[segment[counted]]
-        * channel_factor[txn["channel"][counted]]
-    )
-    stats["baskets.sales"] = int(np.count_nonzero(counted))
     # legitimate sales per class, against the class's expected purchases (customers units)
     stats["transactions.sales_by_class"] = np.bincount(
         klass[counted], minlength=ctx.intensity_classes()
     )
-    stats["baskets.lines_observed"] = int(txn["items"][counted].sum())
-    stats["baskets.lines_expected"] = float(expected_lines.sum())
-    stats["baskets.extra_lines_expected"] = float((expected_lines - 1.0).sum())
+    # sales and their lines beyond the first per (segment, channel): the basket factors
+    # are judged cell by cell, the expected lines following from the counts
+    channels = len(CHANNEL_NAMES)
+    cells = len(ctx.segments) * channels
+    basket_cell = (segment * channels + txn["channel"])[counted]
+    stats["baskets.sales_by_cell"] = np.bincount(basket_cell, minlength=cells)
+    stats["baskets.extra_lines_by_cell"] = np.rint(
+        np.bincount(basket_cell, weights=txn["items"][counted] - 1, minlength=cells)
+    ).astype(np.int64)
     # Lines of legitimate sales by (day, audience group, category), in one bincount over
     # the days the partition covers: the observed category mix by month, and the
     # expected one (each (day, group) key's lines times its category probabilities).

@@ -880,23 +880,7 @@ def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     """Basket size, category mix (overall and per month), quantities, unit prices."""
     spec = ctx.spec
     checks: list[Check] = []
-    extra_observed = float(_get(stats, "baskets.lines_observed")) - float(
-        _get(stats, "baskets.sales")
-    )
-    extra_expected = float(_get(stats, "baskets.extra_lines_expected"))
-    if extra_expected > 0:
-        error = abs(extra_observed / extra_expected - 1.0)
-        checks.append(
-            at_most(
-                "line_items.basket_size",
-                "fidelity",
-                "|observed / expected - 1|",
-                error,
-                poisson_ratio_threshold(extra_expected, 0.0, MIX_SLACK),
-                "lines beyond the first per sale vs basket_mean_items x segment x channel factors",
-                two_sided_normal_p((extra_observed - extra_expected) / math.sqrt(extra_expected)),
-            )
-        )
+    checks += _basket_size_checks(ctx, stats)
     observed = np.asarray(
         _get(stats, "categories.observed", np.zeros((len(ctx.months), len(ctx.categories))))
     )
@@ -958,6 +942,58 @@ def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     )
     checks.append(_discount_check(ctx, stats))
     checks.append(_unit_price_check(ctx, stats))
+    return checks
+
+
+def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Lines beyond the first per legitimate sale (Poisson: basket_mean_items - 1 scaled by
+    the segment's and the channel's basket factors), in all and per (segment, channel)."""
+    spec = ctx.spec
+    shape = (len(ctx.segments), len(CHANNEL_NAMES))
+    sales = np.asarray(_get(stats, "baskets.sales_by_cell", np.zeros(shape)), float)
+    observed = np.asarray(_get(stats, "baskets.extra_lines_by_cell", np.zeros(shape)), float)
+    sales, observed = sales.reshape(shape), observed.reshape(shape)
+    segment_factor = np.asarray([s.basket for s in spec.customers.segments.values()])
+    channel_factor = np.asarray(
+        [getattr(spec.sales.channels, name).basket_factor for name in CHANNEL_NAMES]
+    )
+    expected = (
+        sales * (spec.sales.basket_mean_items - 1.0) * np.outer(segment_factor, channel_factor)
+    )
+    checks: list[Check] = []
+    total_observed, total_expected = float(observed.sum()), float(expected.sum())
+    if total_expected > 0:
+        checks.append(
+            at_most(
+                "line_items.basket_size",
+                "fidelity",
+                "|observed / expected - 1|",
+                abs(total_observed / total_expected - 1.0),
+                poisson_ratio_threshold(total_expected, 0.0, MIX_SLACK),
+                "lines beyond the first per sale vs basket_mean_items x segment x channel factors",
+                two_sided_normal_p((total_observed - total_expected) / math.sqrt(total_expected)),
+            )
+        )
+    judged = expected > 0
+    excess = np.zeros(shape)
+    for s, c in zip(*np.nonzero(judged), strict=True):
+        error = abs(observed[s, c] / expected[s, c] - 1.0)
+        excess[s, c] = error / poisson_ratio_threshold(float(expected[s, c]), 0.0, MIX_SLACK)
+    z = np.where(judged, (observed - expected) / np.sqrt(np.maximum(expected, 1e-300)), 0.0)
+    s, c = np.unravel_index(int(np.argmax(excess)), shape)
+    checks.append(
+        at_most(
+            "line_items.basket_size_by_segment_channel",
+            "fidelity",
+            "error / tolerance (worst cell)",
+            float(excess[s, c]),
+            1.0,
+            "lines beyond the first per sale in each segment x channel vs the spec's factors"
+            f" (worst {ctx.segments[s]}, {CHANNEL_NAMES[c]}:"
+            f" {observed[s, c]:,.0f} observed, {expected[s, c]:,.0f} expected)",
+            chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
+        )
+    )
     return checks
 
 

@@ -149,6 +149,21 @@ def swap_genders(root: Path) -> None:
         rewrite_table(root, relative, change)
 
 
+def swap_segments(root: Path) -> None:
+    """Relabel budget customers as premium and premium customers as budget."""
+    swap = {"budget": "premium", "premium": "budget"}
+
+    def change(table: pa.Table) -> pa.Table:
+        column = table.column("segment").combine_chunks()
+        dictionary = pa.array([swap.get(v, v) for v in column.dictionary.to_pylist()])
+        swapped = pa.DictionaryArray.from_arrays(column.indices, dictionary)
+        index = table.schema.get_field_index("segment")
+        return table.set_column(index, "segment", swapped.cast(column.type))
+
+    for relative in parquet_files(root, "customers"):
+        rewrite_table(root, relative, change)
+
+
 def shuffle_ages(root: Path) -> None:
     """Deal the customers' ages (and birth dates) out again at random: the age pyramid is
     unchanged, but nobody's purchases follow their age any more."""
@@ -183,6 +198,7 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (drop_sales_above_reference_income, "transactions.intensity_by_class"),
     (swap_genders, "line_items.category_by_audience"),
     (shuffle_ages, "transactions.online_share_by_age"),
+    (swap_segments, "line_items.basket_size_by_segment_channel"),
     (corrupt_file, "files.checksum"),
 ]
 
