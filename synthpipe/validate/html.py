@@ -11,6 +11,7 @@ from typing import Any
 
 PALETTE = ("#1f6feb", "#d1242f", "#2da44e", "#bf8700", "#8250df", "#57606a", "#cf222e", "#0550ae")
 OBSERVED, EXPECTED = PALETTE[0], PALETTE[1]
+OBSERVED_EXPECTED = (("observed", OBSERVED), ("expected", EXPECTED))
 FRAUD_COLOURS = PALETTE[2:]
 CHART_WIDTH, CHART_HEIGHT = 920, 260
 HALF_WIDTH, HALF_HEIGHT = 450, 200
@@ -167,6 +168,18 @@ def bar_chart(
     return _svg(parts, width, height, title)
 
 
+def observed_expected_bars(
+    groups: Sequence[str],
+    values: dict[str, Sequence[float]],
+    width: int = CHART_WIDTH,
+    height: int = CHART_HEIGHT,
+    title: str = "",
+) -> str:
+    """Observed and expected bars side by side in each group (``values`` holds both)."""
+    series = [(name, values[name], colour) for name, colour in OBSERVED_EXPECTED]
+    return bar_chart(groups, series, width, height, title)
+
+
 def pyramid_chart(
     bands: Sequence[str],
     female: Sequence[float],
@@ -313,7 +326,7 @@ def render_html(report: dict[str, Any]) -> str:
     daily, weekday, pyramid = s["daily"], s["weekday"], s["age_pyramid"]
     fraud, categories = s["fraud_rate_by_month"], s["category_share_by_month"]
     buyers, online = s["purchases_by_class"], s["online_share_by_age"]
-    observed_expected = legend([("observed", OBSERVED), ("expected", EXPECTED)])
+    observed_expected = legend(OBSERVED_EXPECTED)
     sections = [
         tag("h1", text(title)),
         tag("p", tag("span", text(verdict), class_=f"verdict {'pass' if passed else 'fail'}")),
@@ -336,14 +349,7 @@ def render_html(report: dict[str, Any]) -> str:
             "weekday",
             "Weekday profile (share of sales)",
             observed_expected,
-            bar_chart(
-                weekday["labels"],
-                [
-                    ("observed", weekday["observed"], OBSERVED),
-                    ("expected", weekday["expected"], EXPECTED),
-                ],
-                title="weekday profile",
-            ),
+            observed_expected_bars(weekday["labels"], weekday, title="weekday profile"),
         ),
         _section(
             "hours",
@@ -394,15 +400,8 @@ def render_html(report: dict[str, Any]) -> str:
                 [
                     (
                         name,
-                        bar_chart(
-                            buyers["income_bands"],
-                            [
-                                ("observed", panel["observed"], OBSERVED),
-                                ("expected", panel["expected"], EXPECTED),
-                            ],
-                            HALF_WIDTH,
-                            HALF_HEIGHT,
-                            name,
+                        observed_expected_bars(
+                            buyers["income_bands"], panel, HALF_WIDTH, HALF_HEIGHT, name
                         ),
                     )
                     for name, panel in buyers["panels"].items()
@@ -413,14 +412,7 @@ def render_html(report: dict[str, Any]) -> str:
             "online",
             "Online share of sales per age band",
             observed_expected,
-            bar_chart(
-                online["bands"],
-                [
-                    ("observed", online["observed"], OBSERVED),
-                    ("expected", online["expected"], EXPECTED),
-                ],
-                title="online share by age band",
-            ),
+            observed_expected_bars(online["bands"], online, title="online share by age band"),
         ),
         _section(
             "amounts",

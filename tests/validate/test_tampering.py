@@ -133,35 +133,29 @@ def drop_sales_above_reference_income(root: Path) -> None:
         )
 
 
-def swap_genders(root: Path) -> None:
-    """Relabel every woman as a man and every man as a woman: the gender mix barely moves,
-    but each person's purchases now follow the other gender's category affinities."""
-    swap = {"female": "male", "male": "female"}
+def swap_labels(root: Path, column_name: str, swap: dict[str, str]) -> None:
+    """Relabel a dictionary column of every customers file (its dictionary rewritten)."""
 
     def change(table: pa.Table) -> pa.Table:
-        column = table.column("gender").combine_chunks()
+        column = table.column(column_name).combine_chunks()
         dictionary = pa.array([swap.get(v, v) for v in column.dictionary.to_pylist()])
         swapped = pa.DictionaryArray.from_arrays(column.indices, dictionary)
-        index = table.schema.get_field_index("gender")
-        return table.set_column(index, "gender", swapped.cast(column.type))
+        index = table.schema.get_field_index(column_name)
+        return table.set_column(index, column_name, swapped.cast(column.type))
 
     for relative in parquet_files(root, "customers"):
         rewrite_table(root, relative, change)
+
+
+def swap_genders(root: Path) -> None:
+    """Relabel every woman as a man and every man as a woman: the gender mix barely moves,
+    but each person's purchases now follow the other gender's category affinities."""
+    swap_labels(root, "gender", {"female": "male", "male": "female"})
 
 
 def swap_segments(root: Path) -> None:
     """Relabel budget customers as premium and premium customers as budget."""
-    swap = {"budget": "premium", "premium": "budget"}
-
-    def change(table: pa.Table) -> pa.Table:
-        column = table.column("segment").combine_chunks()
-        dictionary = pa.array([swap.get(v, v) for v in column.dictionary.to_pylist()])
-        swapped = pa.DictionaryArray.from_arrays(column.indices, dictionary)
-        index = table.schema.get_field_index("segment")
-        return table.set_column(index, "segment", swapped.cast(column.type))
-
-    for relative in parquet_files(root, "customers"):
-        rewrite_table(root, relative, change)
+    swap_labels(root, "segment", {"budget": "premium", "premium": "budget"})
 
 
 def shuffle_ages(root: Path) -> None:
