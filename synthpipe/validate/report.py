@@ -61,10 +61,12 @@ def _online_share_by_age(ctx: ValidationContext, stats: Stats) -> dict[str, Any]
     online = CHANNEL_NAMES.index("online")
     observed = np.asarray(stats.get("transactions.sales_by_band_channel", np.zeros(shape)), float)
     expected = np.asarray(stats.get("customers.band_channel_expected", np.zeros(shape)), float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = [np.nan_to_num(t[:, online] / t.sum(axis=1)) for t in (observed, expected)]
     return {
         "bands": [b.label for b in bands],
-        "observed": _rounded(observed[:, online] / np.maximum(observed.sum(axis=1), 1.0)),
-        "expected": _rounded(expected[:, online] / np.maximum(expected.sum(axis=1), 1e-300)),
+        "observed": _rounded(shares[0]),
+        "expected": _rounded(shares[1]),
     }
 
 

@@ -807,20 +807,20 @@ def _online_by_age_check(ctx: ValidationContext, stats: Stats) -> Check:
     band's sales, its online count is binomial (both channels of a customer share the
     same activity)."""
     bands = ctx.spec.customers.age_pyramid
-    shape = (len(bands), 2)
+    shape = (len(bands), len(CHANNEL_NAMES))
     observed = np.asarray(_get(stats, "transactions.sales_by_band_channel", np.zeros(shape)))
     expected = np.asarray(_get(stats, "customers.band_channel_expected", np.zeros(shape)))
     online = CHANNEL_NAMES.index("online")
     sales = observed.sum(axis=1).astype(np.float64)
     expected_total = expected.sum(axis=1)
     judged = (sales > 0) & (expected_total > 0)
-    share = np.where(judged, expected[:, online] / np.maximum(expected_total, 1e-300), 0.0)
-    observed_share = np.where(judged, observed[:, online] / np.maximum(sales, 1.0), 0.0)
-    spread = np.sqrt(share * (1.0 - share) / np.maximum(sales, 1.0))
-    excess = np.where(
-        judged, np.abs(observed_share - share) / (GATE_SIGMAS * spread + MIX_SLACK), 0.0
-    )
-    z = np.where(judged & (spread > 0), (observed_share - share) / np.maximum(spread, 1e-300), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(judged, expected[:, online] / expected_total, 0.0)
+        observed_share = np.where(judged, observed[:, online] / sales, 0.0)
+        spread = np.where(judged, np.sqrt(share * (1.0 - share) / sales), 0.0)
+        error = np.abs(observed_share - share)
+        excess = np.where(judged, error / (GATE_SIGMAS * spread + MIX_SLACK), 0.0)
+        z = np.where(spread > 0, (observed_share - share) / spread, 0.0)
     worst = int(np.argmax(excess)) if excess.size else 0
     return at_most(
         "transactions.online_share_by_age",
@@ -979,7 +979,8 @@ def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     for s, c in zip(*np.nonzero(judged), strict=True):
         error = abs(observed[s, c] / expected[s, c] - 1.0)
         excess[s, c] = error / poisson_ratio_threshold(float(expected[s, c]), 0.0, MIX_SLACK)
-    z = np.where(judged, (observed - expected) / np.sqrt(np.maximum(expected, 1e-300)), 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(judged, (observed - expected) / np.sqrt(expected), 0.0)
     s, c = np.unravel_index(int(np.argmax(excess)), shape)
     checks.append(
         at_most(
