@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 from typing import Any
 
 from synthpipe.cli import DeployRequest, RunRequest
@@ -13,8 +14,11 @@ from synthpipe.spec import spec_document
 
 def run_flow(request: RunRequest) -> dict[str, Any]:
     """Run the retail flow for a checked request; re-raise its failure as it happened."""
-    from flows.retail import retail_flow
+    server = _ephemeral_server_in_background()
+    from flows.retail import retail_flow  # imported while the server boots
 
+    if server is not None:
+        server.join()
     state = retail_flow(
         spec=spec_document(request.spec),
         out=request.location.url,
@@ -25,6 +29,25 @@ def run_flow(request: RunRequest) -> dict[str, Any]:
     )
     result: dict[str, Any] = state.result(raise_on_failure=True)
     return result
+
+
+def _ephemeral_server_in_background() -> threading.Thread | None:
+    """Without a Prefect API configured, Prefect starts a temporary server on the flow's
+    first client call and waits for it to answer (about 6 s on 2 cores) before the flow
+    runs. Start that same server now, in a thread, so that it boots while this process
+    imports the flow: Prefect keeps one such server per process, and its client finds it
+    running. None when an API is configured. If the early start fails, Prefect's own
+    start at the first call happens as before."""
+    from prefect.settings import PREFECT_API_URL
+
+    if PREFECT_API_URL.value():
+        return None
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    thread = threading.Thread(target=server.start, name="prefect-server-start", daemon=True)
+    thread.start()
+    return thread
 
 
 # Prefect settings of the command unless the user set them: no telemetry (it fails
