@@ -44,6 +44,11 @@ def _ephemeral_server_in_background() -> threading.Thread | None:
         return None
     from prefect.server.api.server import SubprocessASGIServer
 
+    print(
+        "synthpipe: no PREFECT_API_URL set: starting Prefect's temporary server"
+        " (point PREFECT_API_URL at a running server to skip this)",
+        file=sys.stderr,
+    )
     server = SubprocessASGIServer()
     thread = threading.Thread(target=server.start, name="prefect-server-start", daemon=True)
     thread.start()

@@ -55,3 +55,4 @@ def test_the_early_server_is_the_one_prefect_uses(tmp_path: Path) -> None:
     )
     assert probe.returncode == 0, probe.stderr[-3000:]
     assert "reused http://127.0.0.1:" in probe.stdout
+    assert "starting Prefect's temporary server" in probe.stderr  # the user is told
