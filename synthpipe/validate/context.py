@@ -81,6 +81,10 @@ class ValidationContext:
             code += income >= threshold
         return np.asarray(np.where(segment >= 0, code, -1))
 
+    def class_segment(self, codes: np.ndarray) -> np.ndarray:
+        """The segment of each purchase-rate class code (-1 stays -1)."""
+        return np.asarray(np.where(codes >= 0, codes // (len(LOYALTY_STATES) * INCOME_BANDS), -1))
+
     def income_band_labels(self) -> list[str]:
         """The income bands of the purchase-rate classes, in thousands of currency units."""
         cuts = [f"{self.income_reference * np.exp(e) / 1000:.0f}k" for e in INTENSITY_INCOME_EDGES]

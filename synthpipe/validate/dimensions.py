@@ -45,6 +45,11 @@ def numpy_column(table: pa.Table, name: str, dtype: type | str = np.int64) -> np
     return np.asarray(column, dtype=dtype)
 
 
+def bool_column(table: pa.Table, name: str) -> np.ndarray:
+    """A boolean column as numpy (nulls become False)."""
+    return np.asarray(table.column(name).fill_null(False), dtype=bool)
+
+
 def count_nulls(stats: Stats, table_name: str, read: FileRead, schema: pa.Schema) -> None:
     """Nulls in columns the schema declares non-nullable."""
     for field in schema:
@@ -258,7 +263,7 @@ def customer_stats(
     inside = (offset >= 0) & (offset < span)
     stats["customers.signup_outside_window"] = int(np.count_nonzero(~inside))
     stats["customers.signup_hist"] = np.bincount(offset[inside], minlength=span)
-    loyal = np.asarray(table.column("is_loyalty_member").fill_null(False), dtype=bool)
+    loyal = bool_column(table, "is_loyalty_member")
     stats["customers.loyal_by_segment"] = np.bincount(
         segment[(segment >= 0) & loyal], minlength=len(ctx.segments)
     )

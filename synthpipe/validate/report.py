@@ -20,7 +20,7 @@ from synthpipe.validate.context import (
 from synthpipe.validate.dimensions import LOG_INCOME_EDGES
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
-from synthpipe.validate.verdicts import expected_sales, fraud_summary
+from synthpipe.validate.verdicts import expected_sales, fraud_summary, online_shares
 
 REPORT_FORMAT = 1
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -56,17 +56,11 @@ def _purchases_by_class(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
 
 def _online_share_by_age(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
     """Online share of legitimate sales per age band, observed and expected."""
-    bands = ctx.spec.customers.age_pyramid
-    shape = (len(bands), len(CHANNEL_NAMES))
-    online = CHANNEL_NAMES.index("online")
-    observed = np.asarray(stats.get("transactions.sales_by_band_channel", np.zeros(shape)), float)
-    expected = np.asarray(stats.get("customers.band_channel_expected", np.zeros(shape)), float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shares = [np.nan_to_num(t[:, online] / t.sum(axis=1)) for t in (observed, expected)]
+    shares = online_shares(ctx, stats)
     return {
-        "bands": [b.label for b in bands],
-        "observed": _rounded(shares[0]),
-        "expected": _rounded(shares[1]),
+        "bands": [b.label for b in ctx.spec.customers.age_pyramid],
+        "observed": _rounded(shares.observed),
+        "expected": _rounded(shares.expected),
     }
 
 

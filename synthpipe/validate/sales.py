@@ -21,15 +21,11 @@ from synthpipe.model.schema import (
 )
 from synthpipe.spec.models import FRAUD_TYPES, GENDERS
 from synthpipe.validate.binning import LogBins
-from synthpipe.validate.context import (
-    INCOME_BANDS,
-    LOYALTY_STATES,
-    UNIX_EPOCH,
-    ValidationContext,
-)
+from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
 from synthpipe.validate.dimensions import (
     PRICE_BINS,
     Catalogue,
+    bool_column,
     count_nulls,
     duplicate_count,
     file_record,
@@ -103,7 +99,7 @@ class Customers:
         self.region, _ = column_codes(table, "region", ctx.regions)
         self.signup = numpy_column(table, "signup_date")
         self.home_store = numpy_column(table, "home_store_id")
-        loyal = np.asarray(table.column("is_loyalty_member").fill_null(False), dtype=bool)
+        loyal = bool_column(table, "is_loyalty_member")
         income = numpy_column(table, "income")
         self.intensity_class = ctx.intensity_class(self.segment, loyal, income)
         self._home_store_region: tuple[Catalogue, np.ndarray] | None = None
@@ -242,7 +238,7 @@ def _transaction_columns(ctx: ValidationContext, table: pa.Table) -> dict[str, n
         "ship": ship,
         "ship_null": np.asarray(table.column("ship_region").is_null(), dtype=bool),
         "fraud": fraud,
-        "is_fraud": np.asarray(table.column("is_fraud").fill_null(False), dtype=bool),
+        "is_fraud": bool_column(table, "is_fraud"),
         "items": numpy_column(table, "items"),
         "amount": numpy_column(table, "amount"),
         "unknown_labels": np.asarray(
@@ -636,7 +632,7 @@ def _baskets(
     # each sale's purchase-rate class (segment x loyalty x income band), which holds the
     # segment: one lookup of the customers for both
     klass = people.intensity_class.take(rows)
-    segment = np.where(klass >= 0, klass // (len(LOYALTY_STATES) * INCOME_BANDS), -1)
+    segment = ctx.class_segment(klass)
     counted = sale & (segment >= 0)
     # legitimate sales per class, against the class's expected purchases (customers units)
     stats["transactions.sales_by_class"] = np.bincount(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -801,13 +802,20 @@ def _intensity_check(ctx: ValidationContext, stats: Stats) -> Check:
     )
 
 
-def _online_by_age_check(ctx: ValidationContext, stats: Stats) -> Check:
-    """Online share of legitimate sales in each age band vs the spec's online share x age
-    factor, weighted by the expected purchases of the band's customers on disk. Given a
-    band's sales, its online count is binomial (both channels of a customer share the
-    same activity)."""
-    bands = ctx.spec.customers.age_pyramid
-    shape = (len(bands), len(CHANNEL_NAMES))
+@dataclass(frozen=True)
+class OnlineShares:
+    """Per age band: observed and expected online share, sales, and whether judged."""
+
+    observed: np.ndarray
+    expected: np.ndarray
+    sales: np.ndarray
+    judged: np.ndarray
+
+
+def online_shares(ctx: ValidationContext, stats: Stats) -> OnlineShares:
+    """Online share of legitimate sales per age band, observed and expected (the spec's
+    online share x age factor, weighted by the band's expected purchases)."""
+    shape = (len(ctx.spec.customers.age_pyramid), len(CHANNEL_NAMES))
     observed = np.asarray(_get(stats, "transactions.sales_by_band_channel", np.zeros(shape)))
     expected = np.asarray(_get(stats, "customers.band_channel_expected", np.zeros(shape)))
     online = CHANNEL_NAMES.index("online")
@@ -817,10 +825,21 @@ def _online_by_age_check(ctx: ValidationContext, stats: Stats) -> Check:
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(judged, expected[:, online] / expected_total, 0.0)
         observed_share = np.where(judged, observed[:, online] / sales, 0.0)
-        spread = np.where(judged, np.sqrt(share * (1.0 - share) / sales), 0.0)
-        error = np.abs(observed_share - share)
+    return OnlineShares(observed_share, share, sales, judged)
+
+
+def _online_by_age_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Online share of legitimate sales in each age band vs the spec. Given a band's
+    sales, its online count is binomial (both channels of a customer share the same
+    activity)."""
+    bands = ctx.spec.customers.age_pyramid
+    shares = online_shares(ctx, stats)
+    share, judged = shares.expected, shares.judged
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = np.where(judged, np.sqrt(share * (1.0 - share) / shares.sales), 0.0)
+        error = np.abs(shares.observed - share)
         excess = np.where(judged, error / (GATE_SIGMAS * spread + MIX_SLACK), 0.0)
-        z = np.where(spread > 0, (observed_share - share) / spread, 0.0)
+        z = np.where(spread > 0, (shares.observed - share) / spread, 0.0)
     worst = int(np.argmax(excess)) if excess.size else 0
     return at_most(
         "transactions.online_share_by_age",
@@ -829,7 +848,7 @@ def _online_by_age_check(ctx: ValidationContext, stats: Stats) -> Check:
         float(excess[worst]) if excess.size else 0.0,
         1.0,
         f"online share of sales in each age band vs the spec (worst {bands[worst].label}:"
-        f" {observed_share[worst]:.4f} observed, {share[worst]:.4f} expected)",
+        f" {shares.observed[worst]:.4f} observed, {share[worst]:.4f} expected)",
         chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
     )
 
