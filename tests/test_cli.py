@@ -25,6 +25,11 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, small_dataset: Path) -> 
     (root / "list.yaml").write_text("- 1\n- 2\n")
     (root / "empty.yaml").write_text("")
     (root / "unknown.yaml").write_text(yaml.safe_dump(dict(small_document(), colour="blue")))
+    impossible = small_document()
+    impossible["calendar"]["start"] = "2024-02-30"
+    (root / "impossible_date.yaml").write_text(
+        yaml.safe_dump(impossible).replace("'2024-02-30'", "2024-02-30")  # a bare YAML date
+    )
     (root / "a_file.txt").write_text("not a folder")
     (root / "stuff").mkdir()
     (root / "stuff" / "notes.txt").write_text("someone's files")
@@ -61,6 +66,14 @@ def cases(root: Path) -> list[tuple[list[str], str]]:
             "`sales.weekday` must have exactly 7",
         ),
         (["run", good, *out, "--set", "seed=-1"], "`seed` must be at least 0, got -1"),
+        (
+            ["run", good, *out, "--set", "calendar.start=2024-13-01"],
+            "`calendar.start`: input should be a valid date",
+        ),
+        (
+            ["run", str(root / "impossible_date.yaml"), *out],
+            "`calendar.start`: input should be a valid date or datetime, day value is outside",
+        ),
         (["run", good, *out, "--workers", "0"], "--workers must be between 1 and"),
         (["run", good, *out, "--workers", "many"], "--workers must be a whole number"),
         (

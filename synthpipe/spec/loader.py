@@ -24,6 +24,21 @@ LOCATION_FIELDS = ("path", "storage_options")
 MAX_SPEC_BYTES = 10 * 2**20  # a spec is a small document; refuse anything larger
 CALENDAR_END = "end"
 ABSENT = "<absent>"
+YAML_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+class SpecYamlLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that dates stay text: PyYAML's own date parsing raises a
+    bare ValueError on an impossible date (``2024-13-01``), where the spec's validation
+    names the field that holds it."""
+
+
+SpecYamlLoader.add_constructor(YAML_TIMESTAMP_TAG, SpecYamlLoader.construct_yaml_str)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text as the spec loader does (``SpecYamlLoader``)."""
+    return yaml.load(text, Loader=SpecYamlLoader)  # safe: a SafeLoader subclass
 
 
 def load_spec(path: str | Path, overrides: list[str] | None = None) -> Spec:
@@ -49,7 +64,7 @@ def read_spec_document(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"spec file {str(path)!r} cannot be read: {exc}") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -71,7 +86,7 @@ def parse_override(text: str) -> tuple[str, Any]:
     if any(not part for part in key.split(".")):
         raise SpecError(f"--set key {key!r} is not a dotted field path")
     try:
-        parsed = yaml.safe_load(value) if value.strip() else ""
+        parsed = parse_yaml(value) if value.strip() else ""
     except yaml.YAMLError:
         raise SpecError(f"--set {key}: value {value!r} is not valid YAML") from None
     return key, parsed
