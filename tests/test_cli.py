@@ -67,6 +67,19 @@ def cases(root: Path) -> list[tuple[list[str], str]]:
         ),
         (["run", good, *out, "--set", "seed=-1"], "`seed` must be at least 0, got -1"),
         (
+            ["run", good, *out, "--set", "sales.weekday=[1, 1, 1, 1, 1, 1, .inf]"],
+            "`sales.weekday.6`: input should be a finite number, got Infinity",
+        ),
+        (["run", good, *out, "--set", "fraud.rate=.nan"], "`fraud.rate`: input should be a finite"),
+        (
+            ["run", good, *out, "--set", "customers.count=yes"],
+            "`customers.count` is the YAML boolean true: write a number, or put text in quotes",
+        ),
+        (
+            ["run", good, *out, "--set", "calendar.country=NO"],
+            "`calendar.country` is the YAML bool",
+        ),
+        (
             ["run", good, *out, "--set", "calendar.start=2024-13-01"],
             "`calendar.start`: input should be a valid date",
         ),

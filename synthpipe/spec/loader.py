@@ -33,7 +33,11 @@ class SpecYamlLoader(yaml.SafeLoader):
     names the field that holds it."""
 
 
-SpecYamlLoader.add_constructor(YAML_TIMESTAMP_TAG, SpecYamlLoader.construct_yaml_str)
+def _date_as_text(loader: SpecYamlLoader, node: yaml.Node) -> str:
+    return str(loader.construct_scalar(typing.cast(yaml.ScalarNode, node)))
+
+
+SpecYamlLoader.add_constructor(YAML_TIMESTAMP_TAG, _date_as_text)
 
 
 def parse_yaml(text: str) -> Any:
