@@ -1,4 +1,4 @@
-"""Output locations: any fsspec URL (local path, s3://, gs://, abfs://, memory://).
+"""Output locations: any fsspec URL (local path, s3://, gs://, abfs://).
 
 A leaf utility: the sink writes through it and the validator reads through it.
 """

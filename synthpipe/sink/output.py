@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import posixpath
 
+from fsspec.implementations.memory import MemoryFileSystem
+
 from synthpipe.errors import OutputError
 from synthpipe.sink.files import TEMP_PREFIX
 from synthpipe.sink.lock import LOCK_NAME
@@ -15,24 +17,41 @@ OWN_NAMES = (LOCK_NAME, STAGING)
 
 
 def check_output(location: Location) -> None:
-    """Refuse locations that are files, unwritable, or folders holding something else."""
+    """Refuse locations that are files, unwritable, unreachable, in this process's memory,
+    or folders holding something else."""
     try:
         fs, root = location.filesystem()
-    except (ValueError, ImportError) as exc:
-        raise OutputError(f"--out {location.url!r} cannot be opened: {exc}") from None
-    if not fs.exists(root):
+    except Exception as exc:  # each fsspec implementation raises its own kinds
+        raise OutputError(f"--out {location.url!r} cannot be opened: {_reason(exc)}") from None
+    if isinstance(fs, MemoryFileSystem):
+        raise OutputError(
+            f"--out {location.url!r} is this process's memory, which the Dask workers (other"
+            " processes) cannot share; use a folder or an object store"
+        )
+    try:
+        kind = ("dir" if fs.isdir(root) else "file") if fs.exists(root) else None
+        entries = fs.ls(root, detail=False) if kind == "dir" else []
+    except Exception as exc:  # no credentials, no network, no permission: one line
+        raise OutputError(f"--out {location.url!r} cannot be reached: {_reason(exc)}") from None
+    if kind is None:
         if is_local(fs):
             _check_local_parent(root, location.url)
         return
-    if not fs.isdir(root):
+    if kind == "file":
         raise OutputError(f"--out {location.url!r} is a file, not a folder")
-    names = [posixpath.basename(str(e).rstrip("/")) for e in fs.ls(root, detail=False)]
+    names = [posixpath.basename(str(e).rstrip("/")) for e in entries]
     foreign = [n for n in names if n and n != posixpath.basename(root.rstrip("/")) and not _ours(n)]
     if foreign and not fs.exists(location.join(MANIFEST_NAME)):
         raise OutputError(
             f"--out {location.url!r} is a non-empty folder without a synthpipe dataset"
             f" ({MANIFEST_NAME} missing); choose a new or empty folder"
         )
+
+
+def _reason(exc: BaseException) -> str:
+    """The first line of an exception, with its type when the message alone is unclear."""
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
 def _ours(name: str) -> bool:

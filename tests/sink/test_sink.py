@@ -6,9 +6,11 @@ import json
 import os
 from pathlib import Path
 
+import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from fsspec import AbstractFileSystem
 from helpers import parquet_files
 
 from synthpipe.errors import OutputError
@@ -104,6 +106,29 @@ def test_output_checks(tmp_path: Path, small_dataset: Path) -> None:
         check_output(Location(str(tmp_path)))
     with pytest.raises(OutputError, match="below a file"):
         check_output(Location(str(tmp_path / "file.txt" / "sub")))
+    with pytest.raises(OutputError, match="is this process's memory"):
+        check_output(Location("memory://retail"))
+    with pytest.raises(OutputError, match="'nosuchstore://x' cannot be opened: ValueError"):
+        check_output(Location("nosuchstore://x"))
+
+
+class _NoCredentials(AbstractFileSystem):
+    """A store that refuses every call, as S3 does without credentials."""
+
+    protocol = "nocredentials"
+
+    def exists(self, path: str, **kwargs: object) -> bool:
+        raise PermissionError("no credentials for this bucket")
+
+
+def test_an_unreachable_store_is_refused_in_one_line() -> None:
+    fsspec.register_implementation(_NoCredentials.protocol, _NoCredentials, clobber=True)
+    with pytest.raises(OutputError) as caught:
+        check_output(Location("nocredentials://bucket/retail"))
+    assert str(caught.value) == (
+        "--out 'nocredentials://bucket/retail' cannot be reached:"
+        " PermissionError: no credentials for this bucket"
+    )
 
 
 def test_plain_integer_encoding_for_older_readers_keeps_the_values(tmp_path: Path) -> None:
