@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
@@ -65,6 +64,22 @@ def _labels(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
     return np.asarray(values.fill_null("<null>").to_numpy(zero_copy_only=False), dtype=object)
 
 
+def _converted(
+    column: pa.ChunkedArray, target: pa.DataType, name: str, expected: str
+) -> np.ndarray:
+    """``column`` cast to ``target`` (nulls as 0) as numpy; a value that does not convert is
+    the user's input error, named with its column."""
+    try:
+        values = column.cast(target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise InputError(
+            f"--reference column {name!r} must hold {expected}: {str(exc).splitlines()[0]}"
+        ) from None
+    if pa.types.is_timestamp(target):
+        values = values.cast(pa.int64())
+    return np.asarray(values.fill_null(0), dtype=np.float64 if target == pa.float64() else None)
+
+
 def extract(table: pa.Table) -> Columns:
     """Numeric and categorical columns of a transactions-like table (those present)."""
     numeric: dict[str, np.ndarray] = {}
@@ -75,20 +90,12 @@ def extract(table: pa.Table) -> Columns:
         if pa.types.is_decimal(column.type):
             numeric["amount"] = decimal_to_cents(column) / CENTS
         else:
-            numeric["amount"] = np.asarray(
-                column.cast(pa.float64()).fill_null(0.0), dtype=np.float64
-            )
+            numeric["amount"] = _converted(column, pa.float64(), "amount", "a number")
     if "items" in names:
-        numeric["items"] = np.asarray(table.column("items").cast(pa.float64()).fill_null(0.0))
+        numeric["items"] = _converted(table.column("items"), pa.float64(), "items", "a number")
     if "ts" in names:
-        ts = table.column("ts")
-        if not pa.types.is_timestamp(ts.type):
-            ts = pc.strptime(
-                ts.cast(pa.string()), format="%Y-%m-%dT%H:%M:%S", unit="us", error_is_null=True
-            )
-        micros = np.asarray(
-            ts.cast(pa.timestamp("us")).cast(pa.int64()).fill_null(0), dtype=np.int64
-        )
+        micros = _converted(table.column("ts"), pa.timestamp("us"), "ts", "an ISO 8601 time")
+        micros = micros.astype(np.int64)
         numeric["hour"] = ((micros % MICROS_PER_DAY) // MICROS_PER_HOUR).astype(np.float64)
         numeric["weekday"] = ((micros // MICROS_PER_DAY + THURSDAY_OFFSET) % DAYS_PER_WEEK).astype(
             np.float64
@@ -166,6 +173,12 @@ def read_reference(path: str, mapping: dict[str, str] | None = None) -> pa.Table
             f"--reference {path!r} cannot be read: {str(exc).splitlines()[0]}"
         ) from None
     if mapping:
+        unknown = [ours for ours in mapping if ours not in SOURCE_COLUMNS]
+        if unknown:
+            raise InputError(
+                f"--reference-map {unknown[0]!r} is not one of our columns"
+                f" ({', '.join(SOURCE_COLUMNS)})"
+            )
         missing = [theirs for theirs in mapping.values() if theirs not in table.column_names]
         if missing:
             raise InputError(f"--reference {path!r} has no column {missing[0]!r}")
@@ -175,6 +188,7 @@ def read_reference(path: str, mapping: dict[str, str] | None = None) -> pa.Table
         raise InputError(
             f"--reference {path!r} has none of the columns {', '.join(SOURCE_COLUMNS)}"
         )
+    extract(table)  # a column that does not convert is bad input: refuse it before any work
     return table
 
 

@@ -82,3 +82,43 @@ def test_reference_mapping_errors_are_bad_input(
         main(["validate", str(dataset_copy), "--reference", str(path), "--reference-map", "amount"])
         == EXIT_BAD_INPUT
     )
+
+
+@pytest.mark.parametrize(
+    ("csv", "arguments", "message"),
+    [
+        (
+            "amount,channel\n12.5,online\nabc,in_store\n",
+            [],
+            "--reference column 'amount' must hold a number: Failed to parse string: 'abc'",
+        ),
+        (
+            "ts,amount\n2024-01-05 10:00:00,3\nyesterday,4\n",
+            [],
+            "--reference column 'ts' must hold an ISO 8601 time: Failed to parse string:"
+            " 'yesterday'",
+        ),
+        (
+            "ts,total\n2024-01-05 10:00:00,3\n",
+            ["--reference-map", "revenue=total"],
+            "--reference-map 'revenue' is not one of our columns (ts, amount, items,",
+        ),
+    ],
+)
+def test_unusable_reference_values_are_bad_input(
+    dataset_copy: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    csv: str,
+    arguments: list[str],
+    message: str,
+) -> None:
+    path = tmp_path / "real.csv"
+    path.write_text(csv)
+    before = (dataset_copy / "_fidelity" / "report.json").read_bytes()
+    code = main(["validate", str(dataset_copy), "--reference", str(path), *arguments])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_BAD_INPUT
+    assert len(err) == 1, err
+    assert message in err[0], err
+    assert (dataset_copy / "_fidelity" / "report.json").read_bytes() == before
