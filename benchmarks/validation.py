@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from synthpipe.engine.cluster import SINGLE_THREAD_ENV, WORKER_MALLOC_ENV
+from synthpipe.engine.workers import SINGLE_THREAD_ENV, WORKER_MALLOC_ENV
 
 # Run under the environment a Dask worker gets (one BLAS thread, the worker's malloc
 # settings, which glibc reads only at start-up): re-executed once to apply them.

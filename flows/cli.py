@@ -9,11 +9,14 @@ from typing import Any
 
 from synthpipe.cli import DeployRequest, RunRequest
 from synthpipe.cli import main as cli_main
+from synthpipe.engine.workers import start_worker_server
 from synthpipe.spec import spec_document
 
 
 def run_flow(request: RunRequest) -> dict[str, Any]:
     """Run the retail flow for a checked request; re-raise its failure as it happened."""
+    if request.scheduler is None:
+        start_worker_server()  # the LocalCluster's workers import while this process does
     server = _ephemeral_server_in_background()
     from flows.retail import retail_flow  # imported while the server boots
 

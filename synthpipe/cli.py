@@ -258,8 +258,7 @@ def command_deploy(args: argparse.Namespace, deployer: Deployer | None) -> int:
 
 def command_validate(args: argparse.Namespace) -> int:
     """Re-read a dataset, rewrite its report; exit 1 when a check fails."""
-    from synthpipe.engine.cluster import dask_client
-    from synthpipe.engine.validation import load_dataset_spec, validate_location
+    from synthpipe.sink.manifest import load_dataset_spec
 
     location = Location(args.out)
     if args.scheduler:
@@ -279,6 +278,13 @@ def command_validate(args: argparse.Namespace) -> int:
         and args.workers is None
         and dataset_bytes < IN_PROCESS_VALIDATION_BYTES
     )
+    if not in_process and args.scheduler is None:
+        from synthpipe.engine.workers import start_worker_server
+
+        start_worker_server()  # its workers import while this process imports the validator
+    from synthpipe.engine.cluster import dask_client
+    from synthpipe.engine.validation import validate_location
+
     with nullcontext() if in_process else dask_client(args.workers, args.scheduler) as client:
         outcome = validate_location(
             client, location, args.reference, reference_map=mapping, manifest=manifest

@@ -16,7 +16,7 @@ import yaml
 from helpers import ROOT
 
 from synthpipe.cli import build_parser
-from synthpipe.engine.cluster import WORKER_MALLOC_ENV
+from synthpipe.engine.workers import WORKER_MALLOC_ENV
 
 DOCKER = ROOT / "docker"
 BIN = Path(sys.executable).parent

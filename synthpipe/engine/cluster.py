@@ -13,6 +13,12 @@ from typing import Any
 import dask
 from distributed import Client, LocalCluster
 
+from synthpipe.engine.workers import (
+    SINGLE_THREAD_ENV,
+    WORKER_MALLOC_ENV,
+    start_worker_server,
+    worker_start_method,
+)
 from synthpipe.errors import InputError
 
 SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|inproc|ws|wss)://[^\s/]+(:\d+)?/?$")
@@ -20,16 +26,6 @@ CONNECT_TIMEOUT = "30s"
 # Each worker is one process with one thread: generation is CPU-bound numpy, so threads
 # would only contend for the GIL between numpy calls.
 THREADS_PER_WORKER = 1
-# Keep BLAS/OpenMP pools to one thread inside each worker process.
-SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-# Dask starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also turns off glibc's
-# adaptive mmap threshold: every array over 128 KiB then gets fresh pages from the kernel,
-# and generation (many large temporaries) runs about 1.7x slower. Arrays up to 64 MiB come
-# from the heap instead, and up to 256 MiB of freed heap is kept for reuse per worker.
-WORKER_MALLOC_ENV = {
-    "MALLOC_MMAP_THRESHOLD_": str(64 * 2**20),
-    "MALLOC_TRIM_THRESHOLD_": str(256 * 2**20),
-}
 
 
 def default_workers() -> int:
@@ -60,7 +56,12 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     os.environ.update({k: os.environ.get(k, v) for k, v in SINGLE_THREAD_ENV.items()})
     # The LocalCluster's scheduler lives in this process: keep its INFO chatter quiet.
     logging.getLogger("distributed").setLevel(logging.WARNING)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": WORKER_MALLOC_ENV}):
+    start_worker_server()  # at once when a command started it early (engine.workers)
+    settings = {
+        "distributed.worker.multiprocessing-method": worker_start_method(),
+        "distributed.nanny.pre-spawn-environ": WORKER_MALLOC_ENV,  # for spawned workers
+    }
+    with dask.config.set(settings):
         cluster = LocalCluster(
             n_workers=workers or default_workers(),
             threads_per_worker=THREADS_PER_WORKER,

@@ -9,12 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from distributed import Client
-from pydantic import ValidationError
 
 from synthpipe.engine.generate import Progress, no_progress
-from synthpipe.errors import InputError
 from synthpipe.sink.files import write_atomic
-from synthpipe.sink.manifest import MANIFEST_NAME, read_manifest
+from synthpipe.sink.manifest import load_dataset_spec
 from synthpipe.spec import Spec
 from synthpipe.storage import Location
 from synthpipe.validate.checks import Check
@@ -62,23 +60,6 @@ class ValidationOutcome:
         verdict = "PASS" if self.passed else "FAIL"
         passing = summary["tests"] - summary["failed"]
         return f"fidelity report: {verdict} ({passing}/{summary['tests']} tests pass)"
-
-
-def load_dataset_spec(location: Location) -> tuple[Spec, dict[str, Any]]:
-    """The manifest of a dataset and the spec it records (bad or missing: InputError)."""
-    fs, root = location.filesystem()
-    if not fs.exists(root):
-        raise InputError(f"{location.url!r} does not exist")
-    manifest = read_manifest(location)
-    if manifest is None:
-        raise InputError(f"{location.url!r} holds no synthpipe dataset ({MANIFEST_NAME} missing)")
-    try:
-        spec = Spec.model_validate(manifest["spec"])
-    except (KeyError, ValidationError) as exc:
-        raise InputError(
-            f"{MANIFEST_NAME} of {location.url!r} has no valid spec: {str(exc).splitlines()[0]}"
-        ) from None
-    return spec, manifest
 
 
 def collect_stats(

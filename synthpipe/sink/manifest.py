@@ -10,7 +10,10 @@ from collections import defaultdict
 from importlib import metadata
 from typing import Any
 
+from pydantic import ValidationError
+
 import synthpipe
+from synthpipe.errors import InputError
 from synthpipe.sink.files import write_atomic
 from synthpipe.sink.partitions import FileRecord, PartitionResult
 from synthpipe.spec import Spec, data_hash, spec_document, world_hash
@@ -124,3 +127,20 @@ def read_manifest(location: Location) -> dict[str, Any] | None:
     with fs.open(path, "rb") as handle:
         document: dict[str, Any] = json.loads(handle.read().decode("utf-8"))
     return document
+
+
+def load_dataset_spec(location: Location) -> tuple[Spec, dict[str, Any]]:
+    """The manifest of a dataset and the spec it records (bad or missing: InputError)."""
+    fs, root = location.filesystem()
+    if not fs.exists(root):
+        raise InputError(f"{location.url!r} does not exist")
+    manifest = read_manifest(location)
+    if manifest is None:
+        raise InputError(f"{location.url!r} holds no synthpipe dataset ({MANIFEST_NAME} missing)")
+    try:
+        spec = Spec.model_validate(manifest["spec"])
+    except (KeyError, ValidationError) as exc:
+        raise InputError(
+            f"{MANIFEST_NAME} of {location.url!r} has no valid spec: {str(exc).splitlines()[0]}"
+        ) from None
+    return spec, manifest

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from helpers import file_hashes, small_spec
 
 from synthpipe.engine.cluster import dask_client
@@ -60,3 +61,43 @@ def test_a_session_closed_in_the_background_is_closed_when_its_block_ends() -> N
     # the worker processes are gone (or zombies of a parent that is gone) once the block ends
     for pid in worker_pids:
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
+
+
+def test_workers_are_forked_ready_with_the_worker_environment() -> None:
+    """The LocalCluster's workers come from the fork server: before any task, they already
+    hold the task modules (no import on the first task), none of the statistical tests, and
+    the allocator and thread settings every worker must start with."""
+    import multiprocessing
+
+    from synthpipe.engine.workers import (
+        FORKSERVER,
+        WORKER_MALLOC_ENV,
+        worker_environment,
+        worker_start_method,
+    )
+
+    if FORKSERVER not in multiprocessing.get_all_start_methods():
+        pytest.skip("this platform has no fork server; workers are spawned")
+    assert worker_start_method() == FORKSERVER
+
+    def state() -> dict[str, object]:
+        import os
+        import sys
+
+        return {
+            "environment": {key: os.environ.get(key) for key in worker_environment()},
+            "task modules": {"synthpipe.engine.generate", "synthpipe.validate.units"}
+            <= set(sys.modules),
+            "scipy.stats": "scipy.stats" in sys.modules,
+        }
+
+    with dask_client(workers=2) as client:
+        states = list(client.run(state).values())
+    assert len(states) == 2
+    for worker in states:
+        assert worker["task modules"] is True
+        assert worker["scipy.stats"] is False
+        environment = worker["environment"]
+        assert isinstance(environment, dict)
+        assert {k: environment[k] for k in WORKER_MALLOC_ENV} == WORKER_MALLOC_ENV
+        assert environment["OMP_NUM_THREADS"] is not None
