@@ -68,6 +68,9 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             processes=True,
             dashboard_address=None,
             silence_logs=logging.ERROR,
+            # A forked worker starts with the fork server's environment, which may be older
+            # than this process's (credentials set since, for one): hand it the current one.
+            env=dict(os.environ),
         )
     client = Client(cluster)
     try:

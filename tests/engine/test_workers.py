@@ -63,15 +63,19 @@ def test_a_session_closed_in_the_background_is_closed_when_its_block_ends() -> N
         assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == "zombie"
 
 
-def test_workers_are_forked_ready_with_the_worker_environment() -> None:
+def test_workers_are_forked_ready_with_the_worker_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The LocalCluster's workers come from the fork server: before any task, they already
-    hold the task modules (no import on the first task), none of the statistical tests, and
-    the allocator and thread settings every worker must start with."""
+    hold the task modules (no import on the first task), none of the statistical tests, the
+    allocator and thread settings every worker must start with, and this process's
+    environment as it is now (set after the server started: credentials, for one)."""
     import multiprocessing
 
     from synthpipe.engine.workers import (
         FORKSERVER,
         WORKER_MALLOC_ENV,
+        start_worker_server,
         worker_environment,
         worker_start_method,
     )
@@ -79,6 +83,8 @@ def test_workers_are_forked_ready_with_the_worker_environment() -> None:
     if FORKSERVER not in multiprocessing.get_all_start_methods():
         pytest.skip("this platform has no fork server; workers are spawned")
     assert worker_start_method() == FORKSERVER
+    start_worker_server()
+    monkeypatch.setenv("SYNTHPIPE_TEST_LATE_VARIABLE", "set after the fork server started")
 
     def state() -> dict[str, object]:
         import os
@@ -86,6 +92,7 @@ def test_workers_are_forked_ready_with_the_worker_environment() -> None:
 
         return {
             "environment": {key: os.environ.get(key) for key in worker_environment()},
+            "late": os.environ.get("SYNTHPIPE_TEST_LATE_VARIABLE"),
             "task modules": {"synthpipe.engine.generate", "synthpipe.validate.units"}
             <= set(sys.modules),
             "scipy.stats": "scipy.stats" in sys.modules,
@@ -97,7 +104,30 @@ def test_workers_are_forked_ready_with_the_worker_environment() -> None:
     for worker in states:
         assert worker["task modules"] is True
         assert worker["scipy.stats"] is False
+        assert worker["late"] == "set after the fork server started"
         environment = worker["environment"]
         assert isinstance(environment, dict)
         assert {k: environment[k] for k in WORKER_MALLOC_ENV} == WORKER_MALLOC_ENV
         assert environment["OMP_NUM_THREADS"] is not None
+
+
+def test_a_relative_output_lands_under_the_callers_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A forked worker starts in its fork server's working directory unless multiprocessing
+    moves it to the caller's (it does, at each fork): a relative location must land where
+    the caller is, even after the caller changed directory."""
+    from synthpipe.engine.workers import start_worker_server
+
+    start_worker_server()
+    monkeypatch.chdir(tmp_path)
+    spec = small_spec()
+    tasks = [t for t in make_plan(spec) if t.kind != "sales"]
+    with dask_client(workers=1) as client:
+        results = generate(client, spec, tasks, Location("relative/out"))
+    written = {f.path for r in results for f in r.files}
+    on_disk = {
+        str(p.relative_to(tmp_path / "relative" / "out")) for p in tmp_path.rglob("*.parquet")
+    }
+    assert written
+    assert on_disk == written
