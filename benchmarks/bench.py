@@ -98,6 +98,22 @@ def prefect_server(home: Path) -> Iterator[str]:
         server.wait(timeout=60)
 
 
+FORK_SERVER = "multiprocessing.forkserver"
+
+
+def _kind(process: psutil.Process) -> str:
+    """worker (a spawned process, or one forked by multiprocessing's fork server), fork
+    server (which only imports and forks), or client (the command and everything else)."""
+    command = " ".join(process.cmdline())
+    if "spawn_main" in command:
+        return "worker"
+    if FORK_SERVER in command:
+        parent = process.parent()
+        forked = parent is not None and FORK_SERVER in " ".join(parent.cmdline())
+        return "worker" if forked else "fork server"
+    return "client"
+
+
 class MemoryWatch:
     """Peak RSS of every process in a tree, sampled in a thread."""
 
@@ -117,7 +133,7 @@ class MemoryWatch:
             for process in processes:
                 try:
                     rss = process.memory_info().rss
-                    kind = "worker" if "spawn_main" in " ".join(process.cmdline()) else "client"
+                    kind = _kind(process)
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
                 if rss > self.peaks.get(process.pid, ("", 0))[1]:
