@@ -265,11 +265,14 @@ def command_validate(args: argparse.Namespace) -> int:
         from synthpipe.engine.cluster import check_scheduler_address
 
         check_scheduler_address(args.scheduler)
-    mapping = _reference_map(args.reference_map)
+    reference = None
     if args.reference is not None:
         from synthpipe.validate.reference import read_reference
 
-        read_reference(args.reference, mapping)  # bad reference: exit 2 before any work
+        # read, mapped and checked now: a bad reference exits 2 before any work
+        reference = read_reference(args.reference, _reference_map(args.reference_map))
+    elif args.reference_map:
+        _reference_map(args.reference_map)  # a malformed pair is refused all the same
     _, manifest = load_dataset_spec(location)
     dataset_bytes = sum(int(info.get("bytes", 0)) for info in manifest.get("files", {}).values())
     # worker processes take seconds to start: more than reading a small dataset
@@ -286,9 +289,7 @@ def command_validate(args: argparse.Namespace) -> int:
     from synthpipe.engine.validation import validate_location
 
     with nullcontext() if in_process else dask_client(args.workers, args.scheduler) as client:
-        outcome = validate_location(
-            client, location, args.reference, reference_map=mapping, manifest=manifest
-        )
+        outcome = validate_location(client, location, reference, manifest=manifest)
     print(outcome.summary_line())
     print(f"report: {outcome.html_path}")
     if not outcome.passed:

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 from distributed import Client
 
 from synthpipe.engine.generate import Progress, no_progress
@@ -25,7 +26,6 @@ from synthpipe.validate.reference import (
     compare,
     extract,
     matrix_names,
-    read_reference,
     synthetic_stats,
 )
 from synthpipe.validate.report import build_report
@@ -118,14 +118,10 @@ def run_reference_unit(path: str, location: Location, names: list[str]) -> Stats
 
 
 def compare_with_reference(
-    client: Client | None,
-    location: Location,
-    manifest: dict[str, Any],
-    reference: str,
-    mapping: dict[str, str] | None = None,
+    client: Client | None, location: Location, manifest: dict[str, Any], table: pa.Table
 ) -> list[Check]:
-    """Checks of the synthetic transactions against a real sample, at full scale."""
-    table = read_reference(reference, mapping)
+    """Checks of the synthetic transactions against a real sample (as ``read_reference``
+    returns it), at full scale."""
     names = matrix_names(extract(table))
     paths = [p for p, info in manifest.get("files", {}).items() if info["table"] == "transactions"]
     if client is None:
@@ -139,14 +135,15 @@ def compare_with_reference(
 def validate_location(
     client: Client | None,
     location: Location,
-    reference: str | None = None,
+    reference: pa.Table | None = None,
     progress: Progress = no_progress,
-    reference_map: dict[str, str] | None = None,
     manifest: dict[str, Any] | None = None,
     report_location: Location | None = None,
 ) -> ValidationOutcome:
     """Validate the dataset at ``location`` against the spec in its manifest (or the given
-    pending ``manifest``); the report goes to ``report_location`` (default: the dataset)."""
+    pending ``manifest``), and against a real sample when ``reference`` is one (as
+    ``read_reference`` returns it); the report goes to ``report_location`` (default: the
+    dataset)."""
     if manifest is None:
         spec, manifest = load_dataset_spec(location)
     else:
@@ -155,7 +152,7 @@ def validate_location(
     ctx = validation_context(spec)
     checks = evaluate(ctx, stats, manifest)
     if reference is not None:
-        checks += compare_with_reference(client, location, manifest, reference, reference_map)
+        checks += compare_with_reference(client, location, manifest, reference)
     report = build_report(ctx, stats, checks, manifest, location.display())
     json_path, html_path = write_report(report_location or location, report)
     return ValidationOutcome(report, json_path, html_path)

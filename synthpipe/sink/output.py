@@ -49,7 +49,7 @@ def check_output(location: Location) -> None:
 
 
 def _reason(exc: BaseException) -> str:
-    """The first line of an exception, with its type when the message alone is unclear."""
+    """An exception's type and the first line of its message."""
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 

@@ -67,8 +67,9 @@ def _labels(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
 def _converted(
     column: pa.ChunkedArray, target: pa.DataType, name: str, expected: str
 ) -> np.ndarray:
-    """``column`` cast to ``target`` (nulls as 0) as numpy; a value that does not convert is
-    the user's input error, named with its column."""
+    """``column`` cast to ``target`` (nulls as 0) as numpy (timestamps as int64 counts of
+    the unit); a value that does not convert is the user's input error, named with its
+    column."""
     try:
         values = column.cast(target)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
@@ -77,7 +78,7 @@ def _converted(
         ) from None
     if pa.types.is_timestamp(target):
         values = values.cast(pa.int64())
-    return np.asarray(values.fill_null(0), dtype=np.float64 if target == pa.float64() else None)
+    return np.asarray(values.fill_null(0))
 
 
 def extract(table: pa.Table) -> Columns:
@@ -95,7 +96,6 @@ def extract(table: pa.Table) -> Columns:
         numeric["items"] = _converted(table.column("items"), pa.float64(), "items", "a number")
     if "ts" in names:
         micros = _converted(table.column("ts"), pa.timestamp("us"), "ts", "an ISO 8601 time")
-        micros = micros.astype(np.int64)
         numeric["hour"] = ((micros % MICROS_PER_DAY) // MICROS_PER_HOUR).astype(np.float64)
         numeric["weekday"] = ((micros // MICROS_PER_DAY + THURSDAY_OFFSET) % DAYS_PER_WEEK).astype(
             np.float64
