@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import gc
 import os
+import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 from typing import Any
 
 from synthpipe.cli import DeployRequest, RunRequest
@@ -23,16 +27,43 @@ def run_flow(request: RunRequest) -> dict[str, Any]:
 
     if server is not None:
         server.join()
-    state = retail_flow(
-        spec=spec_document(request.spec),
-        out=request.location.url,
-        workers=request.workers,
-        scheduler=request.scheduler,
-        mode=request.mode,
-        return_state=True,
-    )
-    result: dict[str, Any] = state.result(raise_on_failure=True)
+    with _interrupt_noted() as interrupted:
+        try:
+            state = retail_flow(
+                spec=spec_document(request.spec),
+                out=request.location.url,
+                workers=request.workers,
+                scheduler=request.scheduler,
+                mode=request.mode,
+                return_state=True,
+            )
+            result: dict[str, Any] = state.result(raise_on_failure=True)
+        except Exception as exc:
+            # Ctrl-C also stops Prefect's temporary server (same process group), so Prefect's
+            # report of the crash fails next with a connection error: report the interrupt.
+            if interrupted.is_set():
+                raise KeyboardInterrupt from exc
+            raise
     return result
+
+
+@contextmanager
+def _interrupt_noted() -> Iterator[threading.Event]:
+    """While inside, Ctrl-C raises KeyboardInterrupt as usual and also sets the event."""
+    interrupted = threading.Event()
+
+    def note(signum: int, frame: FrameType | None) -> None:
+        interrupted.set()
+        signal.default_int_handler(signum, frame)
+
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is signal.default_int_handler:  # leave a handler someone else set alone
+        signal.signal(signal.SIGINT, note)
+    try:
+        yield interrupted
+    finally:
+        if previous is signal.default_int_handler:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _ephemeral_server_in_background() -> threading.Thread | None:

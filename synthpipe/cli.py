@@ -31,6 +31,7 @@ from synthpipe.storage import Location
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by Ctrl-C (128 + SIGINT)
 DEBUG_ENV = "SYNTHPIPE_DEBUG"
 MAX_WORKERS = 4096
 # `validate` reads a dataset smaller than this in its own process unless told to use
@@ -337,8 +338,12 @@ def main(
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
-        print("synthpipe: interrupted", file=sys.stderr)
-        return EXIT_FAILURE
+        print(
+            "synthpipe: interrupted (whole files only: a run leaves its dataset unpublished,"
+            " and the next run completes it)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     except Exception as exc:  # the CLI's contract: a cause on one line, exit 1
         if debug:
             raise

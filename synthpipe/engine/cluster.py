@@ -13,6 +13,7 @@ from typing import Any
 import dask
 from distributed import Client, LocalCluster
 
+from synthpipe.engine import workers as worker_processes
 from synthpipe.engine.workers import (
     SINGLE_THREAD_ENV,
     WORKER_MALLOC_ENV,
@@ -26,6 +27,7 @@ CONNECT_TIMEOUT = "30s"
 # Each worker is one process with one thread: generation is CPU-bound numpy, so threads
 # would only contend for the GIL between numpy calls.
 THREADS_PER_WORKER = 1
+WORKERS_MODULE = worker_processes.__name__
 
 
 def default_workers() -> int:
@@ -71,6 +73,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             # A forked worker starts with the fork server's environment, which may be older
             # than this process's (credentials set since, for one): hand it the current one.
             env=dict(os.environ),
+            preload=[WORKERS_MODULE],  # its dask_setup: workers leave Ctrl-C to the command
         )
     client = Client(cluster)
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from multiprocessing import forkserver
@@ -57,6 +58,14 @@ def start_worker_server() -> None:
     with _environment(worker_environment()):
         multiprocessing.get_context(FORKSERVER).set_forkserver_preload(list(WORKER_MODULES))
         forkserver.ensure_running()
+
+
+def dask_setup(worker: object) -> None:
+    """Dask's preload hook, run in each LocalCluster worker as it starts: the worker ignores
+    Ctrl-C. The terminal sends it to the whole process group; the command then closes the
+    cluster, which stops its workers. Left alone, each worker printed a KeyboardInterrupt
+    traceback over the command's own one-line message."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextmanager

@@ -80,3 +80,55 @@ def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(
     reference = tmp_path / "reference"
     build(small_spec(**CHANGES), reference)
     assert file_hashes(out) == file_hashes(reference)
+
+
+def test_ctrl_c_stops_the_run_with_one_line_and_leaves_no_worker(
+    tmp_path: Path, prefect_api: str
+) -> None:
+    """Ctrl-C (SIGINT to the whole process group, as a terminal sends it) mid-generation:
+    exit 130 and the command's one line, no traceback from the Dask workers (they leave
+    Ctrl-C to the command), no process left behind, and the dataset not published."""
+    import psutil
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(small_document(**CHANGES)))
+    out = tmp_path / "data"
+    run = subprocess.Popen(
+        [str(Path(sys.executable).with_name("synthpipe")), "run", str(spec), "--out", str(out)],
+        cwd=ROOT,
+        env=cli_environment(prefect_api),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not _sales_files(out) and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.05)
+    assert run.poll() is None, "the run finished before it could be interrupted"
+    family = [run.pid, *(p.pid for p in psutil.Process(run.pid).children(recursive=True))]
+    os.killpg(run.pid, signal.SIGINT)
+    _, err = run.communicate(timeout=DEADLINE_SECONDS)
+    assert run.returncode == 130, err[-3000:]
+    assert err.strip().splitlines()[-1].startswith("synthpipe: interrupted"), err[-3000:]
+    assert "Traceback" not in err, err[-3000:]
+    time.sleep(1)
+    left = [pid for pid in family if psutil.pid_exists(pid)]
+    assert all(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE for pid in left), left
+    assert not (out / "_SUCCESS").exists()
+
+
+def test_an_interrupt_is_noted_and_the_handler_restored() -> None:
+    from flows.cli import _interrupt_noted
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with _interrupt_noted() as interrupted:
+        assert not interrupted.is_set()
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs between these bytecodes
+            raise AssertionError("no KeyboardInterrupt")
+        except KeyboardInterrupt:
+            pass
+        assert interrupted.is_set()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
