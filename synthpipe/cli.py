@@ -34,6 +34,7 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by Ctrl-C (128 + SIGINT)
 DEBUG_ENV = "SYNTHPIPE_DEBUG"
 MAX_WORKERS = 4096
+DEPLOYMENT_NAME_REFUSED = ("/", "%", "&", ">", "<")  # characters Prefect refuses in a name
 # `validate` reads a dataset smaller than this in its own process unless told to use
 # workers: starting them (about 3.5 s here) costs more than reading 64 MB of Parquet.
 IN_PROCESS_VALIDATION_BYTES = 64 * 1024 * 1024
@@ -91,6 +92,18 @@ def _workers(text: str) -> int:
     return value
 
 
+def _deployment_name(text: str) -> str:
+    name = text.strip()
+    if not name:
+        raise argparse.ArgumentTypeError("--name must not be empty")
+    refused = [c for c in DEPLOYMENT_NAME_REFUSED if c in name]
+    if refused:
+        raise argparse.ArgumentTypeError(
+            f"--name must not contain {' '.join(refused)} (Prefect refuses it), got {text!r}"
+        )
+    return name
+
+
 def build_parser() -> ArgumentParser:
     """The argument parser of every subcommand."""
     parser = ArgumentParser(
@@ -120,7 +133,12 @@ def build_parser() -> ArgumentParser:
     deploy = commands.add_parser("deploy", help="register the flow with a cron schedule")
     deploy.add_argument("spec", help="YAML spec file (stored in the deployment)")
     deploy.add_argument("--cron", required=True, help='schedule, e.g. "0 2 * * *"')
-    deploy.add_argument("--name", default="scheduled", help="deployment name (default: scheduled)")
+    deploy.add_argument(
+        "--name",
+        type=_deployment_name,
+        default="scheduled",
+        help="deployment name (default: scheduled)",
+    )
     deploy.add_argument("--out", help="output URL (default: the spec's output.path)")
     deploy.add_argument("--workers", type=_workers, help="Dask workers of each run's LocalCluster")
     deploy.add_argument("--scheduler", help="runs use this Dask cluster, tcp://HOST:PORT")

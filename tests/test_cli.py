@@ -150,6 +150,15 @@ def _synthpipe() -> str:
         ),
         (["run", "configs/missing.yaml"], "does not exist"),
         (["run", "configs/retail.yaml", "--workers", "-2"], "--workers must be between"),
+        (
+            ["deploy", "configs/retail.yaml", "--cron", "61 2 * * *"],
+            "--cron '61 2 * * *' is not a valid cron expression",
+        ),
+        (["deploy", "configs/retail.yaml", "--cron", "0 2 * * *", "--name", " "], "not be empty"),
+        (
+            ["deploy", "configs/retail.yaml", "--cron", "0 2 * * *", "--name", "a/b"],
+            "--name must not contain / (Prefect refuses it)",
+        ),
     ],
 )
 def test_the_installed_command_keeps_the_contract(arguments: list[str], fragment: str) -> None:
