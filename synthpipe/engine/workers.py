@@ -15,12 +15,14 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from multiprocessing import forkserver
 
 FORKSERVER = "forkserver"
 SPAWN = "spawn"
+LINUX = "linux"
 # Modules every worker needs: Dask's worker machinery, and the modules of the generation
 # and validation tasks (which import numpy, pyarrow, Faker and the world model).
 WORKER_MODULES = ("distributed", "synthpipe.engine.generate", "synthpipe.validate.units")
@@ -37,8 +39,11 @@ WORKER_MALLOC_ENV = {
 
 
 def worker_start_method() -> str:
-    """``forkserver`` where the platform has it (Linux, macOS), else ``spawn``."""
-    return FORKSERVER if FORKSERVER in multiprocessing.get_all_start_methods() else SPAWN
+    """``forkserver`` on Linux, else ``spawn``. macOS has a fork server too, but its system
+    frameworks (numpy's Accelerate BLAS among them) are not fork-safe, which is why Python
+    spawns there by default."""
+    linux = sys.platform.startswith(LINUX)
+    return FORKSERVER if linux and FORKSERVER in multiprocessing.get_all_start_methods() else SPAWN
 
 
 def worker_environment() -> dict[str, str]:
@@ -52,7 +57,7 @@ def worker_environment() -> dict[str, str]:
 def start_worker_server() -> None:
     """Start the fork server the workers will be forked from, with ``worker_environment``
     and ``WORKER_MODULES`` (it imports them in the background; this returns at once).
-    Nothing happens when it already runs, or where the platform has no fork server."""
+    Nothing happens when it already runs, or where workers are spawned instead."""
     if worker_start_method() != FORKSERVER:
         return
     with _environment(worker_environment()):
