@@ -13,11 +13,11 @@ from typing import Any
 import dask
 from distributed import Client, LocalCluster
 
-from synthpipe.engine import workers as worker_processes
 from synthpipe.engine.workers import (
-    SINGLE_THREAD_ENV,
+    PRELOAD_MODULE,
     WORKER_MALLOC_ENV,
     start_worker_server,
+    thread_environment,
     worker_start_method,
 )
 from synthpipe.errors import InputError
@@ -27,7 +27,6 @@ CONNECT_TIMEOUT = "30s"
 # Each worker is one process with one thread: generation is CPU-bound numpy, so threads
 # would only contend for the GIL between numpy calls.
 THREADS_PER_WORKER = 1
-WORKERS_MODULE = worker_processes.__name__
 
 
 def default_workers() -> int:
@@ -55,7 +54,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         finally:
             client.close()
         return
-    os.environ.update({k: os.environ.get(k, v) for k, v in SINGLE_THREAD_ENV.items()})
+    os.environ.update(thread_environment())
     # The LocalCluster's scheduler lives in this process: keep its INFO chatter quiet.
     logging.getLogger("distributed").setLevel(logging.WARNING)
     start_worker_server()  # at once when a command started it early (engine.workers)
@@ -73,7 +72,7 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             # A forked worker starts with the fork server's environment, which may be older
             # than this process's (credentials set since, for one): hand it the current one.
             env=dict(os.environ),
-            preload=[WORKERS_MODULE],  # its dask_setup: workers leave Ctrl-C to the command
+            preload=[PRELOAD_MODULE],  # its dask_setup: workers leave Ctrl-C to the command
         )
     client = Client(cluster)
     try:

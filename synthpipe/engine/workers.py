@@ -23,6 +23,7 @@ from multiprocessing import forkserver
 FORKSERVER = "forkserver"
 SPAWN = "spawn"
 LINUX = "linux"
+PRELOAD_MODULE = __name__  # Dask runs this module's dask_setup in each LocalCluster worker
 # Modules every worker needs: Dask's worker machinery, and the modules of the generation
 # and validation tasks (which import numpy, pyarrow, Faker and the world model).
 WORKER_MODULES = ("distributed", "synthpipe.engine.generate", "synthpipe.validate.units")
@@ -50,8 +51,12 @@ def worker_environment() -> dict[str, str]:
     """Variables a worker process must start with: one BLAS thread unless the user chose
     otherwise, and the allocator settings above. glibc reads the latter once, when a
     process starts, so a forked worker has them only if its fork server started with them."""
-    threads = {key: os.environ.get(key, value) for key, value in SINGLE_THREAD_ENV.items()}
-    return {**threads, **WORKER_MALLOC_ENV}
+    return {**thread_environment(), **WORKER_MALLOC_ENV}
+
+
+def thread_environment() -> dict[str, str]:
+    """``SINGLE_THREAD_ENV``, except where the user set one of its variables."""
+    return {key: os.environ.get(key, value) for key, value in SINGLE_THREAD_ENV.items()}
 
 
 def start_worker_server() -> None:
