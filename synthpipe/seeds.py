@@ -82,6 +82,17 @@ class Stream(IntEnum):
     ID_PERMUTATION = 81
 
 
+class FraudKey(IntEnum):
+    """Stable key of each fraud typology: its random streams' sub-key, its transaction-id
+    subrange (``synthpipe.model.ids.FRAUD_SUBRANGE_BASE`` + key) and its code in the
+    ``fraud_type`` column. One member per module of ``synthpipe.fraud``; append only."""
+
+    CARD_TESTING = 0
+    ACCOUNT_TAKEOVER = 1
+    STOLEN_CARD = 2
+    REFUND_ABUSE = 3
+
+
 def generator(seed: int, entity: Entity, stream: Stream, *block: int) -> np.random.Generator:
     """Return the generator for one stream of one data block.
 

@@ -14,7 +14,8 @@ import numpy as np
 from synthpipe.model.products import ProductWorld
 from synthpipe.model.sampling import grouped_categorical, poisson_by_group, poisson_table
 from synthpipe.model.seasonality import DayFactors
-from synthpipe.spec.models import GENDERS, Spec
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import GENDERS
 
 
 @dataclass(frozen=True)

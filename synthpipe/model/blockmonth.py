@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from synthpipe.clock import MICROS_PER_HOUR
 from synthpipe.model.baskets import Lines, concat_lines
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import CustomerBlock, customer_block
@@ -26,12 +27,9 @@ from synthpipe.model.sampling import (
 from synthpipe.model.seasonality import DayFactors, day_factors
 from synthpipe.model.stores import StoreWorld, store_world
 from synthpipe.seeds import Entity, Stream, generator
-from synthpipe.spec.models import CHANNELS, Spec
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import ONLINE
 
-MICROS_PER_HOUR = 3_600_000_000
-MICROS_PER_DAY = 24 * MICROS_PER_HOUR
-IN_STORE, ONLINE = CHANNELS.index("in_store"), CHANNELS.index("online")
-SALE, REFUND = 0, 1
 NO_STORE = -1
 NO_REGION = -1
 NOT_FRAUD = -1

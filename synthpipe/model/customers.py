@@ -22,7 +22,8 @@ from synthpipe.model.sampling import categorical
 from synthpipe.model.schema import CUSTOMERS_SCHEMA, dictionary_array
 from synthpipe.model.stores import StoreWorld, store_world
 from synthpipe.seeds import Entity, Stream, generator
-from synthpipe.spec.models import GENDERS, Spec
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import GENDERS
 
 DAYS_PER_YEAR = 365.25
 INCOME_REFERENCE_AGE = 45  # frequency scales with income relative to the median at this age

@@ -22,7 +22,8 @@ from synthpipe.model.customers import (
 from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import PartitionTask
-from synthpipe.spec.models import CHANNELS, Spec
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import CHANNELS
 
 # Mean lines per fraud transaction of each type (from the typologies' constants).
 FRAUD_LINES = {

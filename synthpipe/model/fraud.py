@@ -24,16 +24,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.model.baskets import Lines, cheapest_products, pick_from, product_subset
 from synthpipe.model.blockmonth import (
-    IN_STORE,
-    MICROS_PER_DAY,
-    MICROS_PER_HOUR,
     NO_REGION,
     NO_STORE,
-    ONLINE,
-    REFUND,
-    SALE,
     BlockMonth,
     TransactionSet,
     any_store,
@@ -43,7 +38,8 @@ from synthpipe.model.blockmonth import (
 )
 from synthpipe.model.ids import FRAUD_SUBRANGE_BASE
 from synthpipe.seeds import Entity, Stream
-from synthpipe.spec.models import FRAUD_TYPES, Spec
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import FRAUD_TYPES, IN_STORE, ONLINE, REFUND, SALE
 
 MICROS_PER_MINUTE = 60_000_000
 ATO_GAP_MINUTES = (5.0, 45.0)  # minutes between orders of one account takeover

@@ -12,12 +12,9 @@ import numpy as np
 
 from synthpipe.model.baskets import Lines, audience_group, basket_lines, extra_lines
 from synthpipe.model.blockmonth import (
-    IN_STORE,
     NO_REGION,
     NO_STORE,
     NOT_FRAUD,
-    REFUND,
-    SALE,
     BlockMonth,
     Intensity,
     TransactionSet,
@@ -31,7 +28,7 @@ from synthpipe.model.blockmonth import (
 from synthpipe.model.ids import LEGIT_SUBRANGE
 from synthpipe.model.sampling import categorical, poisson_by_group, poisson_table
 from synthpipe.seeds import Entity, Stream
-from synthpipe.spec.models import CHANNELS
+from synthpipe.vocabulary import CHANNELS, IN_STORE, REFUND, SALE
 
 REFUND_EXTRA_LINES_MEAN = 0.25  # refunds return fewer items than a basket holds
 REFUND_SUB_BASE = len(CHANNELS)  # refund streams use sub-keys after the channels' ones

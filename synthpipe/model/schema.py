@@ -16,8 +16,6 @@ from synthpipe.model.money import PRICE_PRECISION, money_type
 
 TIMESTAMP = pa.timestamp("us")
 TIME_ZONE_CONVENTION = "local wall-clock time of the store or of the online customer; no zone"
-TRANSACTION_TYPES = ("sale", "refund")
-CHANNEL_NAMES = ("in_store", "online")
 DICTIONARY_INDEX = pa.int32()
 
 

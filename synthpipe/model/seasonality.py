@@ -14,7 +14,8 @@ from functools import lru_cache
 import holidays as holiday_calendars
 import numpy as np
 
-from synthpipe.spec.models import CHANNELS, Promotion, Spec
+from synthpipe.spec.models import Promotion, Spec
+from synthpipe.vocabulary import CHANNELS, IN_STORE, ONLINE
 
 DAYS_PER_YEAR = 365.25
 HOLIDAY_LANGUAGE = "en_US"  # holiday names are matched in English whatever the country
@@ -24,7 +25,6 @@ THANKSGIVING_THURSDAY = 4  # Black Friday is the day after the 4th Thursday of N
 THURSDAY = 3
 CYBER_MONDAY_OFFSET = 3  # days after Black Friday
 CHRISTMAS_EVE = (12, 24)
-IN_STORE, ONLINE = CHANNELS.index("in_store"), CHANNELS.index("online")
 
 
 @dataclass(frozen=True)

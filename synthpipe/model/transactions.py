@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from synthpipe.clock import MICROS_PER_DAY
 from synthpipe.data.geography import load_geography
 from synthpipe.model.blockmonth import (
-    MICROS_PER_DAY,
     NO_REGION,
     NO_STORE,
     NOT_FRAUD,
@@ -25,14 +25,9 @@ from synthpipe.model.ids import EPOCH_ORDINAL, transaction_ids
 from synthpipe.model.money import PRICE_PRECISION, cents_to_decimal
 from synthpipe.model.sales import channel_sales, refunds
 from synthpipe.model.sampling import group_offsets, rank_within_groups
-from synthpipe.model.schema import (
-    CHANNEL_NAMES,
-    LINE_ITEMS_SCHEMA,
-    TRANSACTION_TYPES,
-    TRANSACTIONS_SCHEMA,
-    dictionary_array,
-)
-from synthpipe.spec.models import CHANNELS, FRAUD_TYPES, Spec
+from synthpipe.model.schema import LINE_ITEMS_SCHEMA, TRANSACTIONS_SCHEMA, dictionary_array
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, TRANSACTION_TYPES
 
 UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
@@ -111,7 +106,7 @@ def build_tables(ctx: BlockMonth, parts: list[TransactionSet]) -> tuple[pa.Table
             "store_id": pa.array(
                 store_ids[np.maximum(store, 0)], pa.int32(), mask=store == NO_STORE
             ),
-            "channel": dictionary_array(txn.channel[order], CHANNEL_NAMES),
+            "channel": dictionary_array(txn.channel[order], CHANNELS),
             "transaction_type": dictionary_array(txn.kind[order], TRANSACTION_TYPES),
             "payment_method": dictionary_array(txn.payment[order], payment_methods(ctx.spec)),
             "items": pa.array(items[order], pa.int16()),

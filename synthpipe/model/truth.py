@@ -16,16 +16,11 @@ import numpy as np
 import pyarrow as pa
 
 from synthpipe.model.baskets import audience_group, category_weights, extra_lines_mean
-from synthpipe.model.blockmonth import (
-    IN_STORE,
-    ONLINE,
-    block_month,
-    channel_intensity,
-    channel_weights,
-)
+from synthpipe.model.blockmonth import block_month, channel_intensity, channel_weights
 from synthpipe.model.sampling import cumulative
-from synthpipe.model.schema import CHANNEL_NAMES, TRANSACTION_TYPES, dictionary_array
-from synthpipe.spec.models import FRAUD_TYPES, GENDERS, Spec
+from synthpipe.model.schema import dictionary_array
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS, IN_STORE, ONLINE, TRANSACTION_TYPES
 
 TRUTH_FOLDER = "_truth"
 EXPECTED_DAILY = f"{TRUTH_FOLDER}/expected_daily.parquet"
@@ -51,7 +46,7 @@ def block_truth(spec: Spec, block: int) -> BlockTruth:
     signup = (customers.signup_day - ctx.factors.dates[0]).astype(np.int64)
     inside = signup < days
     first_day = np.clip(signup, 0, days - 1)[inside]
-    sales = np.zeros((days, len(CHANNEL_NAMES)))
+    sales = np.zeros((days, len(CHANNELS)))
     weighted_lines = np.zeros((days, groups))
     for channel in (IN_STORE, ONLINE):
         sales[:, channel] = channel_intensity(ctx, channel).per_day
@@ -81,7 +76,7 @@ def truth_tables(
     """
     dates = np.arange(np.datetime64(spec.calendar.start), np.datetime64(spec.calendar.end) + 1)
     days = dates.shape[0]
-    channels = len(CHANNEL_NAMES)
+    channels = len(CHANNELS)
     refunds = truth.sales * spec.sales.return_rate
     daily_channel = np.repeat(np.arange(channels), 2)
     kinds = np.tile(np.arange(len(TRANSACTION_TYPES)), channels)
@@ -89,7 +84,7 @@ def truth_tables(
     expected_daily = pa.table(
         {
             "date": pa.array(np.repeat(dates, channels * 2), pa.date32()),
-            "channel": dictionary_array(np.tile(daily_channel, days), CHANNEL_NAMES),
+            "channel": dictionary_array(np.tile(daily_channel, days), CHANNELS),
             "transaction_type": dictionary_array(np.tile(kinds, days), TRANSACTION_TYPES),
             "expected_transactions": pa.array(values.ravel(), pa.float64()),
         }

@@ -11,18 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from synthpipe.spec import defaults
+from synthpipe.spec.base import Fraction, NonNegativeFloat, PositiveFloat, StrictModel
+from synthpipe.vocabulary import FRAUD_TYPES
 
 # Transaction ids reserve 16 bits for the day number counted from ID_EPOCH.
 ID_EPOCH = dt.date(2000, 1, 1)
@@ -30,36 +30,8 @@ LAST_SUPPORTED_DAY = ID_EPOCH + dt.timedelta(days=2**16 - 1)
 MAX_CUSTOMER_BLOCKS = 2**19  # transaction ids reserve 19 bits for the customer block
 MAX_CALENDAR_YEARS = 50
 DEFAULT_SIGNUP_HISTORY_DAYS = 5 * 365  # customers sign up over five years before start
-GENDERS = ("female", "male", "nonbinary")
-CHANNELS = ("in_store", "online")
 MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
 RELATIVE_DAYS = {"today": 0, "yesterday": 1}  # calendar.end keywords, days before today
-
-PositiveFloat = Annotated[float, Field(gt=0)]
-NonNegativeFloat = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-
-
-class StrictModel(BaseModel):
-    """Base of every spec model: unknown keys are an error, and a validated spec is frozen
-    (its hashes are computed once per object; see ``synthpipe.spec.loader``)."""
-
-    model_config = ConfigDict(
-        extra="forbid", validate_default=True, frozen=True, allow_inf_nan=False
-    )
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_yes_no_numbers(cls, value: object, info: ValidationInfo) -> object:
-        """YAML reads ``true``/``yes``/``on`` as booleans, which pydantic would quietly take
-        as 1 for a count or a rate: refuse them where the field is not a boolean."""
-        field = cls.model_fields.get(info.field_name or "")
-        if isinstance(value, bool) and field is not None and field.annotation is not bool:
-            raise ValueError(
-                f"is the YAML boolean {str(value).lower()}: write a number, or put text in"
-                " quotes (YAML reads unquoted yes/no/on/off as booleans)"
-            )
-        return value
 
 
 def _resolve_default(model: BaseModel, name: str, value: object) -> None:
@@ -578,9 +550,6 @@ class FraudTypes(StrictModel):
     account_takeover: AccountTakeover = Field(default_factory=AccountTakeover)
     stolen_card: StolenCard = Field(default_factory=StolenCard)
     refund_abuse: RefundAbuse = Field(default_factory=RefundAbuse)
-
-
-FRAUD_TYPES = ("card_testing", "account_takeover", "stolen_card", "refund_abuse")
 
 
 class Fraud(StrictModel):

@@ -16,7 +16,8 @@ from synthpipe.model.customers import median_income, reference_income
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import month_ranges
-from synthpipe.spec.models import GENDERS, Spec
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import GENDERS
 
 UNIX_EPOCH = np.datetime64("1970-01-01", "D")
 MAX_AGE = 120  # ages are looked up in tables over 0..MAX_AGE (clipped there)

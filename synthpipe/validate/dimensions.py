@@ -11,10 +11,10 @@ import pyarrow.compute as pc
 from synthpipe.model.customers import base_rates, block_range, online_probability
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.schema import CUSTOMERS_SCHEMA, PRODUCTS_SCHEMA, STORES_SCHEMA
-from synthpipe.spec.models import GENDERS
 from synthpipe.validate.context import MAX_AGE, UNIX_EPOCH, ValidationContext
 from synthpipe.validate.merge import Stats, issue
 from synthpipe.validate.reading import FileRead, column_codes
+from synthpipe.vocabulary import GENDERS
 
 EMAIL_DOMAINS = ("@example.com", "@example.org", "@example.net")
 # Residual of log income around its model median, in units of sigma: fine fixed bins.

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.csv as pv
 import pyarrow.parquet as pq
 
+from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.errors import InputError
-from synthpipe.model.blockmonth import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.model.money import CENTS, decimal_to_cents
 from synthpipe.validate.checks import Check, at_least
 from synthpipe.validate.merge import Stats

@@ -8,8 +8,6 @@ from typing import Any
 import numpy as np
 
 import synthpipe
-from synthpipe.model.schema import CHANNEL_NAMES
-from synthpipe.spec.models import FRAUD_TYPES, GENDERS
 from synthpipe.validate.checks import Check, normalise
 from synthpipe.validate.context import (
     INCOME_BANDS,
@@ -21,6 +19,7 @@ from synthpipe.validate.dimensions import LOG_INCOME_EDGES
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
 from synthpipe.validate.verdicts import expected_sales, fraud_summary, online_shares
+from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS
 
 REPORT_FORMAT = 1
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -132,7 +131,7 @@ def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
                     normalise(np.asarray((channels.in_store, channels.online)[i].hours))
                 ),
             }
-            for i, name in enumerate(CHANNEL_NAMES)
+            for i, name in enumerate(CHANNELS)
         },
         "age_pyramid": pyramid,
         "amount_histograms": {

@@ -9,17 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.model.baskets import audience_group
-from synthpipe.model.blockmonth import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.model.customers import block_range
 from synthpipe.model.ids import BLOCK_BITS, EPOCH_ORDINAL, SEQUENCE_BITS
-from synthpipe.model.schema import (
-    CHANNEL_NAMES,
-    LINE_ITEMS_SCHEMA,
-    TRANSACTION_TYPES,
-    TRANSACTIONS_SCHEMA,
-)
-from synthpipe.spec.models import FRAUD_TYPES, GENDERS
+from synthpipe.model.schema import LINE_ITEMS_SCHEMA, TRANSACTIONS_SCHEMA
 from synthpipe.validate.binning import LogBins
 from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
 from synthpipe.validate.dimensions import (
@@ -33,6 +27,16 @@ from synthpipe.validate.dimensions import (
 )
 from synthpipe.validate.merge import Stats, issue
 from synthpipe.validate.reading import FileRead, column_codes
+from synthpipe.vocabulary import (
+    CHANNELS,
+    FRAUD_TYPES,
+    GENDERS,
+    IN_STORE,
+    ONLINE,
+    REFUND,
+    SALE,
+    TRANSACTION_TYPES,
+)
 
 TRANSACTION_COLUMNS = TRANSACTIONS_SCHEMA.names
 LINE_COLUMNS = LINE_ITEMS_SCHEMA.names
@@ -47,8 +51,6 @@ CUSTOMER_COLUMNS = [
     "income",
     "is_loyalty_member",
 ]
-IN_STORE, ONLINE = CHANNEL_NAMES.index("in_store"), CHANNEL_NAMES.index("online")
-SALE, REFUND = TRANSACTION_TYPES.index("sale"), TRANSACTION_TYPES.index("refund")
 # Log10 of a line's net amount in cents, fixed bins: histograms for the report.
 LOG_AMOUNT_EDGES = np.linspace(0.0, 7.0, 141)
 AMOUNT_BINS = LogBins(LOG_AMOUNT_EDGES)
@@ -218,7 +220,7 @@ def _transaction_columns(ctx: ValidationContext, table: pa.Table) -> dict[str, n
     ts = numpy_column(table, "ts")
     unix_day = ts // MICROS_PER_DAY  # a floor division and a product: np.divmod is slower
     within_day = ts - unix_day * MICROS_PER_DAY
-    channel, unknown_channel = column_codes(table, "channel", CHANNEL_NAMES)
+    channel, unknown_channel = column_codes(table, "channel", CHANNELS)
     kind, unknown_kind = column_codes(table, "transaction_type", TRANSACTION_TYPES)
     payment, unknown_payment = column_codes(table, "payment_method", ctx.payments)
     ship, unknown_ship = column_codes(table, "ship_region", ctx.regions)
@@ -538,7 +540,7 @@ def _profiles(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) 
     day = txn["day"]
     ok = (day >= 0) & (day < ctx.days) & (txn["channel"] >= 0) & (txn["kind"] >= 0)
     legit = ok & ~txn["is_fraud"]
-    channels, kinds = len(CHANNEL_NAMES), len(TRANSACTION_TYPES)
+    channels, kinds = len(CHANNELS), len(TRANSACTION_TYPES)
     cell = (day * channels + txn["channel"]) * kinds + txn["kind"]
     stats["transactions.daily_legit"] = np.bincount(
         cell[legit], minlength=ctx.days * channels * kinds
@@ -640,7 +642,7 @@ def _baskets(
     )
     # sales and their lines beyond the first per (segment, channel): the basket factors
     # are judged cell by cell, the expected lines following from the counts
-    channels = len(CHANNEL_NAMES)
+    channels = len(CHANNELS)
     cells = len(ctx.segments) * channels
     basket_cell = (segment * channels + txn["channel"])[counted]
     stats["baskets.sales_by_cell"] = np.bincount(basket_cell, minlength=cells)
@@ -656,10 +658,10 @@ def _baskets(
     span = int(sale_days.max()) - first_day + 1 if sale_days.size else 1
     group = people.group.take(rows)
     # legitimate sales per (age band, channel): the online share by age
-    band_channel = (group // len(GENDERS)) * len(CHANNEL_NAMES) + txn["channel"]
+    band_channel = (group // len(GENDERS)) * len(CHANNELS) + txn["channel"]
     stats["transactions.sales_by_band_channel"] = np.bincount(
-        band_channel[sale], minlength=len(ctx.bands_low) * len(CHANNEL_NAMES)
-    ).reshape(-1, len(CHANNEL_NAMES))
+        band_channel[sale], minlength=len(ctx.bands_low) * len(CHANNELS)
+    ).reshape(-1, len(CHANNELS))
     cell = np.where(sale, (day - first_day) * groups + group, -1)
     line_cell = owners.spread(cell, -1)
     # rows kept as an index array: taking by index is about twice as quick as masking,
@@ -723,7 +725,7 @@ def _discounts(
 def _legit_group_table() -> np.ndarray:
     """LEGIT_GROUPS index by (kind + 1, channel + 1) of an unlabelled row (-1: none; the
     extra first row and column take unknown labels)."""
-    table = np.full((len(TRANSACTION_TYPES) + 1, len(CHANNEL_NAMES) + 1), -1, dtype=np.int64)
+    table = np.full((len(TRANSACTION_TYPES) + 1, len(CHANNELS) + 1), -1, dtype=np.int64)
     table[SALE + 1, ONLINE + 1] = LEGIT_GROUPS.index("legit_online")
     table[SALE + 1, IN_STORE + 1] = LEGIT_GROUPS.index("legit_in_store")
     table[REFUND + 1, :] = LEGIT_GROUPS.index("legit_refund")

@@ -24,9 +24,7 @@ from synthpipe.model.products import (
     product_world,
     products_per_category,
 )
-from synthpipe.model.schema import CHANNEL_NAMES
 from synthpipe.model.seasonality import black_friday, day_factors, holiday_names
-from synthpipe.spec.models import FRAUD_TYPES, GENDERS
 from synthpipe.validate.checks import (
     CI_CONFIDENCE,
     GATE_SIGMAS,
@@ -52,6 +50,7 @@ from synthpipe.validate.context import MAX_AGE, ValidationContext
 from synthpipe.validate.dimensions import LOG_INCOME_EDGES, LOG_PRICE_EDGES, Z_EDGES
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
+from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS
 
 # Slack added to sampling tolerances, for parts of an expectation that are approximate.
 PROFILE_SLACK = 0.004  # weekday / month / hour shapes: expectation exact up to activity noise
@@ -815,10 +814,10 @@ class OnlineShares:
 def online_shares(ctx: ValidationContext, stats: Stats) -> OnlineShares:
     """Online share of legitimate sales per age band, observed and expected (the spec's
     online share x age factor, weighted by the band's expected purchases)."""
-    shape = (len(ctx.spec.customers.age_pyramid), len(CHANNEL_NAMES))
+    shape = (len(ctx.spec.customers.age_pyramid), len(CHANNELS))
     observed = np.asarray(_get(stats, "transactions.sales_by_band_channel", np.zeros(shape)))
     expected = np.asarray(_get(stats, "customers.band_channel_expected", np.zeros(shape)))
-    online = CHANNEL_NAMES.index("online")
+    online = CHANNELS.index("online")
     sales = observed.sum(axis=1).astype(np.float64)
     expected_total = expected.sum(axis=1)
     judged = (sales > 0) & (expected_total > 0)
@@ -968,13 +967,13 @@ def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     """Lines beyond the first per legitimate sale (Poisson: basket_mean_items - 1 scaled by
     the segment's and the channel's basket factors), in all and per (segment, channel)."""
     spec = ctx.spec
-    shape = (len(ctx.segments), len(CHANNEL_NAMES))
+    shape = (len(ctx.segments), len(CHANNELS))
     sales = np.asarray(_get(stats, "baskets.sales_by_cell", np.zeros(shape)), float)
     observed = np.asarray(_get(stats, "baskets.extra_lines_by_cell", np.zeros(shape)), float)
     sales, observed = sales.reshape(shape), observed.reshape(shape)
     segment_factor = np.asarray([s.basket for s in spec.customers.segments.values()])
     channel_factor = np.asarray(
-        [getattr(spec.sales.channels, name).basket_factor for name in CHANNEL_NAMES]
+        [getattr(spec.sales.channels, name).basket_factor for name in CHANNELS]
     )
     expected = (
         sales * (spec.sales.basket_mean_items - 1.0) * np.outer(segment_factor, channel_factor)
@@ -1009,7 +1008,7 @@ def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             float(excess[s, c]),
             1.0,
             "lines beyond the first per sale in each segment x channel vs the spec's factors"
-            f" (worst {ctx.segments[s]}, {CHANNEL_NAMES[c]}:"
+            f" (worst {ctx.segments[s]}, {CHANNELS[c]}:"
             f" {observed[s, c]:,.0f} observed, {expected[s, c]:,.0f} expected)",
             chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
         )

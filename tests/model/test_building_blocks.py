@@ -26,7 +26,7 @@ from synthpipe.model.sampling import (
 )
 from synthpipe.model.schema import dictionary_array
 from synthpipe.seeds import Entity, Stream, generator
-from synthpipe.spec.models import FRAUD_TYPES
+from synthpipe.vocabulary import FRAUD_TYPES
 
 
 def test_feistel_permutation_is_a_bijection_and_scrambles() -> None:

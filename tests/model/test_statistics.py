@@ -25,7 +25,7 @@ from synthpipe.model.transactions import generate_sales
 from synthpipe.plan import make_plan
 from synthpipe.spec import Spec, spec_from_dict
 from synthpipe.spec.defaults import CATEGORIES
-from synthpipe.spec.models import FRAUD_TYPES, GENDERS
+from synthpipe.vocabulary import FRAUD_TYPES, GENDERS
 
 Z = 5.0  # standard errors: a correct generator fails one of these ~1e-6 of the time
 FLAT = [1.0] * 12

@@ -1,0 +1,110 @@
+"""What a fraud typology declares: its spec model, its stable key, its generator, the
+moments of its event size, its expected lines per transaction, and its signatures.
+
+A typology is one module of ``synthpipe.fraud`` that defines ``TYPOLOGY``; the package
+finds the modules itself (see ``synthpipe.fraud``). The declarations here are pure data
+and arithmetic on the typology's parameters, so the spec, the model and the validation all
+read the same numbers: nothing about a typology is restated elsewhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+
+import numpy as np
+
+from synthpipe.seeds import FraudKey
+from synthpipe.spec.base import NonNegativeFloat, StrictModel
+
+if TYPE_CHECKING:  # the generator's arguments are model types; only annotations name them
+    from synthpipe.model.blockmonth import TransactionSet
+    from synthpipe.model.fraud import FraudDraws
+
+# Per-transaction features the validation measures for every fraud type and for the
+# legitimate groups (``synthpipe.validate.sales``); a signature names one of them.
+Feature = Literal["night", "ship_away", "store_away", "small", "burst", "same_day_repeat"]
+LEGIT_ONLINE, LEGIT_IN_STORE, LEGIT_REFUND = "legit_online", "legit_in_store", "legit_refund"
+LEGIT_GROUPS = (LEGIT_ONLINE, LEGIT_IN_STORE, LEGIT_REFUND)
+
+
+class FraudParams(StrictModel):
+    """Parameters every typology has: its share of the fraud transactions (0 disables it)."""
+
+    share: NonNegativeFloat = 0.0
+
+
+P = TypeVar("P", bound=FraudParams)
+
+
+def always(_params: Any) -> bool:
+    """A signature that applies whatever the parameters."""
+    return True
+
+
+@dataclass(frozen=True)
+class ShareSignature:
+    """The share of a typology's transactions that show ``feature`` is at least ``target``
+    (less the sampling tolerance of the observed count), next to the same share of
+    legitimate transactions of the ``baseline`` group."""
+
+    name: str  # the check is called signature.<name>
+    feature: Feature
+    target: float
+    baseline: str  # one of LEGIT_GROUPS
+    what: str  # one line: what the feature is
+    needs_regions: bool = False  # judged only when the country has several regions
+    applies: Callable[[Any], bool] = always  # whether it applies under these parameters
+
+
+@dataclass(frozen=True)
+class AmountSignature:
+    """The median amount of a typology's transactions is at least ``ratio`` times the
+    median of the legitimate ``baseline`` group."""
+
+    name: str
+    baseline: str
+    what: str
+    ratio: float
+
+
+@dataclass(frozen=True)
+class Typology(Generic[P]):
+    """One fraud typology, declared once in its own module."""
+
+    key: FraudKey
+    params: type[P]
+    generate: Callable[[FraudDraws, P, np.ndarray], TransactionSet]
+    size_moments: Callable[[P], tuple[float, float]]
+    expected_lines: Callable[[P], float]
+    share_signatures: tuple[ShareSignature, ...] = field(default=())
+    amount_signatures: tuple[AmountSignature, ...] = field(default=())
+
+    @property
+    def name(self) -> str:
+        """The typology's name: its spec key under ``fraud.types`` and its label."""
+        return self.key.name.lower()
+
+    @property
+    def code(self) -> int:
+        """Its integer code (the stable key's value)."""
+        return int(self.key)
+
+    def signature_features(self) -> set[Feature]:
+        """Features its signatures read."""
+        return {signature.feature for signature in self.share_signatures}
+
+
+def uniform_size_moments(low: int, high: int) -> tuple[float, float]:
+    """Mean and variance of a discrete uniform number of transactions ``low..high``."""
+    spread = high - low + 1
+    return (low + high) / 2, (spread**2 - 1) / 12
+
+
+def extra_lines_mean(extra_probability: float, extra_max: int) -> float:
+    """Mean lines per transaction of ``FraudDraws.pricey_lines``: one, plus with
+    ``extra_probability`` a uniform 1..extra_max more."""
+    if extra_max <= 0:
+        return 1.0
+    return 1.0 + extra_probability * (1 + extra_max) / 2
