@@ -19,19 +19,12 @@ from synthpipe.model.customers import (
     median_income,
     reference_income,
 )
+from synthpipe.model.fraud import expected_lines
 from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import PartitionTask
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS
-
-# Mean lines per fraud transaction of each type (from the typologies' constants).
-FRAUD_LINES = {
-    "card_testing": 1.0,
-    "account_takeover": 1.35,
-    "stolen_card": 1.75,
-    "refund_abuse": 1.0,
-}
 
 
 def age_distribution(spec: Spec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -113,7 +106,9 @@ def expected_daily(
     legit = sales.sum(axis=1) + refunds.sum(axis=1)
     fraud_rate = spec.fraud.rate
     fraud_share = fraud_rate / (1.0 - fraud_rate)
-    fraud_lines = sum(FRAUD_LINES[name] * share for name, share in spec.fraud.shares().items())
+    fraud_lines = sum(
+        expected_lines(spec, name) * share for name, share in spec.fraud.shares().items()
+    )
     return {
         "sales": sales,  # (days, channels)
         "refunds": refunds,

@@ -11,15 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
     BaseModel,
     Field,
+    create_model,
     field_validator,
     model_validator,
 )
 
+from synthpipe.fraud import TYPOLOGIES
 from synthpipe.spec import defaults
 from synthpipe.spec.base import Fraction, NonNegativeFloat, PositiveFloat, StrictModel
 from synthpipe.vocabulary import FRAUD_TYPES
@@ -484,72 +486,26 @@ class Sales(StrictModel):
         return _profile(value, 12)
 
 
-class CardTesting(StrictModel):
-    """Bursts of tiny online charges minutes apart on one account."""
-
-    share: NonNegativeFloat = 0.35
-    burst_min: int = Field(default=3, ge=1, le=50)
-    burst_extra_mean: float = Field(default=4.0, ge=0, le=50)
-    gap_minutes_min: float = Field(default=0.5, gt=0, le=30)
-    gap_minutes_max: float = Field(default=4.0, gt=0, le=30)
-    cheapest_share: float = Field(default=0.03, gt=0, le=1)
-
-    @model_validator(mode="after")
-    def _gaps(self) -> CardTesting:
-        if self.gap_minutes_max < self.gap_minutes_min:
-            raise ValueError("gap_minutes_max must not be below gap_minutes_min")
-        return self
-
-
-class AccountTakeover(StrictModel):
-    """High-value online orders at night, shipped to a region the customer does not live in."""
-
-    share: NonNegativeFloat = 0.25
-    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Gift Cards"])
-    night_hours: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
-    orders_max: int = Field(default=3, ge=1, le=20)
-    priciest_share: float = Field(default=0.25, gt=0, le=1)
-
-    @field_validator("night_hours")
-    @classmethod
-    def _hours(cls, value: list[int]) -> list[int]:
-        if not value or any(not 0 <= h <= 23 for h in value):
-            raise ValueError("must list hours between 0 and 23")
-        return sorted(set(value))
+def _fraud_types_model() -> type[StrictModel]:
+    """``fraud.types``: one field per typology of ``synthpipe.fraud``, in key order, each
+    the typology's own spec model (the mapping's key is the type's tag)."""
+    fields: dict[str, Any] = {
+        name: (typology.params, Field(default_factory=typology.params))
+        for name, typology in TYPOLOGIES.items()
+    }
+    return create_model(
+        "FraudTypes",
+        __base__=StrictModel,
+        __doc__="The fraud typologies and their parameters; a share of 0 disables a type.",
+        __module__=__name__,
+        **fields,
+    )
 
 
-class StolenCard(StrictModel):
-    """A stolen card used in stores of a region far from the cardholder's home."""
-
-    share: NonNegativeFloat = 0.25
-    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel", "Gift Cards"])
-    purchases_max: int = Field(default=3, ge=1, le=20)
-    priciest_share: float = Field(default=0.4, gt=0, le=1)
-
-
-class RefundAbuse(StrictModel):
-    """Several high-value refunds on one account in one day, at different stores."""
-
-    share: NonNegativeFloat = 0.15
-    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel"])
-    refunds_min: int = Field(default=2, ge=1, le=20)
-    refunds_max: int = Field(default=4, ge=1, le=20)
-    priciest_share: float = Field(default=0.15, gt=0, le=1)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> RefundAbuse:
-        if self.refunds_max < self.refunds_min:
-            raise ValueError("refunds_max must not be below refunds_min")
-        return self
-
-
-class FraudTypes(StrictModel):
-    """The fraud typologies and their parameters; a share of 0 disables a type."""
-
-    card_testing: CardTesting = Field(default_factory=CardTesting)
-    account_takeover: AccountTakeover = Field(default_factory=AccountTakeover)
-    stolen_card: StolenCard = Field(default_factory=StolenCard)
-    refund_abuse: RefundAbuse = Field(default_factory=RefundAbuse)
+if TYPE_CHECKING:
+    FraudTypes = StrictModel
+else:
+    FraudTypes = _fraud_types_model()
 
 
 class Fraud(StrictModel):
@@ -660,10 +616,10 @@ class Spec(StrictModel):
         ]
         for i, promotion in enumerate(self.sales.promotions):
             named.append((f"sales.promotions.{i}.categories", promotion.categories or []))
-        for name in ("account_takeover", "stolen_card", "refund_abuse"):
-            named.append(
-                (f"fraud.types.{name}.categories", getattr(self.fraud.types, name).categories)
-            )
+        for name in FRAUD_TYPES:
+            listed_categories = getattr(getattr(self.fraud.types, name), "categories", None)
+            if listed_categories is not None:
+                named.append((f"fraud.types.{name}.categories", listed_categories))
         for path, listed in named:
             for name in listed:
                 if name not in categories:

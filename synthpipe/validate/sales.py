@@ -10,6 +10,8 @@ import numpy as np
 import pyarrow as pa
 
 from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
+from synthpipe.fraud import TYPOLOGIES
+from synthpipe.fraud.base import LEGIT_GROUPS, Feature
 from synthpipe.model.baskets import audience_group
 from synthpipe.model.customers import block_range
 from synthpipe.model.ids import BLOCK_BITS, EPOCH_ORDINAL, SEQUENCE_BITS
@@ -55,8 +57,6 @@ CUSTOMER_COLUMNS = [
 LOG_AMOUNT_EDGES = np.linspace(0.0, 7.0, 141)
 AMOUNT_BINS = LogBins(LOG_AMOUNT_EDGES)
 BURST_WINDOW_MICROS = 10 * 60_000_000  # card-testing charges within 10 minutes of another
-BURST_GROUPS = ("card_testing", "legit_online")  # groups whose burst share is reported
-REPEAT_GROUPS = ("refund_abuse", "legit_refund")  # groups whose same-day repeats are counted
 DAY_KEY_SPAN = 1 << 20  # days in an (account, day) key: more than any calendar
 SMALL_CHARGE_CENTS = 1_000  # "tiny" charge: under 10.00
 QUANTITY_CAP = 1_000  # no basket line has this many units
@@ -65,8 +65,23 @@ ID_DAY_SHIFT = BLOCK_BITS + SEQUENCE_BITS
 EPOCH_DAYS_SINCE_UNIX = EPOCH_ORDINAL - dt.date(1970, 1, 1).toordinal()
 
 
-LEGIT_GROUPS = ("legit_online", "legit_in_store", "legit_refund")
 SIGNATURE_GROUPS = LEGIT_GROUPS + tuple(FRAUD_TYPES)
+
+
+def feature_groups(feature: Feature) -> frozenset[str]:
+    """The groups a feature that is costly to measure is measured for: the typologies whose
+    signatures read it, and the legitimate groups they are compared with."""
+    return frozenset(
+        group
+        for name, typology in TYPOLOGIES.items()
+        for signature in typology.share_signatures
+        if signature.feature == feature
+        for group in (name, signature.baseline)
+    )
+
+
+BURST_GROUPS = feature_groups("burst")  # groups whose burst share is reported
+REPEAT_GROUPS = feature_groups("same_day_repeat")  # groups whose same-day repeats are counted
 NIGHT_END_HOUR = 6  # night: 00:00 to 05:59
 HOURS_PER_DAY = 24
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from synthpipe.fraud import TYPOLOGIES
 from synthpipe.model.customers import median_income
 from synthpipe.model.expectation import age_distribution
 from synthpipe.model.fraud import event_size_moments
@@ -62,12 +63,6 @@ MEDIAN_SLACK = 0.01  # relative: the median is read from a histogram of 0.01 log
 VOLUME_SLACK = 0.01  # relative error of total volume: rounding of the calendar's parts
 # Latent purchase activity is Gamma(k, 1/k): the expected volume given the customers we
 # can see varies with relative variance 1 / (k x active customers).
-SIGNATURE_NIGHT_SHARE = 0.9  # account takeovers start at night; later orders may run past 6:00
-SIGNATURE_AWAY_SHARE = 0.95  # shipped / bought outside the home region
-SIGNATURE_BURST_SHARE = 0.6  # card-testing charges with another within 10 minutes
-SIGNATURE_SMALL_SHARE = 0.9  # card-testing charges under 10.00
-SIGNATURE_AMOUNT_RATIO = 2.0  # high-value typologies vs legitimate sales of the channel
-SIGNATURE_REPEAT_SHARE = 0.95  # abusive refunds share their account-day with another
 MIN_SIGNATURE_EVENTS = 10  # fewer transactions than this: the signature is not judged
 
 
@@ -1229,60 +1224,45 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             return 0.0
         return float(10 ** _histogram_median(hist, LOG_AMOUNT_EDGES))
 
-    # (name, fraud type, feature, target share, legitimate group, what it shows)
-    night, away = SIGNATURE_NIGHT_SHARE, SIGNATURE_AWAY_SHARE
-    share_signatures = [
-        ("card_testing_bursts", "card_testing", "burst", SIGNATURE_BURST_SHARE, "legit_online",
-         "charges within 10 minutes of another on the same account"),
-        ("card_testing_tiny", "card_testing", "small", SIGNATURE_SMALL_SHARE, "legit_online",
-         "charges under 10.00"),
-        ("account_takeover_night", "account_takeover", "night", night, "legit_online",
-         "orders between 00:00 and 06:00"),
-        ("account_takeover_new_region", "account_takeover", "ship_away", away, "legit_online",
-         "orders shipped outside the home region"),
-        ("stolen_card_far_from_home", "stolen_card", "store_away", away, "legit_in_store",
-         "purchases in stores outside the home region"),
-        ("refund_abuse_repeat", "refund_abuse", "same_day_repeat", SIGNATURE_REPEAT_SHARE,
-         "legit_refund", "refunds sharing their account and day with another refund"),
-    ]  # fmt: skip
-    ratio_signatures = [
-        ("account_takeover_value", "account_takeover", "legit_online", "takeover order"),
-        ("refund_abuse_value", "refund_abuse", "legit_refund", "abusive refund"),
-    ]
-    needs_regions = {"account_takeover_new_region", "stolen_card_far_from_home"}
     judged = {
         name: fraud.rate > 0 and shares[name] > 0 and get(name, "n") >= MIN_SIGNATURE_EVENTS
-        for name in FRAUD_TYPES
+        for name in TYPOLOGIES
     }
-    if fraud.types.refund_abuse.refunds_min < 2:
-        share_signatures = [row for row in share_signatures if row[0] != "refund_abuse_repeat"]
     checks: list[Check] = []
-    for name, kind, feature, target, legit, what in share_signatures:
-        if not judged[kind] or (name in needs_regions and not multi_region):
-            continue
-        checks.append(
-            at_least(
-                f"signature.{name}",
-                "signature",
-                "share",
-                share(kind, feature),
-                share_gate(target, get(kind, "n")),
-                f"{kind}: {what} (target {target:.2f}; legitimate: {share(legit, feature):.3f})",
+    for kind, typology in TYPOLOGIES.items():
+        params = getattr(fraud.types, kind)
+        for signature in typology.share_signatures:
+            if not judged[kind] or not signature.applies(params):
+                continue
+            if signature.needs_regions and not multi_region:
+                continue
+            feature, target, legit = signature.feature, signature.target, signature.baseline
+            checks.append(
+                at_least(
+                    f"signature.{signature.name}",
+                    "signature",
+                    "share",
+                    share(kind, feature),
+                    share_gate(target, get(kind, "n")),
+                    f"{kind}: {signature.what} (target {target:.2f};"
+                    f" legitimate: {share(legit, feature):.3f})",
+                )
             )
-        )
-    for name, kind, legit, what in ratio_signatures:
-        if not judged[kind]:
-            continue
-        checks.append(
-            at_least(
-                f"signature.{name}",
-                "signature",
-                "median amount ratio",
-                median_amount(kind) / max(median_amount(legit), 1.0),
-                SIGNATURE_AMOUNT_RATIO,
-                f"median {what} vs median legitimate ({median_amount(legit) / 100:.2f})",
+    for kind, typology in TYPOLOGIES.items():
+        for amount in typology.amount_signatures:
+            if not judged[kind]:
+                continue
+            legit = amount.baseline
+            checks.append(
+                at_least(
+                    f"signature.{amount.name}",
+                    "signature",
+                    "median amount ratio",
+                    median_amount(kind) / max(median_amount(legit), 1.0),
+                    amount.ratio,
+                    f"median {amount.what} vs median legitimate ({median_amount(legit) / 100:.2f})",
+                )
             )
-        )
     return checks
 
 

@@ -10,9 +10,10 @@ from helpers import small_spec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from synthpipe.fraud import TYPOLOGIES
 from synthpipe.model.blockmonth import block_month
 from synthpipe.model.customers import birth_dates
-from synthpipe.model.fraud import TYPOLOGIES, event_counts, event_size_moments
+from synthpipe.model.fraud import FraudDraws, event_counts, event_size_moments
 from synthpipe.model.ids import SEQUENCE_BITS, permute_sequence, transaction_ids
 from synthpipe.model.money import cents_to_decimal, decimal_to_cents
 from synthpipe.model.products import charm_price_cents, charm_upper_bound
@@ -26,7 +27,6 @@ from synthpipe.model.sampling import (
 )
 from synthpipe.model.schema import dictionary_array
 from synthpipe.seeds import Entity, Stream, generator
-from synthpipe.vocabulary import FRAUD_TYPES
 
 
 def test_feistel_permutation_is_a_bijection_and_scrambles() -> None:
@@ -86,7 +86,9 @@ def test_fraud_events_are_whole_and_on_target(seed: int, name: str) -> None:
     events = event_counts(ctx, legit)[name]
     target = 300 * 0.2 * spec.fraud.shares()[name] / 0.8 / event_size_moments(spec, name)[0]
     assert np.all(np.abs(np.cumsum(events) - target * np.arange(1, ctx.days + 1)) < 1)
-    made = TYPOLOGIES[name](ctx, FRAUD_TYPES.index(name), events)
+    typology = TYPOLOGIES[name]
+    params = getattr(spec.fraud.types, name)
+    made = typology.generate(FraudDraws(ctx, typology.key), params, events)
     assert made.size >= events.sum()
     # every event keeps all its transactions on its own day
     assert np.array_equal(np.unique(made.day), np.flatnonzero(events))

@@ -1,0 +1,130 @@
+"""Account takeover: high-value online orders at night, shipped to a region the customer
+does not live in.
+
+Event size: uniform 1..orders_max orders; the first starts in a uniform hour of
+``night_hours``, the next ones ATO_GAP_MINUTES apart; each order one line (a second with
+ATO_SECOND_LINE_PROBABILITY) from the priciest ``priciest_share`` of ``categories``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from synthpipe.clock import MICROS_PER_HOUR
+from synthpipe.fraud.base import (
+    LEGIT_ONLINE,
+    AmountSignature,
+    FraudParams,
+    ShareSignature,
+    Typology,
+    extra_lines_mean,
+    uniform_size_moments,
+)
+from synthpipe.seeds import FraudKey, Stream
+from synthpipe.spec.base import NonNegativeFloat
+from synthpipe.vocabulary import ONLINE, SALE
+
+if TYPE_CHECKING:
+    from synthpipe.model.blockmonth import TransactionSet
+    from synthpipe.model.fraud import FraudDraws
+
+ATO_GAP_MINUTES = (5.0, 45.0)  # minutes between orders of one account takeover
+ATO_SECOND_LINE_PROBABILITY = 0.35
+ATO_EXTRA_LINES_MAX = 1  # at most one extra line
+ATO_SECOND_UNIT_PROBABILITY = 0.2
+ATO_WALLET_PROBABILITY = 0.3  # share of takeover orders paid by mobile wallet
+NIGHT_SHARE = 0.9  # takeovers start at night; later orders may run past 6:00
+AWAY_SHARE = 0.95  # shipped outside the home region
+AMOUNT_RATIO = 2.0  # median order vs legitimate online sales
+
+
+class AccountTakeover(FraudParams):
+    """High-value online orders at night, shipped to a region the customer does not live in."""
+
+    share: NonNegativeFloat = 0.25
+    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Gift Cards"])
+    night_hours: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
+    orders_max: int = Field(default=3, ge=1, le=20)
+    priciest_share: float = Field(default=0.25, gt=0, le=1)
+
+    @field_validator("night_hours")
+    @classmethod
+    def _hours(cls, value: list[int]) -> list[int]:
+        if not value or any(not 0 <= h <= 23 for h in value):
+            raise ValueError("must list hours between 0 and 23")
+        return sorted(set(value))
+
+
+def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> TransactionSet:
+    """High-value online orders at night, shipped to a region the customer doesn't live in."""
+    day, size, per_event = draws.uniform_events(events, 1, params.orders_max, 4)
+    total = int(size.sum())
+    victim = draws.victims(day, per_event[:, 0])
+    ship = draws.other_region(draws.ctx.customers.region[victim], per_event[:, 1])
+    night = np.asarray(params.night_hours)
+    hour = night[
+        np.minimum((per_event[:, 2] * night.shape[0]).astype(np.int64), night.shape[0] - 1)
+    ]
+    start = hour * MICROS_PER_HOUR + (per_event[:, 3] * MICROS_PER_HOUR).astype(np.int64)
+    event, _ = draws.event_rows(size)
+    per_txn = draws.stream(Stream.FRAUD_TIME).random((total, 2))
+    low, high = ATO_GAP_MINUTES
+    micros = draws.burst_times(start, size, low + per_txn[:, 0] * (high - low))
+    pay = np.where(
+        per_txn[:, 1] < ATO_WALLET_PROBABILITY,
+        draws.payment("mobile_wallet", total),
+        draws.payment("credit_card", total),
+    )
+    lines = draws.pricey_lines(
+        params.categories,
+        params.priciest_share,
+        total,
+        ATO_SECOND_LINE_PROBABILITY,
+        ATO_EXTRA_LINES_MAX,
+        ATO_SECOND_UNIT_PROBABILITY,
+    )
+    return draws.transactions(
+        day[event],
+        micros,
+        victim[event],
+        ONLINE,
+        np.full(total, draws.no_store),
+        pay,
+        ship[event],
+        SALE,
+        lines,
+    )
+
+
+TYPOLOGY = Typology(
+    key=FraudKey.ACCOUNT_TAKEOVER,
+    params=AccountTakeover,
+    generate=generate,
+    size_moments=lambda params: uniform_size_moments(1, params.orders_max),
+    expected_lines=lambda _params: extra_lines_mean(
+        ATO_SECOND_LINE_PROBABILITY, ATO_EXTRA_LINES_MAX
+    ),
+    share_signatures=(
+        ShareSignature(
+            "account_takeover_night",
+            "night",
+            NIGHT_SHARE,
+            LEGIT_ONLINE,
+            "orders between 00:00 and 06:00",
+        ),
+        ShareSignature(
+            "account_takeover_new_region",
+            "ship_away",
+            AWAY_SHARE,
+            LEGIT_ONLINE,
+            "orders shipped outside the home region",
+            needs_regions=True,
+        ),
+    ),
+    amount_signatures=(
+        AmountSignature("account_takeover_value", LEGIT_ONLINE, "takeover order", AMOUNT_RATIO),
+    ),
+)

@@ -1,0 +1,101 @@
+"""Card testing: bursts of tiny online charges minutes apart on one account, any hour.
+
+Event size: burst_min + Poisson(burst_extra_mean) charges; gaps uniform in
+[gap_minutes_min, gap_minutes_max]; each charge one unit of a product among the cheapest
+``cheapest_share`` of the catalogue, paid by credit card, shipped to the home region.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from synthpipe.clock import MICROS_PER_MINUTE
+from synthpipe.fraud.base import LEGIT_ONLINE, FraudParams, ShareSignature, Typology
+from synthpipe.seeds import FraudKey, Stream
+from synthpipe.spec.base import NonNegativeFloat
+from synthpipe.vocabulary import ONLINE, SALE
+
+if TYPE_CHECKING:
+    from synthpipe.model.blockmonth import TransactionSet
+    from synthpipe.model.fraud import FraudDraws
+
+BURST_SHARE = 0.6  # charges with another of the account within 10 minutes
+TINY_SHARE = 0.9  # charges under 10.00
+
+
+class CardTesting(FraudParams):
+    """Bursts of tiny online charges minutes apart on one account."""
+
+    share: NonNegativeFloat = 0.35
+    burst_min: int = Field(default=3, ge=1, le=50)
+    burst_extra_mean: float = Field(default=4.0, ge=0, le=50)
+    gap_minutes_min: float = Field(default=0.5, gt=0, le=30)
+    gap_minutes_max: float = Field(default=4.0, gt=0, le=30)
+    cheapest_share: float = Field(default=0.03, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _gaps(self) -> CardTesting:
+        if self.gap_minutes_max < self.gap_minutes_min:
+            raise ValueError("gap_minutes_max must not be below gap_minutes_min")
+        return self
+
+
+def size_moments(params: CardTesting) -> tuple[float, float]:
+    """burst_min + Poisson(burst_extra_mean): mean and variance."""
+    extra = params.burst_extra_mean
+    return params.burst_min + extra, extra
+
+
+def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> TransactionSet:
+    """Bursts of tiny online charges, a few minutes apart, on one account."""
+    day = draws.event_days(events)
+    n_events = day.shape[0]
+    size = params.burst_min + np.asarray(
+        draws.stream(Stream.FRAUD_EVENT_SIZE).poisson(params.burst_extra_mean, n_events),
+        dtype=np.int64,
+    )
+    total = int(size.sum())
+    per_event = draws.stream(Stream.FRAUD_VICTIM).random((n_events, 2))
+    victim = draws.victims(day, per_event[:, 0])
+    longest = (size - 1) * params.gap_minutes_max * MICROS_PER_MINUTE
+    start = (per_event[:, 1] * np.maximum(draws.last_micro - longest, 0)).astype(np.int64)
+    event, _ = draws.event_rows(size)
+    per_txn = draws.stream(Stream.FRAUD_TIME).random((total, 2))
+    low, high = params.gap_minutes_min, params.gap_minutes_max
+    micros = draws.burst_times(start, size, low + per_txn[:, 0] * (high - low))
+    product = draws.cheapest(params.cheapest_share, per_txn[:, 1])
+    return draws.transactions(
+        day[event],
+        micros,
+        victim[event],
+        ONLINE,
+        np.full(total, draws.no_store),
+        draws.payment("credit_card", total),
+        draws.home_region(victim[event]),
+        SALE,
+        draws.single_lines(product, np.ones(total, dtype=np.int64), draws.price(product)),
+    )
+
+
+TYPOLOGY = Typology(
+    key=FraudKey.CARD_TESTING,
+    params=CardTesting,
+    generate=generate,
+    size_moments=size_moments,
+    expected_lines=lambda _params: 1.0,
+    share_signatures=(
+        ShareSignature(
+            "card_testing_bursts",
+            "burst",
+            BURST_SHARE,
+            LEGIT_ONLINE,
+            "charges within 10 minutes of another on the same account",
+        ),
+        ShareSignature(
+            "card_testing_tiny", "small", TINY_SHARE, LEGIT_ONLINE, "charges under 10.00"
+        ),
+    ),
+)

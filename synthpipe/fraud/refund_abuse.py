@@ -1,0 +1,107 @@
+"""Refund abuse: several high-value refunds on one account in one day, at different stores.
+
+Event size: uniform refunds_min..refunds_max refunds at in-store hours, each at any store,
+one line of 1 unit from the priciest ``priciest_share`` of ``categories``, paid out as a
+gift card with REFUND_ABUSE_STORE_CREDIT_PROBABILITY, else to the credit card.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from synthpipe.fraud.base import (
+    LEGIT_REFUND,
+    AmountSignature,
+    FraudParams,
+    ShareSignature,
+    Typology,
+    uniform_size_moments,
+)
+from synthpipe.seeds import FraudKey, Stream
+from synthpipe.spec.base import NonNegativeFloat
+from synthpipe.vocabulary import IN_STORE, REFUND
+
+if TYPE_CHECKING:
+    from synthpipe.model.blockmonth import TransactionSet
+    from synthpipe.model.fraud import FraudDraws
+
+REFUND_ABUSE_STORE_CREDIT_PROBABILITY = 0.4  # refunds paid out as a gift card
+REPEAT_SHARE = 0.95  # refunds sharing their account-day with another
+AMOUNT_RATIO = 2.0  # median abusive refund vs legitimate refunds
+
+
+class RefundAbuse(FraudParams):
+    """Several high-value refunds on one account in one day, at different stores."""
+
+    share: NonNegativeFloat = 0.15
+    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel"])
+    refunds_min: int = Field(default=2, ge=1, le=20)
+    refunds_max: int = Field(default=4, ge=1, le=20)
+    priciest_share: float = Field(default=0.15, gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> RefundAbuse:
+        if self.refunds_max < self.refunds_min:
+            raise ValueError("refunds_max must not be below refunds_min")
+        return self
+
+
+def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> TransactionSet:
+    """Several high-value refunds on one account in one day, at different stores."""
+    day, size, per_event = draws.uniform_events(events, params.refunds_min, params.refunds_max, 1)
+    total = int(size.sum())
+    victim = draws.victims(day, per_event[:, 0])
+    event, _ = draws.event_rows(size)
+    per_txn = draws.stream(Stream.FRAUD_PLACE).random((total, 4))
+    store = draws.any_store(per_txn[:, 0])
+    micros = draws.in_store_time(per_txn[:, 1:3])
+    pay = np.where(
+        per_txn[:, 3] < REFUND_ABUSE_STORE_CREDIT_PROBABILITY,
+        draws.payment("gift_card", total),
+        draws.payment("credit_card", total),
+    )
+    bought = draws.pricey_lines(params.categories, params.priciest_share, total, 0.0, 0, 0.0)
+    lines = type(bought)(
+        bought.transaction, bought.product, -bought.quantity, bought.price, bought.discount
+    )
+    return draws.transactions(
+        day[event],
+        micros,
+        victim[event],
+        IN_STORE,
+        store,
+        pay,
+        np.full(total, draws.no_region),
+        REFUND,
+        lines,
+    )
+
+
+def _repeats_possible(params: Any) -> bool:
+    """Same-day repeats are a signature only when every event has two refunds or more."""
+    return bool(params.refunds_min >= 2)
+
+
+TYPOLOGY = Typology(
+    key=FraudKey.REFUND_ABUSE,
+    params=RefundAbuse,
+    generate=generate,
+    size_moments=lambda params: uniform_size_moments(params.refunds_min, params.refunds_max),
+    expected_lines=lambda _params: 1.0,
+    share_signatures=(
+        ShareSignature(
+            "refund_abuse_repeat",
+            "same_day_repeat",
+            REPEAT_SHARE,
+            LEGIT_REFUND,
+            "refunds sharing their account and day with another refund",
+            applies=_repeats_possible,
+        ),
+    ),
+    amount_signatures=(
+        AmountSignature("refund_abuse_value", LEGIT_REFUND, "abusive refund", AMOUNT_RATIO),
+    ),
+)

@@ -1,0 +1,95 @@
+"""Stolen card: in-store purchases of pricey goods in stores outside the cardholder's home
+region.
+
+Event size: uniform 1..purchases_max purchases at in-store hours, each in a store of
+another region, 1 to 3 lines (an extra 1-2 with STOLEN_EXTRA_LINE_PROBABILITY) from the
+priciest ``priciest_share`` of ``categories``, paid by credit card.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pydantic import Field
+
+from synthpipe.fraud.base import (
+    LEGIT_IN_STORE,
+    FraudParams,
+    ShareSignature,
+    Typology,
+    extra_lines_mean,
+    uniform_size_moments,
+)
+from synthpipe.seeds import FraudKey, Stream
+from synthpipe.spec.base import NonNegativeFloat
+from synthpipe.vocabulary import IN_STORE, SALE
+
+if TYPE_CHECKING:
+    from synthpipe.model.blockmonth import TransactionSet
+    from synthpipe.model.fraud import FraudDraws
+
+STOLEN_EXTRA_LINES_MAX = 2  # stolen-card baskets have 1 to 3 lines
+STOLEN_EXTRA_LINE_PROBABILITY = 0.5
+STOLEN_SECOND_UNIT_PROBABILITY = 0.25
+AWAY_SHARE = 0.95  # bought outside the home region
+
+
+class StolenCard(FraudParams):
+    """A stolen card used in stores of a region far from the cardholder's home."""
+
+    share: NonNegativeFloat = 0.25
+    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel", "Gift Cards"])
+    purchases_max: int = Field(default=3, ge=1, le=20)
+    priciest_share: float = Field(default=0.4, gt=0, le=1)
+
+
+def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> TransactionSet:
+    """In-store purchases of pricey goods in stores outside the cardholder's home region."""
+    day, size, per_event = draws.uniform_events(events, 1, params.purchases_max, 1)
+    total = int(size.sum())
+    victim = draws.victims(day, per_event[:, 0])
+    event, _ = draws.event_rows(size)
+    per_txn = draws.stream(Stream.FRAUD_PLACE).random((total, 4))
+    store = draws.stores_away(draws.home_region(victim[event]), per_txn[:, 0])
+    micros = draws.in_store_time(per_txn[:, 1:3])
+    lines = draws.pricey_lines(
+        params.categories,
+        params.priciest_share,
+        total,
+        STOLEN_EXTRA_LINE_PROBABILITY,
+        STOLEN_EXTRA_LINES_MAX,
+        STOLEN_SECOND_UNIT_PROBABILITY,
+    )
+    return draws.transactions(
+        day[event],
+        micros,
+        victim[event],
+        IN_STORE,
+        store,
+        draws.payment("credit_card", total),
+        np.full(total, draws.no_region),
+        SALE,
+        lines,
+    )
+
+
+TYPOLOGY = Typology(
+    key=FraudKey.STOLEN_CARD,
+    params=StolenCard,
+    generate=generate,
+    size_moments=lambda params: uniform_size_moments(1, params.purchases_max),
+    expected_lines=lambda _params: extra_lines_mean(
+        STOLEN_EXTRA_LINE_PROBABILITY, STOLEN_EXTRA_LINES_MAX
+    ),
+    share_signatures=(
+        ShareSignature(
+            "stolen_card_far_from_home",
+            "store_away",
+            AWAY_SHARE,
+            LEGIT_IN_STORE,
+            "purchases in stores outside the home region",
+            needs_regions=True,
+        ),
+    ),
+)
