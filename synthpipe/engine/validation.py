@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import pickle
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
 from distributed import Client
 
-from synthpipe.engine.generate import Progress, no_progress
+from synthpipe.engine.batch import Progress, no_progress, run_batch
 from synthpipe.sink.files import write_atomic
 from synthpipe.sink.manifest import load_dataset_spec
 from synthpipe.spec import Spec
@@ -76,29 +77,23 @@ def collect_stats(
     worker was quicker or how many there are, and the same dataset gives the same report.
     """
     tasks = batches(units(manifest))
-    total = len(tasks)
-    progress(0, total)
-    merged: Stats = {}
-    if client is None:
-        for done, batch in enumerate(tasks, 1):
-            merged = merge_two(merged, batch_stats(batch, spec, location))
-            progress(done, total)
-        return merged
     run = uuid.uuid4().hex[:8]
-    [spec_future] = client.scatter([spec], broadcast=True, hash=False)
-    futures = client.map(
-        packed_batch_stats,
+    # on a cluster each batch's statistics travel as one pickle (see packed_batch_stats)
+    task: Callable[..., Stats | bytes] = batch_stats if client is None else packed_batch_stats
+    results = run_batch(
+        client,
+        task,
         tasks,
-        spec=spec_future,
-        location=location,
-        pure=False,
-        key=[f"validate-{i:06d}-{run}" for i in range(total)],
+        shared={"location": location},
+        broadcast={"spec": spec},
+        keys=[f"validate-{i:06d}-{run}" for i in range(len(tasks))],
+        progress=progress,
     )
-    validation_context(spec)  # built here while the workers run; evaluate reuses it
-    for done, future in enumerate(futures, 1):
-        merged = merge_two(merged, pickle.loads(future.result()))
-        future.release()
-        progress(done, total)
+    if client is not None:
+        validation_context(spec)  # built here while the workers run; evaluate reuses it
+    merged: Stats = {}
+    for result in results:
+        merged = merge_two(merged, pickle.loads(result) if isinstance(result, bytes) else result)
     return merged
 
 
@@ -124,12 +119,10 @@ def compare_with_reference(
     returns it), at full scale."""
     names = matrix_names(extract(table))
     paths = [p for p, info in manifest.get("files", {}).items() if info["table"] == "transactions"]
-    if client is None:
-        parts = [run_reference_unit(p, location, names) for p in paths]
-    else:
-        futures = client.map(run_reference_unit, paths, location=location, names=names, pure=False)
-        parts = [f.result() for f in futures]  # in order: see collect_stats
-    return compare(merge_all(parts), table)
+    parts = run_batch(
+        client, run_reference_unit, paths, shared={"location": location, "names": names}
+    )
+    return compare(merge_all(parts), table)  # in order: see collect_stats
 
 
 def validate_location(

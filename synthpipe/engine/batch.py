@@ -1,0 +1,90 @@
+"""One way to run a batch of tasks: in this process, or as one Dask task per item.
+
+Every engine stage (generation, truth, file checks, validation, the reference comparison)
+runs through ``run_batch``, so retries, broadcast arguments, task keys, progress and the
+order of results are handled in one place, the same way in process and on a cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
+
+from distributed import Client, as_completed
+
+Progress = Callable[[int, int], None]
+R = TypeVar("R")
+
+
+def no_progress(done: int, total: int) -> None:
+    """A progress callback that says nothing."""
+
+
+def run_batch(
+    client: Client | None,
+    function: Callable[..., R],
+    items: Sequence[Any],
+    *,
+    shared: Mapping[str, Any] | None = None,
+    broadcast: Mapping[str, Any] | None = None,
+    keys: Sequence[str] | None = None,
+    retries: int = 0,
+    progress: Progress = no_progress,
+    fail_fast: bool = False,
+) -> Iterator[R]:
+    """``function(item, **shared, **broadcast)`` for every item, results in item order.
+
+    On a cluster the tasks are submitted before this returns (so the caller can work while
+    they run); ``broadcast`` values are scattered to every worker once (large arguments
+    such as the spec), ``shared`` ones travel with each task. Results come back in order as
+    they are ready, each task released once read; with ``fail_fast`` progress counts tasks
+    as they finish, whatever their order, and the first failure is raised at once.
+    ``client`` None runs the items here, one after the other, lazily.
+    """
+    arguments = {**(shared or {}), **(broadcast or {})}
+    if client is None:
+        return _in_process(function, items, arguments, progress)
+    if broadcast:
+        scattered = client.scatter(list(broadcast.values()), broadcast=True, hash=False)
+        arguments.update(zip(broadcast, scattered, strict=True))
+    futures = client.map(
+        function,
+        list(items),
+        key=list(keys) if keys is not None else None,
+        retries=retries,
+        pure=False,
+        **arguments,
+    )
+    if fail_fast:
+        return _finished_then_ordered(client, futures, progress)
+    return _ordered(futures, progress)
+
+
+def _in_process(
+    function: Callable[..., R], items: Sequence[Any], arguments: dict[str, Any], progress: Progress
+) -> Iterator[R]:
+    total = len(items)
+    progress(0, total)
+    for done, item in enumerate(items, 1):
+        yield function(item, **arguments)
+        progress(done, total)
+
+
+def _ordered(futures: list[Any], progress: Progress) -> Iterator[R]:
+    total = len(futures)
+    progress(0, total)
+    for done, future in enumerate(futures, 1):
+        result: R = future.result()
+        future.release()
+        yield result
+        progress(done, total)
+
+
+def _finished_then_ordered(client: Client, futures: list[Any], progress: Progress) -> Iterator[R]:
+    total = len(futures)
+    progress(0, total)
+    for done, finished in enumerate(as_completed(futures), 1):
+        finished.result()  # raise the first failure at once
+        progress(done, total)
+    results: list[R] = client.gather(futures)
+    yield from results
