@@ -38,7 +38,7 @@ def test_in_process_and_on_a_cluster_agree_in_item_order() -> None:
                 shared={"exp": 3},
                 broadcast={"mod": 7},
                 keys=[f"pow-{fail_fast}-{i}" for i in range(len(ITEMS))],
-                progress=lambda d, t: counted.append(d),
+                progress=lambda d, t, c=counted: c.append(d),
                 fail_fast=fail_fast,
             )
             assert list(results) == _expected()
