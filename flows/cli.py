@@ -15,7 +15,9 @@ from typing import Any
 from synthpipe.cli import DeployRequest, RunRequest
 from synthpipe.cli import main as cli_main
 from synthpipe.engine.workers import start_worker_server
-from synthpipe.spec import spec_document
+from synthpipe.secrets import externalise
+from synthpipe.spec import Spec, spec_document
+from synthpipe.spec.loader import STORAGE_OPTIONS
 
 
 def run_flow(request: RunRequest) -> dict[str, Any]:
@@ -30,7 +32,7 @@ def run_flow(request: RunRequest) -> dict[str, Any]:
     with _interrupt_noted() as interrupted:
         try:
             state = retail_flow(
-                spec=spec_document(request.spec),
+                spec=flow_parameter(request.spec),
                 out=request.location.url,
                 workers=request.workers,
                 scheduler=request.scheduler,
@@ -45,6 +47,16 @@ def run_flow(request: RunRequest) -> dict[str, Any]:
                 raise KeyboardInterrupt from exc
             raise
     return result
+
+
+def flow_parameter(spec: Spec) -> dict[str, Any]:
+    """The spec as the flow's parameter, which Prefect stores: literal credentials of the
+    storage options move into this process's environment (which the flow and its local
+    workers read) and the parameter holds references to them."""
+    document = spec_document(spec)
+    options = document["output"]["storage_options"]
+    document["output"]["storage_options"] = externalise(options, os.environ, STORAGE_OPTIONS)
+    return document
 
 
 @contextmanager

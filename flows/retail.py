@@ -31,7 +31,7 @@ from synthpipe.errors import FidelityError
 from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
 from synthpipe.sink.lock import holding
 from synthpipe.sink.manifest import realised_fraud
-from synthpipe.sink.output import check_output
+from synthpipe.sink.output import check_output, output_location
 from synthpipe.sink.partitions import FileRecord, PartitionResult, write_tables
 from synthpipe.sink.publish import unpublish
 from synthpipe.sink.refresh import (
@@ -180,7 +180,7 @@ def retail_flow(
         return now
 
     model = spec_from_dict(spec)
-    location = Location(out or model.output.path, dict(model.output.storage_options))
+    location = output_location(model, out or model.output.path)
     check_output(location)
     with holding(location):
         mark = time.monotonic()

@@ -21,11 +21,12 @@ from typing import Any, NoReturn
 from synthpipe.errors import FidelityError, InputError
 from synthpipe.model.expectation import expected_partition_rows
 from synthpipe.plan import make_plan
+from synthpipe.secrets import credential_paths
 from synthpipe.sink.lock import check_unlocked
-from synthpipe.sink.output import check_output
+from synthpipe.sink.output import check_output, output_location
 from synthpipe.sink.refresh import prepare
 from synthpipe.spec import Spec, load_spec, spec_from_dict
-from synthpipe.spec.loader import parse_override, read_spec_document, set_dotted
+from synthpipe.spec.loader import STORAGE_OPTIONS, parse_override, read_spec_document, set_dotted
 from synthpipe.storage import Location
 
 EXIT_OK = 0
@@ -184,7 +185,7 @@ def _location(spec: Spec, out: str | None) -> Location:
     url = out if out is not None else spec.output.path
     if not url.strip():
         raise InputError("--out must not be empty")
-    return Location(url, dict(spec.output.storage_options))
+    return output_location(spec, url)
 
 
 def command_plan(args: argparse.Namespace) -> int:
@@ -256,6 +257,12 @@ def command_deploy(args: argparse.Namespace, deployer: Deployer | None) -> int:
     for override in args.set:
         set_dotted(document, *parse_override(override))
     spec = spec_from_dict(document)  # bad spec: exit 2 now, not at 2 a.m.
+    written = credential_paths(spec.output.storage_options, STORAGE_OPTIONS)
+    if written:
+        raise InputError(
+            f"`{written[0]}` holds a credential, which a deployment would store in Prefect's"
+            " database: write ${env:NAME} instead and set NAME where the flow is served"
+        )
     if args.out is None and not spec.output.path.strip():
         raise InputError("--out is required when the spec has no output.path")
     if args.scheduler:

@@ -16,7 +16,7 @@ import synthpipe
 from synthpipe.errors import InputError
 from synthpipe.sink.files import write_atomic
 from synthpipe.sink.partitions import FileRecord, PartitionResult
-from synthpipe.spec import Spec, data_hash, spec_document, world_hash
+from synthpipe.spec import Spec, data_hash, public_document, world_hash
 from synthpipe.storage import Location
 
 MANIFEST_NAME = "_manifest.json"
@@ -107,7 +107,7 @@ def build_manifest(
             record.path: {"rows": record.rows, "bytes": record.bytes, "sha256": record.sha256}
             for record in truth
         },
-        "spec": spec_document(spec),
+        "spec": public_document(spec),
     }
 
 

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import os
 import posixpath
 
 from fsspec.implementations.memory import MemoryFileSystem
 
 from synthpipe.errors import OutputError
+from synthpipe.secrets import resolve
 from synthpipe.sink.files import TEMP_PREFIX
 from synthpipe.sink.lock import LOCK_NAME
 from synthpipe.sink.manifest import MANIFEST_NAME
 from synthpipe.sink.refresh import STAGING
+from synthpipe.spec import Spec
+from synthpipe.spec.loader import STORAGE_OPTIONS
 from synthpipe.storage import Location, is_local
 
 OWN_NAMES = (LOCK_NAME, STAGING)
+
+
+def output_location(spec: Spec, url: str | None = None) -> Location:
+    """Where ``spec`` writes (``url`` overrides its output.path), with the storage
+    options' ``${env:NAME}`` references resolved from this process's environment."""
+    options = resolve(spec.output.storage_options, os.environ, STORAGE_OPTIONS)
+    return Location(url if url is not None else spec.output.path, options)
 
 
 def check_output(location: Location) -> None:

@@ -35,7 +35,7 @@ from synthpipe.sink.manifest import (
 )
 from synthpipe.sink.partitions import FileRecord, PartitionResult
 from synthpipe.sink.publish import publish, unpublish
-from synthpipe.spec import Spec, spec_changes, spec_document
+from synthpipe.spec import Spec, public_document, spec_changes
 from synthpipe.storage import Location, is_local
 
 Mode = Literal["refresh", "overwrite"]
@@ -69,7 +69,7 @@ class RunPlan:
     def up_to_date(self) -> bool:
         """Nothing to generate or remove, and the same spec is already published."""
         previous = self.previous or {}
-        same = previous.get("spec") == spec_document(self.spec)
+        same = previous.get("spec") == public_document(self.spec)
         return not self.to_run and not self.stale and bool(previous.get("published")) and same
 
     def staged_path(self, relative: str) -> str:
@@ -99,7 +99,7 @@ def _kept_result(
 
 
 def _check_changes(spec: Spec, previous: dict[str, Any], location: Location) -> None:
-    changes = spec_changes(previous.get("spec", {}), spec_document(spec), ignore=(CALENDAR_END,))
+    changes = spec_changes(previous.get("spec", {}), public_document(spec), ignore=(CALENDAR_END,))
     if changes:
         shown = "; ".join(changes[:SHOWN_CHANGES])
         more = f" and {len(changes) - SHOWN_CHANGES} more" if len(changes) > SHOWN_CHANGES else ""

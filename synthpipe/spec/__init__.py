@@ -3,6 +3,7 @@
 from synthpipe.spec.loader import (
     data_hash,
     load_spec,
+    public_document,
     spec_changes,
     spec_document,
     spec_from_dict,
@@ -14,6 +15,7 @@ __all__ = [
     "Spec",
     "data_hash",
     "load_spec",
+    "public_document",
     "spec_changes",
     "spec_document",
     "spec_from_dict",

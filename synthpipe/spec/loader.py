@@ -16,18 +16,29 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 
 from synthpipe.errors import SpecError
+from synthpipe.secrets import REDACTED, redact
 from synthpipe.spec.models import Spec
 
 # Fields that say where data goes, not what it is: they do not enter the data hash, so
 # the same world written to two places gives byte-identical files.
 LOCATION_FIELDS = ("path", "storage_options")
 MAX_SPEC_BYTES = 10 * 2**20  # a spec is a small document; refuse anything larger
+# Values in a spec once its YAML aliases are expanded (the default spec has about 700):
+# an alias bomb or a list of millions is refused before anything walks it value by value.
+MAX_SPEC_VALUES = 100_000
+MAX_SPEC_DEPTH = 64  # nesting levels; the spec's own models nest five deep
 CALENDAR_END = "end"
+SHOWN_TEXT = 60  # characters of a bad value echoed in an error
+STORAGE_OPTIONS = "output.storage_options"
 ABSENT = "<absent>"
 YAML_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-class SpecYamlLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (about ten times quicker on big input)
+SafeLoaderBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class SpecYamlLoader(SafeLoaderBase):  # type: ignore[valid-type,misc]
     """YAML's safe loader, except that dates stay text: PyYAML's own date parsing raises a
     bare ValueError on an impossible date (``2024-13-01``), where the spec's validation
     names the field that holds it."""
@@ -92,7 +103,8 @@ def parse_override(text: str) -> tuple[str, Any]:
     try:
         parsed = parse_yaml(value) if value.strip() else ""
     except yaml.YAMLError:
-        raise SpecError(f"--set {key}: value {value!r} is not valid YAML") from None
+        shown = REDACTED if key.startswith(STORAGE_OPTIONS) else repr(value[:SHOWN_TEXT])
+        raise SpecError(f"--set {key}: value {shown} is not valid YAML") from None
     return key, parsed
 
 
@@ -161,8 +173,46 @@ def _list_index(node: list[Any], part: str, path: str) -> int:
     return int(part)
 
 
+def check_document_size(document: Any) -> None:
+    """Refuse a document that expands (YAML aliases followed) to more than MAX_SPEC_VALUES
+    values, nests deeper than MAX_SPEC_DEPTH, or contains itself; the error names the
+    field. Linear in the document as parsed, not as expanded: shared nodes are sized once."""
+    _expanded_size(document, "", {}, set(), 0)
+
+
+def _expanded_size(
+    node: Any, path: str, sizes: dict[int, int], active: set[int], depth: int
+) -> int:
+    if not isinstance(node, (dict, list)):
+        return 1
+    where = f"`{path}`" if path else "the spec"
+    identity = id(node)
+    if identity in active:
+        raise SpecError(f"{where} contains itself (a YAML alias inside its own anchor)")
+    if identity in sizes:
+        return sizes[identity]
+    if depth >= MAX_SPEC_DEPTH:
+        raise SpecError(f"{where} nests deeper than {MAX_SPEC_DEPTH} levels")
+    active.add(identity)
+    total = 1
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, child in items:
+        total += _expanded_size(
+            child, f"{path}.{key}" if path else str(key), sizes, active, depth + 1
+        )
+        if total > MAX_SPEC_VALUES:
+            raise SpecError(
+                f"{where} holds more than {MAX_SPEC_VALUES:,} values once its YAML aliases"
+                " are expanded; a spec is a small document"
+            )
+    active.discard(identity)
+    sizes[identity] = total
+    return total
+
+
 def spec_from_dict(raw: dict[str, Any]) -> Spec:
     """Validate a spec document; errors become a one-line ``SpecError``."""
+    check_document_size(raw)
     try:
         return Spec.model_validate(copy.deepcopy(raw))
     except ValidationError as exc:
@@ -177,6 +227,8 @@ def describe_validation_error(exc: ValidationError) -> str:
     kind = error["type"]
     ctx = error.get("ctx") or {}
     value = error.get("input")
+    if path.startswith(STORAGE_OPTIONS):
+        value = REDACTED  # may hold a credential: never echoed
     more = len(exc.errors()) - 1
     suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
     if kind == "missing":
@@ -227,6 +279,14 @@ def _did_you_mean(loc: list[str]) -> str:
 def spec_document(spec: Spec) -> dict[str, Any]:
     """The resolved spec as a JSON-compatible dict (every default made explicit)."""
     return spec.model_dump(mode="json")
+
+
+def public_document(spec: Spec) -> dict[str, Any]:
+    """``spec_document`` as it may be written down: literal credentials in
+    ``output.storage_options`` redacted (``${env:NAME}`` references stay)."""
+    document = spec_document(spec)
+    document["output"]["storage_options"] = redact(document["output"]["storage_options"])
+    return document
 
 
 def _canonical_hash(document: dict[str, Any]) -> str:
