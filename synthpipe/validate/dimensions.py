@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 from synthpipe.model.customers import base_rates, block_range, online_probability
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.schema import CUSTOMERS_SCHEMA, PRODUCTS_SCHEMA, STORES_SCHEMA
+from synthpipe.validate import statistics as st
 from synthpipe.validate.context import MAX_AGE, UNIX_EPOCH, ValidationContext
 from synthpipe.validate.merge import Stats, issue
 from synthpipe.validate.reading import FileRead, column_codes
@@ -54,7 +55,7 @@ def count_nulls(stats: Stats, table_name: str, read: FileRead, schema: pa.Schema
     """Nulls in columns the schema declares non-nullable."""
     for field in schema:
         if not field.nullable and field.name in read.table.column_names:
-            stats[f"{table_name}.nulls.{field.name}"] = int(
+            stats[st.null_count(table_name, field.name)] = int(
                 read.table.column(field.name).null_count
             )
 
@@ -206,53 +207,53 @@ def customer_stats(
     """Statistics of one customers file (one block)."""
     spec = ctx.spec
     table = read.table
-    stats: Stats = {"files": [file_record(read, "customers", CUSTOMERS_SCHEMA)]}
+    stats: Stats = {st.FILES: [file_record(read, "customers", CUSTOMERS_SCHEMA)]}
     count_nulls(stats, "customers", read, CUSTOMERS_SCHEMA)
     ids = numpy_column(table, "customer_id")
     first, size = block_range(spec, block)
     n = int(ids.shape[0])
-    stats["customers.rows"] = n
-    stats["customers.id_duplicates"] = duplicate_count(ids)
+    stats[st.CUSTOMERS_ROWS] = n
+    stats[st.CUSTOMERS_ID_DUPLICATES] = duplicate_count(ids)
     outside = int(np.count_nonzero((ids < first) | (ids >= first + size)))
-    stats["customers.id_outside_block"] = outside
+    stats[st.CUSTOMERS_ID_OUTSIDE_BLOCK] = outside
     if outside:
         issue(stats, f"{read.path}: {outside} customer ids outside block {block}'s range")
-    stats["customers.id__min"] = int(ids.min()) if n else 0
-    stats["customers.id__max"] = int(ids.max()) if n else 0
+    stats[st.CUSTOMERS_ID_MIN] = int(ids.min()) if n else 0
+    stats[st.CUSTOMERS_ID_MAX] = int(ids.max()) if n else 0
     age = numpy_column(table, "age")
-    stats["customers.age_counts"] = np.bincount(np.clip(age, 0, MAX_AGE), minlength=MAX_AGE + 1)
+    stats[st.CUSTOMERS_AGE_COUNTS] = np.bincount(np.clip(age, 0, MAX_AGE), minlength=MAX_AGE + 1)
     pyramid = spec.customers.age_pyramid
-    stats["customers.age_outside_pyramid"] = int(
+    stats[st.CUSTOMERS_AGE_OUTSIDE_PYRAMID] = int(
         np.count_nonzero((age < pyramid[0].min) | (age > pyramid[-1].max))
     )
     birth = numpy_column(table, "birth_date")
-    stats["customers.age_birth_mismatch"] = int(
+    stats[st.CUSTOMERS_AGE_BIRTH_MISMATCH] = int(
         np.count_nonzero(ages_on(np.datetime64(spec.calendar.start, "D"), birth) != age)
     )
     gender, unknown_gender = column_codes(table, "gender", GENDERS)
     segment, unknown_segment = column_codes(table, "segment", ctx.segments)
     region, unknown_region = column_codes(table, "region", ctx.regions)
-    stats["customers.unknown_labels"] = unknown_gender + unknown_segment + unknown_region
-    stats["customers.gender_counts"] = np.bincount(gender[gender >= 0], minlength=len(GENDERS))
+    stats[st.CUSTOMERS_UNKNOWN_LABELS] = unknown_gender + unknown_segment + unknown_region
+    stats[st.CUSTOMERS_GENDER_COUNTS] = np.bincount(gender[gender >= 0], minlength=len(GENDERS))
     known = gender >= 0
     cell = np.clip(age[known], 0, MAX_AGE) * len(GENDERS) + gender[known]
-    stats["customers.age_gender_counts"] = np.bincount(
+    stats[st.CUSTOMERS_AGE_GENDER_COUNTS] = np.bincount(
         cell, minlength=(MAX_AGE + 1) * len(GENDERS)
     ).reshape(MAX_AGE + 1, len(GENDERS))
-    stats["customers.segment_counts"] = np.bincount(
+    stats[st.CUSTOMERS_SEGMENT_COUNTS] = np.bincount(
         segment[segment >= 0], minlength=len(ctx.segments)
     )
-    stats["customers.region_counts"] = np.bincount(region[region >= 0], minlength=len(ctx.regions))
+    stats[st.CUSTOMERS_REGION_COUNTS] = np.bincount(region[region >= 0], minlength=len(ctx.regions))
     income = numpy_column(table, "income").astype(np.float64)
-    stats["customers.income_below_one"] = int(np.count_nonzero(income < 1))
+    stats[st.CUSTOMERS_INCOME_BELOW_ONE] = int(np.count_nonzero(income < 1))
     factors = np.asarray([s.income_factor for s in spec.customers.segments.values()])
     valid = (segment >= 0) & (income >= 1)
     model_median = ctx.median_income(age[valid]) * factors[segment[valid]]
     z = (np.log(income[valid]) - np.log(model_median)) / spec.customers.income.sigma
-    stats["customers.income_z_hist"] = _histogram(z, Z_EDGES)
+    stats[st.CUSTOMERS_INCOME_Z_HIST] = _histogram(z, Z_EDGES)
     income_bin = uniform_bins(LOG_INCOME_EDGES, np.log10(np.maximum(income, 1.0)))
     bins = LOG_INCOME_EDGES.shape[0] + 1
-    stats["customers.log_income_hist"] = np.bincount(
+    stats[st.CUSTOMERS_LOG_INCOME_HIST] = np.bincount(
         ctx.band(age) * bins + income_bin, minlength=len(pyramid) * bins
     ).reshape(len(pyramid), bins)
     signup = numpy_column(table, "signup_date")
@@ -261,27 +262,27 @@ def customer_stats(
     span = (signup_end - signup_start).days + 1
     offset = signup - window_start
     inside = (offset >= 0) & (offset < span)
-    stats["customers.signup_outside_window"] = int(np.count_nonzero(~inside))
-    stats["customers.signup_hist"] = np.bincount(offset[inside], minlength=span)
+    stats[st.CUSTOMERS_SIGNUP_OUTSIDE_WINDOW] = int(np.count_nonzero(~inside))
+    stats[st.CUSTOMERS_SIGNUP_HIST] = np.bincount(offset[inside], minlength=span)
     loyal = bool_column(table, "is_loyalty_member")
-    stats["customers.loyal_by_segment"] = np.bincount(
+    stats[st.CUSTOMERS_LOYAL_BY_SEGMENT] = np.bincount(
         segment[(segment >= 0) & loyal], minlength=len(ctx.segments)
     )
     rates = _expected_rates(ctx, age, segment, income, loyal, signup)
-    stats["customers.rate_by_signup"] = rates.by_signup_day(ctx.days)
+    stats[st.CUSTOMERS_RATE_BY_SIGNUP] = rates.by_signup_day(ctx.days)
     _expected_purchases(ctx, stats, rates, ctx.intensity_class(segment, loyal, income), age)
     emails = table.column("email").fill_null("")
     reserved = np.zeros(n, dtype=bool)
     for domain in EMAIL_DOMAINS:
         reserved |= np.asarray(pc.ends_with(emails, domain))
-    stats["customers.email_unreserved"] = int(np.count_nonzero(~reserved))
-    stats["customers.email_duplicates"] = n - len(pc.unique(emails))
+    stats[st.CUSTOMERS_EMAIL_UNRESERVED] = int(np.count_nonzero(~reserved))
+    stats[st.CUSTOMERS_EMAIL_DUPLICATES] = n - len(pc.unique(emails))
     home = numpy_column(table, "home_store_id")
     resolvable = (home >= 1) & (home <= catalogue.stores)
-    stats["customers.home_store_missing"] = int(np.count_nonzero(~resolvable))
+    stats[st.CUSTOMERS_HOME_STORE_MISSING] = int(np.count_nonzero(~resolvable))
     same_region = catalogue.store_region[home[resolvable] - 1] == region[resolvable]
-    stats["customers.home_store_in_region"] = int(np.count_nonzero(same_region))
-    stats["customers.home_store_checked"] = int(np.count_nonzero(resolvable))
+    stats[st.CUSTOMERS_HOME_STORE_IN_REGION] = int(np.count_nonzero(same_region))
+    stats[st.CUSTOMERS_HOME_STORE_CHECKED] = int(np.count_nonzero(resolvable))
     return stats
 
 
@@ -316,7 +317,7 @@ def _expected_purchases(
     class (with their sum of squares: the spread the customers' activity adds)."""
     by_channel = rates.expected_purchases(ctx.exposure_from_day)
     band = ctx.band(age[rates.customers])
-    stats["customers.band_channel_expected"] = np.stack(
+    stats[st.CUSTOMERS_BAND_CHANNEL_EXPECTED] = np.stack(
         [
             np.bincount(band, weights=by_channel[:, c], minlength=ctx.bands_low.shape[0])
             for c in range(by_channel.shape[1])
@@ -326,9 +327,9 @@ def _expected_purchases(
     purchases = by_channel[:, 0] + by_channel[:, 1]  # quicker than a sum over a short axis
     known = klass[rates.customers]
     classes = ctx.intensity_classes()
-    stats["customers.class_counts"] = np.bincount(known, minlength=classes)
-    stats["customers.class_expected"] = np.bincount(known, weights=purchases, minlength=classes)
-    stats["customers.class_expected_sq"] = np.bincount(
+    stats[st.CUSTOMERS_CLASS_COUNTS] = np.bincount(known, minlength=classes)
+    stats[st.CUSTOMERS_CLASS_EXPECTED] = np.bincount(known, weights=purchases, minlength=classes)
+    stats[st.CUSTOMERS_CLASS_EXPECTED_SQ] = np.bincount(
         known, weights=purchases * purchases, minlength=classes
     )
 
@@ -376,27 +377,27 @@ def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 def product_stats(ctx: ValidationContext, read: FileRead) -> Stats:
     """Statistics of the products file."""
     table = read.table
-    stats: Stats = {"files": [file_record(read, "products", PRODUCTS_SCHEMA)]}
+    stats: Stats = {st.FILES: [file_record(read, "products", PRODUCTS_SCHEMA)]}
     count_nulls(stats, "products", read, PRODUCTS_SCHEMA)
     ids = numpy_column(table, "product_id")
     n = int(ids.shape[0])
-    stats["products.rows"] = n
-    stats["products.id_duplicates"] = duplicate_count(ids)
-    stats["products.id__min"] = int(ids.min()) if n else 0
-    stats["products.id__max"] = int(ids.max()) if n else 0
+    stats[st.PRODUCTS_ROWS] = n
+    stats[st.PRODUCTS_ID_DUPLICATES] = duplicate_count(ids)
+    stats[st.PRODUCTS_ID_MIN] = int(ids.min()) if n else 0
+    stats[st.PRODUCTS_ID_MAX] = int(ids.max()) if n else 0
     category, unknown = column_codes(table, "category", ctx.categories)
-    stats["products.unknown_labels"] = unknown
-    stats["products.category_counts"] = np.bincount(
+    stats[st.PRODUCTS_UNKNOWN_LABELS] = unknown
+    stats[st.PRODUCTS_CATEGORY_COUNTS] = np.bincount(
         category[category >= 0], minlength=len(ctx.categories)
     )
     price = numpy_column(table, "list_price")
     cost = numpy_column(table, "unit_cost")
-    stats["products.price_not_positive"] = int(np.count_nonzero(price <= 0))
-    stats["products.cost_above_price"] = int(np.count_nonzero((cost > price) | (cost < 0)))
+    stats[st.PRODUCTS_PRICE_NOT_POSITIVE] = int(np.count_nonzero(price <= 0))
+    stats[st.PRODUCTS_COST_ABOVE_PRICE] = int(np.count_nonzero((cost > price) | (cost < 0)))
     # The catalogue itself (small): price tests run on exact values.
     order = np.argsort(ids, kind="stable")
-    stats["products.category__first"] = category[order]
-    stats["products.price__first"] = price[order]
+    stats[st.PRODUCTS_CATEGORY_FIRST] = category[order]
+    stats[st.PRODUCTS_PRICE_FIRST] = price[order]
     return stats
 
 
@@ -404,21 +405,21 @@ def store_stats(ctx: ValidationContext, read: FileRead) -> Stats:
     """Statistics of the stores file."""
     spec = ctx.spec
     table = read.table
-    stats: Stats = {"files": [file_record(read, "stores", STORES_SCHEMA)]}
+    stats: Stats = {st.FILES: [file_record(read, "stores", STORES_SCHEMA)]}
     count_nulls(stats, "stores", read, STORES_SCHEMA)
     ids = numpy_column(table, "store_id")
     n = int(ids.shape[0])
-    stats["stores.rows"] = n
-    stats["stores.id_duplicates"] = duplicate_count(ids)
-    stats["stores.id__min"] = int(ids.min()) if n else 0
-    stats["stores.id__max"] = int(ids.max()) if n else 0
+    stats[st.STORES_ROWS] = n
+    stats[st.STORES_ID_DUPLICATES] = duplicate_count(ids)
+    stats[st.STORES_ID_MIN] = int(ids.min()) if n else 0
+    stats[st.STORES_ID_MAX] = int(ids.max()) if n else 0
     fmt, unknown_format = column_codes(table, "format", list(spec.stores.formats))
     region, unknown_region = column_codes(table, "region", ctx.regions)
-    stats["stores.unknown_labels"] = unknown_format + unknown_region
-    stats["stores.format_counts"] = np.bincount(fmt[fmt >= 0], minlength=len(spec.stores.formats))
-    stats["stores.region_counts"] = np.bincount(region[region >= 0], minlength=len(ctx.regions))
+    stats[st.STORES_UNKNOWN_LABELS] = unknown_format + unknown_region
+    stats[st.STORES_FORMAT_COUNTS] = np.bincount(fmt[fmt >= 0], minlength=len(spec.stores.formats))
+    stats[st.STORES_REGION_COUNTS] = np.bincount(region[region >= 0], minlength=len(ctx.regions))
     opened = numpy_column(table, "open_date")
     horizon = max(spec.calendar.end, spec.customers.signup_window()[1])
     end = int((np.datetime64(horizon, "D") - UNIX_EPOCH).astype(np.int64))
-    stats["stores.open_after_horizon"] = int(np.count_nonzero(opened > end))
+    stats[st.STORES_OPEN_AFTER_HORIZON] = int(np.count_nonzero(opened > end))
     return stats

@@ -1,21 +1,21 @@
 """Mergeable statistics: a dict of named counts, sums, histograms and extremes.
 
-Keys ending in ``__min`` / ``__max`` merge by min / max, ``__first`` keeps the first
-value (a table that should exist once), ``issues`` and ``files`` are lists that
-concatenate (issues are capped), everything else adds element-wise. So
-statistics of any number of files merge in any order to the same result, in memory
-bounded by the spec (calendar days, categories), not by the data.
+Each statistic merges by the rule declared with it in ``synthpipe.validate.statistics``
+(sum, min, max, first, concatenation), so statistics of any number of files merge in any
+order to the same result, in memory bounded by the spec (calendar days, categories), not
+by the data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 import numpy as np
 
-Stats = dict[str, Any]
-MAX_ISSUES = 50  # examples of integrity problems kept for the report
+from synthpipe.validate import statistics as st
+from synthpipe.validate.statistics import MAX_ISSUES, Merge, Stats, merge_rule
+
+__all__ = ["Stats", "issue", "merge_all", "merge_two"]
 
 
 def merge_two(left: Stats, right: Stats) -> Stats:
@@ -24,18 +24,17 @@ def merge_two(left: Stats, right: Stats) -> Stats:
     for key, value in right.items():
         if key not in merged:
             merged[key] = value.copy() if isinstance(value, (np.ndarray, list)) else value
-        elif key == "issues":
-            merged[key] = (merged[key] + value)[:MAX_ISSUES]
-        elif key == "files":
-            merged[key] = merged[key] + value
-        elif key.endswith("__first"):
             continue
-        elif key.endswith("__min"):
-            merged[key] = min(merged[key], value)
-        elif key.endswith("__max"):
-            merged[key] = max(merged[key], value)
-        else:
+        rule = merge_rule(key)
+        if rule is Merge.ADD or rule is Merge.EXTEND:
             merged[key] = merged[key] + value
+        elif rule is Merge.ISSUES:
+            merged[key] = (merged[key] + value)[:MAX_ISSUES]
+        elif rule is Merge.MIN:
+            merged[key] = min(merged[key], value)
+        elif rule is Merge.MAX:
+            merged[key] = max(merged[key], value)
+        # Merge.FIRST: the value already there stays
     return merged
 
 
@@ -49,6 +48,6 @@ def merge_all(parts: Iterable[Stats]) -> Stats:
 
 def issue(stats: Stats, message: str) -> None:
     """Record an example integrity problem."""
-    stats.setdefault("issues", [])
-    if len(stats["issues"]) < MAX_ISSUES:
-        stats["issues"].append(message)
+    stats.setdefault(st.ISSUES, [])
+    if len(stats[st.ISSUES]) < MAX_ISSUES:
+        stats[st.ISSUES].append(message)

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.errors import InputError
 from synthpipe.model.money import CENTS, decimal_to_cents
+from synthpipe.validate import statistics as st
 from synthpipe.validate.checks import Check, at_least
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.reading import FileRead
@@ -112,15 +113,15 @@ def synthetic_stats(read: FileRead, matrix_names: list[str]) -> Stats:
     columns = extract(read.table)
     stats: Stats = {}
     for name, values in columns.numeric.items():
-        stats[f"reference.hist.{name}"] = _histogram(name, values)
+        stats[st.reference_histogram(name)] = _histogram(name, values)
     for name, labels in columns.categorical.items():
         unique, counts = np.unique(labels, return_counts=True)
         for label, count in zip(unique, counts, strict=True):
-            stats[f"reference.count.{name}.{label}"] = int(count)
+            stats[st.reference_count(name, label)] = int(count)
     matrix = _numeric_matrix(columns, matrix_names)
-    stats["reference.n"] = int(matrix.shape[0])
-    stats["reference.sum"] = matrix.sum(axis=0)
-    stats["reference.cross"] = matrix.T @ matrix
+    stats[st.REFERENCE_N] = int(matrix.shape[0])
+    stats[st.REFERENCE_SUM] = matrix.sum(axis=0)
+    stats[st.REFERENCE_CROSS] = matrix.T @ matrix
     return stats
 
 
@@ -207,7 +208,9 @@ def compare(synthetic: Stats, reference: pa.Table) -> list[Check]:
     checks: list[Check] = []
     shapes: list[float] = []
     for name, values in ref.numeric.items():
-        ours = np.asarray(synthetic.get(f"reference.hist.{name}", np.zeros(1)), dtype=np.float64)
+        ours = np.asarray(
+            synthetic.get(st.reference_histogram(name), np.zeros(1)), dtype=np.float64
+        )
         theirs = _histogram(name, values).astype(np.float64)
         size = max(ours.shape[0], theirs.shape[0])
         ours, theirs = (
@@ -256,13 +259,13 @@ def compare(synthetic: Stats, reference: pa.Table) -> list[Check]:
         )
     names = matrix_names(ref)
     trend_scores: list[float] = []
-    if len(names) >= 2 and synthetic.get("reference.n", 0) > 1:
+    if len(names) >= 2 and synthetic.get(st.REFERENCE_N, 0) > 1:
         matrix = _numeric_matrix(ref, names)
         ref_corr = _correlation(matrix.shape[0], matrix.sum(axis=0), matrix.T @ matrix)
         syn_corr = _correlation(
-            float(synthetic["reference.n"]),
-            np.asarray(synthetic["reference.sum"]),
-            np.asarray(synthetic["reference.cross"]),
+            float(synthetic[st.REFERENCE_N]),
+            np.asarray(synthetic[st.REFERENCE_SUM]),
+            np.asarray(synthetic[st.REFERENCE_CROSS]),
         )
         if syn_corr.shape == ref_corr.shape:
             for i, j in itertools.combinations(range(len(names)), 2):

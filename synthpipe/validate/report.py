@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 import synthpipe
+from synthpipe.validate import statistics as st
 from synthpipe.validate.checks import Check, normalise
 from synthpipe.validate.context import (
     INCOME_BANDS,
@@ -34,9 +35,9 @@ def _purchases_by_class(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
     per segment x loyalty: the purchase rate's income elasticity and uplifts, drawn."""
     classes = ctx.intensity_classes()
     shape = (len(ctx.segments), len(LOYALTY_STATES), INCOME_BANDS)
-    customers = np.asarray(stats.get("customers.class_counts", np.zeros(classes)), float)
-    observed = np.asarray(stats.get("transactions.sales_by_class", np.zeros(classes)), float)
-    expected = np.asarray(stats.get("customers.class_expected", np.zeros(classes)), float)
+    customers = np.asarray(stats.get(st.CUSTOMERS_CLASS_COUNTS, np.zeros(classes)), float)
+    observed = np.asarray(stats.get(st.TRANSACTIONS_SALES_BY_CLASS, np.zeros(classes)), float)
+    expected = np.asarray(stats.get(st.CUSTOMERS_CLASS_EXPECTED, np.zeros(classes)), float)
     per_customer = np.maximum(customers, 1.0)
     observed, expected = (observed / per_customer).reshape(shape), (expected / per_customer)
     expected = expected.reshape(shape)
@@ -65,14 +66,14 @@ def _online_share_by_age(ctx: ValidationContext, stats: Stats) -> dict[str, Any]
 
 def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
     """Everything the HTML report draws, as plain lists."""
-    daily = np.asarray(stats.get("transactions.daily_legit", np.zeros((ctx.days, 2, 2))))
+    daily = np.asarray(stats.get(st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
     observed = daily[:, :, 0].sum(axis=1)
     expected = expected_sales(ctx, stats).sum(axis=1)
     weekday = (ctx.dates.astype(np.int64) + 3) % 7
-    hours = np.asarray(stats.get("transactions.hours", np.zeros((2, 24))))
+    hours = np.asarray(stats.get(st.TRANSACTIONS_HOURS, np.zeros((2, 24))))
     channels = ctx.spec.sales.channels
     age_gender = np.asarray(
-        stats.get("customers.age_gender_counts", np.zeros((MAX_AGE + 1, len(GENDERS))))
+        stats.get(st.CUSTOMERS_AGE_GENDER_COUNTS, np.zeros((MAX_AGE + 1, len(GENDERS))))
     )
     bands = ctx.spec.customers.age_pyramid
     pyramid = {
@@ -85,12 +86,12 @@ def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
     }
     amount_hist = np.asarray(
         stats.get(
-            "categories.net_amount_hist",
+            st.CATEGORIES_NET_AMOUNT_HIST,
             np.zeros((len(ctx.categories), LOG_AMOUNT_EDGES.shape[0] + 1)),
         )
     )
     daily_fraud = np.asarray(
-        stats.get("transactions.daily_fraud", np.zeros((ctx.days, len(FRAUD_TYPES))))
+        stats.get(st.TRANSACTIONS_DAILY_FRAUD, np.zeros((ctx.days, len(FRAUD_TYPES))))
     )
     months = len(ctx.months)
     monthly_total = np.bincount(
@@ -103,14 +104,14 @@ def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
         for t, name in enumerate(FRAUD_TYPES)
     }
     categories_observed = np.asarray(
-        stats.get("categories.observed", np.zeros((months, len(ctx.categories))))
+        stats.get(st.CATEGORIES_OBSERVED, np.zeros((months, len(ctx.categories))))
     )
     categories_expected = np.asarray(
-        stats.get("categories.expected", np.zeros((months, len(ctx.categories))))
+        stats.get(st.CATEGORIES_EXPECTED, np.zeros((months, len(ctx.categories))))
     )
     income = np.asarray(
         stats.get(
-            "customers.log_income_hist", np.zeros((len(bands), LOG_INCOME_EDGES.shape[0] + 1))
+            st.CUSTOMERS_LOG_INCOME_HIST, np.zeros((len(bands), LOG_INCOME_EDGES.shape[0] + 1))
         )
     )
     return {
@@ -193,8 +194,8 @@ def build_report(
             },
         },
         "fraud_counts": fraud_summary(ctx, stats),
-        "issues": stats.get("issues", []),
-        "busy_seconds": round(float(stats.get("busy_seconds", 0.0)), 3),
+        "issues": stats.get(st.ISSUES, []),
+        "busy_seconds": round(float(stats.get(st.BUSY_SECONDS, 0.0)), 3),
         "tests": [c.as_dict() for c in checks],
         "series": series(ctx, stats),
     }

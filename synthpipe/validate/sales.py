@@ -16,6 +16,7 @@ from synthpipe.model.baskets import audience_group
 from synthpipe.model.customers import block_range
 from synthpipe.model.ids import BLOCK_BITS, EPOCH_ORDINAL, SEQUENCE_BITS
 from synthpipe.model.schema import LINE_ITEMS_SCHEMA, TRANSACTIONS_SCHEMA
+from synthpipe.validate import statistics as st
 from synthpipe.validate.binning import LogBins
 from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
 from synthpipe.validate.dimensions import (
@@ -207,7 +208,7 @@ def sales_stats(
 ) -> Stats:
     """Statistics of one sales partition (transactions + line items of a block-month)."""
     stats: Stats = {
-        "files": [
+        st.FILES: [
             file_record(transactions, "transactions", TRANSACTIONS_SCHEMA),
             file_record(lines, "line_items", LINE_ITEMS_SCHEMA),
         ]
@@ -286,7 +287,7 @@ def _line_columns(table: pa.Table, catalogue: Catalogue) -> dict[str, np.ndarray
     }
 
 
-def _count(stats: Stats, key: str, mask: np.ndarray, path: str, what: str) -> None:
+def _count(stats: Stats, key: st.StatKey, mask: np.ndarray, path: str, what: str) -> None:
     count = int(np.count_nonzero(mask))
     stats[key] = stats.get(key, 0) + count
     if count:
@@ -304,14 +305,14 @@ def _transaction_integrity(
     path: str,
 ) -> None:
     spec = ctx.spec
-    stats["transactions.rows"] = int(txn["id"].shape[0])
-    stats["transactions.unknown_labels"] = int(txn["unknown_labels"][0])
-    stats["transactions.id_duplicates"] = duplicate_count(txn["id"])
+    stats[st.TRANSACTIONS_ROWS] = int(txn["id"].shape[0])
+    stats[st.TRANSACTIONS_UNKNOWN_LABELS] = int(txn["unknown_labels"][0])
+    stats[st.TRANSACTIONS_ID_DUPLICATES] = duplicate_count(txn["id"])
     id_day = (txn["id"] >> ID_DAY_SHIFT) + EPOCH_DAYS_SINCE_UNIX - ctx.start_day
     id_block = (txn["id"] >> SEQUENCE_BITS) & ((1 << BLOCK_BITS) - 1)
     _count(
         stats,
-        "transactions.id_partition_mismatch",
+        st.TRANSACTIONS_ID_PARTITION_MISMATCH,
         (id_day != txn["day"]) | (id_block != block),
         path,
         "transaction ids whose day/block bits disagree with their time and partition",
@@ -319,12 +320,12 @@ def _transaction_integrity(
     day = txn["day"]
     outside = (day < 0) | (day >= ctx.days)
     _count(
-        stats, "transactions.ts_outside_calendar", outside, path, "timestamps outside the calendar"
+        stats, st.TRANSACTIONS_TS_OUTSIDE_CALENDAR, outside, path, "timestamps outside the calendar"
     )
     other_month = ctx.month_of_day[np.clip(day, 0, ctx.days - 1)] != month
     _count(
         stats,
-        "transactions.ts_outside_partition",
+        st.TRANSACTIONS_TS_OUTSIDE_PARTITION,
         other_month & ~outside,
         path,
         "timestamps outside the partition's month",
@@ -332,21 +333,21 @@ def _transaction_integrity(
     online = txn["channel"] == ONLINE
     _count(
         stats,
-        "transactions.store_null_mismatch",
+        st.TRANSACTIONS_STORE_NULL_MISMATCH,
         txn["store_null"] != online,
         path,
         "rows where store_id is null but the channel is not online, or the reverse",
     )
     _count(
         stats,
-        "transactions.ship_null_mismatch",
+        st.TRANSACTIONS_SHIP_NULL_MISMATCH,
         txn["ship_null"] != ~online,
         path,
         "rows where ship_region is null but the channel is not in_store, or the reverse",
     )
     _count(
         stats,
-        "transactions.fraud_label_mismatch",
+        st.TRANSACTIONS_FRAUD_LABEL_MISMATCH,
         (txn["fraud"] >= 0) != txn["is_fraud"],
         path,
         "rows where fraud_type and is_fraud disagree",
@@ -354,7 +355,7 @@ def _transaction_integrity(
     customer = txn["customer"]
     _count(
         stats,
-        "transactions.customer_fk_missing",
+        st.TRANSACTIONS_CUSTOMER_FK_MISSING,
         (customer < 1) | (customer > spec.customers.count),
         path,
         "customer_id values that resolve to no customer",
@@ -362,14 +363,14 @@ def _transaction_integrity(
     first, size = block_range(spec, block)
     _count(
         stats,
-        "transactions.customer_outside_block",
+        st.TRANSACTIONS_CUSTOMER_OUTSIDE_BLOCK,
         (customer < first) | (customer >= first + size),
         path,
         "customers outside the partition's block",
     )
     _count(
         stats,
-        "transactions.before_signup",
+        st.TRANSACTIONS_BEFORE_SIGNUP,
         txn["customer_found"] & (txn["unix_day"] < people.signup[txn["customer_row"]]),
         path,
         "transactions before the customer's signup date",
@@ -378,14 +379,14 @@ def _transaction_integrity(
     has_store = ~txn["store_null"]
     _count(
         stats,
-        "transactions.store_fk_missing",
+        st.TRANSACTIONS_STORE_FK_MISSING,
         has_store & ~txn["store_resolvable"],
         path,
         "store_id values that resolve to no store",
     )
     _count(
         stats,
-        "transactions.before_store_open",
+        st.TRANSACTIONS_BEFORE_STORE_OPEN,
         has_store & (txn["unix_day"] < opened),
         path,
         "in-store transactions before the store opened",
@@ -393,7 +394,7 @@ def _transaction_integrity(
     refund = txn["kind"] == REFUND
     _count(
         stats,
-        "transactions.amount_sign",
+        st.TRANSACTIONS_AMOUNT_SIGN,
         np.where(refund, txn["amount"] > 0, txn["amount"] < 0),
         path,
         "amounts whose sign disagrees with the type",
@@ -404,7 +405,7 @@ def _line_integrity(
     stats: Stats, txn: dict[str, np.ndarray], line: dict[str, np.ndarray], path: str
 ) -> LineOwners:
     """Integrity of the lines; returns which transaction each line belongs to."""
-    stats["line_items.rows"] = int(line["id"].shape[0])
+    stats[st.LINE_ITEMS_ROWS] = int(line["id"].shape[0])
     starts = _starts_in_file_order(txn, line)
     if starts is not None:
         # Lines follow their transactions, numbered 1..items: every key is present once,
@@ -412,24 +413,24 @@ def _line_integrity(
         n = line["id"].shape[0]
         owners = LineOwners(txn["items"], np.ones(n, dtype=bool), np.zeros(0, np.int64), starts)
         for key in (
-            "line_items.key_duplicates",
-            "line_items.transaction_fk_missing",
-            "transactions.items_mismatch",
-            "line_items.line_number_gaps",
+            st.LINE_ITEMS_KEY_DUPLICATES,
+            st.LINE_ITEMS_TRANSACTION_FK_MISSING,
+            st.TRANSACTIONS_ITEMS_MISMATCH,
+            st.LINE_ITEMS_LINE_NUMBER_GAPS,
         ):
             stats[key] = stats.get(key, 0)
     else:
         owners = _owners_by_search(stats, txn, line, path)
     _count(
         stats,
-        "transactions.amount_mismatch",
+        st.TRANSACTIONS_AMOUNT_MISMATCH,
         owners.totals(line["net"]) != txn["amount"],
         path,
         "transactions whose amount is not the sum of their lines' net amounts",
     )
     _count(
         stats,
-        "line_items.net_mismatch",
+        st.LINE_ITEMS_NET_MISMATCH,
         line["net"] != line["gross"] - line["discount"],
         path,
         "lines whose net_amount != quantity x unit_price - discount",
@@ -437,14 +438,14 @@ def _line_integrity(
     resolvable = line["product_resolvable"]
     _count(
         stats,
-        "line_items.product_fk_missing",
+        st.LINE_ITEMS_PRODUCT_FK_MISSING,
         ~resolvable,
         path,
         "product_id values that resolve to no product",
     )
     _count(
         stats,
-        "line_items.price_mismatch",
+        st.LINE_ITEMS_PRICE_MISMATCH,
         resolvable & (line["price"] != line["list_price"]),
         path,
         "lines whose unit_price is not the product's list price",
@@ -454,7 +455,7 @@ def _line_integrity(
     wrong_sign = np.where(refund, quantity >= 0, quantity <= 0)
     _count(
         stats,
-        "line_items.quantity_out_of_range",
+        st.LINE_ITEMS_QUANTITY_OUT_OF_RANGE,
         wrong_sign | (np.abs(quantity) > QUANTITY_CAP),
         path,
         "quantities that are zero, too large, or of the wrong sign for the transaction type",
@@ -462,7 +463,7 @@ def _line_integrity(
     discount = line["discount"]
     _count(
         stats,
-        "line_items.discount_out_of_range",
+        st.LINE_ITEMS_DISCOUNT_OUT_OF_RANGE,
         (discount < 0) | (discount > np.abs(line["gross"])),
         path,
         "discounts below zero or above the line's gross amount",
@@ -508,19 +509,19 @@ def _owners_by_search(
     # (transaction_id, line_number) is unique iff each line, placed at its transaction's
     # start + line_number - 1, lands on its own slot: one bincount, no sort.
     slots = _line_slots(owner[found], line["number"][found], txn["items"])
-    stats["line_items.key_duplicates"] = stats.get("line_items.key_duplicates", 0) + int(
+    stats[st.LINE_ITEMS_KEY_DUPLICATES] = stats.get(st.LINE_ITEMS_KEY_DUPLICATES, 0) + int(
         np.count_nonzero(slots > 1)
     )
     _count(
         stats,
-        "line_items.transaction_fk_missing",
+        st.LINE_ITEMS_TRANSACTION_FK_MISSING,
         ~found,
         path,
         "lines whose transaction_id is not in the partition",
     )
     _count(
         stats,
-        "transactions.items_mismatch",
+        st.TRANSACTIONS_ITEMS_MISMATCH,
         counts != txn["items"],
         path,
         "transactions whose items != number of lines",
@@ -529,7 +530,7 @@ def _owners_by_search(
     np.maximum.at(top, owner[found], line["number"][found])
     _count(
         stats,
-        "line_items.line_number_gaps",
+        st.LINE_ITEMS_LINE_NUMBER_GAPS,
         (top != counts) & (counts > 0),
         path,
         "transactions whose line numbers are not 1..items",
@@ -557,26 +558,26 @@ def _profiles(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) 
     legit = ok & ~txn["is_fraud"]
     channels, kinds = len(CHANNELS), len(TRANSACTION_TYPES)
     cell = (day * channels + txn["channel"]) * kinds + txn["kind"]
-    stats["transactions.daily_legit"] = np.bincount(
+    stats[st.TRANSACTIONS_DAILY_LEGIT] = np.bincount(
         cell[legit], minlength=ctx.days * channels * kinds
     ).reshape(ctx.days, channels, kinds)
     fraud = ok & (txn["fraud"] >= 0)
     fraud_cell = day * len(FRAUD_TYPES) + txn["fraud"]
-    stats["transactions.daily_fraud"] = np.bincount(
+    stats[st.TRANSACTIONS_DAILY_FRAUD] = np.bincount(
         fraud_cell[fraud], minlength=ctx.days * len(FRAUD_TYPES)
     ).reshape(ctx.days, len(FRAUD_TYPES))
     sales = legit & (txn["kind"] == SALE)
     hour_cell = txn["channel"] * HOURS_PER_DAY + txn["hour"]  # hour is 0..23 by construction
-    stats["transactions.hours"] = np.bincount(
+    stats[st.TRANSACTIONS_HOURS] = np.bincount(
         hour_cell[sales], minlength=channels * HOURS_PER_DAY
     ).reshape(channels, HOURS_PER_DAY)
     payment_ok = sales & (txn["payment"] >= 0)
     pay_cell = txn["channel"] * len(ctx.payments) + txn["payment"]
-    stats["transactions.payments"] = np.bincount(
+    stats[st.TRANSACTIONS_PAYMENTS] = np.bincount(
         pay_cell[payment_ok], minlength=channels * len(ctx.payments)
     ).reshape(channels, len(ctx.payments))
     in_store = sales & (txn["channel"] == IN_STORE) & ~txn["store_null"]
-    stats["transactions.in_store_sales"] = int(np.count_nonzero(in_store))
+    stats[st.TRANSACTIONS_IN_STORE_SALES] = int(np.count_nonzero(in_store))
 
 
 def _store_choice(
@@ -620,9 +621,9 @@ def _store_choice(
         + choice.region * np.where(has_store[region], 1.0, home_in_region[valid])
         + choice.travel * share[region]
     ) / total
-    stats["store_choice.in_store_sales"] = int(np.count_nonzero(valid))
-    stats["store_choice.home_region_observed"] = int(np.count_nonzero(observed[valid]))
-    stats["store_choice.home_region_expected"] = float(expected.sum())
+    stats[st.STORE_CHOICE_IN_STORE_SALES] = int(np.count_nonzero(valid))
+    stats[st.STORE_CHOICE_HOME_REGION_OBSERVED] = int(np.count_nonzero(observed[valid]))
+    stats[st.STORE_CHOICE_HOME_REGION_EXPECTED] = float(expected.sum())
 
 
 def _baskets(
@@ -652,7 +653,7 @@ def _baskets(
     segment = ctx.class_segment(klass)
     counted = sale & (segment >= 0)
     # legitimate sales per class, against the class's expected purchases (customers units)
-    stats["transactions.sales_by_class"] = np.bincount(
+    stats[st.TRANSACTIONS_SALES_BY_CLASS] = np.bincount(
         klass[counted], minlength=ctx.intensity_classes()
     )
     # sales and their lines beyond the first per (segment, channel): the basket factors
@@ -660,8 +661,8 @@ def _baskets(
     channels = len(CHANNELS)
     cells = len(ctx.segments) * channels
     basket_cell = (segment * channels + txn["channel"])[counted]
-    stats["baskets.sales_by_cell"] = np.bincount(basket_cell, minlength=cells)
-    stats["baskets.extra_lines_by_cell"] = np.rint(
+    stats[st.BASKETS_SALES_BY_CELL] = np.bincount(basket_cell, minlength=cells)
+    stats[st.BASKETS_EXTRA_LINES_BY_CELL] = np.rint(
         np.bincount(basket_cell, weights=txn["items"][counted] - 1, minlength=cells)
     ).astype(np.int64)
     # Lines of legitimate sales by (day, audience group, category), in one bincount over
@@ -674,7 +675,7 @@ def _baskets(
     group = people.group.take(rows)
     # legitimate sales per (age band, channel): the online share by age
     band_channel = (group // len(GENDERS)) * len(CHANNELS) + txn["channel"]
-    stats["transactions.sales_by_band_channel"] = np.bincount(
+    stats[st.TRANSACTIONS_SALES_BY_BAND_CHANNEL] = np.bincount(
         band_channel[sale], minlength=len(ctx.bands_low) * len(CHANNELS)
     ).reshape(-1, len(CHANNELS))
     cell = np.where(sale, (day - first_day) * groups + group, -1)
@@ -695,13 +696,13 @@ def _baskets(
     weighted = joint.sum(axis=2)[:, :, None] * probability.reshape(span, groups, -1)
     expected = np.zeros((months, categories))
     np.add.at(expected, month_of, weighted.sum(axis=1))
-    stats["categories.observed"] = observed
-    stats["categories.expected"] = expected
+    stats[st.CATEGORIES_OBSERVED] = observed
+    stats[st.CATEGORIES_EXPECTED] = expected
     # the same mix per audience group (age band x gender): the spec's affinities
-    stats["categories.observed_by_group"] = joint.sum(axis=0)
-    stats["categories.expected_by_group"] = weighted.sum(axis=0)
-    stats["categories.lines"] = joint.sum(axis=(0, 1))
-    stats["categories.quantity_sum"] = _quantity_sums(
+    stats[st.CATEGORIES_OBSERVED_BY_GROUP] = joint.sum(axis=0)
+    stats[st.CATEGORIES_EXPECTED_BY_GROUP] = weighted.sum(axis=0)
+    stats[st.CATEGORIES_LINES] = joint.sum(axis=(0, 1))
+    stats[st.CATEGORIES_QUANTITY_SUM] = _quantity_sums(
         category, line["quantity"].take(counted_lines), categories
     )
     _discounts(ctx, stats, by_day_category, first_day, line["discount"].take(counted_lines))
@@ -709,13 +710,13 @@ def _baskets(
     # its own integrity check): the histogram costs one bincount over the lines.
     per_product = np.bincount(line["product"].take(counted_lines) - 1, minlength=catalogue.products)
     cells = categories * PRICE_BINS
-    stats["categories.unit_price_hist"] = (
+    stats[st.CATEGORIES_UNIT_PRICE_HIST] = (
         np.bincount(catalogue.product_price_cell, weights=per_product, minlength=cells + 1)[:cells]
         .reshape(categories, PRICE_BINS)
         .astype(np.int64)
     )
     size = LOG_AMOUNT_EDGES.shape[0] + 1
-    stats["categories.net_amount_hist"] = np.bincount(
+    stats[st.CATEGORIES_NET_AMOUNT_HIST] = np.bincount(
         category * size + AMOUNT_BINS(line["net"].take(counted_lines)), minlength=categories * size
     ).reshape(categories, size)
 
@@ -732,9 +733,11 @@ def _discounts(
     span = by_day_category.shape[0]
     promoted = ctx.discount_in_force[first_day : first_day + span] > 0
     probability = np.where(promoted, 1.0, ctx.spec.sales.markdown.rate)
-    stats["discounts.lines_observed"] = int(np.count_nonzero(discount > 0))
-    stats["discounts.lines_expected"] = float((by_day_category * probability).sum())
-    stats["discounts.variance"] = float((by_day_category * probability * (1.0 - probability)).sum())
+    stats[st.DISCOUNTS_LINES_OBSERVED] = int(np.count_nonzero(discount > 0))
+    stats[st.DISCOUNTS_LINES_EXPECTED] = float((by_day_category * probability).sum())
+    stats[st.DISCOUNTS_VARIANCE] = float(
+        (by_day_category * probability * (1.0 - probability)).sum()
+    )
 
 
 def _legit_group_table() -> np.ndarray:
@@ -816,16 +819,17 @@ def _signatures(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> 
         member_group * size + AMOUNT_BINS(magnitude), minlength=count * size
     ).reshape(count, size)
     for k, name in enumerate(SIGNATURE_GROUPS):
-        prefix = f"signatures.{name}"
         for feature, values in totals.items():
-            stats[f"{prefix}.{feature}"] = int(values[k])
-        stats[f"{prefix}.amount_hist"] = hist[k]
+            stats[st.signature(name, feature)] = int(values[k])
+        stats[st.signature(name, "amount_hist")] = hist[k]
         if name in BURST_GROUPS:
             mask = group == k
-            stats[f"{prefix}.burst"] = _burst_members(txn["customer"][mask], txn["ts"][mask])
+            stats[st.signature(name, "burst")] = _burst_members(
+                txn["customer"][mask], txn["ts"][mask]
+            )
         if name in REPEAT_GROUPS:
             mask = group == k
-            stats[f"{prefix}.same_day_repeat"] = _same_day_repeats(
+            stats[st.signature(name, "same_day_repeat")] = _same_day_repeats(
                 txn["customer"][mask], txn["day"][mask]
             )
 

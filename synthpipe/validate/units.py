@@ -15,6 +15,7 @@ from typing import Any
 from synthpipe.plan import PART_DIGITS
 from synthpipe.spec import Spec
 from synthpipe.storage import Location
+from synthpipe.validate import statistics as st
 from synthpipe.validate.context import ValidationContext, validation_context
 from synthpipe.validate.dimensions import (
     CUSTOMER_COLUMNS,
@@ -174,7 +175,7 @@ def unit_stats(unit: Unit, spec: Spec, location: Location) -> Stats:
     file, never a crash."""
     started = time.perf_counter()
     stats = _unit_stats(spec, location, unit)
-    stats["busy_seconds"] = time.perf_counter() - started  # summed over units by merging
+    stats[st.BUSY_SECONDS] = time.perf_counter() - started  # summed over units by merging
     return stats
 
 
@@ -188,15 +189,15 @@ def _unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
             else:
                 reads.append(read_file(location, path, columns))
         except Exception as exc:  # corrupt or missing: an integrity failure of that file
-            stats: Stats = {"unreadable": [path], "files": _bytes_only(location, path)}
+            stats: Stats = {st.UNREADABLE: [path], st.FILES: _bytes_only(location, path)}
             issue(stats, f"{path}: cannot be read: {type(exc).__name__}: {str(exc)[:200]}")
             return stats
     try:
         return _statistics(ctx, unit, reads, _catalogue(ctx, location, unit) or _empty_catalogue())
     except Exception as exc:  # readable bytes whose content is not a valid table
         own = reads if unit.kind != "sales" else reads[:2]
-        stats = {"unreadable": [r.path for r in own]}
-        stats["files"] = [_bytes_record(r.path, r.size, r.sha256) for r in own]
+        stats = {st.UNREADABLE: [r.path for r in own]}
+        stats[st.FILES] = [_bytes_record(r.path, r.size, r.sha256) for r in own]
         paths = ", ".join(r.path for r in own)
         issue(stats, f"{paths}: content breaks the checks: {type(exc).__name__}: {str(exc)[:200]}")
         return stats

@@ -26,6 +26,7 @@ from synthpipe.model.products import (
     products_per_category,
 )
 from synthpipe.model.seasonality import black_friday, day_factors, holiday_names
+from synthpipe.validate import statistics as st
 from synthpipe.validate.checks import (
     CI_CONFIDENCE,
     GATE_SIGMAS,
@@ -79,7 +80,7 @@ def evaluate(ctx: ValidationContext, stats: Stats, manifest: dict[str, Any]) -> 
     return checks
 
 
-def _get(stats: Stats, key: str, default: Any = 0) -> Any:
+def _get(stats: Stats, key: st.StatKey, default: Any = 0) -> Any:
     return stats.get(key, default)
 
 
@@ -89,10 +90,10 @@ def _get(stats: Stats, key: str, default: Any = 0) -> Any:
 def integrity_checks(ctx: ValidationContext, stats: Stats, manifest: dict[str, Any]) -> list[Check]:
     """Schema, labels, checksums, counts, nulls, keys, foreign keys, ranges, arithmetic."""
     spec = ctx.spec
-    files = {f["path"]: f for f in stats.get("files", [])}
+    files = {f["path"]: f for f in stats.get(st.FILES, [])}
     # keyed by where each file was read: its staged path during a refresh, else its own
     listed = {info.get("staged", p): info for p, info in manifest.get("files", {}).items()}
-    unreadable = stats.get("unreadable", [])
+    unreadable = stats.get(st.UNREADABLE, [])
     checks = [
         zero(
             "files.readable", len(unreadable), "every file in the manifest can be read as Parquet"
@@ -124,7 +125,7 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, manifest: dict[str, A
         ),
     ]
     for table in ("customers", "products", "stores", "transactions", "line_items"):
-        nulls = sum(v for k, v in stats.items() if k.startswith(f"{table}.nulls."))
+        nulls = st.null_total(stats, table)
         checks.append(
             zero(f"{table}.no_nulls", nulls, f"no nulls in {table} columns that allow none")
         )
@@ -132,7 +133,7 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, manifest: dict[str, A
         zero(
             "labels.known",
             sum(
-                _get(stats, f"{t}.unknown_labels")
+                _get(stats, st.UNKNOWN_LABELS[t])
                 for t in ("customers", "products", "stores", "transactions")
             ),
             "every category label is one the spec defines",
@@ -144,11 +145,11 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, manifest: dict[str, A
         "stores": spec.stores.count,
     }
     for table, expected in counts.items():
-        rows = _get(stats, f"{table}.rows")
+        rows = _get(stats, st.ROWS[table])
         unique_dense = (
-            _get(stats, f"{table}.id_duplicates") == 0
-            and _get(stats, f"{table}.id__min") == 1
-            and _get(stats, f"{table}.id__max") == rows
+            _get(stats, st.ID_DUPLICATES[table]) == 0
+            and _get(stats, st.ID_MIN[table]) == 1
+            and _get(stats, st.ID_MAX[table]) == rows
         )
         checks.append(
             at_most(
@@ -163,131 +164,131 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, manifest: dict[str, A
         checks.append(
             zero(
                 f"{table}.key_unique",
-                0 if unique_dense else max(1, _get(stats, f"{table}.id_duplicates")),
+                0 if unique_dense else max(1, _get(stats, st.ID_DUPLICATES[table])),
                 f"{table} ids are unique and run 1..rows",
             )
         )
     checks += [
         zero(
             "customers.key_in_block",
-            _get(stats, "customers.id_outside_block"),
+            _get(stats, st.CUSTOMERS_ID_OUTSIDE_BLOCK),
             "each customer file holds its block's ids",
         ),
         zero(
             "transactions.key_unique",
-            _get(stats, "transactions.id_duplicates")
-            + _get(stats, "transactions.id_partition_mismatch"),
+            _get(stats, st.TRANSACTIONS_ID_DUPLICATES)
+            + _get(stats, st.TRANSACTIONS_ID_PARTITION_MISMATCH),
             "transaction ids are unique per file and carry their partition's day and block,"
             " so they are unique overall",
         ),
         zero(
             "line_items.key_unique",
-            _get(stats, "line_items.key_duplicates"),
+            _get(stats, st.LINE_ITEMS_KEY_DUPLICATES),
             "(transaction_id, line_number) is unique",
         ),
         zero(
             "transactions.customer_fk",
-            _get(stats, "transactions.customer_fk_missing"),
+            _get(stats, st.TRANSACTIONS_CUSTOMER_FK_MISSING),
             "every customer_id resolves",
         ),
         zero(
             "transactions.store_fk",
-            _get(stats, "transactions.store_fk_missing"),
+            _get(stats, st.TRANSACTIONS_STORE_FK_MISSING),
             "every store_id resolves",
         ),
         zero(
             "line_items.transaction_fk",
-            _get(stats, "line_items.transaction_fk_missing"),
+            _get(stats, st.LINE_ITEMS_TRANSACTION_FK_MISSING),
             "every line's transaction exists (in its partition)",
         ),
         zero(
             "line_items.product_fk",
-            _get(stats, "line_items.product_fk_missing"),
+            _get(stats, st.LINE_ITEMS_PRODUCT_FK_MISSING),
             "every product_id resolves",
         ),
         zero(
             "customers.home_store_fk",
-            _get(stats, "customers.home_store_missing"),
+            _get(stats, st.CUSTOMERS_HOME_STORE_MISSING),
             "every home_store_id resolves",
         ),
         zero(
             "transactions.in_partition",
-            _get(stats, "transactions.customer_outside_block")
-            + _get(stats, "transactions.ts_outside_partition"),
+            _get(stats, st.TRANSACTIONS_CUSTOMER_OUTSIDE_BLOCK)
+            + _get(stats, st.TRANSACTIONS_TS_OUTSIDE_PARTITION),
             "each transaction sits in its customer block's and month's partition",
         ),
         zero(
             "transactions.ts_in_calendar",
-            _get(stats, "transactions.ts_outside_calendar"),
+            _get(stats, st.TRANSACTIONS_TS_OUTSIDE_CALENDAR),
             "every timestamp is inside calendar.start..calendar.end",
         ),
         zero(
             "transactions.after_signup",
-            _get(stats, "transactions.before_signup"),
+            _get(stats, st.TRANSACTIONS_BEFORE_SIGNUP),
             "no customer buys before signup",
         ),
         zero(
             "transactions.after_store_open",
-            _get(stats, "transactions.before_store_open"),
+            _get(stats, st.TRANSACTIONS_BEFORE_STORE_OPEN),
             "no store sells before its open date",
         ),
         zero(
             "transactions.nullability",
-            _get(stats, "transactions.store_null_mismatch")
-            + _get(stats, "transactions.ship_null_mismatch")
-            + _get(stats, "transactions.fraud_label_mismatch"),
+            _get(stats, st.TRANSACTIONS_STORE_NULL_MISMATCH)
+            + _get(stats, st.TRANSACTIONS_SHIP_NULL_MISMATCH)
+            + _get(stats, st.TRANSACTIONS_FRAUD_LABEL_MISMATCH),
             "store_id null exactly online, ship_region null exactly in store,"
             " fraud_type null exactly when not fraud",
         ),
         zero(
             "transactions.amount_is_sum",
-            _get(stats, "transactions.amount_mismatch")
-            + _get(stats, "transactions.items_mismatch")
-            + _get(stats, "line_items.line_number_gaps"),
+            _get(stats, st.TRANSACTIONS_AMOUNT_MISMATCH)
+            + _get(stats, st.TRANSACTIONS_ITEMS_MISMATCH)
+            + _get(stats, st.LINE_ITEMS_LINE_NUMBER_GAPS),
             "amount = sum of line net amounts, items = number of lines numbered 1..items",
         ),
         zero(
-            "transactions.amount_sign",
-            _get(stats, "transactions.amount_sign"),
+            st.TRANSACTIONS_AMOUNT_SIGN,
+            _get(stats, st.TRANSACTIONS_AMOUNT_SIGN),
             "sales are non-negative, refunds non-positive",
         ),
         zero(
             "line_items.net_amount",
-            _get(stats, "line_items.net_mismatch"),
+            _get(stats, st.LINE_ITEMS_NET_MISMATCH),
             "net_amount = quantity x unit_price - discount, to the cent",
         ),
         zero(
             "line_items.unit_price",
-            _get(stats, "line_items.price_mismatch"),
+            _get(stats, st.LINE_ITEMS_PRICE_MISMATCH),
             "unit_price is the product's list price",
         ),
         zero(
             "line_items.ranges",
-            _get(stats, "line_items.quantity_out_of_range")
-            + _get(stats, "line_items.discount_out_of_range"),
+            _get(stats, st.LINE_ITEMS_QUANTITY_OUT_OF_RANGE)
+            + _get(stats, st.LINE_ITEMS_DISCOUNT_OUT_OF_RANGE),
             "quantities non-zero, signed by type, under 1,000; discounts within the line",
         ),
         zero(
             "customers.ranges",
-            _get(stats, "customers.age_outside_pyramid")
-            + _get(stats, "customers.income_below_one")
-            + _get(stats, "customers.signup_outside_window")
-            + _get(stats, "customers.age_birth_mismatch"),
+            _get(stats, st.CUSTOMERS_AGE_OUTSIDE_PYRAMID)
+            + _get(stats, st.CUSTOMERS_INCOME_BELOW_ONE)
+            + _get(stats, st.CUSTOMERS_SIGNUP_OUTSIDE_WINDOW)
+            + _get(stats, st.CUSTOMERS_AGE_BIRTH_MISMATCH),
             "ages inside the pyramid and match birth dates, incomes >= 1, signups in the window",
         ),
         zero(
             "customers.reserved_emails",
-            _get(stats, "customers.email_unreserved") + _get(stats, "customers.email_duplicates"),
+            _get(stats, st.CUSTOMERS_EMAIL_UNRESERVED) + _get(stats, st.CUSTOMERS_EMAIL_DUPLICATES),
             "every e-mail is unique and uses an RFC 2606 reserved domain",
         ),
         zero(
             "products.ranges",
-            _get(stats, "products.price_not_positive") + _get(stats, "products.cost_above_price"),
+            _get(stats, st.PRODUCTS_PRICE_NOT_POSITIVE) + _get(stats, st.PRODUCTS_COST_ABOVE_PRICE),
             "list prices positive, unit cost between 0 and the list price",
         ),
         zero(
             "stores.ranges",
-            _get(stats, "stores.open_after_horizon"),
+            _get(stats, st.STORES_OPEN_AFTER_HORIZON),
             "stores open no later than the world's horizon",
         ),
     ]
@@ -301,7 +302,7 @@ def customer_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     """Demographics, income, signup and loyalty against the spec."""
     spec = ctx.spec
     checks: list[Check] = []
-    ages = np.asarray(_get(stats, "customers.age_counts", np.zeros(MAX_AGE + 1)))
+    ages = np.asarray(_get(stats, st.CUSTOMERS_AGE_COUNTS, np.zeros(MAX_AGE + 1)))
     age_values, age_probability, _ = age_distribution(spec)
     expected_ages = np.zeros(MAX_AGE + 1)
     expected_ages[age_values] = age_probability
@@ -328,7 +329,7 @@ def customer_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             ks_p_value(distance, n),
         )
     )
-    gender = np.asarray(_get(stats, "customers.gender_counts", np.zeros(len(GENDERS))))
+    gender = np.asarray(_get(stats, st.CUSTOMERS_GENDER_COUNTS, np.zeros(len(GENDERS))))
     expected_gender = np.asarray([spec.customers.gender.get(g, 0.0) for g in GENDERS])  # type: ignore[call-overload]
     checks.append(
         _tvd_check(
@@ -340,7 +341,7 @@ def customer_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             "gender shares vs the spec",
         )
     )
-    segments = np.asarray(_get(stats, "customers.segment_counts", np.zeros(len(ctx.segments))))
+    segments = np.asarray(_get(stats, st.CUSTOMERS_SEGMENT_COUNTS, np.zeros(len(ctx.segments))))
     expected_segments = np.asarray([s.share for s in spec.customers.segments.values()])
     checks.append(
         _tvd_check(
@@ -352,7 +353,7 @@ def customer_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             "segment shares vs the spec",
         )
     )
-    regions = np.asarray(_get(stats, "customers.region_counts", np.zeros(len(ctx.regions))))
+    regions = np.asarray(_get(stats, st.CUSTOMERS_REGION_COUNTS, np.zeros(len(ctx.regions))))
     checks.append(
         _tvd_check(
             "customers.region_mix",
@@ -363,7 +364,7 @@ def customer_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             "home regions vs population weights",
         )
     )
-    z_hist = np.asarray(_get(stats, "customers.income_z_hist", np.zeros(Z_EDGES.shape[0] + 1)))
+    z_hist = np.asarray(_get(stats, st.CUSTOMERS_INCOME_Z_HIST, np.zeros(Z_EDGES.shape[0] + 1)))
     z_n = float(z_hist.sum())
     d_z = ks_distance(z_hist, normal_cdf(Z_EDGES))
     checks.append(
@@ -380,16 +381,16 @@ def customer_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     income_hist = np.asarray(
         _get(
             stats,
-            "customers.log_income_hist",
+            st.CUSTOMERS_LOG_INCOME_HIST,
             np.zeros((len(spec.customers.age_pyramid), LOG_INCOME_EDGES.shape[0] + 1)),
         )
     )
     checks.append(_income_marginal(ctx, income_hist))
     checks.append(_income_medians(ctx, income_hist))
-    signup = np.asarray(_get(stats, "customers.signup_hist", np.zeros(1)))
+    signup = np.asarray(_get(stats, st.CUSTOMERS_SIGNUP_HIST, np.zeros(1)))
     checks.append(_signup_check(ctx, signup))
     loyal = np.asarray(
-        _get(stats, "customers.loyal_by_segment", np.zeros(len(ctx.segments))), dtype=np.float64
+        _get(stats, st.CUSTOMERS_LOYAL_BY_SEGMENT, np.zeros(len(ctx.segments))), dtype=np.float64
     )
     rates = np.asarray([s.loyalty_rate for s in spec.customers.segments.values()])
     members = np.maximum(segments, 1)
@@ -535,7 +536,7 @@ def catalogue_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     """Catalogue mix and list-price distributions; store formats."""
     spec = ctx.spec
     checks: list[Check] = []
-    counts = np.asarray(_get(stats, "products.category_counts", np.zeros(len(ctx.categories))))
+    counts = np.asarray(_get(stats, st.PRODUCTS_CATEGORY_COUNTS, np.zeros(len(ctx.categories))))
     planned = products_per_category(spec)
     checks.append(
         at_most(
@@ -547,8 +548,8 @@ def catalogue_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             "products per category follow catalog_share exactly (largest remainder)",
         )
     )
-    category = np.asarray(_get(stats, "products.category__first", np.zeros(0)), dtype=np.int64)
-    price = np.asarray(_get(stats, "products.price__first", np.zeros(0)), dtype=np.int64)
+    category = np.asarray(_get(stats, st.PRODUCTS_CATEGORY_FIRST, np.zeros(0)), dtype=np.int64)
+    price = np.asarray(_get(stats, st.PRODUCTS_PRICE_FIRST, np.zeros(0)), dtype=np.int64)
     worst_value, worst_threshold, worst_name, worst_p = 0.0, 0.0, "n/a", None
     for k, cat in enumerate(spec.products.categories):
         values = price[category == k]
@@ -588,7 +589,7 @@ def catalogue_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             worst_p,
         )
     )
-    formats = np.asarray(_get(stats, "stores.format_counts", np.zeros(len(spec.stores.formats))))
+    formats = np.asarray(_get(stats, st.STORES_FORMAT_COUNTS, np.zeros(len(spec.stores.formats))))
     expected_formats = np.asarray([f.share for f in spec.stores.formats.values()])
     checks.append(
         _tvd_check(
@@ -609,7 +610,7 @@ def catalogue_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
 def expected_sales(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     """(days, channels) expected legitimate sales given the customers on disk:
     F(d) x G_channel(d) x (sum of visible-attribute rates of customers signed up by d)."""
-    rate = np.asarray(_get(stats, "customers.rate_by_signup", np.zeros((ctx.days, 2))))
+    rate = np.asarray(_get(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((ctx.days, 2))))
     base = np.cumsum(rate, axis=0)
     factors = day_factors(ctx.spec, ctx.spec.calendar.start, ctx.spec.calendar.end)
     return np.asarray(factors.overall[:, None] * factors.channel * base)
@@ -619,12 +620,12 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
     """Total volume, and daily, weekday, month, holiday, hour, channel and payment profiles."""
     spec = ctx.spec
     checks: list[Check] = []
-    daily = np.asarray(_get(stats, "transactions.daily_legit", np.zeros((ctx.days, 2, 2))))
+    daily = np.asarray(_get(stats, st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
     sales = daily[:, :, 0]
     refunds = daily[:, :, 1]
     expected = expected_sales(ctx, stats)
     observed_total, expected_total = float(sales.sum()), float(expected.sum())
-    active = max(float(_get(stats, "customers.rows")), 1.0)
+    active = max(float(_get(stats, st.CUSTOMERS_ROWS)), 1.0)
     extra_cv2 = 1.0 / (spec.customers.activity_shape * active)
     ratio_error = abs(observed_total / expected_total - 1.0) if expected_total > 0 else math.inf
     z = (observed_total - expected_total) / math.sqrt(max(expected_total, 1.0))
@@ -679,7 +680,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
         )
     )
     checks += _holiday_checks(ctx, total_daily, expected_daily, extra_cv2)
-    hours = np.asarray(_get(stats, "transactions.hours", np.zeros((2, 24))))
+    hours = np.asarray(_get(stats, st.TRANSACTIONS_HOURS, np.zeros((2, 24))))
     for ch, (name, channel) in enumerate(
         (("in_store", spec.sales.channels.in_store), ("online", spec.sales.channels.online))
     ):
@@ -709,7 +710,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
             f"online share of sales {online_share:.4f} vs {expected_online:.4f} expected",
         )
     )
-    payments = np.asarray(_get(stats, "transactions.payments", np.zeros((2, len(ctx.payments)))))
+    payments = np.asarray(_get(stats, st.TRANSACTIONS_PAYMENTS, np.zeros((2, len(ctx.payments)))))
     for ch, (name, channel) in enumerate(
         (("in_store", spec.sales.channels.in_store), ("online", spec.sales.channels.online))
     ):
@@ -744,9 +745,9 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
             " (return_rate x expected sales)",
         )
     )
-    observed_home = float(_get(stats, "store_choice.home_region_observed"))
-    expected_home = float(_get(stats, "store_choice.home_region_expected"))
-    in_store = float(_get(stats, "store_choice.in_store_sales"))
+    observed_home = float(_get(stats, st.STORE_CHOICE_HOME_REGION_OBSERVED))
+    expected_home = float(_get(stats, st.STORE_CHOICE_HOME_REGION_EXPECTED))
+    in_store = float(_get(stats, st.STORE_CHOICE_IN_STORE_SALES))
     if in_store > 0:
         p = expected_home / in_store
         checks.append(
@@ -771,9 +772,9 @@ def _intensity_check(ctx: ValidationContext, stats: Stats) -> Check:
     and with its customers' gamma activity: variance sum(m) + sum(m^2) / activity_shape
     over its customers' expected purchases m."""
     classes = ctx.intensity_classes()
-    observed = np.asarray(_get(stats, "transactions.sales_by_class", np.zeros(classes)), float)
-    expected = np.asarray(_get(stats, "customers.class_expected", np.zeros(classes)), float)
-    squares = np.asarray(_get(stats, "customers.class_expected_sq", np.zeros(classes)), float)
+    observed = np.asarray(_get(stats, st.TRANSACTIONS_SALES_BY_CLASS, np.zeros(classes)), float)
+    expected = np.asarray(_get(stats, st.CUSTOMERS_CLASS_EXPECTED, np.zeros(classes)), float)
+    squares = np.asarray(_get(stats, st.CUSTOMERS_CLASS_EXPECTED_SQ, np.zeros(classes)), float)
     variance = expected + squares / ctx.spec.customers.activity_shape
     judged = expected > 0
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -810,8 +811,8 @@ def online_shares(ctx: ValidationContext, stats: Stats) -> OnlineShares:
     """Online share of legitimate sales per age band, observed and expected (the spec's
     online share x age factor, weighted by the band's expected purchases)."""
     shape = (len(ctx.spec.customers.age_pyramid), len(CHANNELS))
-    observed = np.asarray(_get(stats, "transactions.sales_by_band_channel", np.zeros(shape)))
-    expected = np.asarray(_get(stats, "customers.band_channel_expected", np.zeros(shape)))
+    observed = np.asarray(_get(stats, st.TRANSACTIONS_SALES_BY_BAND_CHANNEL, np.zeros(shape)))
+    expected = np.asarray(_get(stats, st.CUSTOMERS_BAND_CHANNEL_EXPECTED, np.zeros(shape)))
     online = CHANNELS.index("online")
     sales = observed.sum(axis=1).astype(np.float64)
     expected_total = expected.sum(axis=1)
@@ -895,10 +896,10 @@ def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     checks: list[Check] = []
     checks += _basket_size_checks(ctx, stats)
     observed = np.asarray(
-        _get(stats, "categories.observed", np.zeros((len(ctx.months), len(ctx.categories))))
+        _get(stats, st.CATEGORIES_OBSERVED, np.zeros((len(ctx.months), len(ctx.categories))))
     )
     expected = np.asarray(
-        _get(stats, "categories.expected", np.zeros_like(observed, dtype=np.float64))
+        _get(stats, st.CATEGORIES_EXPECTED, np.zeros_like(observed, dtype=np.float64))
     )
     n = float(observed.sum())
     checks.append(
@@ -931,9 +932,9 @@ def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     )
     checks.append(_category_by_group_check(ctx, stats))
     lines = np.asarray(
-        _get(stats, "categories.lines", np.zeros(len(ctx.categories))), dtype=np.float64
+        _get(stats, st.CATEGORIES_LINES, np.zeros(len(ctx.categories))), dtype=np.float64
     )
-    total_q = np.asarray(_get(stats, "categories.quantity_sum", np.zeros(len(ctx.categories))))
+    total_q = np.asarray(_get(stats, st.CATEGORIES_QUANTITY_SUM, np.zeros(len(ctx.categories))))
     means = np.asarray([1.0 + c.quantity_mean for c in spec.products.categories])
     variance = np.asarray([c.quantity_mean for c in spec.products.categories])
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -963,8 +964,8 @@ def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     the segment's and the channel's basket factors), in all and per (segment, channel)."""
     spec = ctx.spec
     shape = (len(ctx.segments), len(CHANNELS))
-    sales = np.asarray(_get(stats, "baskets.sales_by_cell", np.zeros(shape)), float)
-    observed = np.asarray(_get(stats, "baskets.extra_lines_by_cell", np.zeros(shape)), float)
+    sales = np.asarray(_get(stats, st.BASKETS_SALES_BY_CELL, np.zeros(shape)), float)
+    observed = np.asarray(_get(stats, st.BASKETS_EXTRA_LINES_BY_CELL, np.zeros(shape)), float)
     sales, observed = sales.reshape(shape), observed.reshape(shape)
     segment_factor = np.asarray([s.basket for s in spec.customers.segments.values()])
     channel_factor = np.asarray(
@@ -1015,8 +1016,8 @@ def _category_by_group_check(ctx: ValidationContext, stats: Stats) -> Check:
     """Category mix of each audience group (age band x gender) vs the spec's age and gender
     affinities: the worst group's TVD against its tolerance."""
     shape = (ctx.group_count(), len(ctx.categories))
-    observed = np.asarray(_get(stats, "categories.observed_by_group", np.zeros(shape)))
-    expected = np.asarray(_get(stats, "categories.expected_by_group", np.zeros(shape)))
+    observed = np.asarray(_get(stats, st.CATEGORIES_OBSERVED_BY_GROUP, np.zeros(shape)))
+    expected = np.asarray(_get(stats, st.CATEGORIES_EXPECTED_BY_GROUP, np.zeros(shape)))
     bands = ctx.spec.customers.age_pyramid
     worst, worst_group = 0.0, "n/a"
     for g in range(shape[0]):
@@ -1041,10 +1042,10 @@ def _category_by_group_check(ctx: ValidationContext, stats: Stats) -> Check:
 def _discount_check(ctx: ValidationContext, stats: Stats) -> Check:
     """Discounted lines of legitimate sales vs the spec: every line of a category on
     promotion that day, and the markdown rate of the others."""
-    observed = float(_get(stats, "discounts.lines_observed"))
-    expected = float(_get(stats, "discounts.lines_expected", 0.0))
-    variance = float(_get(stats, "discounts.variance", 0.0))
-    lines = float(np.sum(_get(stats, "categories.lines", np.zeros(len(ctx.categories)))))
+    observed = float(_get(stats, st.DISCOUNTS_LINES_OBSERVED))
+    expected = float(_get(stats, st.DISCOUNTS_LINES_EXPECTED, 0.0))
+    variance = float(_get(stats, st.DISCOUNTS_VARIANCE, 0.0))
+    lines = float(np.sum(_get(stats, st.CATEGORIES_LINES, np.zeros(len(ctx.categories)))))
     tolerance = max(GATE_SIGMAS * math.sqrt(variance) + MIX_SLACK * lines, MIN_COUNT_TOLERANCE)
     share = lines if lines > 0 else 1.0
     return at_most(
@@ -1064,12 +1065,12 @@ def _unit_price_check(ctx: ValidationContext, stats: Stats) -> Check:
     hist = np.asarray(
         _get(
             stats,
-            "categories.unit_price_hist",
+            st.CATEGORIES_UNIT_PRICE_HIST,
             np.zeros((len(ctx.categories), LOG_PRICE_EDGES.shape[0] + 1)),
         )
     )
-    category = np.asarray(_get(stats, "products.category__first", np.zeros(0)), dtype=np.int64)
-    price = np.asarray(_get(stats, "products.price__first", np.zeros(0)), dtype=np.int64)
+    category = np.asarray(_get(stats, st.PRODUCTS_CATEGORY_FIRST, np.zeros(0)), dtype=np.int64)
+    price = np.asarray(_get(stats, st.PRODUCTS_PRICE_FIRST, np.zeros(0)), dtype=np.int64)
     popularity = product_world(ctx.spec).popularity
     worst_excess, worst_name, worst_value, worst_p = 0.0, "n/a", 0.0, None
     if category.shape[0] == popularity.shape[0]:
@@ -1126,9 +1127,9 @@ def fraud_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     fraud = ctx.spec.fraud
     checks: list[Check] = []
     daily_fraud = np.asarray(
-        _get(stats, "transactions.daily_fraud", np.zeros((ctx.days, len(FRAUD_TYPES))))
+        _get(stats, st.TRANSACTIONS_DAILY_FRAUD, np.zeros((ctx.days, len(FRAUD_TYPES))))
     )
-    daily = np.asarray(_get(stats, "transactions.daily_legit", np.zeros((ctx.days, 2, 2))))
+    daily = np.asarray(_get(stats, st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
     legit = float(daily.sum())
     total_fraud = float(daily_fraud.sum())
     total = legit + total_fraud
@@ -1211,14 +1212,14 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     multi_region = len(ctx.regions) > 1
 
     def get(group: str, feature: str) -> float:
-        return float(_get(stats, f"signatures.{group}.{feature}"))
+        return float(_get(stats, st.signature(group, feature)))
 
     def share(group: str, feature: str) -> float:
         return get(group, feature) / max(get(group, "n"), 1.0)
 
     def median_amount(group: str) -> float:
         hist = np.asarray(
-            _get(stats, f"signatures.{group}.amount_hist", np.zeros(LOG_AMOUNT_EDGES.shape[0] + 1))
+            _get(stats, st.signature(group, "amount_hist"), np.zeros(LOG_AMOUNT_EDGES.shape[0] + 1))
         )
         if hist.sum() <= 0:
             return 0.0
@@ -1269,7 +1270,7 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
 def fraud_summary(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
     """Realised fraud counts per type and month, for the report."""
     daily_fraud = np.asarray(
-        _get(stats, "transactions.daily_fraud", np.zeros((ctx.days, len(FRAUD_TYPES))))
+        _get(stats, st.TRANSACTIONS_DAILY_FRAUD, np.zeros((ctx.days, len(FRAUD_TYPES))))
     )
     monthly = np.stack(
         [
