@@ -150,7 +150,12 @@ def build_parser() -> ArgumentParser:
     validate = commands.add_parser(
         "validate", help="re-read a dataset and rewrite its fidelity report"
     )
-    validate.add_argument("out", help="dataset URL (a folder with _manifest.json)")
+    validate.add_argument("out", nargs="?", help="dataset URL (a folder with _manifest.json)")
+    validate.add_argument(
+        "--list",
+        action="store_true",
+        help="print every check of the fidelity report (name, group, what it tests) and exit",
+    )
     validate.add_argument(
         "--workers",
         type=_workers,
@@ -284,6 +289,10 @@ def command_deploy(args: argparse.Namespace, deployer: Deployer | None) -> int:
 
 def command_validate(args: argparse.Namespace) -> int:
     """Re-read a dataset, rewrite its report; exit 1 when a check fails."""
+    if args.list:
+        return command_list_checks()
+    if args.out is None:
+        raise InputError("validate needs the dataset's URL (or --list)")
     from synthpipe.sink.manifest import load_dataset_spec
 
     location = Location(args.out)
@@ -321,6 +330,18 @@ def command_validate(args: argparse.Namespace) -> int:
     if not outcome.passed:
         print(f"synthpipe: validation failed: {', '.join(outcome.failed_tests())}", file=sys.stderr)
         return EXIT_FAILURE
+    return EXIT_OK
+
+
+def command_list_checks() -> int:
+    """Print the declared checks, family by family, from the registry."""
+    from synthpipe.validate.checks import FAMILIES
+
+    for family_name, family in FAMILIES.items():
+        print(f"{family_name}:")
+        for check in family.checks:
+            when = f" (only when {check.only_when})" if check.only_when else ""
+            print(f"  {check.name:<44} {check.group:<10} {check.summary}{when}")
     return EXIT_OK
 
 

@@ -17,8 +17,9 @@ from synthpipe.sink.files import write_atomic
 from synthpipe.sink.manifest import load_dataset_spec
 from synthpipe.spec import Spec
 from synthpipe.storage import Location
-from synthpipe.validate.checks import Check
+from synthpipe.validate.checks import evaluate
 from synthpipe.validate.context import validation_context
+from synthpipe.validate.gates import Check
 from synthpipe.validate.html import render_html
 from synthpipe.validate.merge import Stats, merge_all, merge_two
 from synthpipe.validate.reading import read_file
@@ -31,7 +32,6 @@ from synthpipe.validate.reference import (
 )
 from synthpipe.validate.report import build_report
 from synthpipe.validate.units import batch_stats, batches, packed_batch_stats, units
-from synthpipe.validate.verdicts import evaluate
 
 REPORT_FOLDER = "_fidelity"
 REPORT_JSON = f"{REPORT_FOLDER}/report.json"

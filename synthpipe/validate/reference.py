@@ -22,7 +22,7 @@ from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.errors import InputError
 from synthpipe.model.money import CENTS, decimal_to_cents
 from synthpipe.validate import statistics as st
-from synthpipe.validate.checks import Check, at_least
+from synthpipe.validate.gates import Check, at_least
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.reading import FileRead
 

@@ -9,7 +9,8 @@ import numpy as np
 
 import synthpipe
 from synthpipe.validate import statistics as st
-from synthpipe.validate.checks import Check, normalise
+from synthpipe.validate.checks.fraud import fraud_summary
+from synthpipe.validate.checks.volume import expected_sales, online_shares
 from synthpipe.validate.context import (
     INCOME_BANDS,
     LOYALTY_STATES,
@@ -17,9 +18,9 @@ from synthpipe.validate.context import (
     ValidationContext,
 )
 from synthpipe.validate.dimensions import LOG_INCOME_EDGES
+from synthpipe.validate.gates import Check, normalise
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
-from synthpipe.validate.verdicts import expected_sales, fraud_summary, online_shares
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS
 
 REPORT_FORMAT = 1

@@ -210,6 +210,11 @@ def null_count(table: str, column: str) -> StatKey:
     return StatKey(_NULLS[table] + column)
 
 
+def null_family(table: str) -> StatKey:
+    """The family of a table's null counts, as a check declares that it reads them."""
+    return StatKey(_NULLS[table])
+
+
 def null_total(stats: Stats, table: str) -> int:
     """Nulls of every non-nullable column of a table."""
     prefix = _NULLS[table]

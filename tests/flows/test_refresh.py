@@ -15,7 +15,7 @@ import synthpipe.engine.validation as validation
 from flows.cli import run_flow
 from flows.retail import retail_flow
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_FAILURE, main
-from synthpipe.validate.checks import at_most
+from synthpipe.validate.gates import at_most
 
 MID_FEBRUARY = {"calendar__end": "2024-02-15"}
 

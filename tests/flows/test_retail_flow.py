@@ -22,7 +22,7 @@ import synthpipe.engine.validation as validation
 from flows.cli import run_flow
 from flows.retail import ARTIFACT_KEY, retail_flow
 from synthpipe.cli import EXIT_FAILURE, main
-from synthpipe.validate.checks import at_most
+from synthpipe.validate.gates import at_most
 
 MINIMUM_COLUMNS = {
     "customers": {"customer_id", "age", "gender", "income", "region", "signup_date"},

@@ -9,19 +9,19 @@ import pytest
 from helpers import small_spec
 from scipy import stats as scipy_stats
 
-from synthpipe.validate.checks import (
+from synthpipe.validate.context import (
+    INCOME_BANDS,
+    INTENSITY_INCOME_EDGES,
+    LOYALTY_STATES,
+    validation_context,
+)
+from synthpipe.validate.gates import (
     CI_CONFIDENCE,
     KS_GATE_ALPHA,
     binomial_interval,
     chi_square_sum_p,
     ks_threshold,
     normal_cdf,
-)
-from synthpipe.validate.context import (
-    INCOME_BANDS,
-    INTENSITY_INCOME_EDGES,
-    LOYALTY_STATES,
-    validation_context,
 )
 
 

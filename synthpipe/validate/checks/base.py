@@ -1,0 +1,98 @@
+"""What a family of checks declares, and the helpers several families share.
+
+A family is one module of ``synthpipe.validate.checks`` that defines ``FAMILY``: the
+function that judges merged statistics, and a ``CheckInfo`` for every check it can emit
+(its name, group, one line of what it tests, and the statistics it reads). The package
+finds the modules itself; ``evaluate`` runs the families in order, ``synthpipe validate
+--list`` prints the declarations, and the tests hold the two to each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from synthpipe.validate.context import ValidationContext
+from synthpipe.validate.gates import Check, at_most, chi_square_p, tvd, tvd_threshold
+from synthpipe.validate.statistics import StatKey, Stats
+
+# Slack added to sampling tolerances, for parts of an expectation that are approximate.
+PROFILE_SLACK = 0.004  # weekday / month / hour shapes: expectation exact up to activity noise
+DAILY_SLACK = 0.01  # 366 daily cells: activity noise of customers signing up mid-year
+MIX_SLACK = 0.002  # categorical mixes with exact expectations
+MIN_COUNT_TOLERANCE = 1.0  # a gate on a count of lines is never tighter than one line
+KS_SLACK = 0.002
+MEDIAN_SLACK = 0.01  # relative: the median is read from a histogram of 0.01 log10 bins
+VOLUME_SLACK = 0.01  # relative error of total volume: rounding of the calendar's parts
+MIN_SIGNATURE_EVENTS = 10  # fewer transactions than this: the signature is not judged
+
+GROUPS = ("integrity", "fidelity", "fraud", "signature", "reference")
+Judge = Callable[[ValidationContext, Stats, dict[str, Any]], list[Check]]
+
+
+@dataclass(frozen=True)
+class CheckInfo:
+    """One check as declared: the name it reports under, its group, one line of what it
+    tests, and the statistics it reads."""
+
+    name: str
+    group: str
+    summary: str
+    reads: tuple[StatKey, ...] = ()
+    only_when: str = ""  # the condition for the check to be judged, when it has one
+
+
+@dataclass(frozen=True)
+class CheckFamily:
+    """A module's checks: ``judge`` emits Check results for the declared ``checks``."""
+
+    order: int  # families run, and the report lists them, in this order
+    judge: Judge
+    checks: tuple[CheckInfo, ...]
+
+    def reads(self) -> set[StatKey]:
+        """Every statistic the family's checks read."""
+        return {key for check in self.checks for key in check.reads}
+
+
+def stat(stats: Stats, key: StatKey, default: Any = 0) -> Any:
+    """A merged statistic, or ``default`` when no file contributed it."""
+    return stats.get(key, default)
+
+
+def tvd_check(
+    name: str,
+    observed: np.ndarray,
+    expected: np.ndarray,
+    n: float,
+    slack: float,
+    explanation: str,
+    group: str = "fidelity",
+) -> Check:
+    """Total variation distance of observed counts from expected weights, gated at the
+    sample size (chi-squared p-value beside)."""
+    value = tvd(observed, expected)
+    return at_most(
+        name,
+        group,
+        "TVD",
+        value,
+        tvd_threshold(n, expected, slack),
+        explanation,
+        chi_square_p(observed, expected),
+    )
+
+
+def histogram_median(hist: np.ndarray, edges: np.ndarray) -> float:
+    """Median of a binned sample, interpolated within its bin (under/overflow cells ends)."""
+    cumulative = np.cumsum(hist)
+    half = cumulative[-1] / 2.0
+    cell = int(np.searchsorted(cumulative, half, side="left"))
+    if cell == 0 or cell >= edges.shape[0]:
+        return float(edges[min(max(cell - 1, 0), edges.shape[0] - 1)])
+    below = cumulative[cell - 1]
+    fraction = (half - below) / max(hist[cell], 1)
+    return float(edges[cell - 1] + fraction * (edges[cell] - edges[cell - 1]))

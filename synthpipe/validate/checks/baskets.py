@@ -1,0 +1,319 @@
+"""Checks of the baskets family."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from synthpipe.model.products import (
+    product_world,
+)
+from synthpipe.validate import statistics as st
+from synthpipe.validate.checks.base import (
+    KS_SLACK,
+    MIN_COUNT_TOLERANCE,
+    MIX_SLACK,
+    CheckFamily,
+    CheckInfo,
+    stat,
+    tvd_check,
+)
+from synthpipe.validate.context import ValidationContext
+from synthpipe.validate.dimensions import LOG_PRICE_EDGES
+from synthpipe.validate.gates import (
+    GATE_SIGMAS,
+    Check,
+    at_most,
+    chi_square_sum_p,
+    ks_distance,
+    ks_p_value,
+    ks_threshold,
+    poisson_ratio_threshold,
+    tvd,
+    tvd_threshold,
+    two_sided_normal_p,
+)
+from synthpipe.validate.merge import Stats
+from synthpipe.vocabulary import CHANNELS, GENDERS
+
+# --- baskets ---------------------------------------------------------------------------------
+
+
+def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Basket size, category mix (overall and per month), quantities, unit prices."""
+    spec = ctx.spec
+    checks: list[Check] = []
+    checks += _basket_size_checks(ctx, stats)
+    observed = np.asarray(
+        stat(stats, st.CATEGORIES_OBSERVED, np.zeros((len(ctx.months), len(ctx.categories))))
+    )
+    expected = np.asarray(
+        stat(stats, st.CATEGORIES_EXPECTED, np.zeros_like(observed, dtype=np.float64))
+    )
+    n = float(observed.sum())
+    checks.append(
+        tvd_check(
+            "line_items.category_mix",
+            observed.sum(axis=0),
+            expected.sum(axis=0),
+            n,
+            MIX_SLACK,
+            "category of each line vs demand x age/gender affinity x seasonality x promotions",
+        )
+    )
+    worst, worst_month = 0.0, "n/a"
+    for m, label in enumerate(ctx.months):
+        month_lines = float(observed[m].sum())
+        if month_lines < 1:
+            continue
+        excess = tvd(observed[m], expected[m]) / tvd_threshold(month_lines, expected[m], MIX_SLACK)
+        if excess > worst:
+            worst, worst_month = excess, label
+    checks.append(
+        at_most(
+            "line_items.category_by_month",
+            "fidelity",
+            "TVD / tolerance (worst month)",
+            worst,
+            1.0,
+            f"category mix of each month (toys in December, garden in spring; worst {worst_month})",
+        )
+    )
+    checks.append(_category_by_group_check(ctx, stats))
+    lines = np.asarray(
+        stat(stats, st.CATEGORIES_LINES, np.zeros(len(ctx.categories))), dtype=np.float64
+    )
+    total_q = np.asarray(stat(stats, st.CATEGORIES_QUANTITY_SUM, np.zeros(len(ctx.categories))))
+    means = np.asarray([1.0 + c.quantity_mean for c in spec.products.categories])
+    variance = np.asarray([c.quantity_mean for c in spec.products.categories])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        observed_mean = np.where(lines > 0, total_q / np.maximum(lines, 1), means)
+        tolerance = (
+            GATE_SIGMAS * np.sqrt(np.maximum(variance, 1e-12) / np.maximum(lines, 1))
+            + MIX_SLACK * means
+        )
+    excess = float(np.max(np.abs(observed_mean - means) / tolerance)) if lines.size else 0.0
+    checks.append(
+        at_most(
+            "line_items.quantity_by_category",
+            "fidelity",
+            "error / tolerance (worst)",
+            excess,
+            1.0,
+            "mean units per line of each category vs 1 + quantity_mean",
+        )
+    )
+    checks.append(_discount_check(ctx, stats))
+    checks.append(_unit_price_check(ctx, stats))
+    return checks
+
+
+def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Lines beyond the first per legitimate sale (Poisson: basket_mean_items - 1 scaled by
+    the segment's and the channel's basket factors), in all and per (segment, channel)."""
+    spec = ctx.spec
+    shape = (len(ctx.segments), len(CHANNELS))
+    sales = np.asarray(stat(stats, st.BASKETS_SALES_BY_CELL, np.zeros(shape)), float)
+    observed = np.asarray(stat(stats, st.BASKETS_EXTRA_LINES_BY_CELL, np.zeros(shape)), float)
+    sales, observed = sales.reshape(shape), observed.reshape(shape)
+    segment_factor = np.asarray([s.basket for s in spec.customers.segments.values()])
+    channel_factor = np.asarray(
+        [getattr(spec.sales.channels, name).basket_factor for name in CHANNELS]
+    )
+    expected = (
+        sales * (spec.sales.basket_mean_items - 1.0) * np.outer(segment_factor, channel_factor)
+    )
+    checks: list[Check] = []
+    total_observed, total_expected = float(observed.sum()), float(expected.sum())
+    if total_expected > 0:
+        checks.append(
+            at_most(
+                "line_items.basket_size",
+                "fidelity",
+                "|observed / expected - 1|",
+                abs(total_observed / total_expected - 1.0),
+                poisson_ratio_threshold(total_expected, 0.0, MIX_SLACK),
+                "lines beyond the first per sale vs basket_mean_items x segment x channel factors",
+                two_sided_normal_p((total_observed - total_expected) / math.sqrt(total_expected)),
+            )
+        )
+    judged = expected > 0
+    excess = np.zeros(shape)
+    for s, c in zip(*np.nonzero(judged), strict=True):
+        error = abs(observed[s, c] / expected[s, c] - 1.0)
+        excess[s, c] = error / poisson_ratio_threshold(float(expected[s, c]), 0.0, MIX_SLACK)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(judged, (observed - expected) / np.sqrt(expected), 0.0)
+    s, c = np.unravel_index(int(np.argmax(excess)), shape)
+    checks.append(
+        at_most(
+            "line_items.basket_size_by_segment_channel",
+            "fidelity",
+            "error / tolerance (worst cell)",
+            float(excess[s, c]),
+            1.0,
+            "lines beyond the first per sale in each segment x channel vs the spec's factors"
+            f" (worst {ctx.segments[s]}, {CHANNELS[c]}:"
+            f" {observed[s, c]:,.0f} observed, {expected[s, c]:,.0f} expected)",
+            chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
+        )
+    )
+    return checks
+
+
+def _category_by_group_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Category mix of each audience group (age band x gender) vs the spec's age and gender
+    affinities: the worst group's TVD against its tolerance."""
+    shape = (ctx.group_count(), len(ctx.categories))
+    observed = np.asarray(stat(stats, st.CATEGORIES_OBSERVED_BY_GROUP, np.zeros(shape)))
+    expected = np.asarray(stat(stats, st.CATEGORIES_EXPECTED_BY_GROUP, np.zeros(shape)))
+    bands = ctx.spec.customers.age_pyramid
+    worst, worst_group = 0.0, "n/a"
+    for g in range(shape[0]):
+        group_lines = float(observed[g].sum())
+        if group_lines < 1:
+            continue
+        excess = tvd(observed[g], expected[g]) / tvd_threshold(group_lines, expected[g], MIX_SLACK)
+        if excess > worst:
+            band, gender = divmod(g, len(GENDERS))
+            worst = excess
+            worst_group = f"ages {bands[band].min}-{bands[band].max}, {GENDERS[gender]}"
+    return at_most(
+        "line_items.category_by_audience",
+        "fidelity",
+        "TVD / tolerance (worst group)",
+        worst,
+        1.0,
+        f"category mix of each age band x gender vs the spec's affinities (worst {worst_group})",
+    )
+
+
+def _discount_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Discounted lines of legitimate sales vs the spec: every line of a category on
+    promotion that day, and the markdown rate of the others."""
+    observed = float(stat(stats, st.DISCOUNTS_LINES_OBSERVED))
+    expected = float(stat(stats, st.DISCOUNTS_LINES_EXPECTED, 0.0))
+    variance = float(stat(stats, st.DISCOUNTS_VARIANCE, 0.0))
+    lines = float(np.sum(stat(stats, st.CATEGORIES_LINES, np.zeros(len(ctx.categories)))))
+    tolerance = max(GATE_SIGMAS * math.sqrt(variance) + MIX_SLACK * lines, MIN_COUNT_TOLERANCE)
+    share = lines if lines > 0 else 1.0
+    return at_most(
+        "line_items.discount_share",
+        "fidelity",
+        "|observed - expected| / tolerance",
+        abs(observed - expected) / tolerance,
+        1.0,
+        f"lines discounted: {observed / share:.4f} observed, {expected / share:.4f} expected"
+        f" (all lines on promotion, else markdown rate {ctx.spec.sales.markdown.rate:.2f})",
+        two_sided_normal_p((observed - expected) / math.sqrt(variance)) if variance > 0 else None,
+    )
+
+
+def _unit_price_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Unit prices sold per category vs the catalogue weighted by Zipf popularity."""
+    hist = np.asarray(
+        stat(
+            stats,
+            st.CATEGORIES_UNIT_PRICE_HIST,
+            np.zeros((len(ctx.categories), LOG_PRICE_EDGES.shape[0] + 1)),
+        )
+    )
+    category = np.asarray(stat(stats, st.PRODUCTS_CATEGORY_FIRST, np.zeros(0)), dtype=np.int64)
+    price = np.asarray(stat(stats, st.PRODUCTS_PRICE_FIRST, np.zeros(0)), dtype=np.int64)
+    popularity = product_world(ctx.spec).popularity
+    worst_excess, worst_name, worst_value, worst_p = 0.0, "n/a", 0.0, None
+    if category.shape[0] == popularity.shape[0]:
+        log_price = np.log10(np.maximum(price, 1))
+        for k, name in enumerate(ctx.categories):
+            n = float(hist[k].sum())
+            rows = category == k
+            if n < 1 or not rows.any():
+                continue
+            order = np.argsort(log_price[rows])
+            cumulative = np.cumsum(popularity[rows][order]) / popularity[rows].sum()
+            position = np.searchsorted(log_price[rows][order], LOG_PRICE_EDGES, side="left")
+            expected_cdf = np.where(position > 0, cumulative[np.maximum(position - 1, 0)], 0.0)
+            distance = ks_distance(hist[k], expected_cdf)
+            excess = distance / ks_threshold(n, KS_SLACK)
+            if excess > worst_excess:
+                worst_excess, worst_name, worst_value, worst_p = (
+                    excess,
+                    name,
+                    distance,
+                    ks_p_value(distance, n),
+                )
+    return at_most(
+        "line_items.unit_price_by_category",
+        "fidelity",
+        "KS D / tolerance (worst)",
+        worst_excess,
+        1.0,
+        f"prices sold per category vs the catalogue weighted by popularity (worst {worst_name}:"
+        f" D={worst_value:.4f})",
+        worst_p,
+    )
+
+
+_CELLS = (st.BASKETS_EXTRA_LINES_BY_CELL, st.BASKETS_SALES_BY_CELL)
+CHECKS: tuple[CheckInfo, ...] = (
+    CheckInfo(
+        "line_items.basket_size",
+        "fidelity",
+        "lines beyond the first per sale vs basket_mean_items x segment x channel factors",
+        _CELLS,
+    ),
+    CheckInfo(
+        "line_items.basket_size_by_segment_channel",
+        "fidelity",
+        "lines beyond the first per sale in each segment x channel vs the spec's factors",
+        _CELLS,
+    ),
+    CheckInfo(
+        "line_items.category_mix",
+        "fidelity",
+        "category of each line vs demand x age/gender affinity x seasonality x promotions",
+        (st.CATEGORIES_EXPECTED, st.CATEGORIES_OBSERVED),
+    ),
+    CheckInfo(
+        "line_items.category_by_month",
+        "fidelity",
+        "category mix of each month (toys in December, garden in spring)",
+        (st.CATEGORIES_EXPECTED, st.CATEGORIES_OBSERVED),
+    ),
+    CheckInfo(
+        "line_items.category_by_audience",
+        "fidelity",
+        "category mix of each age band x gender vs the spec's affinities",
+        (st.CATEGORIES_EXPECTED_BY_GROUP, st.CATEGORIES_OBSERVED_BY_GROUP),
+    ),
+    CheckInfo(
+        "line_items.quantity_by_category",
+        "fidelity",
+        "mean units per line of each category vs 1 + quantity_mean",
+        (st.CATEGORIES_LINES, st.CATEGORIES_QUANTITY_SUM),
+    ),
+    CheckInfo(
+        "line_items.discount_share",
+        "fidelity",
+        "lines discounted: all lines of a category on promotion, else the markdown rate",
+        (
+            st.CATEGORIES_LINES,
+            st.DISCOUNTS_LINES_EXPECTED,
+            st.DISCOUNTS_LINES_OBSERVED,
+            st.DISCOUNTS_VARIANCE,
+        ),
+    ),
+    CheckInfo(
+        "line_items.unit_price_by_category",
+        "fidelity",
+        "prices sold per category vs the catalogue weighted by popularity",
+        (st.CATEGORIES_UNIT_PRICE_HIST, st.PRODUCTS_CATEGORY_FIRST, st.PRODUCTS_PRICE_FIRST),
+    ),
+)
+
+FAMILY = CheckFamily(
+    order=50,
+    judge=lambda ctx, stats, manifest: basket_checks(ctx, stats),
+    checks=CHECKS,
+)

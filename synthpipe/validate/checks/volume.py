@@ -1,0 +1,418 @@
+"""Checks of the volume family."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from synthpipe.model.seasonality import black_friday, day_factors, holiday_names
+from synthpipe.validate import statistics as st
+from synthpipe.validate.checks.base import (
+    DAILY_SLACK,
+    MIX_SLACK,
+    PROFILE_SLACK,
+    VOLUME_SLACK,
+    CheckFamily,
+    CheckInfo,
+    stat,
+    tvd_check,
+)
+from synthpipe.validate.context import ValidationContext
+from synthpipe.validate.gates import (
+    GATE_SIGMAS,
+    Check,
+    at_most,
+    chi_square_sum_p,
+    poisson_ratio_threshold,
+    two_sided_normal_p,
+)
+from synthpipe.validate.merge import Stats
+from synthpipe.vocabulary import CHANNELS
+
+# --- volume and profiles ---------------------------------------------------------------------
+
+
+def expected_sales(ctx: ValidationContext, stats: Stats) -> np.ndarray:
+    """(days, channels) expected legitimate sales given the customers on disk:
+    F(d) x G_channel(d) x (sum of visible-attribute rates of customers signed up by d)."""
+    rate = np.asarray(stat(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((ctx.days, 2))))
+    base = np.cumsum(rate, axis=0)
+    factors = day_factors(ctx.spec, ctx.spec.calendar.start, ctx.spec.calendar.end)
+    return np.asarray(factors.overall[:, None] * factors.channel * base)
+
+
+def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
+    """Total volume, and daily, weekday, month, holiday, hour, channel and payment profiles."""
+    spec = ctx.spec
+    checks: list[Check] = []
+    daily = np.asarray(stat(stats, st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
+    sales = daily[:, :, 0]
+    refunds = daily[:, :, 1]
+    expected = expected_sales(ctx, stats)
+    observed_total, expected_total = float(sales.sum()), float(expected.sum())
+    active = max(float(stat(stats, st.CUSTOMERS_ROWS)), 1.0)
+    extra_cv2 = 1.0 / (spec.customers.activity_shape * active)
+    ratio_error = abs(observed_total / expected_total - 1.0) if expected_total > 0 else math.inf
+    z = (observed_total - expected_total) / math.sqrt(max(expected_total, 1.0))
+    checks.append(
+        at_most(
+            "transactions.volume",
+            "fidelity",
+            "|observed / expected - 1|",
+            ratio_error,
+            poisson_ratio_threshold(expected_total, extra_cv2, VOLUME_SLACK),
+            f"legitimate sales {observed_total:,.0f} vs {expected_total:,.0f} expected from"
+            " the spec"
+            " and the customers on disk",
+            two_sided_normal_p(z),
+        )
+    )
+    checks.append(_intensity_check(ctx, stats))
+    checks.append(_online_by_age_check(ctx, stats))
+    total_daily = sales.sum(axis=1)
+    expected_daily = expected.sum(axis=1)
+    n = float(total_daily.sum())
+    checks.append(
+        tvd_check(
+            "transactions.daily_profile",
+            total_daily,
+            expected_daily,
+            n,
+            DAILY_SLACK,
+            "share of sales on each calendar day vs base x trend x weekday x yearly x holidays",
+        )
+    )
+    weekday = (ctx.dates.astype(np.int64) + 3) % 7
+    checks.append(
+        tvd_check(
+            "transactions.weekday_profile",
+            np.bincount(weekday, total_daily, 7),
+            np.bincount(weekday, expected_daily, 7),
+            n,
+            PROFILE_SLACK,
+            "share of sales per weekday (Monday..Sunday) vs the expected curve",
+        )
+    )
+    months = len(ctx.months)
+    checks.append(
+        tvd_check(
+            "transactions.month_profile",
+            np.bincount(ctx.month_of_day, total_daily, months),
+            np.bincount(ctx.month_of_day, expected_daily, months),
+            n,
+            PROFILE_SLACK,
+            "share of sales per month vs the expected curve",
+        )
+    )
+    checks += _holiday_checks(ctx, total_daily, expected_daily, extra_cv2)
+    hours = np.asarray(stat(stats, st.TRANSACTIONS_HOURS, np.zeros((2, 24))))
+    for ch, (name, channel) in enumerate(
+        (("in_store", spec.sales.channels.in_store), ("online", spec.sales.channels.online))
+    ):
+        checks.append(
+            tvd_check(
+                f"transactions.hour_profile_{name}",
+                hours[ch],
+                np.asarray(channel.hours),
+                float(hours[ch].sum()),
+                PROFILE_SLACK,
+                f"share of {name} sales per hour vs the spec",
+            )
+        )
+    online_share = float(sales[:, 1].sum()) / max(n, 1.0)
+    expected_online = float(expected[:, 1].sum()) / max(expected_total, 1e-12)
+    tolerance = (
+        GATE_SIGMAS * math.sqrt(expected_online * (1 - expected_online) / max(n, 1.0) + extra_cv2)
+        + MIX_SLACK
+    )
+    checks.append(
+        at_most(
+            "transactions.channel_mix",
+            "fidelity",
+            "|online share - expected|",
+            abs(online_share - expected_online),
+            tolerance,
+            f"online share of sales {online_share:.4f} vs {expected_online:.4f} expected",
+        )
+    )
+    payments = np.asarray(stat(stats, st.TRANSACTIONS_PAYMENTS, np.zeros((2, len(ctx.payments)))))
+    for ch, (name, channel) in enumerate(
+        (("in_store", spec.sales.channels.in_store), ("online", spec.sales.channels.online))
+    ):
+        weights = np.asarray([channel.payment.get(p, 0.0) for p in ctx.payments])
+        checks.append(
+            tvd_check(
+                f"transactions.payment_mix_{name}",
+                payments[ch],
+                weights,
+                float(payments[ch].sum()),
+                MIX_SLACK,
+                f"payment methods of {name} sales vs the spec",
+            )
+        )
+    refund_total = float(refunds.sum())
+    expected_refunds = spec.sales.return_rate * expected_total
+    refund_error = (
+        abs(refund_total / expected_refunds - 1.0)
+        if expected_refunds > 0
+        else float(refund_total > 0)
+    )
+    checks.append(
+        at_most(
+            "transactions.refund_rate",
+            "fidelity",
+            "|observed / expected - 1|",
+            refund_error,
+            poisson_ratio_threshold(expected_refunds, extra_cv2, VOLUME_SLACK)
+            if expected_refunds > 0
+            else 0,
+            f"ordinary refunds {refund_total:,.0f} vs {expected_refunds:,.0f}"
+            " (return_rate x expected sales)",
+        )
+    )
+    observed_home = float(stat(stats, st.STORE_CHOICE_HOME_REGION_OBSERVED))
+    expected_home = float(stat(stats, st.STORE_CHOICE_HOME_REGION_EXPECTED))
+    in_store = float(stat(stats, st.STORE_CHOICE_IN_STORE_SALES))
+    if in_store > 0:
+        p = expected_home / in_store
+        checks.append(
+            at_most(
+                "transactions.home_region_share",
+                "fidelity",
+                "|observed - expected| share",
+                abs(observed_home - expected_home) / in_store,
+                GATE_SIGMAS * math.sqrt(max(p * (1 - p), 1e-12) / in_store) + MIX_SLACK,
+                f"in-store sales in the home region: {observed_home / in_store:.4f}"
+                f" vs {p:.4f} expected",
+            )
+        )
+    return checks
+
+
+def _intensity_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Legitimate sales per purchase-rate class of customer (segment x loyalty x income
+    band) against the purchases the spec's rate formula expects of the customers on disk:
+    it tests frequency by segment, the loyalty uplift and the income elasticity, which the
+    total volume alone cannot tell apart. A class's count varies with the Poisson draws
+    and with its customers' gamma activity: variance sum(m) + sum(m^2) / activity_shape
+    over its customers' expected purchases m."""
+    classes = ctx.intensity_classes()
+    observed = np.asarray(stat(stats, st.TRANSACTIONS_SALES_BY_CLASS, np.zeros(classes)), float)
+    expected = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXPECTED, np.zeros(classes)), float)
+    squares = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXPECTED_SQ, np.zeros(classes)), float)
+    variance = expected + squares / ctx.spec.customers.activity_shape
+    judged = expected > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative_error = np.abs(observed / expected - 1.0)
+        tolerance = GATE_SIGMAS * np.sqrt(variance) / expected + VOLUME_SLACK
+        excess = np.where(judged, relative_error / tolerance, np.where(observed > 0, np.inf, 0.0))
+        z = np.where(judged, (observed - expected) / np.sqrt(variance), 0.0)
+    worst = int(np.argmax(excess)) if classes else 0
+    ratio = observed[worst] / expected[worst] if classes and judged[worst] else math.nan
+    return at_most(
+        "transactions.intensity_by_class",
+        "fidelity",
+        "error / tolerance (worst class)",
+        float(excess[worst]) if classes else 0.0,
+        1.0,
+        "legitimate sales per customer class (segment x loyalty x income band) vs the spec's"
+        f" purchase rate of the customers on disk; worst: {ctx.intensity_label(worst)},"
+        f" {ratio:.3f} of expected",
+        chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
+    )
+
+
+@dataclass(frozen=True)
+class OnlineShares:
+    """Per age band: observed and expected online share, sales, and whether judged."""
+
+    observed: np.ndarray
+    expected: np.ndarray
+    sales: np.ndarray
+    judged: np.ndarray
+
+
+def online_shares(ctx: ValidationContext, stats: Stats) -> OnlineShares:
+    """Online share of legitimate sales per age band, observed and expected (the spec's
+    online share x age factor, weighted by the band's expected purchases)."""
+    shape = (len(ctx.spec.customers.age_pyramid), len(CHANNELS))
+    observed = np.asarray(stat(stats, st.TRANSACTIONS_SALES_BY_BAND_CHANNEL, np.zeros(shape)))
+    expected = np.asarray(stat(stats, st.CUSTOMERS_BAND_CHANNEL_EXPECTED, np.zeros(shape)))
+    online = CHANNELS.index("online")
+    sales = observed.sum(axis=1).astype(np.float64)
+    expected_total = expected.sum(axis=1)
+    judged = (sales > 0) & (expected_total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(judged, expected[:, online] / expected_total, 0.0)
+        observed_share = np.where(judged, observed[:, online] / sales, 0.0)
+    return OnlineShares(observed_share, share, sales, judged)
+
+
+def _online_by_age_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Online share of legitimate sales in each age band vs the spec. Given a band's
+    sales, its online count is binomial (both channels of a customer share the same
+    activity)."""
+    bands = ctx.spec.customers.age_pyramid
+    shares = online_shares(ctx, stats)
+    share, judged = shares.expected, shares.judged
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = np.where(judged, np.sqrt(share * (1.0 - share) / shares.sales), 0.0)
+        error = np.abs(shares.observed - share)
+        excess = np.where(judged, error / (GATE_SIGMAS * spread + MIX_SLACK), 0.0)
+        z = np.where(spread > 0, (shares.observed - share) / spread, 0.0)
+    worst = int(np.argmax(excess)) if excess.size else 0
+    return at_most(
+        "transactions.online_share_by_age",
+        "fidelity",
+        "error / tolerance (worst band)",
+        float(excess[worst]) if excess.size else 0.0,
+        1.0,
+        f"online share of sales in each age band vs the spec (worst {bands[worst].label}:"
+        f" {shares.observed[worst]:.4f} observed, {share[worst]:.4f} expected)",
+        chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
+    )
+
+
+def _holiday_checks(
+    ctx: ValidationContext, observed: np.ndarray, expected: np.ndarray, extra_cv2: float
+) -> list[Check]:
+    spec = ctx.spec
+    names = holiday_names(spec, ctx.dates)
+    holiday = np.asarray(
+        [
+            n is not None and not all(p.strip().endswith("(observed)") for p in n.split(";"))
+            for n in names
+        ]
+    )
+    years = sorted({d.year for d in ctx.dates.astype(dt.date).tolist()})
+    fridays = [np.datetime64(black_friday(y), "D") for y in years]
+    friday = np.isin(ctx.dates, fridays)
+    checks = []
+    for name, mask, what in (
+        ("transactions.holiday_lift", holiday, "public holidays"),
+        ("transactions.black_friday_lift", friday, "Black Friday"),
+    ):
+        exp = float(expected[mask].sum())
+        if exp <= 0:
+            continue
+        obs = float(observed[mask].sum())
+        # Compare the lift over the ordinary days of the same weeks: observed vs expected.
+        error = abs(obs / exp - 1.0)
+        checks.append(
+            at_most(
+                name,
+                "fidelity",
+                "|observed / expected - 1|",
+                error,
+                poisson_ratio_threshold(exp, extra_cv2, PROFILE_SLACK),
+                f"sales on {what}: {obs:,.0f} vs {exp:,.0f} expected with the spec's multipliers",
+                two_sided_normal_p((obs - exp) / math.sqrt(exp)),
+            )
+        )
+    return checks
+
+
+_EXPECTED = (st.TRANSACTIONS_DAILY_LEGIT, st.CUSTOMERS_RATE_BY_SIGNUP, st.CUSTOMERS_ROWS)
+CHECKS: tuple[CheckInfo, ...] = (
+    CheckInfo(
+        "transactions.volume",
+        "fidelity",
+        "legitimate sales vs those expected from the spec and the customers on disk",
+        _EXPECTED,
+    ),
+    CheckInfo(
+        "transactions.intensity_by_class",
+        "fidelity",
+        "legitimate sales per customer class (segment x loyalty x income band) vs the spec's"
+        " purchase rate of the customers on disk",
+        (
+            st.CUSTOMERS_CLASS_EXPECTED,
+            st.CUSTOMERS_CLASS_EXPECTED_SQ,
+            st.TRANSACTIONS_SALES_BY_CLASS,
+        ),
+    ),
+    CheckInfo(
+        "transactions.online_share_by_age",
+        "fidelity",
+        "online share of sales in each age band vs the spec",
+        (st.CUSTOMERS_BAND_CHANNEL_EXPECTED, st.TRANSACTIONS_SALES_BY_BAND_CHANNEL),
+    ),
+    CheckInfo(
+        "transactions.daily_profile",
+        "fidelity",
+        "share of sales on each calendar day vs base x trend x weekday x yearly x holidays",
+        _EXPECTED,
+    ),
+    CheckInfo(
+        "transactions.weekday_profile",
+        "fidelity",
+        "share of sales per weekday (Monday..Sunday) vs the expected curve",
+        _EXPECTED,
+    ),
+    CheckInfo(
+        "transactions.month_profile",
+        "fidelity",
+        "share of sales per month vs the expected curve",
+        _EXPECTED,
+    ),
+    CheckInfo(
+        "transactions.holiday_lift",
+        "fidelity",
+        "sales on public holidays vs those expected with the spec's multipliers",
+        _EXPECTED,
+        only_when="the calendar holds a public holiday",
+    ),
+    CheckInfo(
+        "transactions.black_friday_lift",
+        "fidelity",
+        "sales on Black Friday vs those expected with the spec's multipliers",
+        _EXPECTED,
+        only_when="the calendar holds a Black Friday",
+    ),
+    *(
+        CheckInfo(
+            f"transactions.hour_profile_{channel}",
+            "fidelity",
+            f"share of {channel} sales per hour vs the spec",
+            (st.TRANSACTIONS_HOURS,),
+        )
+        for channel in CHANNELS
+    ),
+    CheckInfo(
+        "transactions.channel_mix", "fidelity", "online share of sales vs the expected", _EXPECTED
+    ),
+    *(
+        CheckInfo(
+            f"transactions.payment_mix_{channel}",
+            "fidelity",
+            f"payment methods of {channel} sales vs the spec",
+            (st.TRANSACTIONS_PAYMENTS,),
+        )
+        for channel in CHANNELS
+    ),
+    CheckInfo(
+        "transactions.refund_rate",
+        "fidelity",
+        "ordinary refunds vs return_rate x expected sales",
+        _EXPECTED,
+    ),
+    CheckInfo(
+        "transactions.home_region_share",
+        "fidelity",
+        "in-store sales in the home region vs the spec's store choice",
+        (
+            st.STORE_CHOICE_HOME_REGION_EXPECTED,
+            st.STORE_CHOICE_HOME_REGION_OBSERVED,
+            st.STORE_CHOICE_IN_STORE_SALES,
+        ),
+    ),
+)
+
+FAMILY = CheckFamily(
+    order=40,
+    judge=lambda ctx, stats, manifest: volume_and_profile_checks(ctx, stats),
+    checks=CHECKS,
+)
