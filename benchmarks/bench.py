@@ -195,7 +195,7 @@ def _write_share(task: tuple[list[str], str, str, dict[str, Any]]) -> tuple[floa
     writer settings synthpipe uses for the same output spec."""
     import pyarrow.parquet as pq
 
-    from synthpipe.sink.parquet import writer_options
+    from synthpipe.formats.parquet import writer_options
     from synthpipe.spec.models import Output
 
     paths, root, target, output = task

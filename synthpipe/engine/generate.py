@@ -9,10 +9,9 @@ from distributed import Client
 from synthpipe.engine.batch import Progress, no_progress, run_batch
 from synthpipe.model.truth import BlockTruth, block_truth, merge_truth
 from synthpipe.plan import PartitionTask, customer_blocks
-from synthpipe.sink.files import file_sha256
 from synthpipe.sink.partitions import PartitionResult, write_partition
 from synthpipe.spec import Spec
-from synthpipe.storage import Location
+from synthpipe.storage import Location, file_sha256
 
 TASK_RETRIES = 2  # a task that raised is retried; a lost worker's tasks are rescheduled anyway
 

@@ -13,10 +13,9 @@ import pyarrow as pa
 from distributed import Client
 
 from synthpipe.engine.batch import Progress, no_progress, run_batch
-from synthpipe.sink.files import write_atomic
 from synthpipe.sink.manifest import load_dataset_spec
 from synthpipe.spec import Spec
-from synthpipe.storage import Location
+from synthpipe.storage import Location, write_atomic
 from synthpipe.validate.checks import evaluate
 from synthpipe.validate.context import validation_context
 from synthpipe.validate.gates import Check

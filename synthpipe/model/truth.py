@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from synthpipe.formats import output_format
 from synthpipe.model.baskets import audience_group, category_weights, extra_lines_mean
 from synthpipe.model.blockmonth import block_month, channel_intensity, channel_weights
 from synthpipe.model.sampling import cumulative
@@ -23,9 +24,10 @@ from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS, IN_STORE, ONLINE, TRANSACTION_TYPES
 
 TRUTH_FOLDER = "_truth"
-EXPECTED_DAILY = f"{TRUTH_FOLDER}/expected_daily.parquet"
-EXPECTED_CATEGORIES = f"{TRUTH_FOLDER}/expected_category_daily.parquet"
-FRAUD_COUNTS = f"{TRUTH_FOLDER}/fraud_counts.parquet"
+EXTENSION = output_format().extension
+EXPECTED_DAILY = f"{TRUTH_FOLDER}/expected_daily{EXTENSION}"
+EXPECTED_CATEGORIES = f"{TRUTH_FOLDER}/expected_category_daily{EXTENSION}"
+FRAUD_COUNTS = f"{TRUTH_FOLDER}/fraud_counts{EXTENSION}"
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from synthpipe.formats import output_format
 from synthpipe.spec.models import Spec
 
 TaskKind = Literal["customers", "products", "stores", "sales"]
-PART_DIGITS = 5  # part-00000.parquet
+PART_DIGITS = 5  # part-00000 and the format's extension
 TABLES = ("customers", "products", "stores", "transactions", "line_items")
 SALES_TABLES = ("transactions", "line_items")
 
@@ -56,7 +57,7 @@ class PartitionTask:
 
     def outputs(self) -> dict[str, str]:
         """Table name -> path of the file relative to the dataset root."""
-        part = f"part-{self.block:0{PART_DIGITS}d}.parquet"
+        part = f"part-{self.block:0{PART_DIGITS}d}{output_format().extension}"
         if self.kind == "sales":
             return {table: f"{table}/month={self.month}/{part}" for table in SALES_TABLES}
         return {self.kind: f"{self.kind}/{part}"}

@@ -14,10 +14,9 @@ from pydantic import ValidationError
 
 import synthpipe
 from synthpipe.errors import InputError
-from synthpipe.sink.files import write_atomic
 from synthpipe.sink.partitions import FileRecord, PartitionResult
 from synthpipe.spec import Spec, data_hash, public_document, world_hash
-from synthpipe.storage import Location
+from synthpipe.storage import Location, write_atomic
 
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_FORMAT = 1

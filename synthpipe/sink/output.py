@@ -9,13 +9,12 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from synthpipe.errors import OutputError
 from synthpipe.secrets import resolve
-from synthpipe.sink.files import TEMP_PREFIX
 from synthpipe.sink.lock import LOCK_NAME
 from synthpipe.sink.manifest import MANIFEST_NAME
 from synthpipe.sink.refresh import STAGING
 from synthpipe.spec import Spec
 from synthpipe.spec.loader import STORAGE_OPTIONS
-from synthpipe.storage import Location, is_local
+from synthpipe.storage import TEMP_PREFIX, Location, is_local
 
 OWN_NAMES = (LOCK_NAME, STAGING)
 

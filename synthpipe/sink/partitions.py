@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from synthpipe.formats import output_format
 from synthpipe.model.partition import generate_partition
 from synthpipe.plan import PartitionTask
-from synthpipe.sink.files import sha256_hex, write_atomic
-from synthpipe.sink.parquet import parquet_bytes
+from synthpipe.sink.labels import encoded_file
 from synthpipe.spec import Spec
-from synthpipe.storage import Location
+from synthpipe.storage import Location, sha256_hex, write_atomic
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def write_partition(spec: Spec, task: PartitionTask, location: Location) -> Part
     records = []
     for table_name, relative in task.outputs().items():
         table = output.tables[table_name]
-        data = parquet_bytes(table, spec, table_name, task.label)
+        data = encoded_file(table, spec, table_name, task.label)
         write_atomic(fs, location.join(relative), data)
         records.append(
             FileRecord(relative, table_name, table.num_rows, len(data), sha256_hex(data), task.key)
@@ -64,8 +64,8 @@ def write_tables(
     fs, _ = location.filesystem()
     records = []
     for relative, table in tables.items():
-        name = relative.rsplit("/", 1)[-1].removesuffix(".parquet")
-        data = parquet_bytes(table, spec, name, label)
+        name = relative.rsplit("/", 1)[-1].removesuffix(output_format().extension)
+        data = encoded_file(table, spec, name, label)
         write_atomic(fs, location.join(relative), data)
         records.append(
             FileRecord(relative, name, table.num_rows, len(data), sha256_hex(data), label)

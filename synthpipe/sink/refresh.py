@@ -25,7 +25,6 @@ from typing import Any, Literal
 
 from synthpipe.errors import OutputError
 from synthpipe.plan import PartitionTask, make_plan
-from synthpipe.sink.files import TEMP_PREFIX
 from synthpipe.sink.manifest import (
     MANIFEST_NAME,
     build_manifest,
@@ -36,7 +35,7 @@ from synthpipe.sink.manifest import (
 from synthpipe.sink.partitions import FileRecord, PartitionResult
 from synthpipe.sink.publish import publish, unpublish
 from synthpipe.spec import Spec, public_document, spec_changes
-from synthpipe.storage import Location, is_local
+from synthpipe.storage import TEMP_PREFIX, Location, is_local
 
 Mode = Literal["refresh", "overwrite"]
 STAGING = "_staging"

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from synthpipe.formats import output_format
 from synthpipe.storage import Location
 
 
@@ -32,14 +32,9 @@ def read_file(
     then empty), decode only ``columns``."""
     fs, _ = location.filesystem()
     data = fs.cat_file(location.join(relative))
-    reader = pq.ParquetFile(pa.BufferReader(data))
-    schema = reader.schema_arrow
-    present = [c for c in columns if c in schema.names]
-    table = reader.read(columns=present, use_threads=False)  # workers already fill the cores
-    raw = reader.metadata.metadata or {}
-    metadata = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in raw.items()}
+    decoded = output_format().decode(data, columns)
     digest = hashlib.sha256(data).hexdigest() if checksum else ""
-    return FileRead(relative, len(data), digest, schema, metadata, table)
+    return FileRead(relative, len(data), digest, decoded.schema, decoded.metadata, decoded.table)
 
 
 def column_codes(

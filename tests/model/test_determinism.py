@@ -19,14 +19,14 @@ from synthpipe.model.products import generate_products
 from synthpipe.model.stores import generate_stores
 from synthpipe.model.transactions import generate_sales
 from synthpipe.plan import make_plan
-from synthpipe.sink.parquet import parquet_bytes
+from synthpipe.sink.labels import encoded_file
 from synthpipe.spec import Spec
 
 FEB = (dt.date(2024, 2, 1), dt.date(2024, 2, 29))
 
 
 def _bytes(spec: Spec, table: pa.Table, name: str) -> bytes:
-    return parquet_bytes(table, spec, name, "test")
+    return encoded_file(table, spec, name, "test")
 
 
 @pytest.mark.parametrize("kind", ["customers", "products", "stores", "sales"])

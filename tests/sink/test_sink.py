@@ -14,11 +14,10 @@ from fsspec import AbstractFileSystem
 from helpers import parquet_files
 
 from synthpipe.errors import OutputError
-from synthpipe.sink.files import TEMP_PREFIX, write_atomic
+from synthpipe.formats.parquet import SUCCESS_NAME
 from synthpipe.sink.manifest import MANIFEST_NAME
 from synthpipe.sink.output import check_output
-from synthpipe.sink.publish import SUCCESS_NAME
-from synthpipe.storage import Location
+from synthpipe.storage import TEMP_PREFIX, Location, write_atomic
 
 
 def test_atomic_write_leaves_no_partial_file_on_failure(

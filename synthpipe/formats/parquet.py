@@ -1,0 +1,111 @@
+"""Parquet: the output format of today. Integer-stored columns DELTA_BINARY_PACKED, money
+as integers with the DECIMAL annotation, dictionaries kept; a dataset is published by a
+``_SUCCESS`` marker written last."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from synthpipe.formats.base import Decoded
+from synthpipe.spec.models import Output
+from synthpipe.storage import Location, write_atomic
+
+DELTA = "DELTA_BINARY_PACKED"
+MAX_INT64_DECIMAL_DIGITS = 18
+SUCCESS_NAME = "_SUCCESS"
+
+
+def delta_encoded(schema: pa.Schema) -> dict[str, str]:
+    """DELTA_BINARY_PACKED for every column stored as a Parquet integer (ids, counts,
+    timestamps, dates, money as cents); the writer's default for the rest. Used unless
+    the spec says ``output.integer_encoding: plain``.
+
+    Measured on a month of the default spec (1 MB files, zstd): the sales files come out
+    the same size, encoding is a fifth faster and decoding twice as fast. Sorted ids and
+    timestamps become small deltas that need no general-purpose compressor. pyarrow,
+    DuckDB, Polars, Trino and Spark (3.3 on, vectorised) read it; some older readers do
+    not, hence the spec's ``plain``.
+    """
+    return {field.name: DELTA for field in schema if _stored_as_integer(field.type)}
+
+
+def _stored_as_integer(data_type: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_integer(data_type)
+        or pa.types.is_timestamp(data_type)
+        or pa.types.is_date(data_type)
+        # store_decimal_as_integer: INT32 / INT64 up to 18 digits, fixed-length bytes above
+        or (pa.types.is_decimal(data_type) and data_type.precision <= MAX_INT64_DECIMAL_DIGITS)
+    )
+
+
+def writer_options(schema: pa.Schema, output: Output) -> dict[str, Any]:
+    """The keyword arguments of ``pyarrow.parquet.write_table`` for a table of ``schema``
+    under the spec's output settings."""
+    return {
+        "compression": None if output.compression == "none" else output.compression,
+        "compression_level": output.compression_level,
+        "row_group_size": output.row_group_size,
+        # categories are already dictionaries; trying it on ids, amounts and e-mails is
+        # wasted work (they rarely repeat enough to keep it)
+        "use_dictionary": [f.name for f in schema if pa.types.is_dictionary(f.type)],
+        "column_encoding": delta_encoded(schema) if output.integer_encoding == "delta" else None,
+        "write_statistics": True,
+        # money as INT32/INT64 with the DECIMAL annotation, not 16-byte fixed-length
+        # binary: half the decode time for readers, and every engine reads it as decimal
+        "store_decimal_as_integer": True,
+    }
+
+
+class ParquetFormat:
+    """Parquet files, published by ``_SUCCESS``."""
+
+    name = "parquet"
+    extension = ".parquet"
+
+    def encode(self, table: pa.Table, metadata: Mapping[str, str], output: Output) -> bytes:
+        """Parquet bytes of ``table`` with ``metadata`` merged into its key-value metadata."""
+        merged = dict(table.schema.metadata or {})
+        merged.update({k.encode(): v.encode() for k, v in metadata.items()})
+        labelled = table.replace_schema_metadata(merged)
+        sink = pa.BufferOutputStream()
+        pq.write_table(labelled, sink, **writer_options(table.schema, output))
+        return bytes(sink.getvalue().to_pybytes())
+
+    def decode(self, data: bytes, columns: Sequence[str]) -> Decoded:
+        """The schema, metadata and the present ones of ``columns`` of a Parquet file."""
+        reader = pq.ParquetFile(pa.BufferReader(data))
+        schema = reader.schema_arrow
+        present = [c for c in columns if c in schema.names]
+        table = reader.read(columns=present, use_threads=False)  # workers fill the cores
+        raw = reader.metadata.metadata or {}
+        metadata = {
+            k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in raw.items()
+        }
+        return Decoded(schema, metadata, table)
+
+    def publish(self, location: Location, summary: Mapping[str, Any]) -> None:
+        """Write ``_SUCCESS`` (a small JSON summary) last."""
+        fs, _ = location.filesystem()
+        data = (json.dumps(dict(summary)) + "\n").encode("utf-8")
+        write_atomic(fs, location.join(SUCCESS_NAME), data)
+
+    def unpublish(self, location: Location) -> None:
+        """Remove ``_SUCCESS``, so no reader trusts a partial state."""
+        fs, _ = location.filesystem()
+        path = location.join(SUCCESS_NAME)
+        if fs.exists(path):
+            fs.rm(path)
+
+    def is_published(self, location: Location) -> bool:
+        """True when the dataset carries its ``_SUCCESS`` marker."""
+        fs, _ = location.filesystem()
+        return bool(fs.exists(location.join(SUCCESS_NAME)))
+
+
+FORMAT = ParquetFormat()
