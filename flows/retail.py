@@ -30,7 +30,7 @@ from synthpipe.engine.validation import (
 from synthpipe.errors import FidelityError
 from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
 from synthpipe.sink.lock import holding
-from synthpipe.sink.manifest import realised_fraud
+from synthpipe.sink.manifest import Manifest, realised_fraud
 from synthpipe.sink.output import check_output, output_location
 from synthpipe.sink.partitions import FileRecord, PartitionResult, write_tables
 from synthpipe.sink.publish import unpublish
@@ -102,7 +102,7 @@ def write_ground_truth(
 @task(name="manifest", retries=2, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
 def write_dataset_manifest(
     plan: RunPlan, results: list[PartitionResult], truth: tuple[FileRecord, ...]
-) -> dict[str, Any]:
+) -> Manifest:
     """Record the spec, versions and every file with its rows and checksum (unpublished)."""
     manifest = pending_manifest(plan, results, truth)
     save_pending(plan, manifest)
@@ -110,7 +110,7 @@ def write_dataset_manifest(
 
 
 @task(name="validate", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
-def validate_dataset(plan: RunPlan, manifest: dict[str, Any], scheduler: str) -> ValidationOutcome:
+def validate_dataset(plan: RunPlan, manifest: Manifest, scheduler: str) -> ValidationOutcome:
     """Measure the written files against the spec; write the fidelity report."""
     with Client(scheduler, set_as_default=False) as client:
         return validate_location(
@@ -123,7 +123,7 @@ def validate_dataset(plan: RunPlan, manifest: dict[str, Any], scheduler: str) ->
 
 
 @task(name="publish", cache_policy=NONE)
-def publish_dataset(plan: RunPlan, manifest: dict[str, Any], outcome: ValidationOutcome) -> str:
+def publish_dataset(plan: RunPlan, manifest: Manifest, outcome: ValidationOutcome) -> str:
     """Publish (move staged files into place, manifest, _SUCCESS last) if and only if the
     report passed; returns where the report is."""
     _post_artifacts(outcome)
@@ -191,10 +191,8 @@ def retail_flow(
             mark = timed("plan_and_cluster", mark)
             plan = verify_kept(whole(plan), address)
             mark = timed("verify", mark)
-            if plan.up_to_date:
-                summary = _summary(
-                    plan, plan.previous or {}, started, location.display(REPORT_HTML)
-                )
+            if plan.up_to_date and plan.previous is not None:
+                summary = _summary(plan, plan.previous, started, location.display(REPORT_HTML))
                 return dict(summary, timings=timings)
             results = generate_partitions(whole(plan), address)
             mark = timed("generate", mark)
@@ -218,10 +216,10 @@ def retail_flow(
 
 
 def _summary(
-    plan: RunPlan, manifest: dict[str, Any], started: float, report: str
+    plan: RunPlan, manifest: Manifest | None, started: float, report: str
 ) -> dict[str, Any]:
     return {
-        "rows": {name: info["rows"] for name, info in manifest.get("tables", {}).items()},
+        "rows": {name: info.rows for name, info in (manifest.tables if manifest else {}).items()},
         "seconds": round(time.monotonic() - started, 1),
         "data": plan.location.display(),
         "report": report,

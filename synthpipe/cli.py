@@ -309,7 +309,7 @@ def command_validate(args: argparse.Namespace) -> int:
     elif args.reference_map:
         _reference_map(args.reference_map)  # a malformed pair is refused all the same
     _, manifest = load_dataset_spec(location)
-    dataset_bytes = sum(int(info.get("bytes", 0)) for info in manifest.get("files", {}).values())
+    dataset_bytes = manifest.listing().total_bytes()
     # worker processes take seconds to start: more than reading a small dataset
     in_process = (
         args.scheduler is None

@@ -76,7 +76,7 @@ def build(spec: Spec, out: Path, validate: bool = True) -> ValidationOutcome | N
         return None
     outcome = validate_location(None, location)
     if outcome.passed:
-        manifest = dict(manifest, published=True)
+        manifest = manifest.model_copy(update={"published": True})
         write_manifest(location, manifest)
         publish(location, manifest)
     return outcome

@@ -63,7 +63,7 @@ def test_resolve_and_externalise_round_trip() -> None:
 
 def test_the_manifest_records_the_spec_redacted() -> None:
     spec = small_spec(output__storage_options={"secret": "s3cr3t", "endpoint_url": "http://m:9"})
-    manifest = build_manifest(spec, [])
+    manifest = build_manifest(spec, []).document()
     assert manifest["spec"]["output"]["storage_options"] == {
         "secret": REDACTED,
         "endpoint_url": "http://m:9",

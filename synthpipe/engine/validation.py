@@ -13,13 +13,14 @@ import pyarrow as pa
 from distributed import Client
 
 from synthpipe.engine.batch import Progress, no_progress, run_batch
-from synthpipe.sink.manifest import load_dataset_spec
+from synthpipe.sink.manifest import Manifest, load_dataset_spec
 from synthpipe.spec import Spec
 from synthpipe.storage import Location, write_atomic
 from synthpipe.validate.checks import evaluate
 from synthpipe.validate.context import validation_context
 from synthpipe.validate.gates import Check
 from synthpipe.validate.html import render_html
+from synthpipe.validate.listing import Listing
 from synthpipe.validate.merge import Stats, merge_all, merge_two
 from synthpipe.validate.reading import read_file
 from synthpipe.validate.reference import (
@@ -66,7 +67,7 @@ def collect_stats(
     client: Client | None,
     spec: Spec,
     location: Location,
-    manifest: dict[str, Any],
+    listing: Listing,
     progress: Progress = no_progress,
 ) -> Stats:
     """Statistics of every unit, merged as they arrive (in process when ``client`` is None).
@@ -75,7 +76,7 @@ def collect_stats(
     batches merge in order, not as they finish: float sums then do not depend on which
     worker was quicker or how many there are, and the same dataset gives the same report.
     """
-    tasks = batches(units(manifest))
+    tasks = batches(units(listing))
     run = uuid.uuid4().hex[:8]
     # on a cluster each batch's statistics travel as one pickle (see packed_batch_stats)
     task: Callable[..., Stats | bytes] = batch_stats if client is None else packed_batch_stats
@@ -112,12 +113,12 @@ def run_reference_unit(path: str, location: Location, names: list[str]) -> Stats
 
 
 def compare_with_reference(
-    client: Client | None, location: Location, manifest: dict[str, Any], table: pa.Table
+    client: Client | None, location: Location, listing: Listing, table: pa.Table
 ) -> list[Check]:
     """Checks of the synthetic transactions against a real sample (as ``read_reference``
     returns it), at full scale."""
     names = matrix_names(extract(table))
-    paths = [p for p, info in manifest.get("files", {}).items() if info["table"] == "transactions"]
+    paths = [f.path for f in listing.of_table("transactions")]
     parts = run_batch(
         client, run_reference_unit, paths, shared={"location": location, "names": names}
     )
@@ -129,7 +130,7 @@ def validate_location(
     location: Location,
     reference: pa.Table | None = None,
     progress: Progress = no_progress,
-    manifest: dict[str, Any] | None = None,
+    manifest: Manifest | None = None,
     report_location: Location | None = None,
 ) -> ValidationOutcome:
     """Validate the dataset at ``location`` against the spec in its manifest (or the given
@@ -139,13 +140,14 @@ def validate_location(
     if manifest is None:
         spec, manifest = load_dataset_spec(location)
     else:
-        spec = Spec.model_validate(manifest["spec"])
-    stats = collect_stats(client, spec, location, manifest, progress)
+        spec = Spec.model_validate(manifest.spec)
+    listing = manifest.listing()
+    stats = collect_stats(client, spec, location, listing, progress)
     ctx = validation_context(spec)
-    checks = evaluate(ctx, stats, manifest)
+    checks = evaluate(ctx, stats, listing)
     if reference is not None:
-        checks += compare_with_reference(client, location, manifest, reference)
-    report = build_report(ctx, stats, checks, manifest, location.display())
+        checks += compare_with_reference(client, location, listing, reference)
+    report = build_report(ctx, stats, checks, listing, location.display())
     json_path, html_path = write_report(report_location or location, report)
     return ValidationOutcome(report, json_path, html_path)
 

@@ -9,6 +9,8 @@ in the list or the worker that runs them.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import typing
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +20,36 @@ from synthpipe.spec.models import Spec
 TaskKind = Literal["customers", "products", "stores", "sales"]
 PART_DIGITS = 5  # part-00000 and the format's extension
 TABLES = ("customers", "products", "stores", "transactions", "line_items")
+PARTITION_KEY = re.compile(
+    r"(?P<kind>customers|products|stores|sales)-(?:(?P<month>\d{4}-\d{2})-)?(?P<block>\d+)"
+)
 SALES_TABLES = ("transactions", "line_items")
+
+
+@dataclass(frozen=True)
+class PartitionId:
+    """Which partition a file belongs to: a kind, a block, and a month for sales. Its
+    ``key`` is how the manifest and file metadata name it; ``parse`` reads a key back."""
+
+    kind: TaskKind
+    block: int
+    month: str | None = None  # YYYY-MM, sales only
+
+    @property
+    def key(self) -> str:
+        """``sales-YYYY-MM-00000`` or ``customers-00000``."""
+        if self.month is not None:
+            return f"{self.kind}-{self.month}-{self.block:0{PART_DIGITS}d}"
+        return f"{self.kind}-{self.block:0{PART_DIGITS}d}"
+
+    @classmethod
+    def parse(cls, key: str) -> PartitionId:
+        """The partition a key names (ValueError for a key no plan makes)."""
+        match = PARTITION_KEY.fullmatch(key)
+        if match is None:
+            raise ValueError(f"{key!r} is not a partition key")
+        kind = typing.cast(TaskKind, match.group("kind"))
+        return cls(kind, int(match.group("block")), match.group("month"))
 
 
 @dataclass(frozen=True)
@@ -36,11 +67,20 @@ class PartitionTask:
         return None if self.first_day is None else f"{self.first_day:%Y-%m}"
 
     @property
+    def partition(self) -> PartitionId:
+        """The partition this task writes."""
+        return PartitionId(self.kind, self.block, self.month)
+
+    @property
     def key(self) -> str:
         """A stable, readable name (also the Dask key of the task)."""
-        if self.kind == "sales":
-            return f"sales-{self.month}-{self.block:0{PART_DIGITS}d}"
-        return f"{self.kind}-{self.block:0{PART_DIGITS}d}"
+        return self.partition.key
+
+    def days(self) -> list[str] | None:
+        """First and last day as ISO dates (sales), as the manifest records them."""
+        if self.first_day is None or self.last_day is None:
+            return None
+        return [self.first_day.isoformat(), self.last_day.isoformat()]
 
     @property
     def label(self) -> str:

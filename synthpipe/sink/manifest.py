@@ -10,13 +10,15 @@ from collections import defaultdict
 from importlib import metadata
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import synthpipe
-from synthpipe.errors import InputError
+from synthpipe.errors import InputError, OutputError
+from synthpipe.plan import PartitionId
 from synthpipe.sink.partitions import FileRecord, PartitionResult
 from synthpipe.spec import Spec, data_hash, public_document, world_hash
 from synthpipe.storage import Location, write_atomic
+from synthpipe.validate.listing import ListedFile, Listing
 
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_FORMAT = 1
@@ -37,10 +39,10 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def version_changes(previous: dict[str, Any]) -> list[str]:
+def version_changes(previous: Manifest) -> list[str]:
     """``name: old -> new`` for each value-shaping package whose version differs from the
     one that wrote the ``previous`` manifest (nothing when it recorded none)."""
-    recorded = previous.get("versions") or {}
+    recorded = previous.versions
     current = package_versions()
     return [
         f"{name} {recorded[name]} -> {current[name]}"
@@ -61,74 +63,167 @@ def realised_fraud(results: list[PartitionResult]) -> dict[str, dict[str, int]]:
     return {m: dict(sorted(counts.items())) for m, counts in sorted(fraud.items())}
 
 
+class FileEntry(BaseModel):
+    """One data file: table, rows, bytes, checksum, partition (and days, fraud counts)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    table: str
+    rows: int
+    bytes: int
+    sha256: str
+    partition: str  # PartitionId.key
+    days: list[str] | None = None  # sales: first and last day
+    fraud: dict[str, int] | None = None  # transactions: fraud transactions per type
+    staged: str | None = None  # a pending refresh's file: where it is until publish
+
+    @property
+    def partition_id(self) -> PartitionId:
+        """The partition, as a typed value."""
+        return PartitionId.parse(self.partition)
+
+
+class TruthEntry(BaseModel):
+    """One ground-truth file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: int
+    bytes: int
+    sha256: str
+    staged: str | None = None
+
+
+class TableSummary(BaseModel):
+    """Files, rows and bytes of one table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    files: int = 0
+    rows: int = 0
+    bytes: int = 0
+
+
+class Manifest(BaseModel):
+    """``_manifest.json``: what a dataset is (spec, seed, versions), what it holds (every
+    file with rows and SHA-256), and whether it is published."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: int = MANIFEST_FORMAT
+    generator: str = synthpipe.GENERATOR_NAME
+    synthetic: bool = True
+    spec_sha256: str
+    world_sha256: str = ""
+    seed: int
+    published: bool = False
+    updated_at: str
+    versions: dict[str, str] = Field(default_factory=dict)
+    tables: dict[str, TableSummary] = Field(default_factory=dict)
+    fraud_counts: dict[str, dict[str, int]] = Field(default_factory=dict)
+    files: dict[str, FileEntry] = Field(default_factory=dict)
+    truth: dict[str, TruthEntry] = Field(default_factory=dict)
+    spec: dict[str, Any] = Field(default_factory=dict)
+
+    def document(self) -> dict[str, Any]:
+        """The JSON document (fields that do not apply are left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def read_path(self, path: str) -> str:
+        """Where a listed file is now: its staged path during a pending refresh."""
+        entry = self.files.get(path)
+        return entry.staged if entry is not None and entry.staged else path
+
+    def listing(self) -> Listing:
+        """What validation reads: every data file where it is now, with its records."""
+        return Listing(
+            files=tuple(
+                ListedFile(
+                    self.read_path(path),
+                    entry.table,
+                    entry.partition_id,
+                    entry.rows,
+                    entry.bytes,
+                    entry.sha256,
+                )
+                for path, entry in self.files.items()
+            ),
+            spec_sha256=self.spec_sha256,
+            table_rows={name: summary.rows for name, summary in self.tables.items()},
+        )
+
+
 def build_manifest(
     spec: Spec,
     results: list[PartitionResult],
     published: bool = False,
     truth: tuple[FileRecord, ...] = (),
-) -> dict[str, Any]:
-    """The manifest document of a dataset made of ``results`` (and its truth files)."""
-    files: dict[str, dict[str, Any]] = {}
-    tables: dict[str, dict[str, int]] = defaultdict(lambda: {"files": 0, "rows": 0, "bytes": 0})
+) -> Manifest:
+    """The manifest of a dataset made of ``results`` (and its truth files)."""
+    files: dict[str, FileEntry] = {}
+    tables: dict[str, TableSummary] = defaultdict(TableSummary)
     for result in sorted(results, key=lambda r: r.task.key):
         task = result.task
         for record in result.files:
-            entry: dict[str, Any] = {
-                "table": record.table,
-                "rows": record.rows,
-                "bytes": record.bytes,
-                "sha256": record.sha256,
-                "partition": record.partition,
-            }
-            if task.first_day is not None and task.last_day is not None:
-                entry["days"] = [task.first_day.isoformat(), task.last_day.isoformat()]
-            if record.table == "transactions":
-                entry["fraud"] = dict(sorted(result.fraud.items()))
-            files[record.path] = entry
+            files[record.path] = FileEntry(
+                table=record.table,
+                rows=record.rows,
+                bytes=record.bytes,
+                sha256=record.sha256,
+                partition=record.partition,
+                days=task.days(),
+                fraud=dict(sorted(result.fraud.items()))
+                if record.table == "transactions"
+                else None,
+            )
             summary = tables[record.table]
-            summary["files"] += 1
-            summary["rows"] += record.rows
-            summary["bytes"] += record.bytes
-    return {
-        "format": MANIFEST_FORMAT,
-        "generator": synthpipe.GENERATOR_NAME,
-        "synthetic": True,
-        "spec_sha256": data_hash(spec),
-        "world_sha256": world_hash(spec),
-        "seed": spec.seed,
-        "published": published,
-        "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "versions": package_versions(),
-        "tables": dict(sorted(tables.items())),
-        "fraud_counts": realised_fraud(results),
-        "files": dict(sorted(files.items())),
-        "truth": {
-            record.path: {"rows": record.rows, "bytes": record.bytes, "sha256": record.sha256}
+            summary.files += 1
+            summary.rows += record.rows
+            summary.bytes += record.bytes
+    return Manifest(
+        spec_sha256=data_hash(spec),
+        world_sha256=world_hash(spec),
+        seed=spec.seed,
+        published=published,
+        updated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        versions=package_versions(),
+        tables=dict(sorted(tables.items())),
+        fraud_counts=realised_fraud(results),
+        files=dict(sorted(files.items())),
+        truth={
+            record.path: TruthEntry(rows=record.rows, bytes=record.bytes, sha256=record.sha256)
             for record in truth
         },
-        "spec": public_document(spec),
-    }
+        spec=public_document(spec),
+    )
 
 
-def write_manifest(location: Location, manifest: dict[str, Any]) -> None:
+def write_manifest(location: Location, manifest: Manifest) -> None:
     """Write the manifest atomically."""
     fs, _ = location.filesystem()
-    text = json.dumps(manifest, indent=2, sort_keys=False) + "\n"
+    text = json.dumps(manifest.document(), indent=2, sort_keys=False) + "\n"
     write_atomic(fs, location.join(MANIFEST_NAME), text.encode("utf-8"))
 
 
-def read_manifest(location: Location) -> dict[str, Any] | None:
-    """The manifest of a dataset, or None if there is none."""
+def read_manifest(location: Location) -> Manifest | None:
+    """The manifest of a dataset, or None if there is none (OutputError when the file is
+    not a synthpipe manifest)."""
     fs, _ = location.filesystem()
     path = location.join(MANIFEST_NAME)
     if not fs.exists(path):
         return None
     with fs.open(path, "rb") as handle:
-        document: dict[str, Any] = json.loads(handle.read().decode("utf-8"))
-    return document
+        text = handle.read().decode("utf-8", "replace")
+    try:
+        return Manifest.model_validate_json(text)
+    except ValidationError as exc:
+        raise OutputError(
+            f"{location.display(MANIFEST_NAME)} is not a synthpipe manifest"
+            f" ({str(exc).splitlines()[0]})"
+        ) from None
 
 
-def load_dataset_spec(location: Location) -> tuple[Spec, dict[str, Any]]:
+def load_dataset_spec(location: Location) -> tuple[Spec, Manifest]:
     """The manifest of a dataset and the spec it records (bad or missing: InputError)."""
     fs, root = location.filesystem()
     if not fs.exists(root):
@@ -137,8 +232,8 @@ def load_dataset_spec(location: Location) -> tuple[Spec, dict[str, Any]]:
     if manifest is None:
         raise InputError(f"{location.url!r} holds no synthpipe dataset ({MANIFEST_NAME} missing)")
     try:
-        spec = Spec.model_validate(manifest["spec"])
-    except (KeyError, ValidationError) as exc:
+        spec = Spec.model_validate(manifest.spec)
+    except ValidationError as exc:
         raise InputError(
             f"{MANIFEST_NAME} of {location.url!r} has no valid spec: {str(exc).splitlines()[0]}"
         ) from None

@@ -3,9 +3,8 @@ last, and only when the fidelity report passed."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from synthpipe.formats import output_format
+from synthpipe.sink.manifest import Manifest
 from synthpipe.storage import Location
 
 
@@ -19,11 +18,11 @@ def unpublish(location: Location) -> None:
     output_format().unpublish(location)
 
 
-def publish(location: Location, manifest: dict[str, Any]) -> None:
+def publish(location: Location, manifest: Manifest) -> None:
     """Publish with a small summary; call after the manifest is final."""
     summary = {
-        "spec_sha256": manifest["spec_sha256"],
-        "tables": {name: info["rows"] for name, info in manifest["tables"].items()},
-        "updated_at": manifest["updated_at"],
+        "spec_sha256": manifest.spec_sha256,
+        "tables": {name: info.rows for name, info in manifest.tables.items()},
+        "updated_at": manifest.updated_at,
     }
     output_format().publish(location, summary)

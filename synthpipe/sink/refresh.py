@@ -27,6 +27,9 @@ from synthpipe.errors import OutputError
 from synthpipe.plan import PartitionTask, make_plan
 from synthpipe.sink.manifest import (
     MANIFEST_NAME,
+    FileEntry,
+    Manifest,
+    TruthEntry,
     build_manifest,
     read_manifest,
     version_changes,
@@ -53,7 +56,7 @@ class RunPlan:
     kept: tuple[PartitionResult, ...]  # partitions reused from the previous manifest
     stale: tuple[str, ...]  # previous files no longer planned (removed at publish)
     staging: str | None = None  # relative folder the run writes to, or None: in place
-    previous: dict[str, Any] | None = field(default=None, compare=False)
+    previous: Manifest | None = field(default=None, compare=False)
 
     @property
     def write_location(self) -> Location:
@@ -67,38 +70,33 @@ class RunPlan:
     @property
     def up_to_date(self) -> bool:
         """Nothing to generate or remove, and the same spec is already published."""
-        previous = self.previous or {}
-        same = previous.get("spec") == public_document(self.spec)
-        return not self.to_run and not self.stale and bool(previous.get("published")) and same
+        previous = self.previous
+        if previous is None:
+            return False
+        same = previous.spec == public_document(self.spec)
+        return not self.to_run and not self.stale and previous.published and same
 
     def staged_path(self, relative: str) -> str:
         """Where a file this run writes lives, relative to the dataset."""
         return relative if self.staging is None else posixpath.join(self.staging, relative)
 
 
-def task_days(task: PartitionTask) -> list[str] | None:
-    """The days a task covers, as recorded in the manifest (None for dimensions)."""
-    if task.first_day is None or task.last_day is None:
-        return None
-    return [task.first_day.isoformat(), task.last_day.isoformat()]
-
-
 def _kept_result(
-    task: PartitionTask, entries: list[dict[str, Any]], paths: list[str]
+    task: PartitionTask, entries: list[FileEntry], paths: list[str]
 ) -> PartitionResult:
     records = tuple(
-        FileRecord(p, e["table"], e["rows"], e["bytes"], e["sha256"], e["partition"])
+        FileRecord(p, e.table, e.rows, e.bytes, e.sha256, e.partition)
         for p, e in zip(paths, entries, strict=True)
     )
     fraud: dict[str, int] = {}
     for entry in entries:
-        for name, count in entry.get("fraud", {}).items():
+        for name, count in (entry.fraud or {}).items():
             fraud[name] = fraud.get(name, 0) + int(count)
     return PartitionResult(task, records, fraud)
 
 
-def _check_changes(spec: Spec, previous: dict[str, Any], location: Location) -> None:
-    changes = spec_changes(previous.get("spec", {}), public_document(spec), ignore=(CALENDAR_END,))
+def _check_changes(spec: Spec, previous: Manifest, location: Location) -> None:
+    changes = spec_changes(previous.spec, public_document(spec), ignore=(CALENDAR_END,))
     if changes:
         shown = "; ".join(changes[:SHOWN_CHANGES])
         more = f" and {len(changes) - SHOWN_CHANGES} more" if len(changes) > SHOWN_CHANGES else ""
@@ -106,7 +104,7 @@ def _check_changes(spec: Spec, previous: dict[str, Any], location: Location) -> 
             f"{location.display()} holds data of a different spec ({shown}{more});"
             " run with --mode overwrite to rebuild it"
         )
-    old_end = dt.date.fromisoformat(previous["spec"]["calendar"]["end"])
+    old_end = dt.date.fromisoformat(previous.spec["calendar"]["end"])
     if spec.calendar.end < old_end:
         raise OutputError(
             f"`calendar.end` moves back from {old_end} to {spec.calendar.end}, which would drop"
@@ -114,7 +112,7 @@ def _check_changes(spec: Spec, previous: dict[str, Any], location: Location) -> 
         )
 
 
-def _check_versions(previous: dict[str, Any], location: Location) -> None:
+def _check_versions(previous: Manifest, location: Location) -> None:
     """Refuse to add partitions made by other versions to the ones kept: their values
     could come from other random streams, name pools or holiday calendars."""
     changes = version_changes(previous)
@@ -130,21 +128,20 @@ def prepare(spec: Spec, location: Location, mode: Mode = "refresh") -> RunPlan:
     """Decide what to generate and where, from the dataset's manifest (if any)."""
     tasks = make_plan(spec)
     previous = read_manifest(location)
-    if previous is None or not previous.get("spec"):
+    if previous is None or not previous.spec:
         return RunPlan(spec, location, tuple(tasks), (), (), None, previous)
     if mode == "refresh":
         _check_changes(spec, previous, location)
     planned = {path for task in tasks for path in task.outputs().values()}
-    stale = tuple(sorted(p for p in previous.get("files", {}) if p not in planned))
+    stale = tuple(sorted(p for p in previous.files if p not in planned))
     to_run: list[PartitionTask] = []
     kept: list[PartitionResult] = []
-    files = previous.get("files", {})
+    files = previous.files
     for task in tasks:
         paths = list(task.outputs().values())
         entries = [files.get(p) for p in paths]
         reusable = mode == "refresh" and all(
-            e is not None and e.get("partition") == task.key and e.get("days") == task_days(task)
-            for e in entries
+            e is not None and e.partition == task.key and e.days == task.days() for e in entries
         )
         if reusable:
             kept.append(_kept_result(task, [e for e in entries if e is not None], paths))
@@ -153,7 +150,7 @@ def prepare(spec: Spec, location: Location, mode: Mode = "refresh") -> RunPlan:
     if to_run and kept:
         _check_versions(previous, location)
     staging = None
-    if previous.get("published") and (to_run or stale):
+    if previous.published and (to_run or stale):
         staging = f"{STAGING}/{uuid.uuid4().hex[:12]}"
     return RunPlan(spec, location, tuple(to_run), tuple(kept), stale, staging, previous)
 
@@ -166,7 +163,7 @@ def with_failed_checks(plan: RunPlan, failed: list[str]) -> RunPlan:
     kept = [r for r in plan.kept if not any(f.path in bad for f in r.files)]
     rerun = [r.task for r in plan.kept if any(f.path in bad for f in r.files)]
     staging = plan.staging
-    if staging is None and (plan.previous or {}).get("published"):
+    if staging is None and plan.previous is not None and plan.previous.published:
         staging = f"{STAGING}/{uuid.uuid4().hex[:12]}"
     return replace(plan, to_run=(*plan.to_run, *rerun), kept=tuple(kept), staging=staging)
 
@@ -194,41 +191,42 @@ def start(plan: RunPlan) -> None:
 
 def pending_manifest(
     plan: RunPlan, results: list[PartitionResult], truth: tuple[FileRecord, ...]
-) -> dict[str, Any]:
+) -> Manifest:
     """The manifest of the dataset this run makes, unpublished; files this run wrote to
     staging carry their staged path."""
     manifest = build_manifest(plan.spec, [*plan.kept, *results], truth=truth)
     if plan.staging is not None:
         written = {f.path for r in results for f in r.files} | {t.path for t in truth}
-        for section in ("files", "truth"):
-            for path, entry in manifest[section].items():
-                if path in written:
-                    entry["staged"] = plan.staged_path(path)
+        entries: list[tuple[str, FileEntry | TruthEntry]] = [
+            *manifest.files.items(),
+            *manifest.truth.items(),
+        ]
+        for path, entry in entries:
+            if path in written:
+                entry.staged = plan.staged_path(path)
     return manifest
 
 
-def save_pending(plan: RunPlan, manifest: dict[str, Any]) -> None:
+def save_pending(plan: RunPlan, manifest: Manifest) -> None:
     """Write the pending manifest: in staging for a staged run, else in place."""
     write_manifest(plan.write_location, manifest)
 
 
-def publish_run(
-    plan: RunPlan, manifest: dict[str, Any], extra: tuple[str, ...] = ()
-) -> dict[str, Any]:
+def publish_run(plan: RunPlan, manifest: Manifest, extra: tuple[str, ...] = ()) -> Manifest:
     """Make the run's dataset the published one: move staged files into place, remove
     stale files, write the final manifest, then _SUCCESS. ``extra`` names further staged
     files to move (the report)."""
     fs, _ = plan.location.filesystem()
     unpublish(plan.location)
-    final: dict[str, Any] = {k: v for k, v in manifest.items() if k not in ("files", "truth")}
-    for section in ("files", "truth"):
-        final[section] = {}
-        for path, entry in manifest[section].items():
-            entry = dict(entry)
-            staged = entry.pop("staged", None)
-            if staged is not None:
-                _move(fs, plan.location.join(staged), plan.location.join(path))
-            final[section][path] = entry
+    final = manifest.model_copy(deep=True)
+    entries: list[tuple[str, FileEntry | TruthEntry]] = [
+        *final.files.items(),
+        *final.truth.items(),
+    ]
+    for path, entry in entries:
+        if entry.staged is not None:
+            _move(fs, plan.location.join(entry.staged), plan.location.join(path))
+            entry.staged = None
     for path in extra:
         staged = plan.staged_path(path)
         if staged != path and fs.exists(plan.location.join(staged)):
@@ -236,7 +234,7 @@ def publish_run(
     for path in plan.stale:
         with contextlib.suppress(FileNotFoundError):
             fs.rm(plan.location.join(path))
-    final["published"] = True
+    final.published = True
     write_manifest(plan.location, final)
     publish(plan.location, final)
     if plan.staging is not None:  # we hold the lock: no other run's staging is here

@@ -19,6 +19,7 @@ from synthpipe.validate.context import (
 )
 from synthpipe.validate.dimensions import LOG_INCOME_EDGES
 from synthpipe.validate.gates import Check, normalise
+from synthpipe.validate.listing import Listing
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS
@@ -166,7 +167,7 @@ def build_report(
     ctx: ValidationContext,
     stats: Stats,
     checks: list[Check],
-    manifest: dict[str, Any],
+    listing: Listing,
     dataset: str,
 ) -> dict[str, Any]:
     """The report document (written as _fidelity/report.json)."""
@@ -181,7 +182,7 @@ def build_report(
         "generator": synthpipe.GENERATOR_NAME,
         "version": synthpipe.__version__,
         "dataset": dataset,
-        "spec_sha256": manifest.get("spec_sha256"),
+        "spec_sha256": listing.spec_sha256,
         "seed": ctx.spec.seed,
         "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "passed": not failed,
@@ -190,9 +191,7 @@ def build_report(
             "failed": len(failed),
             "failed_tests": [c.name for c in failed],
             "groups": by_group,
-            "rows": {
-                name: info.get("rows", 0) for name, info in manifest.get("tables", {}).items()
-            },
+            "rows": dict(listing.table_rows),
         },
         "fraud_counts": fraud_summary(ctx, stats),
         "issues": stats.get(st.ISSUES, []),

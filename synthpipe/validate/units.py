@@ -10,9 +10,8 @@ import pickle
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
 
-from synthpipe.plan import PART_DIGITS
+from synthpipe.plan import PartitionId
 from synthpipe.spec import Spec
 from synthpipe.storage import Location
 from synthpipe.validate import statistics as st
@@ -27,6 +26,7 @@ from synthpipe.validate.dimensions import (
     product_stats,
     store_stats,
 )
+from synthpipe.validate.listing import Listing
 from synthpipe.validate.merge import Stats, issue, merge_two
 from synthpipe.validate.reading import FileRead, read_file
 from synthpipe.validate.sales import CUSTOMER_COLUMNS as SALES_CUSTOMER_COLUMNS
@@ -47,30 +47,19 @@ class Unit:
     stores_path: str | None = None
 
 
-def _partition_parts(partition: str) -> tuple[str, str | None, int]:
-    kind, _, rest = partition.partition("-")
-    if kind == "sales":
-        month, block = rest[: len("YYYY-MM")], rest[len("YYYY-MM") + 1 :]
-        return kind, month, int(block)
-    return kind, None, int(rest) if rest.isdigit() else 0
-
-
-def units(manifest: dict[str, Any]) -> list[Unit]:
-    """The validation units of a dataset, from its manifest's file list."""
-    by_partition: dict[str, dict[str, str]] = {}
-    for path, info in manifest.get("files", {}).items():
-        # a file a pending refresh wrote to staging is read from there
-        by_partition.setdefault(info["partition"], {})[info["table"]] = info.get("staged", path)
-    products = by_partition.get(f"products-{0:0{PART_DIGITS}d}", {}).get("products")
-    stores = by_partition.get(f"stores-{0:0{PART_DIGITS}d}", {}).get("stores")
-    checksums = {
-        info.get("staged", p): info["sha256"] for p, info in manifest.get("files", {}).items()
-    }
+def units(listing: Listing) -> list[Unit]:
+    """The validation units of a dataset, from its listed files."""
+    by_partition: dict[PartitionId, dict[str, str]] = {}
+    for listed in listing.files:
+        by_partition.setdefault(listed.partition, {})[listed.table] = listed.path
+    products = by_partition.get(PartitionId("products", 0), {}).get("products")
+    stores = by_partition.get(PartitionId("stores", 0), {}).get("stores")
+    checksums = {listed.path: listed.sha256 for listed in listing.files}
     found: list[Unit] = []
-    for partition, tables in sorted(by_partition.items()):
-        kind, month, block = _partition_parts(partition)
+    for partition, tables in sorted(by_partition.items(), key=lambda item: item[0].key):
+        kind, month, block = partition.kind, partition.month, partition.block
         if kind == "sales":
-            customers = by_partition.get(f"customers-{block:0{PART_DIGITS}d}", {}).get("customers")
+            customers = by_partition.get(PartitionId("customers", block), {}).get("customers")
             found.append(
                 Unit(
                     "sales",

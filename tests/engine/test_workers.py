@@ -23,10 +23,10 @@ def test_one_worker_two_workers_and_in_process_write_identical_bytes(tmp_path: P
         with dask_client(workers=workers) as client:
             assert len(client.scheduler_info()["workers"]) == workers
             results = generate(client, spec, tasks, Location(str(tmp_path / name)))
-        manifests[name] = build_manifest(spec, results)["files"]
+        manifests[name] = build_manifest(spec, results).document()["files"]
     # In process, partitions in reverse order.
     results = generate(None, spec, list(reversed(tasks)), Location(str(tmp_path / "reversed")))
-    manifests["reversed"] = build_manifest(spec, results)["files"]
+    manifests["reversed"] = build_manifest(spec, results).document()["files"]
     one, two, reverse = (file_hashes(tmp_path / n) for n in ("one", "two", "reversed"))
     assert len(one) == 3 + 1 + 1 + 2 * 3 * 3  # customers, products, stores, sales
     assert one == two == reverse

@@ -46,7 +46,8 @@ class RecordingStats(dict[Any, Any]):
 def judged(small_dataset: Path) -> tuple[Any, Any, dict[str, Any]]:
     location = Location(str(small_dataset))
     spec, manifest = load_dataset_spec(location)
-    return validation_context(spec), collect_stats(None, spec, location, manifest), manifest
+    listing = manifest.listing()
+    return validation_context(spec), collect_stats(None, spec, location, listing), listing
 
 
 def test_names_are_unique_and_groups_known() -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from typing import Any
 
 from synthpipe.validate.checks.base import CheckFamily, CheckInfo
 from synthpipe.validate.context import ValidationContext
 from synthpipe.validate.gates import Check
+from synthpipe.validate.listing import Listing
 from synthpipe.validate.statistics import Stats
 
 NOT_FAMILIES = frozenset({"base"})
@@ -40,9 +40,9 @@ def declared_checks() -> list[CheckInfo]:
     return [check for family in FAMILIES.values() for check in family.checks]
 
 
-def evaluate(ctx: ValidationContext, stats: Stats, manifest: dict[str, Any]) -> list[Check]:
+def evaluate(ctx: ValidationContext, stats: Stats, listing: Listing) -> list[Check]:
     """All checks of a dataset, family by family."""
     checks: list[Check] = []
     for family in FAMILIES.values():
-        checks += family.judge(ctx, stats, manifest)
+        checks += family.judge(ctx, stats, listing)
     return checks

@@ -17,6 +17,7 @@ import numpy as np
 
 from synthpipe.validate.context import ValidationContext
 from synthpipe.validate.gates import Check, at_most, chi_square_p, tvd, tvd_threshold
+from synthpipe.validate.listing import Listing
 from synthpipe.validate.statistics import StatKey, Stats
 
 # Slack added to sampling tolerances, for parts of an expectation that are approximate.
@@ -30,7 +31,7 @@ VOLUME_SLACK = 0.01  # relative error of total volume: rounding of the calendar'
 MIN_SIGNATURE_EVENTS = 10  # fewer transactions than this: the signature is not judged
 
 GROUPS = ("integrity", "fidelity", "fraud", "signature", "reference")
-Judge = Callable[[ValidationContext, Stats, dict[str, Any]], list[Check]]
+Judge = Callable[[ValidationContext, Stats, Listing], list[Check]]
 
 
 @dataclass(frozen=True)

@@ -314,6 +314,6 @@ CHECKS: tuple[CheckInfo, ...] = (
 
 FAMILY = CheckFamily(
     order=50,
-    judge=lambda ctx, stats, manifest: basket_checks(ctx, stats),
+    judge=lambda ctx, stats, _listing: basket_checks(ctx, stats),
     checks=CHECKS,
 )

@@ -131,6 +131,6 @@ CHECKS: tuple[CheckInfo, ...] = (
 
 FAMILY = CheckFamily(
     order=30,
-    judge=lambda ctx, stats, manifest: catalogue_checks(ctx, stats),
+    judge=lambda ctx, stats, _listing: catalogue_checks(ctx, stats),
     checks=CHECKS,
 )

@@ -301,6 +301,6 @@ CHECKS: tuple[CheckInfo, ...] = (
 
 FAMILY = CheckFamily(
     order=20,
-    judge=lambda ctx, stats, manifest: customer_checks(ctx, stats),
+    judge=lambda ctx, stats, _listing: customer_checks(ctx, stats),
     checks=CHECKS,
 )

@@ -150,6 +150,6 @@ CHECKS: tuple[CheckInfo, ...] = (
 
 FAMILY = CheckFamily(
     order=60,
-    judge=lambda ctx, stats, manifest: fraud_checks(ctx, stats),
+    judge=lambda ctx, stats, _listing: fraud_checks(ctx, stats),
     checks=CHECKS,
 )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import CheckFamily, CheckInfo, stat
 from synthpipe.validate.context import ValidationContext
@@ -12,18 +10,19 @@ from synthpipe.validate.gates import (
     at_most,
     zero,
 )
+from synthpipe.validate.listing import Listing
 from synthpipe.validate.merge import Stats
 from synthpipe.vocabulary import DIMENSION_TABLES, TABLES
 
 # --- integrity -------------------------------------------------------------------------
 
 
-def integrity_checks(ctx: ValidationContext, stats: Stats, manifest: dict[str, Any]) -> list[Check]:
+def integrity_checks(ctx: ValidationContext, stats: Stats, listing: Listing) -> list[Check]:
     """Schema, labels, checksums, counts, nulls, keys, foreign keys, ranges, arithmetic."""
     spec = ctx.spec
     files = {f["path"]: f for f in stats.get(st.FILES, [])}
-    # keyed by where each file was read: its staged path during a refresh, else its own
-    listed = {info.get("staged", p): info for p, info in manifest.get("files", {}).items()}
+    # keyed by where each file was read (the listing resolves a pending refresh's files)
+    listed = {f.path: f for f in listing.files}
     unreadable = stats.get(st.UNREADABLE, [])
     checks = [
         zero(
@@ -36,12 +35,12 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, manifest: dict[str, A
         ),
         zero(
             "files.checksum",
-            sum(1 for p, f in files.items() if p in listed and listed[p]["sha256"] != f["sha256"]),
+            sum(1 for p, f in files.items() if p in listed and listed[p].sha256 != f["sha256"]),
             "every file's SHA-256 matches the manifest",
         ),
         zero(
             "files.row_count",
-            sum(1 for p, f in files.items() if p in listed and listed[p]["rows"] != f["rows"]),
+            sum(1 for p, f in files.items() if p in listed and listed[p].rows != f["rows"]),
             "every file's row count matches the manifest",
         ),
         zero(
@@ -423,6 +422,6 @@ CHECKS: tuple[CheckInfo, ...] = (
 
 FAMILY = CheckFamily(
     order=10,
-    judge=lambda ctx, stats, manifest: integrity_checks(ctx, stats, manifest),
+    judge=integrity_checks,
     checks=CHECKS,
 )

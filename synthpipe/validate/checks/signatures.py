@@ -138,6 +138,6 @@ CHECKS: tuple[CheckInfo, ...] = (
 
 FAMILY = CheckFamily(
     order=70,
-    judge=lambda ctx, stats, manifest: signature_checks(ctx, stats),
+    judge=lambda ctx, stats, _listing: signature_checks(ctx, stats),
     checks=CHECKS,
 )

@@ -413,6 +413,6 @@ CHECKS: tuple[CheckInfo, ...] = (
 
 FAMILY = CheckFamily(
     order=40,
-    judge=lambda ctx, stats, manifest: volume_and_profile_checks(ctx, stats),
+    judge=lambda ctx, stats, _listing: volume_and_profile_checks(ctx, stats),
     checks=CHECKS,
 )
