@@ -59,6 +59,21 @@ class CheckFamily:
         return {key for check in self.checks for key in check.reads}
 
 
+def integrity(name: str, summary: str, *reads: StatKey, only_when: str = "") -> CheckInfo:
+    """Declare an integrity check (a count of violations that must be zero)."""
+    return CheckInfo(name, "integrity", summary, reads, only_when)
+
+
+def fidelity(name: str, summary: str, *reads: StatKey, only_when: str = "") -> CheckInfo:
+    """Declare a fidelity check (the data against the spec's distributions)."""
+    return CheckInfo(name, "fidelity", summary, reads, only_when)
+
+
+def fraud(name: str, summary: str, *reads: StatKey, only_when: str = "") -> CheckInfo:
+    """Declare a fraud-rate check."""
+    return CheckInfo(name, "fraud", summary, reads, only_when)
+
+
 def stat(stats: Stats, key: StatKey, default: Any = 0) -> Any:
     """A merged statistic, or ``default`` when no file contributed it."""
     return stats.get(key, default)

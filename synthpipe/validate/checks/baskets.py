@@ -16,6 +16,7 @@ from synthpipe.validate.checks.base import (
     MIX_SLACK,
     CheckFamily,
     CheckInfo,
+    fidelity,
     stat,
     tvd_check,
 )
@@ -257,58 +258,54 @@ def _unit_price_check(ctx: ValidationContext, stats: Stats) -> Check:
 
 _CELLS = (st.BASKETS_EXTRA_LINES_BY_CELL, st.BASKETS_SALES_BY_CELL)
 CHECKS: tuple[CheckInfo, ...] = (
-    CheckInfo(
+    fidelity(
         "line_items.basket_size",
-        "fidelity",
         "lines beyond the first per sale vs basket_mean_items x segment x channel factors",
-        _CELLS,
+        *_CELLS,
     ),
-    CheckInfo(
+    fidelity(
         "line_items.basket_size_by_segment_channel",
-        "fidelity",
         "lines beyond the first per sale in each segment x channel vs the spec's factors",
-        _CELLS,
+        *_CELLS,
     ),
-    CheckInfo(
+    fidelity(
         "line_items.category_mix",
-        "fidelity",
         "category of each line vs demand x age/gender affinity x seasonality x promotions",
-        (st.CATEGORIES_EXPECTED, st.CATEGORIES_OBSERVED),
+        st.CATEGORIES_EXPECTED,
+        st.CATEGORIES_OBSERVED,
     ),
-    CheckInfo(
+    fidelity(
         "line_items.category_by_month",
-        "fidelity",
         "category mix of each month (toys in December, garden in spring)",
-        (st.CATEGORIES_EXPECTED, st.CATEGORIES_OBSERVED),
+        st.CATEGORIES_EXPECTED,
+        st.CATEGORIES_OBSERVED,
     ),
-    CheckInfo(
+    fidelity(
         "line_items.category_by_audience",
-        "fidelity",
         "category mix of each age band x gender vs the spec's affinities",
-        (st.CATEGORIES_EXPECTED_BY_GROUP, st.CATEGORIES_OBSERVED_BY_GROUP),
+        st.CATEGORIES_EXPECTED_BY_GROUP,
+        st.CATEGORIES_OBSERVED_BY_GROUP,
     ),
-    CheckInfo(
+    fidelity(
         "line_items.quantity_by_category",
-        "fidelity",
         "mean units per line of each category vs 1 + quantity_mean",
-        (st.CATEGORIES_LINES, st.CATEGORIES_QUANTITY_SUM),
+        st.CATEGORIES_LINES,
+        st.CATEGORIES_QUANTITY_SUM,
     ),
-    CheckInfo(
+    fidelity(
         "line_items.discount_share",
-        "fidelity",
         "lines discounted: all lines of a category on promotion, else the markdown rate",
-        (
-            st.CATEGORIES_LINES,
-            st.DISCOUNTS_LINES_EXPECTED,
-            st.DISCOUNTS_LINES_OBSERVED,
-            st.DISCOUNTS_VARIANCE,
-        ),
+        st.CATEGORIES_LINES,
+        st.DISCOUNTS_LINES_EXPECTED,
+        st.DISCOUNTS_LINES_OBSERVED,
+        st.DISCOUNTS_VARIANCE,
     ),
-    CheckInfo(
+    fidelity(
         "line_items.unit_price_by_category",
-        "fidelity",
         "prices sold per category vs the catalogue weighted by popularity",
-        (st.CATEGORIES_UNIT_PRICE_HIST, st.PRODUCTS_CATEGORY_FIRST, st.PRODUCTS_PRICE_FIRST),
+        st.CATEGORIES_UNIT_PRICE_HIST,
+        st.PRODUCTS_CATEGORY_FIRST,
+        st.PRODUCTS_PRICE_FIRST,
     ),
 )
 

@@ -17,6 +17,7 @@ from synthpipe.validate.checks.base import (
     MIX_SLACK,
     CheckFamily,
     CheckInfo,
+    fidelity,
     stat,
     tvd_check,
 )
@@ -109,24 +110,18 @@ def catalogue_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
 
 
 CHECKS: tuple[CheckInfo, ...] = (
-    CheckInfo(
+    fidelity(
         "products.category_mix",
-        "fidelity",
         "products per category follow catalog_share exactly (largest remainder)",
-        (st.PRODUCTS_CATEGORY_COUNTS,),
+        st.PRODUCTS_CATEGORY_COUNTS,
     ),
-    CheckInfo(
+    fidelity(
         "products.list_prices",
-        "fidelity",
         "list prices per category vs log-normal with charm endings",
-        (st.PRODUCTS_CATEGORY_FIRST, st.PRODUCTS_PRICE_FIRST),
+        st.PRODUCTS_CATEGORY_FIRST,
+        st.PRODUCTS_PRICE_FIRST,
     ),
-    CheckInfo(
-        "stores.format_mix",
-        "fidelity",
-        "store formats vs the spec's shares",
-        (st.STORES_FORMAT_COUNTS,),
-    ),
+    fidelity("stores.format_mix", "store formats vs the spec's shares", st.STORES_FORMAT_COUNTS),
 )
 
 FAMILY = CheckFamily(

@@ -16,6 +16,7 @@ from synthpipe.validate.checks.base import (
     MIX_SLACK,
     CheckFamily,
     CheckInfo,
+    fidelity,
     histogram_median,
     stat,
     tvd_check,
@@ -237,65 +238,46 @@ def _signup_check(ctx: ValidationContext, signup: np.ndarray) -> Check:
 
 
 CHECKS: tuple[CheckInfo, ...] = (
-    CheckInfo(
+    fidelity(
         "customers.age_pyramid",
-        "fidelity",
         "share of customers at each age vs the population pyramid (TVD)",
-        (st.CUSTOMERS_AGE_COUNTS,),
+        st.CUSTOMERS_AGE_COUNTS,
     ),
-    CheckInfo(
+    fidelity(
         "customers.age_ks",
-        "fidelity",
         "distribution of ages vs the pyramid (Kolmogorov-Smirnov)",
-        (st.CUSTOMERS_AGE_COUNTS,),
+        st.CUSTOMERS_AGE_COUNTS,
     ),
-    CheckInfo(
-        "customers.gender_mix",
-        "fidelity",
-        "gender shares vs the spec",
-        (st.CUSTOMERS_GENDER_COUNTS,),
+    fidelity("customers.gender_mix", "gender shares vs the spec", st.CUSTOMERS_GENDER_COUNTS),
+    fidelity("customers.segment_mix", "segment shares vs the spec", st.CUSTOMERS_SEGMENT_COUNTS),
+    fidelity(
+        "customers.region_mix", "home regions vs population weights", st.CUSTOMERS_REGION_COUNTS
     ),
-    CheckInfo(
-        "customers.segment_mix",
-        "fidelity",
-        "segment shares vs the spec",
-        (st.CUSTOMERS_SEGMENT_COUNTS,),
-    ),
-    CheckInfo(
-        "customers.region_mix",
-        "fidelity",
-        "home regions vs population weights",
-        (st.CUSTOMERS_REGION_COUNTS,),
-    ),
-    CheckInfo(
+    fidelity(
         "customers.income_lognormal",
-        "fidelity",
         "log income around its age and segment median is normal with the spec's sigma",
-        (st.CUSTOMERS_INCOME_Z_HIST,),
+        st.CUSTOMERS_INCOME_Z_HIST,
     ),
-    CheckInfo(
+    fidelity(
         "customers.income_marginal",
-        "fidelity",
         "income distribution vs the spec's mixture over ages and segments",
-        (st.CUSTOMERS_LOG_INCOME_HIST,),
+        st.CUSTOMERS_LOG_INCOME_HIST,
     ),
-    CheckInfo(
+    fidelity(
         "customers.income_median_by_age",
-        "fidelity",
         "median income of each age band vs the spec",
-        (st.CUSTOMERS_LOG_INCOME_HIST,),
+        st.CUSTOMERS_LOG_INCOME_HIST,
     ),
-    CheckInfo(
+    fidelity(
         "customers.signup_dates",
-        "fidelity",
         "signup dates vs the growing signup density of the spec",
-        (st.CUSTOMERS_SIGNUP_HIST,),
+        st.CUSTOMERS_SIGNUP_HIST,
     ),
-    CheckInfo(
+    fidelity(
         "customers.loyalty_by_segment",
-        "fidelity",
         "loyalty-programme share of each segment vs the spec's loyalty_rate",
-        (st.CUSTOMERS_LOYAL_BY_SEGMENT, st.CUSTOMERS_SEGMENT_COUNTS),
+        st.CUSTOMERS_LOYAL_BY_SEGMENT,
+        st.CUSTOMERS_SEGMENT_COUNTS,
     ),
 )
 

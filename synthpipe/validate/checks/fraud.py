@@ -8,7 +8,7 @@ import numpy as np
 
 from synthpipe.model.fraud import event_size_moments
 from synthpipe.validate import statistics as st
-from synthpipe.validate.checks.base import CheckFamily, CheckInfo, stat
+from synthpipe.validate.checks.base import CheckFamily, CheckInfo, fraud, stat
 from synthpipe.validate.context import ValidationContext
 from synthpipe.validate.gates import (
     CI_CONFIDENCE,
@@ -133,18 +133,15 @@ def fraud_summary(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
 
 _RATES = (st.TRANSACTIONS_DAILY_FRAUD, st.TRANSACTIONS_DAILY_LEGIT)
 CHECKS: tuple[CheckInfo, ...] = (
-    CheckInfo("fraud.rate", "fraud", "overall fraud rate inside its exact interval", _RATES),
+    fraud("fraud.rate", "overall fraud rate inside its exact interval", *_RATES),
     *(
-        CheckInfo(
-            f"fraud.rate_{name}", "fraud", f"rate of {name} inside its exact interval", _RATES
-        )
+        fraud(f"fraud.rate_{name}", f"rate of {name} inside its exact interval", *_RATES)
         for name in FRAUD_TYPES
     ),
-    CheckInfo(
+    fraud(
         "fraud.rate_by_month",
-        "fraud",
         "every month's fraud rate has the target inside its exact interval",
-        _RATES,
+        *_RATES,
     ),
 )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from synthpipe.validate import statistics as st
-from synthpipe.validate.checks.base import CheckFamily, CheckInfo, stat
+from synthpipe.validate.checks.base import CheckFamily, CheckInfo, integrity, stat
 from synthpipe.validate.context import ValidationContext
 from synthpipe.validate.gates import (
     Check,
@@ -227,196 +227,152 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, listing: Listing) -> 
 
 _FILES = (st.FILES, st.UNREADABLE)
 CHECKS: tuple[CheckInfo, ...] = (
-    CheckInfo(
-        "files.readable", "integrity", "every file in the manifest can be read as Parquet", _FILES
-    ),
-    CheckInfo("files.present", "integrity", "every file the manifest lists was found", _FILES),
-    CheckInfo("files.checksum", "integrity", "every file's SHA-256 matches the manifest", _FILES),
-    CheckInfo(
-        "files.row_count", "integrity", "every file's row count matches the manifest", _FILES
-    ),
-    CheckInfo("files.schema", "integrity", "every file has the table's columns and types", _FILES),
-    CheckInfo(
-        "files.synthetic_label", "integrity", "every file's metadata labels it synthetic", _FILES
-    ),
+    integrity("files.readable", "every file in the manifest can be read as Parquet", *_FILES),
+    integrity("files.present", "every file the manifest lists was found", *_FILES),
+    integrity("files.checksum", "every file's SHA-256 matches the manifest", *_FILES),
+    integrity("files.row_count", "every file's row count matches the manifest", *_FILES),
+    integrity("files.schema", "every file has the table's columns and types", *_FILES),
+    integrity("files.synthetic_label", "every file's metadata labels it synthetic", *_FILES),
     *(
-        CheckInfo(
+        integrity(
             f"{table}.no_nulls",
-            "integrity",
             f"no nulls in {table} columns that allow none",
-            (st.null_family(table),),
+            st.null_family(table),
         )
         for table in TABLES
     ),
-    CheckInfo(
+    integrity(
         "labels.known",
-        "integrity",
         "every category label is one the spec defines",
-        tuple(st.UNKNOWN_LABELS.values()),
+        *tuple(st.UNKNOWN_LABELS.values()),
     ),
     *(
         info
         for table in DIMENSION_TABLES
         for info in (
-            CheckInfo(
-                f"{table}.row_count",
-                "integrity",
-                f"{table} has the rows the spec plans",
-                (st.ROWS[table],),
-            ),
-            CheckInfo(
+            integrity(f"{table}.row_count", f"{table} has the rows the spec plans", st.ROWS[table]),
+            integrity(
                 f"{table}.key_unique",
-                "integrity",
                 f"{table} ids are unique and run 1..rows",
-                (st.ID_DUPLICATES[table], st.ID_MIN[table], st.ID_MAX[table], st.ROWS[table]),
+                st.ID_DUPLICATES[table],
+                st.ID_MIN[table],
+                st.ID_MAX[table],
+                st.ROWS[table],
             ),
         )
     ),
-    CheckInfo(
+    integrity(
         "customers.key_in_block",
-        "integrity",
         "each customer file holds its block's ids",
-        (st.CUSTOMERS_ID_OUTSIDE_BLOCK,),
+        st.CUSTOMERS_ID_OUTSIDE_BLOCK,
     ),
-    CheckInfo(
+    integrity(
         "transactions.key_unique",
-        "integrity",
         "transaction ids are unique per file and carry their partition's day and block",
-        (st.TRANSACTIONS_ID_DUPLICATES, st.TRANSACTIONS_ID_PARTITION_MISMATCH),
+        st.TRANSACTIONS_ID_DUPLICATES,
+        st.TRANSACTIONS_ID_PARTITION_MISMATCH,
     ),
-    CheckInfo(
+    integrity(
         "line_items.key_unique",
-        "integrity",
         "(transaction_id, line_number) is unique",
-        (st.LINE_ITEMS_KEY_DUPLICATES,),
+        st.LINE_ITEMS_KEY_DUPLICATES,
     ),
-    CheckInfo(
+    integrity(
         "transactions.customer_fk",
-        "integrity",
         "every customer_id resolves",
-        (st.TRANSACTIONS_CUSTOMER_FK_MISSING,),
+        st.TRANSACTIONS_CUSTOMER_FK_MISSING,
     ),
-    CheckInfo(
-        "transactions.store_fk",
-        "integrity",
-        "every store_id resolves",
-        (st.TRANSACTIONS_STORE_FK_MISSING,),
-    ),
-    CheckInfo(
+    integrity("transactions.store_fk", "every store_id resolves", st.TRANSACTIONS_STORE_FK_MISSING),
+    integrity(
         "line_items.transaction_fk",
-        "integrity",
         "every line's transaction exists (in its partition)",
-        (st.LINE_ITEMS_TRANSACTION_FK_MISSING,),
+        st.LINE_ITEMS_TRANSACTION_FK_MISSING,
     ),
-    CheckInfo(
-        "line_items.product_fk",
-        "integrity",
-        "every product_id resolves",
-        (st.LINE_ITEMS_PRODUCT_FK_MISSING,),
+    integrity(
+        "line_items.product_fk", "every product_id resolves", st.LINE_ITEMS_PRODUCT_FK_MISSING
     ),
-    CheckInfo(
-        "customers.home_store_fk",
-        "integrity",
-        "every home_store_id resolves",
-        (st.CUSTOMERS_HOME_STORE_MISSING,),
+    integrity(
+        "customers.home_store_fk", "every home_store_id resolves", st.CUSTOMERS_HOME_STORE_MISSING
     ),
-    CheckInfo(
+    integrity(
         "transactions.in_partition",
-        "integrity",
         "each transaction sits in its customer block's and month's partition",
-        (st.TRANSACTIONS_CUSTOMER_OUTSIDE_BLOCK, st.TRANSACTIONS_TS_OUTSIDE_PARTITION),
+        st.TRANSACTIONS_CUSTOMER_OUTSIDE_BLOCK,
+        st.TRANSACTIONS_TS_OUTSIDE_PARTITION,
     ),
-    CheckInfo(
+    integrity(
         "transactions.ts_in_calendar",
-        "integrity",
         "every timestamp is inside calendar.start..calendar.end",
-        (st.TRANSACTIONS_TS_OUTSIDE_CALENDAR,),
+        st.TRANSACTIONS_TS_OUTSIDE_CALENDAR,
     ),
-    CheckInfo(
-        "transactions.after_signup",
-        "integrity",
-        "no customer buys before signup",
-        (st.TRANSACTIONS_BEFORE_SIGNUP,),
+    integrity(
+        "transactions.after_signup", "no customer buys before signup", st.TRANSACTIONS_BEFORE_SIGNUP
     ),
-    CheckInfo(
+    integrity(
         "transactions.after_store_open",
-        "integrity",
         "no store sells before its open date",
-        (st.TRANSACTIONS_BEFORE_STORE_OPEN,),
+        st.TRANSACTIONS_BEFORE_STORE_OPEN,
     ),
-    CheckInfo(
+    integrity(
         "transactions.nullability",
-        "integrity",
         "store_id null exactly online, ship_region exactly in store, fraud_type exactly when"
         " not fraud",
-        (
-            st.TRANSACTIONS_FRAUD_LABEL_MISMATCH,
-            st.TRANSACTIONS_SHIP_NULL_MISMATCH,
-            st.TRANSACTIONS_STORE_NULL_MISMATCH,
-        ),
+        st.TRANSACTIONS_FRAUD_LABEL_MISMATCH,
+        st.TRANSACTIONS_SHIP_NULL_MISMATCH,
+        st.TRANSACTIONS_STORE_NULL_MISMATCH,
     ),
-    CheckInfo(
+    integrity(
         "transactions.amount_is_sum",
-        "integrity",
         "amount = sum of line net amounts, items = number of lines numbered 1..items",
-        (
-            st.LINE_ITEMS_LINE_NUMBER_GAPS,
-            st.TRANSACTIONS_AMOUNT_MISMATCH,
-            st.TRANSACTIONS_ITEMS_MISMATCH,
-        ),
+        st.LINE_ITEMS_LINE_NUMBER_GAPS,
+        st.TRANSACTIONS_AMOUNT_MISMATCH,
+        st.TRANSACTIONS_ITEMS_MISMATCH,
     ),
-    CheckInfo(
+    integrity(
         "transactions.amount_sign",
-        "integrity",
         "sales are non-negative, refunds non-positive",
-        (st.TRANSACTIONS_AMOUNT_SIGN,),
+        st.TRANSACTIONS_AMOUNT_SIGN,
     ),
-    CheckInfo(
+    integrity(
         "line_items.net_amount",
-        "integrity",
         "net_amount = quantity x unit_price - discount, to the cent",
-        (st.LINE_ITEMS_NET_MISMATCH,),
+        st.LINE_ITEMS_NET_MISMATCH,
     ),
-    CheckInfo(
+    integrity(
         "line_items.unit_price",
-        "integrity",
         "unit_price is the product's list price",
-        (st.LINE_ITEMS_PRICE_MISMATCH,),
+        st.LINE_ITEMS_PRICE_MISMATCH,
     ),
-    CheckInfo(
+    integrity(
         "line_items.ranges",
-        "integrity",
         "quantities non-zero, signed by type, under 1,000; discounts within the line",
-        (st.LINE_ITEMS_DISCOUNT_OUT_OF_RANGE, st.LINE_ITEMS_QUANTITY_OUT_OF_RANGE),
+        st.LINE_ITEMS_DISCOUNT_OUT_OF_RANGE,
+        st.LINE_ITEMS_QUANTITY_OUT_OF_RANGE,
     ),
-    CheckInfo(
+    integrity(
         "customers.ranges",
-        "integrity",
         "ages inside the pyramid and match birth dates, incomes >= 1, signups in the window",
-        (
-            st.CUSTOMERS_AGE_BIRTH_MISMATCH,
-            st.CUSTOMERS_AGE_OUTSIDE_PYRAMID,
-            st.CUSTOMERS_INCOME_BELOW_ONE,
-            st.CUSTOMERS_SIGNUP_OUTSIDE_WINDOW,
-        ),
+        st.CUSTOMERS_AGE_BIRTH_MISMATCH,
+        st.CUSTOMERS_AGE_OUTSIDE_PYRAMID,
+        st.CUSTOMERS_INCOME_BELOW_ONE,
+        st.CUSTOMERS_SIGNUP_OUTSIDE_WINDOW,
     ),
-    CheckInfo(
+    integrity(
         "customers.reserved_emails",
-        "integrity",
         "every e-mail is unique and uses an RFC 2606 reserved domain",
-        (st.CUSTOMERS_EMAIL_DUPLICATES, st.CUSTOMERS_EMAIL_UNRESERVED),
+        st.CUSTOMERS_EMAIL_DUPLICATES,
+        st.CUSTOMERS_EMAIL_UNRESERVED,
     ),
-    CheckInfo(
+    integrity(
         "products.ranges",
-        "integrity",
         "list prices positive, unit cost between 0 and the list price",
-        (st.PRODUCTS_COST_ABOVE_PRICE, st.PRODUCTS_PRICE_NOT_POSITIVE),
+        st.PRODUCTS_COST_ABOVE_PRICE,
+        st.PRODUCTS_PRICE_NOT_POSITIVE,
     ),
-    CheckInfo(
+    integrity(
         "stores.ranges",
-        "integrity",
         "stores open no later than the world's horizon",
-        (st.STORES_OPEN_AFTER_HORIZON,),
+        st.STORES_OPEN_AFTER_HORIZON,
     ),
 )
 

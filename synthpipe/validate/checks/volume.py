@@ -17,6 +17,7 @@ from synthpipe.validate.checks.base import (
     VOLUME_SLACK,
     CheckFamily,
     CheckInfo,
+    fidelity,
     stat,
     tvd_check,
 )
@@ -317,97 +318,76 @@ def _holiday_checks(
 
 _EXPECTED = (st.TRANSACTIONS_DAILY_LEGIT, st.CUSTOMERS_RATE_BY_SIGNUP, st.CUSTOMERS_ROWS)
 CHECKS: tuple[CheckInfo, ...] = (
-    CheckInfo(
+    fidelity(
         "transactions.volume",
-        "fidelity",
         "legitimate sales vs those expected from the spec and the customers on disk",
-        _EXPECTED,
+        *_EXPECTED,
     ),
-    CheckInfo(
+    fidelity(
         "transactions.intensity_by_class",
-        "fidelity",
         "legitimate sales per customer class (segment x loyalty x income band) vs the spec's"
         " purchase rate of the customers on disk",
-        (
-            st.CUSTOMERS_CLASS_EXPECTED,
-            st.CUSTOMERS_CLASS_EXPECTED_SQ,
-            st.TRANSACTIONS_SALES_BY_CLASS,
-        ),
+        st.CUSTOMERS_CLASS_EXPECTED,
+        st.CUSTOMERS_CLASS_EXPECTED_SQ,
+        st.TRANSACTIONS_SALES_BY_CLASS,
     ),
-    CheckInfo(
+    fidelity(
         "transactions.online_share_by_age",
-        "fidelity",
         "online share of sales in each age band vs the spec",
-        (st.CUSTOMERS_BAND_CHANNEL_EXPECTED, st.TRANSACTIONS_SALES_BY_BAND_CHANNEL),
+        st.CUSTOMERS_BAND_CHANNEL_EXPECTED,
+        st.TRANSACTIONS_SALES_BY_BAND_CHANNEL,
     ),
-    CheckInfo(
+    fidelity(
         "transactions.daily_profile",
-        "fidelity",
         "share of sales on each calendar day vs base x trend x weekday x yearly x holidays",
-        _EXPECTED,
+        *_EXPECTED,
     ),
-    CheckInfo(
+    fidelity(
         "transactions.weekday_profile",
-        "fidelity",
         "share of sales per weekday (Monday..Sunday) vs the expected curve",
-        _EXPECTED,
+        *_EXPECTED,
     ),
-    CheckInfo(
-        "transactions.month_profile",
-        "fidelity",
-        "share of sales per month vs the expected curve",
-        _EXPECTED,
+    fidelity(
+        "transactions.month_profile", "share of sales per month vs the expected curve", *_EXPECTED
     ),
-    CheckInfo(
+    fidelity(
         "transactions.holiday_lift",
-        "fidelity",
         "sales on public holidays vs those expected with the spec's multipliers",
-        _EXPECTED,
+        *_EXPECTED,
         only_when="the calendar holds a public holiday",
     ),
-    CheckInfo(
+    fidelity(
         "transactions.black_friday_lift",
-        "fidelity",
         "sales on Black Friday vs those expected with the spec's multipliers",
-        _EXPECTED,
+        *_EXPECTED,
         only_when="the calendar holds a Black Friday",
     ),
     *(
-        CheckInfo(
+        fidelity(
             f"transactions.hour_profile_{channel}",
-            "fidelity",
             f"share of {channel} sales per hour vs the spec",
-            (st.TRANSACTIONS_HOURS,),
+            st.TRANSACTIONS_HOURS,
         )
         for channel in CHANNELS
     ),
-    CheckInfo(
-        "transactions.channel_mix", "fidelity", "online share of sales vs the expected", _EXPECTED
-    ),
+    fidelity("transactions.channel_mix", "online share of sales vs the expected", *_EXPECTED),
     *(
-        CheckInfo(
+        fidelity(
             f"transactions.payment_mix_{channel}",
-            "fidelity",
             f"payment methods of {channel} sales vs the spec",
-            (st.TRANSACTIONS_PAYMENTS,),
+            st.TRANSACTIONS_PAYMENTS,
         )
         for channel in CHANNELS
     ),
-    CheckInfo(
-        "transactions.refund_rate",
-        "fidelity",
-        "ordinary refunds vs return_rate x expected sales",
-        _EXPECTED,
+    fidelity(
+        "transactions.refund_rate", "ordinary refunds vs return_rate x expected sales", *_EXPECTED
     ),
-    CheckInfo(
+    fidelity(
         "transactions.home_region_share",
-        "fidelity",
         "in-store sales in the home region vs the spec's store choice",
-        (
-            st.STORE_CHOICE_HOME_REGION_EXPECTED,
-            st.STORE_CHOICE_HOME_REGION_OBSERVED,
-            st.STORE_CHOICE_IN_STORE_SALES,
-        ),
+        st.STORE_CHOICE_HOME_REGION_EXPECTED,
+        st.STORE_CHOICE_HOME_REGION_OBSERVED,
+        st.STORE_CHOICE_IN_STORE_SALES,
     ),
 )
 
