@@ -8,8 +8,6 @@ ATO_SECOND_LINE_PROBABILITY) from the priciest ``priciest_share`` of ``categorie
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from pydantic import Field, field_validator
 
@@ -17,8 +15,10 @@ from synthpipe.clock import MICROS_PER_HOUR
 from synthpipe.fraud.base import (
     LEGIT_ONLINE,
     AmountSignature,
+    FraudDraws,
     FraudParams,
     ShareSignature,
+    TransactionSet,
     Typology,
     extra_lines_mean,
     uniform_size_moments,
@@ -26,10 +26,6 @@ from synthpipe.fraud.base import (
 from synthpipe.seeds import FraudKey, Stream
 from synthpipe.spec.base import NonNegativeFloat
 from synthpipe.vocabulary import ONLINE, SALE
-
-if TYPE_CHECKING:
-    from synthpipe.model.blockmonth import TransactionSet
-    from synthpipe.model.fraud import FraudDraws
 
 ATO_GAP_MINUTES = (5.0, 45.0)  # minutes between orders of one account takeover
 ATO_SECOND_LINE_PROBABILITY = 0.35
@@ -63,7 +59,7 @@ def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> 
     day, size, per_event = draws.uniform_events(events, 1, params.orders_max, 4)
     total = int(size.sum())
     victim = draws.victims(day, per_event[:, 0])
-    ship = draws.other_region(draws.ctx.customers.region[victim], per_event[:, 1])
+    ship = draws.other_region(draws.home_region(victim), per_event[:, 1])
     night = np.asarray(params.night_hours)
     hour = night[
         np.minimum((per_event[:, 2] * night.shape[0]).astype(np.int64), night.shape[0] - 1)

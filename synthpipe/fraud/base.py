@@ -11,16 +11,123 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
 
-from synthpipe.seeds import FraudKey
+from synthpipe.seeds import FraudKey, Stream
 from synthpipe.spec.base import NonNegativeFloat, StrictModel
 
-if TYPE_CHECKING:  # the generator's arguments are model types; only annotations name them
-    from synthpipe.model.blockmonth import TransactionSet
-    from synthpipe.model.fraud import FraudDraws
+# What a generator makes and hands back: the model's transaction and line sets
+# (synthpipe.model.blockmonth.TransactionSet, synthpipe.model.baskets.Lines), opaque here.
+TransactionSet = Any
+Lines = Any
+
+
+class FraudDraws(Protocol):
+    """The drawing tools a typology's generator is given (``synthpipe.model.fraud``
+    implements them for one block-month): its own random streams, and the block's world to
+    draw victims, places and goods from. Typologies depend on this shape, not on the model."""
+
+    no_store: int
+    no_region: int
+    last_micro: int
+
+    def stream(self, stream: Stream) -> np.random.Generator:
+        """The typology's generator for ``stream`` in this block-month."""
+        ...
+
+    def event_days(self, events: np.ndarray) -> np.ndarray:
+        """The day index of each event, day-major."""
+        ...
+
+    def event_rows(self, event_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Event index and position within the event of each transaction."""
+        ...
+
+    def burst_times(
+        self, start: np.ndarray, size: np.ndarray, gap_minutes: np.ndarray
+    ) -> np.ndarray:
+        """Times of each event's transactions: its start, then cumulative gaps."""
+        ...
+
+    def uniform_events(
+        self, events: np.ndarray, low: int, high: int, event_draws: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Events of ``low..high`` transactions: day, size and uniforms per event."""
+        ...
+
+    def victims(self, day: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A customer signed up by the event's day, uniformly."""
+        ...
+
+    def home_region(self, customer: np.ndarray) -> np.ndarray:
+        """Home region code of each customer."""
+        ...
+
+    def other_region(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A region different from ``home``."""
+        ...
+
+    def payment(self, name: str, n: int) -> np.ndarray:
+        """``n`` payments by the method called ``name``."""
+        ...
+
+    def cheapest(self, share: float, u: np.ndarray) -> np.ndarray:
+        """A product among the cheapest ``share`` of the catalogue."""
+        ...
+
+    def price(self, product: np.ndarray) -> np.ndarray:
+        """List price in cents of each product."""
+        ...
+
+    def single_lines(self, products: np.ndarray, quantity: np.ndarray, price: np.ndarray) -> Lines:
+        """One line per transaction."""
+        ...
+
+    def pricey_lines(
+        self,
+        categories: list[str],
+        share: float,
+        n: int,
+        extra_probability: float,
+        extra_max: int,
+        second_unit_probability: float,
+    ) -> Lines:
+        """Lines of the priciest products of some categories (see ``extra_lines_mean``)."""
+        ...
+
+    def returned(self, lines: Lines) -> Lines:
+        """The same lines with negative quantities (a refund)."""
+        ...
+
+    def stores_away(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A store outside the home region."""
+        ...
+
+    def any_store(self, u: np.ndarray) -> np.ndarray:
+        """Any store open by then."""
+        ...
+
+    def in_store_time(self, u: np.ndarray) -> np.ndarray:
+        """Microseconds since midnight by the in-store hour profile."""
+        ...
+
+    def transactions(
+        self,
+        day: np.ndarray,
+        micros: np.ndarray,
+        customer: np.ndarray,
+        channel: int,
+        store: np.ndarray,
+        payment: np.ndarray,
+        ship_region: np.ndarray,
+        kind: int,
+        lines: Lines,
+    ) -> TransactionSet:
+        """The typology's transactions, labelled with its code and id subrange."""
+        ...
+
 
 # Per-transaction features the validation measures for every fraud type and for the
 # legitimate groups (``synthpipe.validate.sales``); a signature names one of them.

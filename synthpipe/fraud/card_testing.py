@@ -7,20 +7,21 @@ Event size: burst_min + Poisson(burst_extra_mean) charges; gaps uniform in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from pydantic import Field, model_validator
 
 from synthpipe.clock import MICROS_PER_MINUTE
-from synthpipe.fraud.base import LEGIT_ONLINE, FraudParams, ShareSignature, Typology
+from synthpipe.fraud.base import (
+    LEGIT_ONLINE,
+    FraudDraws,
+    FraudParams,
+    ShareSignature,
+    TransactionSet,
+    Typology,
+)
 from synthpipe.seeds import FraudKey, Stream
 from synthpipe.spec.base import NonNegativeFloat
 from synthpipe.vocabulary import ONLINE, SALE
-
-if TYPE_CHECKING:
-    from synthpipe.model.blockmonth import TransactionSet
-    from synthpipe.model.fraud import FraudDraws
 
 BURST_SHARE = 0.6  # charges with another of the account within 10 minutes
 TINY_SHARE = 0.9  # charges under 10.00

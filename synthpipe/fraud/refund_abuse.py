@@ -7,7 +7,7 @@ gift card with REFUND_ABUSE_STORE_CREDIT_PROBABILITY, else to the credit card.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -15,18 +15,16 @@ from pydantic import Field, model_validator
 from synthpipe.fraud.base import (
     LEGIT_REFUND,
     AmountSignature,
+    FraudDraws,
     FraudParams,
     ShareSignature,
+    TransactionSet,
     Typology,
     uniform_size_moments,
 )
 from synthpipe.seeds import FraudKey, Stream
 from synthpipe.spec.base import NonNegativeFloat
 from synthpipe.vocabulary import IN_STORE, REFUND
-
-if TYPE_CHECKING:
-    from synthpipe.model.blockmonth import TransactionSet
-    from synthpipe.model.fraud import FraudDraws
 
 REFUND_ABUSE_STORE_CREDIT_PROBABILITY = 0.4  # refunds paid out as a gift card
 REPEAT_SHARE = 0.95  # refunds sharing their account-day with another
@@ -64,9 +62,7 @@ def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> Tran
         draws.payment("credit_card", total),
     )
     bought = draws.pricey_lines(params.categories, params.priciest_share, total, 0.0, 0, 0.0)
-    lines = type(bought)(
-        bought.transaction, bought.product, -bought.quantity, bought.price, bought.discount
-    )
+    lines = draws.returned(bought)
     return draws.transactions(
         day[event],
         micros,

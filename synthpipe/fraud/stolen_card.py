@@ -8,15 +8,15 @@ priciest ``priciest_share`` of ``categories``, paid by credit card.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from pydantic import Field
 
 from synthpipe.fraud.base import (
     LEGIT_IN_STORE,
+    FraudDraws,
     FraudParams,
     ShareSignature,
+    TransactionSet,
     Typology,
     extra_lines_mean,
     uniform_size_moments,
@@ -24,10 +24,6 @@ from synthpipe.fraud.base import (
 from synthpipe.seeds import FraudKey, Stream
 from synthpipe.spec.base import NonNegativeFloat
 from synthpipe.vocabulary import IN_STORE, SALE
-
-if TYPE_CHECKING:
-    from synthpipe.model.blockmonth import TransactionSet
-    from synthpipe.model.fraud import FraudDraws
 
 STOLEN_EXTRA_LINES_MAX = 2  # stolen-card baskets have 1 to 3 lines
 STOLEN_EXTRA_LINE_PROBABILITY = 0.5

@@ -99,7 +99,7 @@ def single_lines(products: np.ndarray, quantity: np.ndarray, price: np.ndarray) 
     )
 
 
-class FraudDraws:
+class BlockFraudDraws:
     """The drawing tools of one typology in one block-month: its streams (keyed by the
     typology's stable key) and the world it draws victims, places and goods from."""
 
@@ -188,6 +188,10 @@ class FraudDraws:
         price = world.price_cents[product]
         return Lines(transaction, product, quantity, price, np.zeros_like(price))
 
+    def returned(self, lines: Lines) -> Lines:
+        """The same lines with negative quantities (a refund)."""
+        return Lines(lines.transaction, lines.product, -lines.quantity, lines.price, lines.discount)
+
     def stores_away(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A store outside the home region (any store when there is none)."""
         far, found = stores_in_region(self.ctx, home, u, False)
@@ -240,7 +244,7 @@ def fraud_transactions(
     for name, events in event_counts(ctx, legit_per_day).items():
         typology = TYPOLOGIES[name]
         params = getattr(ctx.spec.fraud.types, name)
-        made = typology.generate(FraudDraws(ctx, typology.key), params, events)
+        made = typology.generate(BlockFraudDraws(ctx, typology.key), params, events)
         sets.append(made)
         realised[name] = made.size
     return sets, realised

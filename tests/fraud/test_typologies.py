@@ -16,7 +16,7 @@ from synthpipe.errors import SpecError
 from synthpipe.fraud import TYPOLOGIES
 from synthpipe.fraud.base import LEGIT_GROUPS
 from synthpipe.model.blockmonth import block_month
-from synthpipe.model.fraud import FraudDraws, event_counts, event_size_moments, expected_lines
+from synthpipe.model.fraud import BlockFraudDraws, event_counts, event_size_moments, expected_lines
 from synthpipe.seeds import FraudKey
 from synthpipe.spec import spec_from_dict
 from synthpipe.vocabulary import FRAUD_TYPES
@@ -60,7 +60,9 @@ def _realised(name: str, seed: int) -> tuple[np.ndarray, float, float]:
     ctx = block_month(spec, 0, dt.date(2024, 3, 1), dt.date(2024, 3, 31))
     events = event_counts(ctx, np.full(ctx.days, 2_000))[name]
     typology = TYPOLOGIES[name]
-    made = typology.generate(FraudDraws(ctx, typology.key), getattr(spec.fraud.types, name), events)
+    made = typology.generate(
+        BlockFraudDraws(ctx, typology.key), getattr(spec.fraud.types, name), events
+    )
     lines_per_transaction = made.lines.transaction.shape[0] / made.size
     return events, made.size / events.sum(), lines_per_transaction
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from synthpipe.fraud import TYPOLOGIES
 from synthpipe.model.blockmonth import block_month
 from synthpipe.model.customers import birth_dates
-from synthpipe.model.fraud import FraudDraws, event_counts, event_size_moments
+from synthpipe.model.fraud import BlockFraudDraws, event_counts, event_size_moments
 from synthpipe.model.ids import SEQUENCE_BITS, permute_sequence, transaction_ids
 from synthpipe.model.money import cents_to_decimal, decimal_to_cents
 from synthpipe.model.products import charm_price_cents, charm_upper_bound
@@ -88,7 +88,7 @@ def test_fraud_events_are_whole_and_on_target(seed: int, name: str) -> None:
     assert np.all(np.abs(np.cumsum(events) - target * np.arange(1, ctx.days + 1)) < 1)
     typology = TYPOLOGIES[name]
     params = getattr(spec.fraud.types, name)
-    made = typology.generate(FraudDraws(ctx, typology.key), params, events)
+    made = typology.generate(BlockFraudDraws(ctx, typology.key), params, events)
     assert made.size >= events.sum()
     # every event keeps all its transactions on its own day
     assert np.array_equal(np.unique(made.day), np.flatnonzero(events))
