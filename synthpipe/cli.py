@@ -22,7 +22,7 @@ from synthpipe.errors import FidelityError, InputError
 from synthpipe.model.expectation import expected_partition_rows
 from synthpipe.plan import make_plan
 from synthpipe.secrets import credential_paths
-from synthpipe.sink.lock import check_unlocked
+from synthpipe.sink.lock import check_unlocked, holding
 from synthpipe.sink.output import check_output, output_location
 from synthpipe.sink.refresh import prepare
 from synthpipe.spec import Spec, load_spec, spec_from_dict
@@ -236,7 +236,10 @@ def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
         raise InputError(
             "`synthpipe run` needs the flow; start it with the installed `synthpipe` command"
         )
-    summary = runner(RunRequest(spec, location, args.workers, args.scheduler, args.mode))
+    # every check passed: take the dataset's lock now, before Prefect or Dask start, so a
+    # second run started a moment later is refused at once (the flow holds it again)
+    with holding(location):
+        summary = runner(RunRequest(spec, location, args.workers, args.scheduler, args.mode))
     _print_summary(summary)
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as handle:
@@ -273,7 +276,7 @@ def command_deploy(args: argparse.Namespace, deployer: Deployer | None) -> int:
     if args.scheduler:
         from synthpipe.engine.cluster import check_scheduler_address
 
-        check_scheduler_address(args.scheduler)
+        check_scheduler_address(args.scheduler, probe=False)  # reached where runs execute
     if deployer is None:
         raise InputError(
             "`synthpipe deploy` needs Prefect; start it with the installed `synthpipe` command"
@@ -308,6 +311,7 @@ def command_validate(args: argparse.Namespace) -> int:
         reference = read_reference(args.reference, _reference_map(args.reference_map))
     elif args.reference_map:
         _reference_map(args.reference_map)  # a malformed pair is refused all the same
+    check_unlocked(location)  # a run is writing it: say so now, naming the run
     _, manifest = load_dataset_spec(location)
     dataset_bytes = manifest.listing().total_bytes()
     # worker processes take seconds to start: more than reading a small dataset
@@ -322,13 +326,18 @@ def command_validate(args: argparse.Namespace) -> int:
         start_worker_server()  # its workers import while this process imports the validator
     from synthpipe.engine.cluster import dask_client
     from synthpipe.engine.validation import validate_location
+    from synthpipe.sink.refresh import withdraw
 
-    with nullcontext() if in_process else dask_client(args.workers, args.scheduler) as client:
-        outcome = validate_location(client, location, reference, manifest=manifest)
+    # one writer at a time: a run writing the dataset refuses this, and this refuses a run
+    with holding(location):
+        with nullcontext() if in_process else dask_client(args.workers, args.scheduler) as client:
+            outcome = validate_location(client, location, reference, manifest=manifest)
+        if not outcome.passed:
+            withdraw(location, manifest)  # a dataset that fails is no longer published
     print(outcome.summary_line())
     print(f"report: {outcome.html_path}")
     if not outcome.passed:
-        print(f"synthpipe: validation failed: {', '.join(outcome.failed_tests())}", file=sys.stderr)
+        print(f"synthpipe: validation failed: {outcome.failure_line()}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
 

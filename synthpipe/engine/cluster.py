@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,14 @@ from synthpipe.engine.workers import (
 )
 from synthpipe.errors import InputError
 
-SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|inproc|ws|wss)://[^\s/]+(:\d+)?/?$")
+SCHEDULER_ADDRESS = re.compile(
+    r"^(?P<protocol>tcp|tls|inproc|ws|wss)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)"
+    r"(?::(?P<port>\d+))?/?$"
+)
+DEFAULT_SCHEDULER_PORT = 8786  # Dask's
+MAX_PORT = 65535
+PROBE_SECONDS = 3.0  # a scheduler answers a TCP connect at once; a dead host does not
+PROBED_PROTOCOLS = ("tcp", "tls", "ws", "wss")
 CONNECT_TIMEOUT = "30s"
 # Each worker is one process with one thread: generation is CPU-bound numpy, so threads
 # would only contend for the GIL between numpy calls.
@@ -37,18 +45,41 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def check_scheduler_address(address: str) -> str:
-    """Validate a scheduler address such as ``tcp://10.0.0.5:8786``."""
-    if not SCHEDULER_ADDRESS.match(address):
+def check_scheduler_address(address: str, probe: bool = True) -> str:
+    """Validate a scheduler address such as ``tcp://10.0.0.5:8786`` and, with ``probe``,
+    that something accepts connections there (InputError naming the cause, in seconds
+    instead of Dask's 30 s connect timeout)."""
+    match = SCHEDULER_ADDRESS.match(address)
+    if match is None:
         raise InputError(f"--scheduler must look like tcp://HOST:PORT, got {address!r}")
+    port = int(match.group("port") or DEFAULT_SCHEDULER_PORT)
+    if not 1 <= port <= MAX_PORT:
+        raise InputError(f"--scheduler port must be between 1 and {MAX_PORT}, got {port}")
+    if probe and match.group("protocol") in PROBED_PROTOCOLS:
+        _probe(address, match.group("host").strip("[]"), port)
     return address
+
+
+def _probe(address: str, host: str, port: int) -> None:
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_SECONDS):
+            return
+    except ConnectionRefusedError:
+        reason = "nothing listens there (connection refused)"
+    except socket.gaierror:
+        reason = f"the host {host!r} is not known"
+    except TimeoutError:
+        reason = f"no answer within {PROBE_SECONDS:g} s"
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+    raise InputError(f"--scheduler {address}: {reason}")
 
 
 @contextmanager
 def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Client]:
     """A Dask client: on ``scheduler`` if given, else on a new LocalCluster of ``workers``."""
     if scheduler:
-        client = Client(check_scheduler_address(scheduler), timeout=CONNECT_TIMEOUT)
+        client = Client(check_scheduler_address(scheduler, probe=False), timeout=CONNECT_TIMEOUT)
         try:
             yield client
         finally:

@@ -55,6 +55,18 @@ class ValidationOutcome:
         """Names of the failing tests."""
         return list(self.report["summary"]["failed_tests"])
 
+    def failure_line(self) -> str:
+        """The failing tests on one line; integrity failures with what they found (the
+        files that break a file check are named there)."""
+        parts = [
+            f"{test['name']} ({test['explanation']})"
+            if test["group"] == "integrity"
+            else test["name"]
+            for test in self.report["tests"]
+            if not test["passed"]
+        ]
+        return "; ".join(parts)
+
     def summary_line(self) -> str:
         """One line: how many tests, how many failed."""
         summary = self.report["summary"]

@@ -156,10 +156,20 @@ def acquire(location: Location) -> DatasetLock:
     raise OutputError(f"could not take the lock of {location.display()}; another run raced for it")
 
 
+_HELD: dict[str, DatasetLock] = {}  # locks this process holds, by lock path
+
+
 @contextlib.contextmanager
 def holding(location: Location) -> Iterator[DatasetLock]:
-    """Hold the dataset's lock, with a heartbeat, for the duration of a block."""
+    """Hold the dataset's lock, with a heartbeat, for the duration of a block. Re-entrant
+    within a process: the command takes the lock before anything slow, and the flow it
+    runs holds the same lock again without a second acquisition."""
+    key = location.join(LOCK_NAME)
+    if key in _HELD:
+        yield _HELD[key]
+        return
     lock = acquire(location)
+    _HELD[key] = lock
     stop = threading.Event()
 
     def beat() -> None:
@@ -174,4 +184,5 @@ def holding(location: Location) -> Iterator[DatasetLock]:
     finally:
         stop.set()
         thread.join()
+        del _HELD[key]
         lock.release()

@@ -243,6 +243,14 @@ def publish_run(plan: RunPlan, manifest: Manifest, extra: tuple[str, ...] = ()) 
     return final
 
 
+def withdraw(location: Location, manifest: Manifest) -> None:
+    """Unpublish a dataset that failed its validation: the publish marker goes first, then
+    the manifest records it (the data stays, for a look at what is wrong)."""
+    unpublish(location)
+    if manifest.published:
+        write_manifest(location, manifest.model_copy(update={"published": False}))
+
+
 def _move(fs: Any, source: str, target: str) -> None:
     """Move a file into place: an atomic rename on local disk, a server-side copy then a
     delete on object stores (the target appears whole)."""

@@ -178,7 +178,11 @@ def _unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
             else:
                 reads.append(read_file(location, path, columns))
         except Exception as exc:  # corrupt or missing: an integrity failure of that file
-            stats: Stats = {st.UNREADABLE: [path], st.FILES: _bytes_only(location, path)}
+            # the unit's own files are still checksummed; only the one that broke is unreadable
+            own_paths = [p for p in unit.paths if p]
+            records = [r for p in own_paths for r in _bytes_only(location, p, broken=p == path)]
+            unreadable = [path] if path in own_paths else []
+            stats: Stats = {st.UNREADABLE: unreadable, st.FILES: records}
             issue(stats, f"{path}: cannot be read: {type(exc).__name__}: {str(exc)[:200]}")
             return stats
     try:
@@ -209,7 +213,13 @@ def _block_customers(location: Location, path: str, sha256: str | None) -> FileR
     return _BLOCK_CUSTOMERS[key]
 
 
-def _bytes_record(path: str, size: int, sha256: str) -> dict[str, object]:
+UNREADABLE_PROBLEM = "unreadable"  # the file's bytes do not parse
+UNREAD_PROBLEM = "unread"  # not parsed: another file of its unit did not
+
+
+def _bytes_record(
+    path: str, size: int, sha256: str, problem: str = UNREADABLE_PROBLEM
+) -> dict[str, object]:
     return {
         "path": path,
         "table": path.split("/", 1)[0],
@@ -217,16 +227,18 @@ def _bytes_record(path: str, size: int, sha256: str) -> dict[str, object]:
         "bytes": size,
         "sha256": sha256,
         "schema_ok": False,
-        "schema_problem": "unreadable",
+        "schema_problem": problem,
         "synthetic_label": False,
     }
 
 
-def _bytes_only(location: Location, relative: str) -> list[dict[str, object]]:
-    """The checksum record of a file that does not parse, when its bytes can be read."""
+def _bytes_only(location: Location, relative: str, broken: bool = True) -> list[dict[str, object]]:
+    """The checksum record of a file whose content was not checked (``broken``: it does
+    not parse; else a file of its unit did not), when its bytes can be read."""
     try:
         fs, _ = location.filesystem()
         data = fs.cat_file(location.join(relative))
     except Exception:  # missing altogether: reported as not present
         return []
-    return [_bytes_record(relative, len(data), hashlib.sha256(data).hexdigest())]
+    problem = UNREADABLE_PROBLEM if broken else UNREAD_PROBLEM
+    return [_bytes_record(relative, len(data), hashlib.sha256(data).hexdigest(), problem)]

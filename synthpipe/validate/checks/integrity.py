@@ -24,35 +24,23 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, listing: Listing) -> 
     # keyed by where each file was read (the listing resolves a pending refresh's files)
     listed = {f.path: f for f in listing.files}
     unreadable = stats.get(st.UNREADABLE, [])
+    # files whose content was read: one that did not parse is judged by files.readable only
+    parsed = {p: f for p, f in files.items() if f.get("schema_problem") not in NOT_PARSED}
+    offending = {
+        "files.readable": sorted(unreadable),
+        "files.present": sorted(p for p in listed if p not in files and p not in unreadable),
+        "files.checksum": sorted(
+            p for p, f in files.items() if p in listed and listed[p].sha256 != f["sha256"]
+        ),
+        "files.row_count": sorted(
+            p for p, f in parsed.items() if p in listed and listed[p].rows != f["rows"]
+        ),
+        "files.schema": sorted(p for p, f in parsed.items() if not f["schema_ok"]),
+        "files.synthetic_label": sorted(p for p, f in parsed.items() if not f["synthetic_label"]),
+    }
     checks = [
-        zero(
-            "files.readable", len(unreadable), "every file in the manifest can be read as Parquet"
-        ),
-        zero(
-            "files.present",
-            len([p for p in listed if p not in files and p not in unreadable]),
-            "every file the manifest lists was found",
-        ),
-        zero(
-            "files.checksum",
-            sum(1 for p, f in files.items() if p in listed and listed[p].sha256 != f["sha256"]),
-            "every file's SHA-256 matches the manifest",
-        ),
-        zero(
-            "files.row_count",
-            sum(1 for p, f in files.items() if p in listed and listed[p].rows != f["rows"]),
-            "every file's row count matches the manifest",
-        ),
-        zero(
-            "files.schema",
-            sum(1 for f in files.values() if not f["schema_ok"]),
-            "every file has the table's columns and types",
-        ),
-        zero(
-            "files.synthetic_label",
-            sum(1 for f in files.values() if not f["synthetic_label"]),
-            "every file's metadata labels it synthetic",
-        ),
+        zero(info.name, len(offending[info.name]), _naming(info.summary, offending[info.name]))
+        for info in FILE_CHECKS
     ]
     for table in ("customers", "products", "stores", "transactions", "line_items"):
         nulls = st.null_total(stats, table)
@@ -94,6 +82,14 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, listing: Listing) -> 
         for info in COUNTED
     ]
     return checks
+
+
+def _naming(summary: str, paths: list[str]) -> str:
+    """The check's line, naming the first files that break it (so a failure says where)."""
+    if not paths:
+        return summary
+    more = f" and {len(paths) - SHOWN_FILES} more" if len(paths) > SHOWN_FILES else ""
+    return f"{summary}; not so: {', '.join(paths[:SHOWN_FILES])}{more}"
 
 
 # Checks whose value is the number of violations the statistics they read count: each is
@@ -220,13 +216,18 @@ COUNTED: tuple[CheckInfo, ...] = (
     ),
 )
 _FILES = (st.FILES, st.UNREADABLE)
-CHECKS: tuple[CheckInfo, ...] = (
+SHOWN_FILES = 3  # files a failing file check names
+NOT_PARSED = ("unreadable", "unread")  # units.py: records of files whose content was not read
+FILE_CHECKS: tuple[CheckInfo, ...] = (
     integrity("files.readable", "every file in the manifest can be read as Parquet", *_FILES),
     integrity("files.present", "every file the manifest lists was found", *_FILES),
     integrity("files.checksum", "every file's SHA-256 matches the manifest", *_FILES),
     integrity("files.row_count", "every file's row count matches the manifest", *_FILES),
     integrity("files.schema", "every file has the table's columns and types", *_FILES),
     integrity("files.synthetic_label", "every file's metadata labels it synthetic", *_FILES),
+)
+CHECKS: tuple[CheckInfo, ...] = (
+    *FILE_CHECKS,
     *(
         integrity(
             f"{table}.no_nulls",

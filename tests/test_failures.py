@@ -1,0 +1,117 @@
+"""Failures speak in one line and leave nothing misleading: an unreachable scheduler is
+refused at once, validation refuses a dataset a run is writing, a corrupted file is named
+and its dataset unpublished, a run holds its dataset's lock before its runner starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from helpers import small_document
+
+from synthpipe.cli import EXIT_BAD_INPUT, EXIT_FAILURE, RunRequest, main
+from synthpipe.formats.parquet import SUCCESS_NAME
+from synthpipe.sink.lock import LOCK_NAME, acquire, holding, read_lock
+from synthpipe.storage import Location
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("address", "fragment"),
+    [
+        ("tcp://127.0.0.1:99999", "port must be between 1 and 65535, got 99999"),
+        ("tcp://127.0.0.1:{free}", "nothing listens there (connection refused)"),
+        ("tcp://no-such-host.invalid:8786", "is not known"),
+    ],
+)
+def test_an_unusable_scheduler_is_refused_in_one_line(
+    dataset_copy: Path, address: str, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: port 99999 passed the check, a refused connection waited out 30 s of
+    Dask's connect timeout and ended in exit 1 with two tracebacks."""
+    address = address.format(free=_free_port())
+    code = main(["validate", str(dataset_copy), "--scheduler", address])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_BAD_INPUT
+    assert len(err) == 1
+    assert fragment in err[0]
+
+
+def test_validate_refuses_a_dataset_a_run_is_writing(
+    dataset_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = {p: p.stat().st_mtime_ns for p in dataset_copy.rglob("*") if p.is_file()}
+    lock = acquire(Location(str(dataset_copy)))  # a live run of this very process
+    try:
+        code = main(["validate", str(dataset_copy)])
+    finally:
+        lock.release()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_BAD_INPUT
+    assert len(err) == 1
+    assert "is being written by another run" in err[0]
+    assert f"pid {os.getpid()}" in err[0]
+    after = {p: p.stat().st_mtime_ns for p in dataset_copy.rglob("*") if p.is_file()}
+    assert after == before  # the report was not rewritten
+
+
+def test_a_corrupted_file_is_named_and_its_dataset_unpublished(
+    dataset_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corrupted = sorted((dataset_copy / "transactions").rglob("*.parquet"))[0]
+    data = bytearray(corrupted.read_bytes())
+    data[100] ^= 0xFF
+    corrupted.write_bytes(bytes(data))
+    name = str(corrupted.relative_to(dataset_copy))
+    assert (dataset_copy / SUCCESS_NAME).exists()
+    code = main(["validate", str(dataset_copy)])
+    err = capsys.readouterr().err
+    assert code == EXIT_FAILURE
+    assert len(err.strip().splitlines()) == 1
+    assert f"files.checksum (every file's SHA-256 matches the manifest; not so: {name})" in err
+    # its sibling line-items file was checksummed, not reported missing
+    assert "files.present" not in err
+    assert not (dataset_copy / SUCCESS_NAME).exists()
+    assert json.loads((dataset_copy / "_manifest.json").read_text())["published"] is False
+    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
+    assert any(name in issue for issue in report["issues"])
+    assert not (dataset_copy / LOCK_NAME).exists()  # validate held the lock, and let go
+
+
+def test_run_holds_the_lock_before_its_runner_starts(tmp_path: Path) -> None:
+    """Before, the flow took the lock about 10 s after the command started, so a second
+    run started in between passed every check and started Prefect before being refused."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(small_document()))
+    out = tmp_path / "data"
+    seen: list[dict[str, Any] | None] = []
+
+    def runner(request: RunRequest) -> dict[str, Any]:
+        seen.append(read_lock(request.location))
+        with holding(request.location):  # the flow takes the lock again: it is its own
+            seen.append(read_lock(request.location))
+        seen.append(read_lock(request.location))
+        return {"rows": {}, "seconds": 0.0, "data": str(out), "report": "-", "generated": 0}
+
+    assert main(["run", str(spec), "--out", str(out)], runner=runner) == 0
+    assert [info is not None and info["pid"] == os.getpid() for info in seen] == [True] * 3
+    assert read_lock(Location(str(out))) is None  # released when the command ends
+
+
+def test_nothing_is_left_when_the_lock_is_taken_and_the_run_refused(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(small_document()))
+    out = tmp_path / "fresh"
+    code = main(["run", str(spec), "--out", str(out), "--scheduler", "tcp://127.0.0.1:99999"])
+    assert code == EXIT_BAD_INPUT
+    assert not out.exists()
