@@ -77,7 +77,8 @@ def main() -> int:
         location = Location(folder)
         for attempt in ("first pass, one-off costs included", "second pass, steady"):
             results, generated = generate(spec, tasks, location)
-            work = [u for u in units(build_manifest(spec, results).listing()) if u.block == args.block]
+            listing = build_manifest(spec, results).listing()
+            work = [u for u in units(listing) if u.block == args.block]
             validated = validate(spec, work, location)
             rows = sum(r.rows for result in results for r in result.files)
             print(f"{attempt} ({rows:,} rows):")

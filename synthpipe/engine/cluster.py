@@ -22,6 +22,7 @@ from synthpipe.engine.workers import (
     worker_start_method,
 )
 from synthpipe.errors import InputError
+from synthpipe.machine import available_cores
 
 SCHEDULER_ADDRESS = re.compile(
     r"^(?P<protocol>tcp|tls|inproc|ws|wss)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)"
@@ -39,10 +40,7 @@ THREADS_PER_WORKER = 1
 
 def default_workers() -> int:
     """One worker per CPU core available to this process."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return available_cores()
 
 
 def check_scheduler_address(address: str, probe: bool = True) -> str:

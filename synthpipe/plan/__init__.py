@@ -131,3 +131,14 @@ def make_plan(spec: Spec) -> list[PartitionTask]:
         PartitionTask("sales", b, first, last) for b in range(blocks) for first, last in months
     ]
     return tasks
+
+
+def partition_count(spec: Spec) -> dict[str, int]:
+    """How many partitions of each kind the plan has, without listing them."""
+    blocks = customer_blocks(spec)
+    return {
+        "stores": 1,
+        "products": 1,
+        "customers": blocks,
+        "sales": blocks * len(month_ranges(spec)),
+    }
