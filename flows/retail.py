@@ -181,7 +181,7 @@ def retail_flow(
 
     model = spec_from_dict(spec)
     location = output_location(model, out or model.output.path)
-    check_output(location)
+    check_output(location, mode)
     with holding(location):
         mark = time.monotonic()
         plan = plan_run(model, location, mode)
@@ -210,8 +210,16 @@ def retail_flow(
         "generate": round(sum(r.seconds for r in results), 3),
         "validate": round(float(outcome.report.get("busy_seconds", 0.0)), 3),
     }
+    generated_rows: dict[str, int] = {}
+    for result in results:
+        for record in result.files:
+            generated_rows[record.table] = generated_rows.get(record.table, 0) + record.rows
     return dict(
-        _summary(plan, manifest, started, report), timings=timings, busy=busy, workers=workers_used
+        _summary(plan, manifest, started, report),
+        generated_rows=generated_rows,
+        timings=timings,
+        busy=busy,
+        workers=workers_used,
     )
 
 

@@ -278,7 +278,7 @@ def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
     """Check every input, then run the flow."""
     spec = load_spec(args.spec, args.set)
     location = _location(spec, args.out)
-    check_output(location)
+    check_output(location, args.mode)
     check_unlocked(location)
     prepare(spec, location, args.mode)  # a refused refresh: exit 2 before anything starts
     if args.scheduler:
@@ -302,12 +302,20 @@ def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
 
 def _print_summary(summary: dict[str, Any]) -> None:
     rows = ", ".join(f"{n:,} {table}" for table, n in summary.get("rows", {}).items())
+    seconds = f"{summary.get('seconds', 0):.1f}s"
     if summary.get("generated", 1) == 0:
-        print(f"up to date: {rows}, nothing regenerated ({summary.get('seconds', 0):.1f}s)")
+        print(f"up to date: {rows}, nothing regenerated ({seconds})")
+    elif summary.get("skipped"):
+        # a refresh: say what was made and what was kept, then what the dataset holds
+        made = summary.get("generated_rows", {})
+        made_rows = ", ".join(f"{n:,} {table}" for table, n in made.items()) or "no rows"
+        print(
+            f"generated {summary['generated']} of {summary['partitions']} partitions"
+            f" ({made_rows}) in {seconds}; kept {summary['skipped']} unchanged"
+        )
+        print(f"dataset: {rows}")
     else:
-        print(f"wrote {rows} in {summary.get('seconds', 0):.1f}s")
-    if summary.get("skipped"):
-        print(f"kept {summary['skipped']} partitions unchanged, generated {summary['generated']}")
+        print(f"wrote {rows} in {seconds}")
     print(f"data:   {summary['data']}")
     print(f"report: {summary['report']}")
 

@@ -24,6 +24,7 @@ FRAUD_TYPES = tuple(key.name.lower() for key in sorted(FraudKey))
 DIMENSION_TABLES = ("customers", "products", "stores")
 FACT_TABLES = ("transactions", "line_items")
 TABLES = DIMENSION_TABLES + FACT_TABLES
+REPORT_FOLDER = "_fidelity"  # the fidelity report beside the tables
 
 
 def fraud_key(name: str) -> FraudKey:

@@ -230,3 +230,29 @@ def test_plan_summarises_without_visiting_partitions(
     assert main(["plan", good, "--set", "customers.count=1000000000000",
                  "--set", "customers.block_size=2000000"]) == 0  # fmt: skip
     assert "partitions: 2,000,002 " in capsys.readouterr().out  # 3 months, 500,000 blocks
+
+
+def test_a_refresh_says_what_it_generated_and_what_it_kept(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before: "wrote 20,000 customers ..." when one partition was regenerated."""
+    from synthpipe.cli import _print_summary
+
+    _print_summary(
+        {
+            "rows": {"customers": 20_000, "transactions": 90_000},
+            "generated_rows": {"transactions": 1_200},
+            "seconds": 3.25,
+            "data": "/d",
+            "report": "/d/_fidelity/report.html",
+            "partitions": 28,
+            "generated": 1,
+            "skipped": 27,
+        }
+    )
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0] == "generated 1 of 28 partitions (1,200 transactions) in 3.2s; kept 27 unchanged"
+    )
+    assert lines[1] == "dataset: 20,000 customers, 90,000 transactions"
+    assert not any(line.startswith("wrote") for line in lines)

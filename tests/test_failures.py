@@ -15,6 +15,7 @@ import yaml
 from helpers import small_document
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_FAILURE, RunRequest, main
+from synthpipe.errors import InputError
 from synthpipe.formats.parquet import SUCCESS_NAME
 from synthpipe.sink.lock import LOCK_NAME, acquire, holding, read_lock
 from synthpipe.storage import Location
@@ -115,3 +116,32 @@ def test_nothing_is_left_when_the_lock_is_taken_and_the_run_refused(tmp_path: Pa
     code = main(["run", str(spec), "--out", str(out), "--scheduler", "tcp://127.0.0.1:99999"])
     assert code == EXIT_BAD_INPUT
     assert not out.exists()
+
+
+def test_a_dataset_without_its_manifest_is_explained_and_overwrite_takes_it(
+    dataset_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, removing _manifest.json left a folder that even --mode overwrite refused."""
+    from synthpipe.sink.output import check_output
+    from synthpipe.sink.refresh import prepare
+    from synthpipe.spec import spec_from_dict
+
+    (dataset_copy / "_manifest.json").unlink()
+    orphan = dataset_copy / "transactions" / "month=2030-01" / "part-00000.parquet"
+    orphan.parent.mkdir()
+    orphan.write_bytes(b"left from an older calendar")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(small_document()))
+    code = main(["run", str(spec), "--out", str(dataset_copy)], runner=lambda _r: {})
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == EXIT_BAD_INPUT
+    assert len(err) == 1
+    assert "holds synthpipe's folders but no _manifest.json" in err[0]
+    assert "--mode overwrite" in err[0]
+    location = Location(str(dataset_copy))
+    check_output(location, "overwrite")  # taken
+    plan = prepare(spec_from_dict(small_document()), location, "overwrite")
+    assert plan.stale == ("transactions/month=2030-01/part-00000.parquet",)
+    (dataset_copy / "notes.txt").write_text("someone else's file")
+    with pytest.raises(InputError, match="non-empty folder without a synthpipe dataset"):
+        check_output(location, "overwrite")  # anything foreign: still refused

@@ -32,8 +32,8 @@ from synthpipe.validate.reference import (
 )
 from synthpipe.validate.report import build_report
 from synthpipe.validate.units import batch_stats, batches, packed_batch_stats, units
+from synthpipe.vocabulary import REPORT_FOLDER
 
-REPORT_FOLDER = "_fidelity"
 REPORT_JSON = f"{REPORT_FOLDER}/report.json"
 REPORT_HTML = f"{REPORT_FOLDER}/report.html"
 

@@ -34,6 +34,7 @@ class OutputFormat(Protocol):
 
     name: str
     extension: str  # of every data file, with its dot
+    root_names: tuple[str, ...]  # what its publish step keeps at the dataset's root
 
     def encode(self, table: pa.Table, metadata: Mapping[str, str], output: Output) -> bytes:
         """The file's bytes: ``table`` with ``metadata`` under the spec's output settings."""

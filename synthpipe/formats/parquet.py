@@ -67,6 +67,7 @@ class ParquetFormat:
 
     name = "parquet"
     extension = ".parquet"
+    root_names = (SUCCESS_NAME,)
 
     def encode(self, table: pa.Table, metadata: Mapping[str, str], output: Output) -> bytes:
         """Parquet bytes of ``table`` with ``metadata`` merged into its key-value metadata."""

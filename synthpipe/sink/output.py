@@ -8,6 +8,8 @@ import posixpath
 from fsspec.implementations.memory import MemoryFileSystem
 
 from synthpipe.errors import OutputError
+from synthpipe.formats import output_format
+from synthpipe.model.truth import TRUTH_FOLDER
 from synthpipe.secrets import resolve
 from synthpipe.sink.lock import LOCK_NAME
 from synthpipe.sink.manifest import MANIFEST_NAME
@@ -15,8 +17,13 @@ from synthpipe.sink.refresh import STAGING
 from synthpipe.spec import Spec
 from synthpipe.spec.loader import STORAGE_OPTIONS
 from synthpipe.storage import TEMP_PREFIX, Location, is_local
+from synthpipe.vocabulary import REPORT_FOLDER, TABLES
 
 OWN_NAMES = (LOCK_NAME, STAGING)
+# What a dataset's root holds: its tables, the report, the ground truth, the publish marker
+LAYOUT_NAMES = frozenset(
+    {*TABLES, REPORT_FOLDER, TRUTH_FOLDER, MANIFEST_NAME, *OWN_NAMES, *output_format().root_names}
+)
 
 
 def output_location(spec: Spec, url: str | None = None) -> Location:
@@ -26,9 +33,11 @@ def output_location(spec: Spec, url: str | None = None) -> Location:
     return Location(url if url is not None else spec.output.path, options)
 
 
-def check_output(location: Location) -> None:
+def check_output(location: Location, mode: str = "refresh") -> None:
     """Refuse locations that are files, unwritable, unreachable, in this process's memory,
-    or folders holding something else."""
+    or folders holding something else. A folder that holds only synthpipe's layout but
+    lost its manifest is taken by ``--mode overwrite`` (and refused, saying so, by a
+    refresh, which cannot know what it holds)."""
     try:
         fs, root = location.filesystem()
     except Exception as exc:  # each fsspec implementation raises its own kinds
@@ -51,11 +60,19 @@ def check_output(location: Location) -> None:
         raise OutputError(f"--out {location.url!r} is a file, not a folder")
     names = [posixpath.basename(str(e).rstrip("/")) for e in entries]
     foreign = [n for n in names if n and n != posixpath.basename(root.rstrip("/")) and not _ours(n)]
-    if foreign and not fs.exists(location.join(MANIFEST_NAME)):
+    if not foreign or fs.exists(location.join(MANIFEST_NAME)):
+        return
+    if all(n in LAYOUT_NAMES for n in foreign):
+        if mode == "overwrite":
+            return
         raise OutputError(
-            f"--out {location.url!r} is a non-empty folder without a synthpipe dataset"
-            f" ({MANIFEST_NAME} missing); choose a new or empty folder"
+            f"--out {location.url!r} holds synthpipe's folders but no {MANIFEST_NAME} (removed?),"
+            " so what it holds is unknown; run with --mode overwrite to rebuild it there"
         )
+    raise OutputError(
+        f"--out {location.url!r} is a non-empty folder without a synthpipe dataset"
+        f" ({MANIFEST_NAME} missing); choose a new or empty folder"
+    )
 
 
 def _reason(exc: BaseException) -> str:

@@ -39,6 +39,7 @@ from synthpipe.sink.partitions import FileRecord, PartitionResult
 from synthpipe.sink.publish import publish, unpublish
 from synthpipe.spec import Spec, public_document, spec_changes
 from synthpipe.storage import TEMP_PREFIX, Location, is_local
+from synthpipe.vocabulary import TABLES
 
 Mode = Literal["refresh", "overwrite"]
 STAGING = "_staging"
@@ -129,7 +130,10 @@ def prepare(spec: Spec, location: Location, mode: Mode = "refresh") -> RunPlan:
     tasks = make_plan(spec)
     previous = read_manifest(location)
     if previous is None or not previous.spec:
-        return RunPlan(spec, location, tuple(tasks), (), (), None, previous)
+        # an overwrite of a dataset that lost its manifest removes, at publish, what no
+        # task writes again (check_output let it in only if it holds synthpipe's layout)
+        orphans = _unplanned_files(location, tasks) if mode == "overwrite" else ()
+        return RunPlan(spec, location, tuple(tasks), (), orphans, None, previous)
     if mode == "refresh":
         _check_changes(spec, previous, location)
     planned = {path for task in tasks for path in task.outputs().values()}
@@ -153,6 +157,23 @@ def prepare(spec: Spec, location: Location, mode: Mode = "refresh") -> RunPlan:
     if previous.published and (to_run or stale):
         staging = f"{STAGING}/{uuid.uuid4().hex[:12]}"
     return RunPlan(spec, location, tuple(to_run), tuple(kept), stale, staging, previous)
+
+
+def _unplanned_files(location: Location, tasks: list[PartitionTask]) -> tuple[str, ...]:
+    """Data files under ``location`` that no task of this plan writes (the ground truth is
+    written whole by every run)."""
+    fs, root = location.filesystem()
+    planned = {path for task in tasks for path in task.outputs().values()}
+    found: list[str] = []
+    for folder in TABLES:
+        base = location.join(folder)
+        if not fs.exists(base):
+            continue
+        for full in fs.find(base):
+            relative = posixpath.relpath(str(full), root)
+            if relative not in planned and not posixpath.basename(relative).startswith("."):
+                found.append(relative)
+    return tuple(sorted(found))
 
 
 def with_failed_checks(plan: RunPlan, failed: list[str]) -> RunPlan:

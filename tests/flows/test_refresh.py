@@ -63,6 +63,15 @@ def test_extending_the_calendar_generates_only_new_periods(published: Path, tmp_
     assert manifest["files"] == json.loads((scratch / "_manifest.json").read_text())["files"]
     assert manifest["published"] is True
     assert not (out / "_staging").exists()
+    made = {
+        t: sum(
+            i["rows"]
+            for p, i in manifest["files"].items()
+            if i["table"] == t and "2024-01" not in p
+        )
+        for t in ("transactions", "line_items")
+    }
+    assert summary["generated_rows"] == made  # what this run made, not what the dataset holds
 
 
 def test_other_changes_are_refused_unless_overwriting(
