@@ -15,6 +15,7 @@ from typing import Any
 from synthpipe.cli import DeployRequest, RunRequest
 from synthpipe.cli import main as cli_main
 from synthpipe.engine.workers import start_worker_server
+from synthpipe.errors import debugging
 from synthpipe.secrets import externalise
 from synthpipe.spec import Spec, spec_document
 from synthpipe.spec.loader import STORAGE_OPTIONS
@@ -103,8 +104,15 @@ def _ephemeral_server_in_background() -> threading.Thread | None:
 
 
 # Prefect settings of the command unless the user set them: no telemetry (it fails
-# offline and logs an error), and flow/task logs at INFO.
-PREFECT_DEFAULTS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+# offline and logs an error), and nothing of Prefect's on the terminal (flow and task logs
+# still reach the Prefect API and its UI at INFO): stdout carries the summary, stderr the
+# progress and at most one error line. SYNTHPIPE_DEBUG=1 shows Prefect's console logs.
+PREFECT_DEFAULTS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "CRITICAL",
+    "PREFECT_LOGGING_INTERNAL_LEVEL": "CRITICAL",
+}
+DEBUG_PREFECT_DEFAULTS = {"PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
 
 def deploy_flow(request: DeployRequest) -> str:
@@ -116,7 +124,7 @@ def deploy_flow(request: DeployRequest) -> str:
 
 def main() -> None:
     """Entry point of the ``synthpipe`` console script."""
-    for key, value in PREFECT_DEFAULTS.items():
+    for key, value in (DEBUG_PREFECT_DEFAULTS if debugging() else PREFECT_DEFAULTS).items():
         os.environ.setdefault(key, value)
     code = cli_main(runner=run_flow, deployer=deploy_flow)
     # The command is done and every file it wrote is closed. Exempt what it holds from the

@@ -9,12 +9,19 @@ Prefect API. Refresh semantics (what is kept, staged, published) live in
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import Any, Literal, TypeVar, cast
+from uuid import UUID
 
 from distributed import Client
 from prefect import flow, task
-from prefect.artifacts import create_link_artifact, create_markdown_artifact
+from prefect.artifacts import (
+    create_link_artifact,
+    create_markdown_artifact,
+    create_progress_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NONE
 from prefect.utilities.annotations import opaque
 
@@ -49,6 +56,7 @@ from synthpipe.storage import Location
 
 T = TypeVar("T")
 FLOW_NAME = "synthpipe-retail"
+ARTIFACT_EVERY_SECONDS = 3.0  # progress artifacts: at most one update this often
 RETRY_DELAY_SECONDS = 5
 ARTIFACT_KEY = "fidelity-report"
 
@@ -84,8 +92,38 @@ def generate_partitions(plan: RunPlan, scheduler: str) -> list[PartitionResult]:
         unpublish(plan.location)  # in place: readers must not trust a dataset in flux
     with Client(scheduler, set_as_default=False) as client:
         return generate(
-            client, plan.spec, list(plan.to_run), plan.write_location, ConsoleProgress("generate")
+            client, plan.spec, list(plan.to_run), plan.write_location, _progress("generate")
         )
+
+
+class ProgressArtifact:
+    """A Prefect progress artifact of one stage, updated at most every few seconds."""
+
+    def __init__(self, stage: str) -> None:
+        self.stage = stage
+        self.artifact: UUID | None = None
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        """Record ``done`` of ``total`` as a percentage on the flow run."""
+        now = time.monotonic()
+        if done < total and now - self.last < ARTIFACT_EVERY_SECONDS:
+            return
+        self.last = now
+        percent = 100.0 * done / total if total else 100.0
+        description = f"{self.stage}: {done}/{total} partitions"
+        with contextlib.suppress(Exception):  # progress informs: it never fails a run
+            if self.artifact is None:
+                self.artifact = create_progress_artifact(
+                    percent, key=f"{ARTIFACT_KEY}-{self.stage}", description=description
+                )
+            else:
+                update_progress_artifact(self.artifact, percent, description=description)
+
+
+def _progress(stage: str) -> ConsoleProgress:
+    """The stage's progress: on the console and as a Prefect progress artifact."""
+    return ConsoleProgress(stage, listeners=(ProgressArtifact(stage),))
 
 
 @task(name="truth", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
@@ -116,7 +154,7 @@ def validate_dataset(plan: RunPlan, manifest: Manifest, scheduler: str) -> Valid
         return validate_location(
             client,
             plan.location,
-            progress=ConsoleProgress("validate"),
+            progress=_progress("validate"),
             manifest=manifest,
             report_location=plan.write_location,
         )

@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from synthpipe.errors import FidelityError, InputError
+from synthpipe.errors import FidelityError, InputError, debugging
 from synthpipe.machine import available_cores
 from synthpipe.model.expectation import BYTES_PER_ROW, expected_partition_rows, expected_totals
 from synthpipe.plan import make_plan, partition_count
@@ -34,7 +34,6 @@ EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by Ctrl-C (128 + SIGINT)
-DEBUG_ENV = "SYNTHPIPE_DEBUG"
 MAX_WORKERS = 4096
 DEPLOYMENT_NAME_REFUSED = ("/", "%", "&", ">", "<")  # characters Prefect refuses in a name
 # `validate` reads a dataset smaller than this in its own process unless told to use
@@ -431,7 +430,7 @@ def main(
     deployer: Deployer | None = None,
 ) -> int:
     """Entry point: parse, dispatch, and turn exceptions into exit codes."""
-    debug = os.environ.get(DEBUG_ENV) == "1"
+    debug = debugging()
     try:
         args = build_parser().parse_args(argv)
         if args.command == "plan":

@@ -6,6 +6,15 @@ exits with status 2. Anything else is a failure of the run and exits with status
 
 from __future__ import annotations
 
+DEBUG_ENV = "SYNTHPIPE_DEBUG"  # "1": tracebacks and every library's log lines
+
+
+def debugging() -> bool:
+    """True when the user asked for tracebacks and library logs (SYNTHPIPE_DEBUG=1)."""
+    import os
+
+    return os.environ.get(DEBUG_ENV) == "1"
+
 
 class InputError(Exception):
     """Bad user input: one clear line, exit status 2, nothing written."""

@@ -145,3 +145,28 @@ def test_a_dataset_without_its_manifest_is_explained_and_overwrite_takes_it(
     (dataset_copy / "notes.txt").write_text("someone else's file")
     with pytest.raises(InputError, match="non-empty folder without a synthpipe dataset"):
         check_output(location, "overwrite")  # anything foreign: still refused
+
+
+def test_a_run_prints_its_summary_on_stdout_and_only_progress_on_stderr(
+    tmp_path: Path, prefect_api: str
+) -> None:
+    """Before, Prefect's INFO lines (flow run began, each task finished, the temporary
+    server stopping) went to stderr around and after the command's own lines."""
+    import subprocess
+    import sys
+
+    from helpers import ROOT, cli_environment
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(small_document(**{"customers.count": 1_000})))
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("synthpipe")), "run", str(spec), "--out",
+         str(tmp_path / "data")],
+        cwd=ROOT, env=cli_environment(prefect_api), capture_output=True, text=True,
+        timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[0].startswith("wrote 1,000 customers")
+    stderr = done.stderr.strip().splitlines()
+    assert stderr
+    assert all(line.startswith(("generate: ", "validate: ")) for line in stderr), stderr

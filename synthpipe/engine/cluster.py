@@ -21,7 +21,7 @@ from synthpipe.engine.workers import (
     thread_environment,
     worker_start_method,
 )
-from synthpipe.errors import InputError
+from synthpipe.errors import InputError, debugging
 from synthpipe.machine import available_cores
 
 SCHEDULER_ADDRESS = re.compile(
@@ -97,7 +97,10 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             threads_per_worker=THREADS_PER_WORKER,
             processes=True,
             dashboard_address=None,
-            silence_logs=logging.ERROR,
+            # a worker's failure reaches the command as its task's exception, said in one
+            # line; its own log lines (heartbeats lost at Ctrl-C, a task's error before a
+            # retry) are tracebacks over that line, shown only when debugging
+            silence_logs=logging.ERROR if debugging() else logging.CRITICAL,
             # A forked worker starts with the fork server's environment, which may be older
             # than this process's (credentials set since, for one): hand it the current one.
             env=dict(os.environ),
