@@ -18,6 +18,7 @@ from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
+from anyascii import anyascii
 from faker import Faker
 from faker.providers.person import Provider as PersonProvider
 
@@ -56,11 +57,35 @@ class AddressPool:
     postcode_state_offsets: np.ndarray | None  # per state slice into postcodes, or None
 
 
-def email_safe(name: str) -> str:
-    """Lower-case ASCII letters of a name, for e-mail local parts."""
+def email_safe(name: str, romanized: dict[str, str] | None = None) -> str:
+    """Lower-case ASCII letters of a name, for e-mail local parts. A Latin-script name
+    keeps its letters without their accents; a name in another script is romanized: by
+    the locale's own reading where its Faker provider lists one (Japanese names come with
+    theirs), else by anyascii's transliteration (Иван -> ivan, 王芳 -> wangfang)."""
+    if _has_other_script(name):
+        name = (romanized or {}).get(name) or anyascii(name)
     decomposed = unicodedata.normalize("NFKD", name)
     letters = "".join(ch for ch in decomposed.lower() if "a" <= ch <= "z")
     return letters or FALLBACK_ASCII
+
+
+def _has_other_script(name: str) -> bool:
+    """True when the name holds a letter of a script other than Latin."""
+    return any(ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN") for ch in name)
+
+
+ROMANIZED_PAIRS = ("first_name_female_pairs", "first_name_male_pairs", "last_name_pairs")
+
+
+def _romanized(provider: PersonProvider) -> dict[str, str]:
+    """The provider's own romanized reading of each name, where it lists (name, ...,
+    romanized) tuples (ja_JP does)."""
+    readings: dict[str, str] = {}
+    for attribute in ROMANIZED_PAIRS:
+        for pair in getattr(provider, attribute, ()) or ():
+            if isinstance(pair, tuple) and len(pair) >= 2:
+                readings[str(pair[0])] = str(pair[-1])
+    return readings
 
 
 def _locale_key(locale: str) -> int:
@@ -112,23 +137,25 @@ def _drawn(fake: Faker, method: str) -> Names:
     return [str(draw()) for _ in range(NAME_DRAWS)], np.ones(NAME_DRAWS, np.float64)
 
 
-def _locale_names(locale: str, seed: int) -> tuple[Names, Names, Names]:
-    """Female first, male first and last names of one locale, with weights."""
+def _locale_names(locale: str, seed: int) -> tuple[Names, Names, Names, dict[str, str]]:
+    """Female first, male first and last names of one locale, with weights, and the
+    locale's own romanized readings of them (often none)."""
     fake = _faker(locale, seed)
     provider = next(p for p in fake.providers if isinstance(p, PersonProvider))
     female, male, last = (
         _listed(provider, method, attribute) or _drawn(fake, method)
         for method, attribute in NAME_LISTS
     )
-    return female, male, last
+    return female, male, last, _romanized(provider)
 
 
 @lru_cache(maxsize=8)
 def name_pool(locales: tuple[tuple[str, float], ...], seed: int) -> NamePool:
     """Build the name pool of a locale mix ``((locale, weight), ...)`` for one seed."""
     lists = {locale: _locale_names(locale, seed) for locale, _ in locales}
-    firsts = sorted({n for f, m, _ in lists.values() for n in (*f[0], *m[0])})
-    lasts = sorted({n for _, _, last in lists.values() for n in last[0]})
+    firsts = sorted({n for f, m, _, _ in lists.values() for n in (*f[0], *m[0])})
+    lasts = sorted({n for _, _, last, _ in lists.values() for n in last[0]})
+    readings = {name: reading for *_, r in lists.values() for name, reading in r.items()}
     first_index = {n: i for i, n in enumerate(firsts)}
     last_index = {n: i for i, n in enumerate(lasts)}
     weights = np.asarray([w for _, w in locales], dtype=np.float64)
@@ -137,8 +164,8 @@ def name_pool(locales: tuple[tuple[str, float], ...], seed: int) -> NamePool:
         locale_weights=weights / weights.sum(),
         first_names=pa.array(firsts, pa.string()),
         last_names=pa.array(lasts, pa.string()),
-        first_ascii=pa.array([email_safe(n) for n in firsts], pa.string()),
-        last_ascii=pa.array([email_safe(n) for n in lasts], pa.string()),
+        first_ascii=pa.array([email_safe(n, readings) for n in firsts], pa.string()),
+        last_ascii=pa.array([email_safe(n, readings) for n in lasts], pa.string()),
         female=tuple(_weighted(*lists[loc][0], first_index) for loc, _ in locales),
         male=tuple(_weighted(*lists[loc][1], first_index) for loc, _ in locales),
         last=tuple(_weighted(*lists[loc][2], last_index) for loc, _ in locales),
