@@ -34,7 +34,7 @@ from synthpipe.engine.validation import (
     ValidationOutcome,
     validate_location,
 )
-from synthpipe.errors import FidelityError
+from synthpipe.errors import FidelityError, InputError, StorageError
 from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
 from synthpipe.sink.lock import holding
 from synthpipe.sink.manifest import Manifest, realised_fraud
@@ -68,6 +68,14 @@ def whole(value: T) -> T:
     return cast(T, opaque(value))
 
 
+def worth_retrying(_task: Any, _run: Any, state: Any) -> bool:
+    """A stage is retried after a passing failure (a lost worker, a network blip), never
+    after bad input or storage that refuses writes for good (a full disk: retrying only
+    repeats the failure)."""
+    failure = getattr(state, "data", None)
+    return not isinstance(failure, (InputError, StorageError))
+
+
 @task(name="plan", cache_policy=NONE)  # a refusal here is final: no retries
 def plan_run(spec: Spec, location: Location, mode: Literal["refresh", "overwrite"]) -> RunPlan:
     """Clear a killed run's leftovers; decide what to keep, generate, stage and remove."""
@@ -75,7 +83,13 @@ def plan_run(spec: Spec, location: Location, mode: Literal["refresh", "overwrite
     return prepare(spec, location, mode)
 
 
-@task(name="verify", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
+@task(
+    name="verify",
+    retries=1,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NONE,
+)
 def verify_kept(plan: RunPlan, scheduler: str) -> RunPlan:
     """Check the kept files' checksums on disk; regenerate any that do not match."""
     checksums = {f.path: f.sha256 for r in plan.kept for f in r.files}
@@ -84,7 +98,13 @@ def verify_kept(plan: RunPlan, scheduler: str) -> RunPlan:
     return with_failed_checks(plan, failed)
 
 
-@task(name="generate", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
+@task(
+    name="generate",
+    retries=1,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NONE,
+)
 def generate_partitions(plan: RunPlan, scheduler: str) -> list[PartitionResult]:
     """Generate and write every partition to run, on the Dask cluster (one task each)."""
     start(plan)
@@ -126,7 +146,13 @@ def _progress(stage: str) -> ConsoleProgress:
     return ConsoleProgress(stage, listeners=(ProgressArtifact(stage),))
 
 
-@task(name="truth", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
+@task(
+    name="truth",
+    retries=1,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NONE,
+)
 def write_ground_truth(
     plan: RunPlan, results: list[PartitionResult], scheduler: str
 ) -> tuple[FileRecord, ...]:
@@ -137,7 +163,13 @@ def write_ground_truth(
     return write_tables(plan.spec, tables, plan.write_location, TRUTH_FOLDER)
 
 
-@task(name="manifest", retries=2, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
+@task(
+    name="manifest",
+    retries=2,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NONE,
+)
 def write_dataset_manifest(
     plan: RunPlan, results: list[PartitionResult], truth: tuple[FileRecord, ...]
 ) -> Manifest:
@@ -147,7 +179,13 @@ def write_dataset_manifest(
     return manifest
 
 
-@task(name="validate", retries=1, retry_delay_seconds=RETRY_DELAY_SECONDS, cache_policy=NONE)
+@task(
+    name="validate",
+    retries=1,
+    retry_delay_seconds=RETRY_DELAY_SECONDS,
+    retry_condition_fn=worth_retrying,
+    cache_policy=NONE,
+)
 def validate_dataset(plan: RunPlan, manifest: Manifest, scheduler: str) -> ValidationOutcome:
     """Measure the written files against the spec; write the fidelity report."""
     with Client(scheduler, set_as_default=False) as client:

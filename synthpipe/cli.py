@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from synthpipe.errors import FidelityError, InputError, debugging
+from synthpipe.errors import FidelityError, InputError, StorageError, debugging
 from synthpipe.machine import available_cores
 from synthpipe.model.expectation import BYTES_PER_ROW, expected_partition_rows, expected_totals
 from synthpipe.plan import make_plan, partition_count
@@ -459,6 +459,11 @@ def main(
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    except StorageError as exc:  # a full disk: the path and the cause, nothing to retry
+        if debug:
+            raise
+        print(f"synthpipe: failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     except Exception as exc:  # the CLI's contract: a cause on one line, exit 1
         if debug:
             raise

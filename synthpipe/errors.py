@@ -28,6 +28,11 @@ class OutputError(InputError):
     """The output location cannot be used (a file, a lock held, a different spec)."""
 
 
+class StorageError(Exception):
+    """The output's storage refused a write for good (full, over quota, read-only): not
+    worth retrying; the message names the path. Exit status 1."""
+
+
 class FidelityError(Exception):
     """The fidelity report has failing tests; the dataset is left unpublished."""
 

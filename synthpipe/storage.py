@@ -11,6 +11,7 @@ DuckDB, Polars and Spark all skip.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import posixpath
@@ -20,6 +21,8 @@ from typing import Any
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+
+from synthpipe.errors import StorageError
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,8 @@ def is_local(fs: fsspec.AbstractFileSystem) -> bool:
 
 
 TEMP_PREFIX = ".tmp-"
+# Write errors no retry mends: no space, over quota, read-only file system.
+FINAL_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS})
 
 
 def temporary_name(path: str) -> str:
@@ -64,18 +69,21 @@ def temporary_name(path: str) -> str:
 
 
 def write_atomic(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that it appears whole or not at all."""
+    """Write ``data`` to ``path`` so that it appears whole or not at all. A full disk, a
+    quota or a read-only file system is a StorageError naming the path."""
     folder = posixpath.dirname(path)
     if is_local(fs):
-        os.makedirs(folder, exist_ok=True)
         temporary = temporary_name(path)
         try:
+            os.makedirs(folder, exist_ok=True)
             with open(temporary, "wb") as handle:
                 handle.write(data)
             os.replace(temporary, path)
-        except BaseException:
+        except BaseException as exc:
             if os.path.exists(temporary):
                 os.remove(temporary)
+            if isinstance(exc, OSError) and exc.errno in FINAL_WRITE_ERRORS:
+                raise StorageError(f"cannot write {path}: {os.strerror(exc.errno)}") from None
             raise
     else:
         fs.pipe_file(path, data)

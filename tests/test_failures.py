@@ -170,3 +170,38 @@ def test_a_run_prints_its_summary_on_stdout_and_only_progress_on_stderr(
     stderr = done.stderr.strip().splitlines()
     assert stderr
     assert all(line.startswith(("generate: ", "validate: ")) for line in stderr), stderr
+
+
+def test_a_full_disk_names_the_path_is_not_retried_and_leaves_no_temporary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: 13 'Compute Failed' blocks while the task retried, and a last line that
+    named no path."""
+    import errno
+
+    from flows.retail import worth_retrying
+    from synthpipe.errors import StorageError
+    from synthpipe.storage import write_atomic
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("synthpipe.storage.os.replace", full)
+    target = tmp_path / "transactions" / "part-00000.parquet"
+    fs, _ = Location(str(tmp_path)).filesystem()
+    with pytest.raises(StorageError) as caught:
+        write_atomic(fs, str(target), b"data")
+    assert str(caught.value) == f"cannot write {target}: No space left on device"
+    assert list(target.parent.iterdir()) == []  # the temporary file is gone
+    assert worth_retrying(None, None, type("S", (), {"data": caught.value})()) is False
+    assert worth_retrying(None, None, type("S", (), {"data": OSError("reset")})()) is True
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump(small_document()))
+
+    def runner(_request: RunRequest) -> dict[str, Any]:
+        raise caught.value
+
+    assert main(["run", str(spec), "--out", str(tmp_path / "data")], runner=runner) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"synthpipe: failed: cannot write {target}: No space left on device"]
