@@ -24,7 +24,7 @@ from synthpipe.model.expectation import BYTES_PER_ROW, expected_partition_rows, 
 from synthpipe.plan import make_plan, partition_count
 from synthpipe.secrets import credential_paths
 from synthpipe.sink.lock import check_unlocked, holding
-from synthpipe.sink.output import check_output, output_location
+from synthpipe.sink.output import check_output, check_writable, output_location
 from synthpipe.sink.refresh import prepare
 from synthpipe.spec import Spec, load_spec, spec_from_dict
 from synthpipe.spec.loader import STORAGE_OPTIONS, parse_override, read_spec_document, set_dotted
@@ -372,6 +372,7 @@ def command_validate(args: argparse.Namespace) -> int:
     elif args.reference_map:
         _reference_map(args.reference_map)  # a malformed pair is refused all the same
     check_unlocked(location)  # a run is writing it: say so now, naming the run
+    check_writable(location)  # the report and the lock are written into it
     _, manifest = load_dataset_spec(location)
     dataset_bytes = manifest.listing().total_bytes()
     # worker processes take seconds to start: more than reading a small dataset

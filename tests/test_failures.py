@@ -205,3 +205,24 @@ def test_a_full_disk_names_the_path_is_not_retried_and_leaves_no_temporary(
     assert main(["run", str(spec), "--out", str(tmp_path / "data")], runner=runner) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"synthpipe: failed: cannot write {target}: No space left on device"]
+
+
+def test_a_read_only_output_is_refused_before_anything_starts(
+    dataset_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: a run into a read-only mount failed in the flow after 13 s, 33 lines with a
+    traceback; validate failed with exit 1 on the lock file."""
+    import synthpipe.sink.output as output
+
+    monkeypatch.setattr(output.os, "access", lambda *_: False)
+    monkeypatch.setattr(output, "_read_only", lambda _path: True)
+    spec = dataset_copy.parent / "spec.yaml"
+    spec.write_text(yaml.safe_dump(small_document()))
+    started: list[RunRequest] = []
+    for argv in (["run", str(spec), "--out", str(dataset_copy)], ["validate", str(dataset_copy)]):
+        assert main(argv, runner=lambda r: started.append(r) or {}) == EXIT_BAD_INPUT
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [
+            f"synthpipe: error: {dataset_copy} cannot be written: a read-only file system"
+        ]
+    assert started == []

@@ -58,6 +58,7 @@ def check_output(location: Location, mode: str = "refresh") -> None:
         return
     if kind == "file":
         raise OutputError(f"--out {location.url!r} is a file, not a folder")
+    check_writable(location)
     names = [posixpath.basename(str(e).rstrip("/")) for e in entries]
     foreign = [n for n in names if n and n != posixpath.basename(root.rstrip("/")) and not _ours(n)]
     if not foreign or fs.exists(location.join(MANIFEST_NAME)):
@@ -73,6 +74,22 @@ def check_output(location: Location, mode: str = "refresh") -> None:
         f"--out {location.url!r} is a non-empty folder without a synthpipe dataset"
         f" ({MANIFEST_NAME} missing); choose a new or empty folder"
     )
+
+
+def check_writable(location: Location) -> None:
+    """Refuse an existing local folder this process cannot write (a read-only mount, no
+    permission) before anything starts: every run and validation writes into it."""
+    fs, root = location.filesystem()
+    if is_local(fs) and os.path.isdir(root) and not os.access(root, os.W_OK | os.X_OK):
+        reason = "a read-only file system" if _read_only(root) else "not writable by this user"
+        raise OutputError(f"{location.display()} cannot be written: {reason}")
+
+
+def _read_only(path: str) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def _reason(exc: BaseException) -> str:
