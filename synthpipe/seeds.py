@@ -24,6 +24,7 @@ class Entity(IntEnum):
     FRAUD = 6
     POOLS = 7
     IDS = 8
+    LEARNING = 9  # the learnability section's models (no data comes from it)
 
 
 class Stream(IntEnum):
@@ -80,6 +81,8 @@ class Stream(IntEnum):
     # pools and ids
     FAKER_POOL = 80
     ID_PERMUTATION = 81
+    # learnability
+    MODEL = 90
 
 
 class FraudKey(IntEnum):

@@ -20,6 +20,7 @@ from synthpipe.validate.checks import evaluate
 from synthpipe.validate.context import validation_context
 from synthpipe.validate.gates import Check
 from synthpipe.validate.html import render_html
+from synthpipe.validate.learnability import learnability
 from synthpipe.validate.listing import Listing
 from synthpipe.validate.merge import Stats, merge_all, merge_two
 from synthpipe.validate.reading import read_file
@@ -137,6 +138,15 @@ def compare_with_reference(
     return compare(merge_all(parts), table)  # in order: see collect_stats
 
 
+def learnability_section(spec: Spec, location: Location, listing: Listing) -> dict[str, Any]:
+    """The report's learnability section; informative, so a dataset it cannot read (its
+    integrity checks say why) gets a note instead of failing the validation."""
+    try:
+        return learnability(spec, location, listing)
+    except Exception as exc:  # a broken file is the integrity checks' to report
+        return {"available": False, "note": f"not computed: {type(exc).__name__}: {exc}"[:300]}
+
+
 def validate_location(
     client: Client | None,
     location: Location,
@@ -160,6 +170,7 @@ def validate_location(
     if reference is not None:
         checks += compare_with_reference(client, location, listing, reference)
     report = build_report(ctx, stats, checks, listing, location.display())
+    report["learnability"] = learnability_section(spec, location, listing)
     json_path, html_path = write_report(report_location or location, report)
     return ValidationOutcome(report, json_path, html_path)
 

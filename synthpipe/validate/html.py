@@ -305,6 +305,36 @@ def _grid(items: Sequence[tuple[str, str]]) -> str:
     )
 
 
+def learnability_table(section: dict[str, Any]) -> str:
+    """ROC AUC and average precision of each learner, overall and per fraud type, on the
+    test period (the report's learnability section)."""
+    if not section.get("available") or "true_labels" not in section:
+        return tag("p", text(str(section.get("note", "not computed"))))
+    scores = section["true_labels"]
+    kinds = sorted({k for learner in scores.values() for k in learner["by_type"]})
+    head = tag(
+        "tr",
+        "".join(tag("th", text(h)) for h in ("learner", "ROC AUC", "avg precision", *kinds)),
+    )
+    rows = []
+    for learner, score in scores.items():
+        cells = [learner, f"{score['roc_auc']:.3f}", f"{score['average_precision']:.3f}"]
+        cells += [
+            f"{score['by_type'][k]['average_precision']:.3f}" if k in score["by_type"] else "-"
+            for k in kinds
+        ]
+        rows.append(tag("tr", "".join(tag("td", text(c)) for c in cells)))
+    sample = section["sample"]
+    caption = (
+        f"Trained on the calendar until {sample['train_until']}, tested after; sample of"
+        f" {sample['transactions']:,} transactions ({sample['fraud']:,} fraud) of 1 in"
+        f" {sample['customers_stride']} customers. Per type: average precision of that type"
+        f" against legitimate transactions. Prevalence in the test period:"
+        f" {section['prevalence_test']:.4f} (the average precision of a random ranking)."
+    )
+    return tag("p", text(caption)) + tag("table", head + "".join(rows))
+
+
 def _section(anchor: str, title: str, *content: str) -> str:
     return tag("h2", text(title), id=anchor) + "".join(content)
 
@@ -483,6 +513,11 @@ def render_html(report: dict[str, Any]) -> str:
                     for k, name in enumerate(categories["categories"])
                 ]
             ),
+        ),
+        _section(
+            "learnability",
+            "How learnable the fraud is",
+            learnability_table(report.get("learnability") or {}),
         ),
         _section("verdicts", "Every test", tests_table(report["tests"])),
     ]

@@ -1,0 +1,169 @@
+"""How learnable the fraud is: three standard learners trained on a bounded sample of
+the dataset with a time split, scored on true labels (and, once the dataset carries
+them, on observed ones).
+
+Reads a sample of whole customers (every transaction of every customer whose id falls on
+the sampling stride, in the first customer blocks), builds ``synthpipe.features``'s table,
+trains on the first TRAIN_SHARE of the calendar and tests on the rest. Needs
+scikit-learn (the ``ml`` extra); without it the section says how to enable it and
+nothing fails.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from synthpipe.features import feature_names, transaction_features
+from synthpipe.seeds import Entity, Stream, integer_seed
+from synthpipe.spec.models import Spec
+from synthpipe.storage import Location
+from synthpipe.validate.listing import Listing
+from synthpipe.validate.reading import read_file
+
+MAX_TRANSACTIONS = 200_000  # the sample's size bound: its cost is part of validation's
+TRAIN_SHARE = 0.75  # the calendar's first three quarters train, the last quarter tests
+MIN_POSITIVES = 5  # fewer fraud rows than this in a split: that score is not reported
+LEARNERS = ("naive_bayes", "logistic_regression", "gradient_boosting")
+ENABLE_NOTE = "install the ml extra to compute it: pip install 'synthpipe[ml]'"
+TRANSACTION_COLUMNS = [
+    "transaction_id", "ts", "customer_id", "store_id", "channel", "transaction_type",
+    "payment_method", "items", "amount", "ship_region", "is_fraud", "fraud_type",
+]  # fmt: skip
+CUSTOMER_COLUMNS = [
+    "customer_id",
+    "age",
+    "income",
+    "segment",
+    "region",
+    "signup_date",
+    "is_loyalty_member",
+]
+
+
+def sample_features(location: Location, listing: Listing) -> tuple[pa.Table, int]:
+    """The feature table of a sample of whole customers, and the sampling stride (1 in
+    ``stride`` customers of the blocks read)."""
+    blocks = sorted({f.partition.block for f in listing.of_table("customers")})
+    rows_by_block = {
+        b: sum(f.rows for f in listing.of_table("transactions") if f.partition.block == b)
+        for b in blocks
+    }
+    total = sum(rows_by_block.values())
+    stride = max(1, math.ceil(total / MAX_TRANSACTIONS))
+    stores = read_file(location, listing.of_table("stores")[0].path, ["store_id", "region"])
+    customers, transactions = [], []
+    for listed in listing.of_table("customers"):
+        table = read_file(location, listed.path, CUSTOMER_COLUMNS, checksum=False).table
+        customers.append(_every(table, stride))
+    for listed in listing.of_table("transactions"):
+        table = read_file(location, listed.path, TRANSACTION_COLUMNS, checksum=False).table
+        transactions.append(_every(table, stride))
+    features = transaction_features(
+        pa.concat_tables(transactions, promote_options="permissive"),
+        pa.concat_tables(customers),
+        stores.table,
+    )
+    return features, stride
+
+
+def _every(table: pa.Table, stride: int) -> pa.Table:
+    """The rows of customers whose id is a multiple of ``stride``."""
+    if stride == 1:
+        return table
+    ids = np.asarray(table.column("customer_id").to_numpy(zero_copy_only=False))
+    return table.filter(pa.array(ids % stride == 0))
+
+
+def learnability(spec: Spec, location: Location, listing: Listing) -> dict[str, Any]:
+    """The report's learnability section (never raises for a missing extra)."""
+    try:
+        from sklearn import metrics  # noqa: F401  (the ml extra's presence)
+    except ImportError:
+        return {"available": False, "note": ENABLE_NOTE}
+    features, stride = sample_features(location, listing)
+    return score_learners(features, spec, stride)
+
+
+def score_learners(features: pa.Table, spec: Spec, stride: int = 1) -> dict[str, Any]:
+    """Train each learner on the calendar's first TRAIN_SHARE and score the rest: ROC AUC
+    and average precision, overall and per fraud type (that type against legitimate)."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    names = feature_names(features)
+    x = np.column_stack([np.nan_to_num(features.column(n).to_numpy(), nan=0.0) for n in names])
+    y = np.asarray(features.column("is_fraud").to_numpy(zero_copy_only=False), dtype=bool)
+    kind = np.asarray(
+        features.column("fraud_type")
+        .cast(pa.string())
+        .fill_null("")
+        .to_numpy(zero_copy_only=False),
+        dtype=object,
+    )
+    day = np.asarray(features.column("ts").cast(pa.int64()).to_numpy()) // 86_400_000_000
+    cut = _cut_day(spec)
+    train, test = day < cut, day >= cut
+    section: dict[str, Any] = {
+        "available": True,
+        "sample": {
+            "customers_stride": stride,
+            "transactions": int(y.shape[0]),
+            "fraud": int(y.sum()),
+            "train_until": (dt.date(1970, 1, 1) + dt.timedelta(days=int(cut))).isoformat(),
+            "features": names,
+        },
+        "prevalence_test": float(y[test].mean()) if test.any() else None,
+    }
+    if y[train].sum() < MIN_POSITIVES or y[test].sum() < MIN_POSITIVES:
+        section["note"] = "too few fraud transactions in the sample's train or test period"
+        return section
+    seed = integer_seed(spec.seed, Entity.LEARNING, Stream.MODEL)
+    scores: dict[str, Any] = {}
+    for learner in LEARNERS:
+        model = _model(learner, seed)
+        model.fit(x[train], y[train])
+        p = model.predict_proba(x[test])[:, 1]
+        by_type = {}
+        for name in sorted({str(k) for k in kind[test] if k}):
+            subset = ~y[test] | (kind[test] == name)
+            if (kind[test][subset] == name).sum() >= MIN_POSITIVES:
+                by_type[name] = _scores(
+                    y[test][subset], p[subset], roc_auc_score, average_precision_score
+                )
+        scores[learner] = {
+            **_scores(y[test], p, roc_auc_score, average_precision_score),
+            "by_type": by_type,
+        }
+    section["true_labels"] = scores
+    section["observed_labels"] = None  # the dataset carries no observed labels yet
+    return section
+
+
+def _scores(y: np.ndarray, p: np.ndarray, auc: Any, ap: Any) -> dict[str, float]:
+    return {"roc_auc": round(float(auc(y, p)), 4), "average_precision": round(float(ap(y, p)), 4)}
+
+
+def _cut_day(spec: Spec) -> int:
+    """Days since 1970 of the first test day."""
+    start, end = spec.calendar.start, spec.calendar.end
+    cut = start + dt.timedelta(days=int((end - start).days * TRAIN_SHARE))
+    return (cut - dt.date(1970, 1, 1)).days
+
+
+def _model(learner: str, seed: int) -> Any:
+    """A fresh scikit-learn estimator (the ml extra)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.naive_bayes import GaussianNB
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if learner == "naive_bayes":
+        return GaussianNB()
+    if learner == "logistic_regression":
+        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2_000))
+    return HistGradientBoostingClassifier(random_state=seed % 2**31)
