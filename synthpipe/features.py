@@ -69,7 +69,8 @@ def transaction_features(transactions: pa.Table, customers: pa.Table, stores: pa
       ones that day), ``hours_since_previous``, ``amount_vs_history`` (|amount| over the
       mean of the earlier ones; 1 without history), ``previous_count``;
     - keys and labels: ``transaction_id``, ``customer_id``, ``ts``, ``is_fraud``,
-      ``fraud_type``.
+      ``fraud_type``, and the observed ``fraud_reported`` and ``fraud_reported_at`` when
+      the transactions carry them.
 
     ``transactions`` needs the transactions table's columns; ``customers`` at least
     customer_id, age, income, segment, region, signup_date, is_loyalty_member; ``stores``
@@ -132,6 +133,9 @@ def transaction_features(transactions: pa.Table, customers: pa.Table, stores: pa
     columns |= _one_hot("segment", people["segment"])
     columns["is_fraud"] = txn.column("is_fraud").combine_chunks()
     columns["fraud_type"] = txn.column("fraud_type").combine_chunks()
+    for label in ("fraud_reported", "fraud_reported_at"):  # observed labels, when present
+        if label in txn.column_names:
+            columns[label] = txn.column(label).combine_chunks()
     return pa.table(columns)
 
 
@@ -140,7 +144,17 @@ def feature_names(table: pa.Table) -> list[str]:
     return [c for c in table.column_names if c not in NOT_FEATURES]
 
 
-NOT_FEATURES = frozenset({"transaction_id", "customer_id", "ts", "is_fraud", "fraud_type"})
+NOT_FEATURES = frozenset(
+    {
+        "transaction_id",
+        "customer_id",
+        "ts",
+        "is_fraud",
+        "fraud_type",
+        "fraud_reported",
+        "fraud_reported_at",
+    }
+)
 
 
 def _one_hot(prefix: str, labels: np.ndarray) -> dict[str, np.ndarray]:

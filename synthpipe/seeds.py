@@ -78,6 +78,8 @@ class Stream(IntEnum):
     FRAUD_PLACE = 64
     FRAUD_ITEMS = 65
     FRAUD_LINES = 67
+    LABEL_REPORT = 68  # whether a transaction is ever reported as fraud (per process)
+    LABEL_DELAY = 69  # when its report arrives
     # pools and ids
     FAKER_POOL = 80
     ID_PERMUTATION = 81

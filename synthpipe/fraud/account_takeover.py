@@ -17,6 +17,7 @@ from synthpipe.fraud.base import (
     AmountSignature,
     FraudDraws,
     FraudParams,
+    ReportDelay,
     ShareSignature,
     TransactionSet,
     Typology,
@@ -41,6 +42,11 @@ class AccountTakeover(FraudParams):
     """High-value online orders at night, shipped to a region the customer does not live in."""
 
     share: NonNegativeFloat = 0.25
+    # the victim sees the orders: reported soon, nearly always
+    report_rate: float = Field(default=0.9, ge=0, le=1)
+    report_delay: ReportDelay = Field(
+        default_factory=lambda: ReportDelay(median_days=6.0, sigma=0.6)
+    )
     categories: list[str] = Field(default_factory=lambda: ["Electronics", "Gift Cards"])
     night_hours: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
     orders_max: int = Field(default=3, ge=1, le=20)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
 import numpy as np
+from pydantic import Field
 
 from synthpipe.seeds import FraudKey, Stream
 from synthpipe.spec.base import NonNegativeFloat, StrictModel
@@ -136,10 +137,22 @@ LEGIT_ONLINE, LEGIT_IN_STORE, LEGIT_REFUND = "legit_online", "legit_in_store", "
 LEGIT_GROUPS = (LEGIT_ONLINE, LEGIT_IN_STORE, LEGIT_REFUND)
 
 
+class ReportDelay(StrictModel):
+    """When a label becomes known: the delay after the transaction is log-normal, with
+    this median in days and this sigma (the spread of ln delay)."""
+
+    median_days: float = Field(default=14.0, gt=0, le=365)
+    sigma: float = Field(default=0.8, ge=0, le=3)
+
+
 class FraudParams(StrictModel):
-    """Parameters every typology has: its share of the fraud transactions (0 disables it)."""
+    """Parameters every typology has: its share of the fraud transactions (0 disables
+    it), the share of its transactions ever reported as fraud (the rest stay labelled
+    legitimate in ``fraud_reported``), and when reports arrive."""
 
     share: NonNegativeFloat = 0.0
+    report_rate: float = Field(default=0.85, ge=0, le=1)
+    report_delay: ReportDelay = Field(default_factory=ReportDelay)
 
 
 P = TypeVar("P", bound=FraudParams)

@@ -15,6 +15,7 @@ from synthpipe.fraud.base import (
     LEGIT_ONLINE,
     FraudDraws,
     FraudParams,
+    ReportDelay,
     ShareSignature,
     TransactionSet,
     Typology,
@@ -31,6 +32,11 @@ class CardTesting(FraudParams):
     """Bursts of tiny online charges minutes apart on one account."""
 
     share: NonNegativeFloat = 0.35
+    # tiny charges: often unnoticed, noticed within days when at all
+    report_rate: float = Field(default=0.55, ge=0, le=1)
+    report_delay: ReportDelay = Field(
+        default_factory=lambda: ReportDelay(median_days=5.0, sigma=0.7)
+    )
     burst_min: int = Field(default=3, ge=1, le=50)
     burst_extra_mean: float = Field(default=4.0, ge=0, le=50)
     gap_minutes_min: float = Field(default=0.5, gt=0, le=30)

@@ -17,6 +17,7 @@ from synthpipe.fraud.base import (
     AmountSignature,
     FraudDraws,
     FraudParams,
+    ReportDelay,
     ShareSignature,
     TransactionSet,
     Typology,
@@ -35,6 +36,11 @@ class RefundAbuse(FraudParams):
     """Several high-value refunds on one account in one day, at different stores."""
 
     share: NonNegativeFloat = 0.15
+    # found by audit weeks later, when at all
+    report_rate: float = Field(default=0.6, ge=0, le=1)
+    report_delay: ReportDelay = Field(
+        default_factory=lambda: ReportDelay(median_days=35.0, sigma=0.5)
+    )
     categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel"])
     refunds_min: int = Field(default=2, ge=1, le=20)
     refunds_max: int = Field(default=4, ge=1, le=20)

@@ -15,6 +15,7 @@ from synthpipe.fraud.base import (
     LEGIT_IN_STORE,
     FraudDraws,
     FraudParams,
+    ReportDelay,
     ShareSignature,
     TransactionSet,
     Typology,
@@ -35,6 +36,11 @@ class StolenCard(FraudParams):
     """A stolen card used in stores of a region far from the cardholder's home."""
 
     share: NonNegativeFloat = 0.25
+    # a missed card is reported within days
+    report_rate: float = Field(default=0.95, ge=0, le=1)
+    report_delay: ReportDelay = Field(
+        default_factory=lambda: ReportDelay(median_days=3.0, sigma=0.7)
+    )
     categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel", "Gift Cards"])
     purchases_max: int = Field(default=3, ge=1, le=20)
     priciest_share: float = Field(default=0.4, gt=0, le=1)

@@ -112,6 +112,17 @@ TRANSACTIONS_SCHEMA = pa.schema(
         _field(
             "fraud_type", dictionary_type(), "fraud typology; null when not fraud", nullable=True
         ),
+        _field(
+            "fraud_reported",
+            pa.bool_(),
+            "observed label: ever reported as fraud (missed fraud is false, friendly fraud true)",
+        ),
+        _field(
+            "fraud_reported_at",
+            TIMESTAMP,
+            "when the report arrives (same clock as ts); null when never reported",
+            nullable=True,
+        ),
     ]
 )
 

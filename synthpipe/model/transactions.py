@@ -22,6 +22,7 @@ from synthpipe.model.blockmonth import (
 )
 from synthpipe.model.fraud import fraud_transactions
 from synthpipe.model.ids import EPOCH_ORDINAL, transaction_ids
+from synthpipe.model.labels import report_labels
 from synthpipe.model.money import PRICE_PRECISION, cents_to_decimal
 from synthpipe.model.sales import channel_sales, refunds
 from synthpipe.model.sampling import group_offsets, rank_within_groups
@@ -82,6 +83,7 @@ def build_tables(ctx: BlockMonth, parts: list[TransactionSet]) -> tuple[pa.Table
         return TRANSACTIONS_SCHEMA.empty_table(), LINE_ITEMS_SCHEMA.empty_table()
     ts = _timestamps(ctx, txn.day, txn.micros)
     order = np.argsort(ts, kind="stable")  # ties keep the (deterministic) generation order
+    reported, delay = report_labels(ctx, parts)
     lines = txn.lines
     net = lines.net()
     items = np.bincount(lines.transaction, minlength=txn.size)
@@ -116,6 +118,10 @@ def build_tables(ctx: BlockMonth, parts: list[TransactionSet]) -> tuple[pa.Table
             ),
             "is_fraud": pa.array(txn.fraud[order] != NOT_FRAUD, pa.bool_()),
             "fraud_type": _nullable_dictionary(txn.fraud[order], NOT_FRAUD, FRAUD_TYPES),
+            "fraud_reported": pa.array(reported[order], pa.bool_()),
+            "fraud_reported_at": pa.array(
+                (ts + delay)[order], pa.timestamp("us"), mask=~reported[order]
+            ),
         },
         schema=TRANSACTIONS_SCHEMA,
     )

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from synthpipe.fraud import TYPOLOGIES
+from synthpipe.fraud.base import ReportDelay
 from synthpipe.spec import defaults
 from synthpipe.spec.base import Fraction, NonNegativeFloat, PositiveFloat, StrictModel
 from synthpipe.vocabulary import FRAUD_TYPES
@@ -512,6 +513,12 @@ class Fraud(StrictModel):
     """Labelled fraud-style rare events: overall rate and mix of typologies."""
 
     rate: float = Field(default=0.005, ge=0, le=0.5)
+    # legitimate sales later disputed as fraud by their own customer ("friendly fraud"):
+    # reported in fraud_reported, never in is_fraud
+    friendly_rate: float = Field(default=0.0005, ge=0, le=0.05)
+    friendly_delay: ReportDelay = Field(
+        default_factory=lambda: ReportDelay(median_days=30.0, sigma=0.6)
+    )
     types: FraudTypes = Field(default_factory=FraudTypes)
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from synthpipe.clock import MICROS_PER_DAY
 from synthpipe.features import feature_names, transaction_features
 from synthpipe.seeds import Entity, Stream, integer_seed
 from synthpipe.spec.models import Spec
@@ -33,6 +34,7 @@ ENABLE_NOTE = "install the ml extra to compute it: pip install 'synthpipe[ml]'"
 TRANSACTION_COLUMNS = [
     "transaction_id", "ts", "customer_id", "store_id", "channel", "transaction_type",
     "payment_method", "items", "amount", "ship_region", "is_fraud", "fraud_type",
+    "fraud_reported", "fraud_reported_at",
 ]  # fmt: skip
 CUSTOMER_COLUMNS = [
     "customer_id",
@@ -92,8 +94,6 @@ def learnability(spec: Spec, location: Location, listing: Listing) -> dict[str, 
 def score_learners(features: pa.Table, spec: Spec, stride: int = 1) -> dict[str, Any]:
     """Train each learner on the calendar's first TRAIN_SHARE and score the rest: ROC AUC
     and average precision, overall and per fraud type (that type against legitimate)."""
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     names = feature_names(features)
     x = np.column_stack([np.nan_to_num(features.column(n).to_numpy(), nan=0.0) for n in names])
     y = np.asarray(features.column("is_fraud").to_numpy(zero_copy_only=False), dtype=bool)
@@ -104,7 +104,7 @@ def score_learners(features: pa.Table, spec: Spec, stride: int = 1) -> dict[str,
         .to_numpy(zero_copy_only=False),
         dtype=object,
     )
-    day = np.asarray(features.column("ts").cast(pa.int64()).to_numpy()) // 86_400_000_000
+    day = np.asarray(features.column("ts").cast(pa.int64()).to_numpy()) // MICROS_PER_DAY
     cut = _cut_day(spec)
     train, test = day < cut, day >= cut
     section: dict[str, Any] = {
@@ -122,10 +122,43 @@ def score_learners(features: pa.Table, spec: Spec, stride: int = 1) -> dict[str,
         section["note"] = "too few fraud transactions in the sample's train or test period"
         return section
     seed = integer_seed(spec.seed, Entity.LEARNING, Stream.MODEL)
+    section["true_labels"] = _fit_and_score(x, y, y, kind, train, test, seed)
+    observed = _observed_by(features, cut)
+    if observed is not None and observed[train].sum() >= MIN_POSITIVES:
+        # trained on what was reported by the end of the training period, scored on truth
+        section["observed_labels"] = _fit_and_score(x, observed, y, kind, train, test, seed)
+    else:
+        section["observed_labels"] = None
+    return section
+
+
+def _observed_by(features: pa.Table, cut: int) -> np.ndarray | None:
+    """The labels known on day ``cut``: reported, with the report before that day."""
+    if "fraud_reported_at" not in features.column_names:
+        return None
+    at = features.column("fraud_reported_at").cast(pa.int64()).fill_null(-1).to_numpy()
+    known = np.asarray(at, dtype=np.int64)
+    return np.asarray((known >= 0) & (known // MICROS_PER_DAY < cut))
+
+
+def _fit_and_score(
+    x: np.ndarray,
+    train_labels: np.ndarray,
+    truth: np.ndarray,
+    kind: np.ndarray,
+    train: np.ndarray,
+    test: np.ndarray,
+    seed: int,
+) -> dict[str, Any]:
+    """Each learner fitted on ``train_labels`` of the train rows, scored on ``truth`` of
+    the test rows, overall and per fraud type."""
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    y = truth
     scores: dict[str, Any] = {}
     for learner in LEARNERS:
         model = _model(learner, seed)
-        model.fit(x[train], y[train])
+        model.fit(x[train], train_labels[train])
         p = model.predict_proba(x[test])[:, 1]
         by_type = {}
         for name in sorted({str(k) for k in kind[test] if k}):
@@ -138,9 +171,7 @@ def score_learners(features: pa.Table, spec: Spec, stride: int = 1) -> dict[str,
             **_scores(y[test], p, roc_auc_score, average_precision_score),
             "by_type": by_type,
         }
-    section["true_labels"] = scores
-    section["observed_labels"] = None  # the dataset carries no observed labels yet
-    return section
+    return scores
 
 
 def _scores(y: np.ndarray, p: np.ndarray, auc: Any, ap: Any) -> dict[str, float]:

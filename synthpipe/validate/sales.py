@@ -54,6 +54,8 @@ CUSTOMER_COLUMNS = [
     "income",
     "is_loyalty_member",
 ]
+# Log10 of a report's delay in days, fixed bins (1 minute to 10 years).
+LOG_DELAY_EDGES = np.linspace(-3.2, 3.6, 137)
 # Log10 of a line's net amount in cents, fixed bins: histograms for the report.
 LOG_AMOUNT_EDGES = np.linspace(0.0, 7.0, 141)
 AMOUNT_BINS = LogBins(LOG_AMOUNT_EDGES)
@@ -229,7 +231,40 @@ def sales_stats(
     _store_choice(ctx, stats, txn, people, catalogue, month)
     _baskets(ctx, stats, txn, line, owners, people, catalogue)
     _signatures(stats, txn, people)
+    _labels(stats, txn, transactions.path)
     return stats
+
+
+def _labels(stats: Stats, txn: dict[str, np.ndarray], path: str) -> None:
+    """The observed labels: reports per fraud type and of legitimate sales (friendly
+    fraud), a histogram of report delays per group, and the columns' consistency."""
+    reported = txn["reported"]
+    fraud = txn["fraud"]
+    types = len(FRAUD_TYPES)
+    is_fraud = fraud >= 0
+    stats[st.LABELS_FRAUD_REPORTED] = np.bincount(fraud[is_fraud & reported], minlength=types)
+    stats[st.LABELS_FRAUD_ROWS] = np.bincount(fraud[is_fraud], minlength=types)
+    legit_sale = ~txn["is_fraud"] & (txn["kind"] == SALE)
+    stats[st.LABELS_FRIENDLY_REPORTED] = int(np.count_nonzero(legit_sale & reported))
+    stats[st.LABELS_LEGIT_SALES] = int(np.count_nonzero(legit_sale))
+    delay_days = np.where(reported, txn["reported_at"] - txn["ts"], 1) / MICROS_PER_DAY
+    group = np.where(is_fraud, fraud, np.where(legit_sale, types, -1))  # friendly: last row
+    counted = reported & (group >= 0) & (delay_days > 0)
+    size = LOG_DELAY_EDGES.shape[0] + 1
+    cell = np.searchsorted(LOG_DELAY_EDGES, np.log10(delay_days[counted]), side="right")
+    stats[st.LABELS_DELAY_HIST] = np.bincount(
+        group[counted] * size + cell, minlength=(types + 1) * size
+    ).reshape(types + 1, size)
+    _count(
+        stats,
+        st.LABELS_INCONSISTENT,
+        (reported == txn["reported_null"])
+        | (reported & (txn["reported_at"] < txn["ts"]))
+        | (reported & (txn["kind"] != SALE) & ~is_fraud),
+        path,
+        "observed labels without their time, reported before the transaction, or on a"
+        " legitimate refund",
+    )
 
 
 def _transaction_columns(ctx: ValidationContext, table: pa.Table) -> dict[str, np.ndarray]:
@@ -257,6 +292,9 @@ def _transaction_columns(ctx: ValidationContext, table: pa.Table) -> dict[str, n
         "ship_null": np.asarray(table.column("ship_region").is_null(), dtype=bool),
         "fraud": fraud,
         "is_fraud": bool_column(table, "is_fraud"),
+        "reported": bool_column(table, "fraud_reported"),
+        "reported_null": np.asarray(table.column("fraud_reported_at").is_null(), dtype=bool),
+        "reported_at": numpy_column(table, "fraud_reported_at"),
         "items": numpy_column(table, "items"),
         "amount": numpy_column(table, "amount"),
         "unknown_labels": np.asarray(

@@ -191,6 +191,14 @@ TRANSACTIONS_TS_OUTSIDE_CALENDAR = statistic("transactions.ts_outside_calendar")
 TRANSACTIONS_TS_OUTSIDE_PARTITION = statistic("transactions.ts_outside_partition")
 TRANSACTIONS_UNKNOWN_LABELS = statistic("transactions.unknown_labels")
 
+# labels (observed, as a detection team would learn them)
+LABELS_FRAUD_REPORTED = statistic("labels.fraud_reported")  # per fraud type
+LABELS_FRAUD_ROWS = statistic("labels.fraud_rows")  # per fraud type
+LABELS_FRIENDLY_REPORTED = statistic("labels.friendly_reported")
+LABELS_LEGIT_SALES = statistic("labels.legit_sales")
+LABELS_DELAY_HIST = statistic("labels.delay_hist")  # (fraud types + friendly) x log10 days
+LABELS_INCONSISTENT = statistic("labels.inconsistent")
+
 # per table, by name: the same keys as the constants above
 ROWS = {t: StatKey(f"{t}.rows") for t in TABLES}
 UNKNOWN_LABELS = {t: StatKey(f"{t}.unknown_labels") for t in (*DIMENSION_TABLES, "transactions")}

@@ -17,21 +17,21 @@ from synthpipe.spec import Spec
 from synthpipe.storage import Location
 
 PINNED_SEED_11 = {
-    "customers/part-00000.parquet": "3938a7332c805fa7f0fc80550929347549d1348f313299d616af977abdeaf51c",
-    "customers/part-00001.parquet": "fdc4e12d41d0758abb8a0d80cbe2b139e809d918b5ae847dadc58454b349aee5",
-    "line_items/month=2024-01/part-00000.parquet": "b50ded6e37ef956d2e73ce69d6fb3ad370d8904a4f3c3c9c6f8303da28c82351",
-    "line_items/month=2024-01/part-00001.parquet": "b60559f9d68e3d6ebb9cf7c94dad8123524735e7a29d1d91b6b5dc1f3d500246",
-    "line_items/month=2024-02/part-00000.parquet": "2250e0130246bb5bcab7d7f5166b09886278696cd79a8539136c030f3b82db08",
-    "line_items/month=2024-02/part-00001.parquet": "d11bb57717c2e914315fb98bf1d137aeb001d7d524200182e111b2fadc184260",
-    "products/part-00000.parquet": "d514ada9a09899514f62d3f915d9067b79345e678ec52fcbf0e3aab3123e090b",
-    "stores/part-00000.parquet": "57d4bfae10e7ee6949bef3984086bbc74985d92704f0783176fcc1a5bc6e6fa1",
-    "transactions/month=2024-01/part-00000.parquet": "4f5c5e4d96c0ca8b42a19e859cb7dc7d78e5c0b72347e6e9d2e7789b7f990fe8",
-    "transactions/month=2024-01/part-00001.parquet": "0d7a1548c4a81febaac070e9e2a064ed6938f6c54467ec548f89da7cc9aeef1b",
-    "transactions/month=2024-02/part-00000.parquet": "fbf1d2963e28a52cdd3675ca2e28b054bc7bd7b00d04845454dbd5bf34431e3e",
-    "transactions/month=2024-02/part-00001.parquet": "03be87a61e99709e5f92f6b5b85485193413e181f82ba6f46cb8d9c0c59e28fe",
+    "customers/part-00000.parquet": "eb8fbbb65464c2dce4d797a9ecccefc27b79d92707014848a75320e6ec52b916",
+    "customers/part-00001.parquet": "14fcda94de4fae1dedc9ba533bfcbb10eee29d45d63a0ee5dd8f3ed737f989f7",
+    "line_items/month=2024-01/part-00000.parquet": "10049129591f7d703d72dcf32631cc21b3a9067e65422541368fadb4d06cb463",
+    "line_items/month=2024-01/part-00001.parquet": "1b29f530d382a70b198804208fa9ebece8a5d59055d25c175b36b4879412af39",
+    "line_items/month=2024-02/part-00000.parquet": "59acc36605c5fb47713717fc10aaf46cedc4f8aa0b8e0521cf21e9c8e328823a",
+    "line_items/month=2024-02/part-00001.parquet": "ed8b0c2745e8cf861982310f929cba085627b8bb0c3790f01610bd9d5856a435",
+    "products/part-00000.parquet": "890d35695362b567050ec804dbbe39729026fa6d3f85c78bfdfac7a6589611fc",
+    "stores/part-00000.parquet": "463d982c906114a5da8b4e4e4c0c74afcdb87c14021239134887691da4bf41b4",
+    "transactions/month=2024-01/part-00000.parquet": "39db308cbd11a27ece474c5f67208697958fb484d1acbf6f0ca175a4ce438a97",
+    "transactions/month=2024-01/part-00001.parquet": "0382f9d130b56d6e738915937317587212fd21fe0fd6e8f490e397fbbb0a2098",
+    "transactions/month=2024-02/part-00000.parquet": "4335e655b62575b051a6b853f0463b16b7dd4cf1ff0a81aa6f5175d4daa96f36",
+    "transactions/month=2024-02/part-00001.parquet": "4cd86c7fd9681bcb21656537a46ec4c1003c4c68d32b92df68fd9c7532bc6210",
 }
 # a second seed, pinned as one digest of its sorted "path=sha256" lines
-PINNED_SEED_4242 = "e65d209a5ca97dfb17e315a84920f3d92a37ae70b30592aee6ae48366baf9c19"
+PINNED_SEED_4242 = "7282ac0eb92e68250c0b9c4fd7c4d1d8a97fe8dd8955b9eb34b6ab403527ef1d"
 
 
 def _pinned_world(seed: int) -> Spec:

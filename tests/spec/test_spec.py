@@ -242,3 +242,23 @@ def test_hostile_spec_files_are_refused_naming_the_field(tmp_path: Path) -> None
     )
     with pytest.raises(SpecError, match=r"`sales\.weekday` holds more than 100,000 values"):
         load_spec(path)
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("fraud.types.card_testing.report_rate=1.5", "`fraud.types.card_testing.report_rate`"),
+        ("fraud.types.stolen_card.report_delay.median_days=0", "report_delay.median_days"),
+        ("fraud.types.refund_abuse.report_delay.sigma=-1", "report_delay.sigma"),
+        ("fraud.friendly_rate=0.5", "`fraud.friendly_rate` must be at most 0.05"),
+        ("fraud.friendly_delay.median_days=1000", "`fraud.friendly_delay.median_days`"),
+    ],
+)
+def test_label_parameters_out_of_range_name_the_field(
+    tmp_path: Path, override: str, fragment: str
+) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump(small_document()))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path, [override])
+    assert fragment in str(caught.value)

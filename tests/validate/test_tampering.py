@@ -183,6 +183,52 @@ def corrupt_file(root: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+def _rewrite_labels(root: Path, change: Callable[[pa.Table], pa.Table]) -> None:
+    for relative in parquet_files(root, "transactions"):
+        rewrite_table(root, relative, change)
+
+
+def _replace(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    return table.set_column(table.column_names.index(name), table.schema.field(name), values)
+
+
+def report_every_fraud(root: Path) -> None:
+    """Every fraud transaction reported (card testing's report rate is 0.55), at the
+    moment of the fraud plus an hour."""
+
+    def change(table: pa.Table) -> pa.Table:
+        fraud = table.column("is_fraud").combine_chunks()
+        reported = pc.or_(table.column("fraud_reported").combine_chunks(), fraud)
+        hour = pa.scalar(3_600_000_000, pa.int64())
+        at = pc.add(table.column("ts").cast(pa.int64()), hour).cast(pa.timestamp("us"))
+        at = pc.if_else(fraud, at, table.column("fraud_reported_at"))
+        table = _replace(table, "fraud_reported", reported)
+        return _replace(table, "fraud_reported_at", at)
+
+    _rewrite_labels(root, change)
+
+
+def delay_reports(root: Path) -> None:
+    """Every report arrives four times later than it did."""
+
+    def change(table: pa.Table) -> pa.Table:
+        ts = table.column("ts").cast(pa.int64())
+        at = table.column("fraud_reported_at").cast(pa.int64())
+        later = pc.add(ts, pc.multiply(pc.subtract(at, ts), 4))
+        return _replace(table, "fraud_reported_at", later.cast(pa.timestamp("us")))
+
+    _rewrite_labels(root, change)
+
+
+def drop_report_times(root: Path) -> None:
+    """Reported transactions lose their report time."""
+
+    def change(table: pa.Table) -> pa.Table:
+        return _replace(table, "fraud_reported_at", pa.nulls(table.num_rows, pa.timestamp("us")))
+
+    _rewrite_labels(root, change)
+
+
 TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (flatten_weekdays, "transactions.weekday_profile"),
     (drop_fraud, "fraud.rate"),
@@ -194,6 +240,9 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (shuffle_ages, "transactions.online_share_by_age"),
     (swap_segments, "line_items.basket_size_by_segment_channel"),
     (corrupt_file, "files.checksum"),
+    (report_every_fraud, "labels.report_rate_card_testing"),
+    (delay_reports, "labels.report_delay_account_takeover"),
+    (drop_report_times, "labels.consistent"),
 ]
 
 

@@ -52,14 +52,14 @@ def fraud_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     moments = {name: event_size_moments(ctx.spec, name) for name in FRAUD_TYPES}
     overall_effect = design_effect(shares, moments)
     checks.append(
-        _rate_check(
+        rate_check(
             "fraud.rate", total_fraud, total, fraud.rate, "overall fraud rate", overall_effect
         )
     )
     for t, name in enumerate(FRAUD_TYPES):
         effect = design_effect({name: 1.0}, moments)
         checks.append(
-            _rate_check(f"fraud.rate_{name}", float(daily_fraud[:, t].sum()), total,
+            rate_check(f"fraud.rate_{name}", float(daily_fraud[:, t].sum()), total,
                         fraud.rate * shares[name], f"rate of {name}", effect)
         )  # fmt: skip
     monthly_fraud = np.bincount(ctx.month_of_day, daily_fraud.sum(axis=1), len(ctx.months))
@@ -70,7 +70,7 @@ def fraud_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
         check
         for m, label in enumerate(ctx.months)
         for check in [
-            _rate_check(f"fraud.rate_{label}", float(monthly_fraud[m]), float(monthly_total[m]),
+            rate_check(f"fraud.rate_{label}", float(monthly_fraud[m]), float(monthly_total[m]),
                         fraud.rate, f"fraud rate in {label}", overall_effect)
         ]
         if not check.passed
@@ -89,7 +89,7 @@ def fraud_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     return checks
 
 
-def _rate_check(
+def rate_check(
     name: str, successes: float, trials: float, target: float, what: str, effect: float
 ) -> Check:
     """The target inside the exact interval of the observed rate at the effective size."""
