@@ -80,6 +80,8 @@ class Stream(IntEnum):
     FRAUD_LINES = 67
     LABEL_REPORT = 68  # whether a transaction is ever reported as fraud (per process)
     LABEL_DELAY = 69  # when its report arrives
+    FRAUD_CAMOUFLAGE = 70  # whether an event imitates its victim (fraud.difficulty)
+    FRAUD_USUAL_GOODS = 71  # what a camouflaged event buys instead
     # pools and ids
     FAKER_POOL = 80
     ID_PERMUTATION = 81

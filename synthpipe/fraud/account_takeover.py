@@ -66,11 +66,14 @@ def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> 
     total = int(size.sum())
     victim = draws.victims(day, per_event[:, 0])
     ship = draws.other_region(draws.home_region(victim), per_event[:, 1])
+    camouflaged = draws.camouflaged(per_event.shape[0])  # the victim's hours, home, goods
+    ship = np.where(camouflaged, draws.home_region(victim), ship)
     night = np.asarray(params.night_hours)
     hour = night[
         np.minimum((per_event[:, 2] * night.shape[0]).astype(np.int64), night.shape[0] - 1)
     ]
     start = hour * MICROS_PER_HOUR + (per_event[:, 3] * MICROS_PER_HOUR).astype(np.int64)
+    start = np.where(camouflaged, draws.online_time(per_event[:, 2:4]), start)
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_TIME).random((total, 2))
     low, high = ATO_GAP_MINUTES
@@ -88,6 +91,9 @@ def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> 
         ATO_EXTRA_LINES_MAX,
         ATO_SECOND_UNIT_PROBABILITY,
     )
+    if camouflaged.any():
+        usual = draws.usual_lines(lines, draws.stream(Stream.FRAUD_USUAL_GOODS).random(lines.size))
+        lines = draws.select_lines(lines, usual, camouflaged[event])
     return draws.transactions(
         day[event],
         micros,

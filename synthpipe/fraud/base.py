@@ -34,6 +34,29 @@ class FraudDraws(Protocol):
     no_region: int
     last_micro: int
 
+    def camouflaged(self, n_events: int) -> np.ndarray:
+        """Which events imitate their victim: each with probability ``fraud.difficulty``,
+        from a stream of its own (so difficulty 0 changes no other draw)."""
+        ...
+
+    def online_time(self, u: np.ndarray) -> np.ndarray:
+        """Microseconds since midnight by the online hour profile (two uniforms a row)."""
+        ...
+
+    def stores_near(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A store in the home region (any store when there is none)."""
+        ...
+
+    def usual_lines(self, lines: Lines, u: np.ndarray) -> Lines:
+        """The same lines with each product re-drawn uniformly from the whole catalogue
+        (goods like any customer's, not the priciest), ``u`` one uniform per line."""
+        ...
+
+    def select_lines(self, first: Lines, second: Lines, use_second: np.ndarray) -> Lines:
+        """Per transaction, the lines of ``first`` or, where ``use_second``, of
+        ``second`` (both with the same line structure)."""
+        ...
+
     def stream(self, stream: Stream) -> np.random.Generator:
         """The typology's generator for ``stream`` in this block-month."""
         ...

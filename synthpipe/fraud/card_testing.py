@@ -26,6 +26,7 @@ from synthpipe.vocabulary import ONLINE, SALE
 
 BURST_SHARE = 0.6  # charges with another of the account within 10 minutes
 TINY_SHARE = 0.9  # charges under 10.00
+SLOW_FACTOR = 20.0  # a camouflaged test's gaps: 20 times longer (10 minutes to hours)
 
 
 class CardTesting(FraudParams):
@@ -67,13 +68,20 @@ def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> Tran
     total = int(size.sum())
     per_event = draws.stream(Stream.FRAUD_VICTIM).random((n_events, 2))
     victim = draws.victims(day, per_event[:, 0])
-    longest = (size - 1) * params.gap_minutes_max * MICROS_PER_MINUTE
+    camouflaged = draws.camouflaged(n_events)  # slow tests of ordinary goods
+    slow = np.where(camouflaged, SLOW_FACTOR, 1.0)
+    longest = (size - 1) * params.gap_minutes_max * slow * MICROS_PER_MINUTE
     start = (per_event[:, 1] * np.maximum(draws.last_micro - longest, 0)).astype(np.int64)
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_TIME).random((total, 2))
     low, high = params.gap_minutes_min, params.gap_minutes_max
-    micros = draws.burst_times(start, size, low + per_txn[:, 0] * (high - low))
+    gaps = (low + per_txn[:, 0] * (high - low)) * slow[event]
+    micros = draws.burst_times(start, size, gaps)
     product = draws.cheapest(params.cheapest_share, per_txn[:, 1])
+    lines = draws.single_lines(product, np.ones(total, dtype=np.int64), draws.price(product))
+    if camouflaged.any():
+        usual = draws.usual_lines(lines, per_txn[:, 1])
+        lines = draws.select_lines(lines, usual, camouflaged[event])
     return draws.transactions(
         day[event],
         micros,
@@ -83,7 +91,7 @@ def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> Tran
         draws.payment("credit_card", total),
         draws.home_region(victim[event]),
         SALE,
-        draws.single_lines(product, np.ones(total, dtype=np.int64), draws.price(product)),
+        lines,
     )
 
 

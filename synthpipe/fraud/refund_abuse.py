@@ -68,6 +68,12 @@ def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> Tran
         draws.payment("credit_card", total),
     )
     bought = draws.pricey_lines(params.categories, params.priciest_share, total, 0.0, 0, 0.0)
+    camouflaged = draws.camouflaged(per_event.shape[0])[event]  # refunds of ordinary goods
+    if camouflaged.any():
+        usual = draws.usual_lines(
+            bought, draws.stream(Stream.FRAUD_USUAL_GOODS).random(bought.size)
+        )
+        bought = draws.select_lines(bought, usual, camouflaged)
     lines = draws.returned(bought)
     return draws.transactions(
         day[event],

@@ -53,7 +53,11 @@ def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> Trans
     victim = draws.victims(day, per_event[:, 0])
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_PLACE).random((total, 4))
-    store = draws.stores_away(draws.home_region(victim[event]), per_txn[:, 0])
+    camouflaged = draws.camouflaged(per_event.shape[0])[event]  # used near home, ordinary goods
+    home = draws.home_region(victim[event])
+    store = np.where(
+        camouflaged, draws.stores_near(home, per_txn[:, 0]), draws.stores_away(home, per_txn[:, 0])
+    )
     micros = draws.in_store_time(per_txn[:, 1:3])
     lines = draws.pricey_lines(
         params.categories,
@@ -63,6 +67,9 @@ def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> Trans
         STOLEN_EXTRA_LINES_MAX,
         STOLEN_SECOND_UNIT_PROBABILITY,
     )
+    if camouflaged.any():
+        usual = draws.usual_lines(lines, draws.stream(Stream.FRAUD_USUAL_GOODS).random(lines.size))
+        lines = draws.select_lines(lines, usual, camouflaged)
     return draws.transactions(
         day[event],
         micros,

@@ -192,6 +192,41 @@ class BlockFraudDraws:
         """The same lines with negative quantities (a refund)."""
         return Lines(lines.transaction, lines.product, -lines.quantity, lines.price, lines.discount)
 
+    def camouflaged(self, n_events: int) -> np.ndarray:
+        """Which events imitate their victim (probability ``fraud.difficulty``)."""
+        difficulty = self.ctx.spec.fraud.difficulty
+        if difficulty <= 0:
+            return np.zeros(n_events, dtype=bool)
+        return np.asarray(self.stream(Stream.FRAUD_CAMOUFLAGE).random(n_events) < difficulty)
+
+    def online_time(self, u: np.ndarray) -> np.ndarray:
+        """Microseconds since midnight by the online hour profile (two uniforms a row)."""
+        return time_of_day(self.ctx.spec.sales.channels.online.hours, u)
+
+    def stores_near(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A store in the home region (any store when there is none)."""
+        near, found = stores_in_region(self.ctx, home, u, True)
+        return np.where(found, near, any_store(self.ctx, u))
+
+    def usual_lines(self, lines: Lines, u: np.ndarray) -> Lines:
+        """The lines with products re-drawn uniformly from the whole catalogue."""
+        world = self.ctx.products
+        every = [c.name for c in self.ctx.spec.products.categories]
+        product = pick_from(product_subset(world, self.ctx.spec, every, 1.0), u)
+        price = world.price_cents[product]
+        return Lines(lines.transaction, product, lines.quantity, price, np.zeros_like(price))
+
+    def select_lines(self, first: Lines, second: Lines, use_second: np.ndarray) -> Lines:
+        """Per transaction, ``first``'s lines or, where ``use_second``, ``second``'s."""
+        take = use_second[first.transaction]
+        return Lines(
+            first.transaction,
+            np.where(take, second.product, first.product),
+            first.quantity,
+            np.where(take, second.price, first.price),
+            np.where(take, second.discount, first.discount),
+        )
+
     def stores_away(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A store outside the home region (any store when there is none)."""
         far, found = stores_in_region(self.ctx, home, u, False)

@@ -513,6 +513,9 @@ class Fraud(StrictModel):
     """Labelled fraud-style rare events: overall rate and mix of typologies."""
 
     rate: float = Field(default=0.005, ge=0, le=0.5)
+    # the probability that a fraud event imitates its victim instead of showing its
+    # typology's signature (see each module of synthpipe.fraud): 0 obvious, 1 camouflaged
+    difficulty: float = Field(default=0.25, ge=0, le=1)
     # legitimate sales later disputed as fraud by their own customer ("friendly fraud"):
     # reported in fraud_reported, never in is_fraud
     friendly_rate: float = Field(default=0.0005, ge=0, le=0.05)

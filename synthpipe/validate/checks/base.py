@@ -104,8 +104,13 @@ def tvd_check(
 
 def histogram_median(hist: np.ndarray, edges: np.ndarray) -> float:
     """Median of a binned sample, interpolated within its bin (under/overflow cells ends)."""
+    return histogram_quantile(hist, edges, 0.5)
+
+
+def histogram_quantile(hist: np.ndarray, edges: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of a binned sample, interpolated within its bin."""
     cumulative = np.cumsum(hist)
-    half = cumulative[-1] / 2.0
+    half = cumulative[-1] * q
     cell = int(np.searchsorted(cumulative, half, side="left"))
     if cell == 0 or cell >= edges.shape[0]:
         return float(edges[min(max(cell - 1, 0), edges.shape[0] - 1)])

@@ -13,7 +13,7 @@ from synthpipe.validate.checks.base import (
     MIN_SIGNATURE_EVENTS,
     CheckFamily,
     CheckInfo,
-    histogram_median,
+    histogram_quantile,
     stat,
 )
 from synthpipe.validate.context import ValidationContext
@@ -50,13 +50,13 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     def share(group: str, feature: str) -> float:
         return get(group, feature) / max(get(group, "n"), 1.0)
 
-    def median_amount(group: str) -> float:
+    def median_amount(group: str, q: float = 0.5) -> float:
         hist = np.asarray(
             stat(stats, st.signature(group, "amount_hist"), np.zeros(LOG_AMOUNT_EDGES.shape[0] + 1))
         )
         if hist.sum() <= 0:
             return 0.0
-        return float(10 ** histogram_median(hist, LOG_AMOUNT_EDGES))
+        return float(10 ** histogram_quantile(hist, LOG_AMOUNT_EDGES, q))
 
     judged = {
         name: fraud.rate > 0 and shares[name] > 0 and get(name, "n") >= MIN_SIGNATURE_EVENTS
@@ -70,7 +70,9 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
                 continue
             if signature.needs_regions and not multi_region:
                 continue
-            feature, target, legit = signature.feature, signature.target, signature.baseline
+            feature, legit = signature.feature, signature.baseline
+            # camouflaged events (fraud.difficulty) need not show it: a lower bound
+            target = signature.target * (1.0 - fraud.difficulty)
             checks.append(
                 at_least(
                     f"signature.{signature.name}",
@@ -84,7 +86,9 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
             )
     for kind, typology in TYPOLOGIES.items():
         for amount in typology.amount_signatures:
-            if not judged[kind]:
+            # camouflaged events buy ordinary goods, whose share moves the median by an
+            # amount the check does not model: judged on uncamouflaged fraud only
+            if not judged[kind] or fraud.difficulty > 0:
                 continue
             legit = amount.baseline
             checks.append(
@@ -107,7 +111,7 @@ CHECKS: tuple[CheckInfo, ...] = (
         CheckInfo(
             f"signature.{signature.name}",
             "signature",
-            f"{kind}: {signature.what} (share at least {signature.target:.2f})",
+            f"{kind}: {signature.what} (share at least {signature.target:.2f} x (1 - difficulty))",
             (
                 st.signature(kind, "n"),
                 st.signature(kind, signature.feature),
@@ -129,7 +133,7 @@ CHECKS: tuple[CheckInfo, ...] = (
                 st.signature(kind, "amount_hist"),
                 st.signature(amount.baseline, "amount_hist"),
             ),
-            only_when=_JUDGED,
+            only_when=_JUDGED + "; fraud.difficulty 0",
         )
         for kind, typology in TYPOLOGIES.items()
         for amount in typology.amount_signatures
