@@ -114,3 +114,18 @@ def test_without_scikit_learn_the_section_says_how_to_enable_it(
         "available": False,
         "note": ENABLE_NOTE,
     }
+
+
+def test_the_report_states_each_months_expected_fraud_beside_the_realised(
+    small_dataset: Path,
+) -> None:
+    """Rare stays rare: each month's expected count (legitimate x rate x share /
+    (1 - rate)) is reported beside the realised one, and the year's totals agree within
+    the spread of whole events (sizes up to ~10, so a generous 6 sd of 10 x expected)."""
+    report = json.loads((small_dataset / "_fidelity" / "report.json").read_text())
+    counts = report["fraud_counts"]
+    assert counts["expected_by_month"].keys() == counts["by_month"].keys()
+    expected = sum(sum(m.values()) for m in counts["expected_by_month"].values())
+    realised = sum(counts["by_type"].values())
+    assert expected > 0
+    assert abs(realised - expected) <= 6 * (10 * expected) ** 0.5

@@ -111,7 +111,9 @@ def rate_check(
 
 
 def fraud_summary(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
-    """Realised fraud counts per type and month, for the report."""
+    """Realised fraud counts per type and month, and each month's expected count: the
+    month's legitimate transactions x rate x share / (1 - rate), the target the events
+    are placed on (so a rare rate's expected handful is stated beside what came)."""
     daily_fraud = np.asarray(
         stat(stats, st.TRANSACTIONS_DAILY_FRAUD, np.zeros((ctx.days, len(FRAUD_TYPES))))
     )
@@ -122,10 +124,22 @@ def fraud_summary(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
         ],
         1,
     )
+    daily_legit = np.asarray(stat(stats, st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
+    legit_monthly = np.bincount(ctx.month_of_day, daily_legit.sum(axis=(1, 2)), len(ctx.months))
+    fraud = ctx.spec.fraud
+    odds = fraud.rate / (1.0 - fraud.rate)
+    shares = fraud.shares()
     return {
         "by_type": {name: int(daily_fraud[:, t].sum()) for t, name in enumerate(FRAUD_TYPES)},
         "by_month": {
             m: {name: int(monthly[i, t]) for t, name in enumerate(FRAUD_TYPES)}
+            for i, m in enumerate(ctx.months)
+        },
+        "expected_by_month": {
+            m: {
+                name: round(float(legit_monthly[i]) * odds * shares[name], 2)
+                for name in FRAUD_TYPES
+            }
             for i, m in enumerate(ctx.months)
         },
     }
