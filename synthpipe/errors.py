@@ -6,13 +6,13 @@ exits with status 2. Anything else is a failure of the run and exits with status
 
 from __future__ import annotations
 
+import os
+
 DEBUG_ENV = "SYNTHPIPE_DEBUG"  # "1": tracebacks and every library's log lines
 
 
 def debugging() -> bool:
     """True when the user asked for tracebacks and library logs (SYNTHPIPE_DEBUG=1)."""
-    import os
-
     return os.environ.get(DEBUG_ENV) == "1"
 
 

@@ -17,24 +17,6 @@ from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
 NO_PREVIOUS_HOURS = 24.0 * 365  # hours since the previous transaction, when there is none
 DAYS_PER_WEEK = 7
 UNIX_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
-FEATURES = (
-    "amount",
-    "log_amount",
-    "items",
-    "hour",
-    "weekday",
-    "is_online",
-    "is_refund",
-    "age",
-    "log_income",
-    "is_loyalty_member",
-    "tenure_days",
-    "away_from_home",
-    "same_day_count",
-    "hours_since_previous",
-    "amount_vs_history",
-    "previous_count",
-)
 
 
 def _numpy(table: pa.Table, name: str, kind: type = np.float64) -> np.ndarray:
@@ -95,13 +77,13 @@ def transaction_features(transactions: pa.Table, customers: pa.Table, stores: pa
     day = ts // MICROS_PER_DAY
     first = np.ones(n, dtype=bool)
     first[1:] = customer[1:] != customer[:-1]
-    group_start = np.maximum.accumulate(np.where(first, np.arange(n), 0))
-    previous_count = np.arange(n) - group_start
+    previous_count = _position_in_run(first)
+    group_start = np.arange(n) - previous_count
     gap_hours = np.empty(n)
     gap_hours[0] = NO_PREVIOUS_HOURS
     gap_hours[1:] = (ts[1:] - ts[:-1]) / MICROS_PER_HOUR
     gap_hours[first] = NO_PREVIOUS_HOURS
-    same_day = _earlier_same_day(customer, day, first)
+    same_day = _position_in_run(first | np.concatenate([[True], day[1:] != day[:-1]]))
     magnitude = np.abs(amount)
     running = np.cumsum(magnitude) - magnitude
     running -= running[group_start]
@@ -162,14 +144,11 @@ def _one_hot(prefix: str, labels: np.ndarray) -> dict[str, np.ndarray]:
     return {f"{prefix}_{v}": (labels == v).astype(np.float64) for v in values}
 
 
-def _earlier_same_day(customer: np.ndarray, day: np.ndarray, first: np.ndarray) -> np.ndarray:
-    """How many earlier transactions of the same customer fall on the same day (rows in
-    (customer, time) order)."""
-    n = customer.shape[0]
-    new_run = first.copy()
-    new_run[1:] |= day[1:] != day[:-1]
-    run_start = np.maximum.accumulate(np.where(new_run, np.arange(n), 0))
-    return np.arange(n) - run_start
+def _position_in_run(starts: np.ndarray) -> np.ndarray:
+    """Each row's position in its run, runs beginning where ``starts`` is true (row 0
+    always begins one): how many earlier rows share its run."""
+    index = np.arange(starts.shape[0])
+    return np.asarray(index - np.maximum.accumulate(np.where(starts, index, 0)))
 
 
 def _customer_lookup(customers: pa.Table, customer: np.ndarray) -> dict[str, np.ndarray]:

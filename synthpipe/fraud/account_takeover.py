@@ -91,9 +91,7 @@ def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> 
         ATO_EXTRA_LINES_MAX,
         ATO_SECOND_UNIT_PROBABILITY,
     )
-    if camouflaged.any():
-        usual = draws.usual_lines(lines, draws.stream(Stream.FRAUD_USUAL_GOODS).random(lines.size))
-        lines = draws.select_lines(lines, usual, camouflaged[event])
+    lines = draws.disguised(lines, camouflaged[event])
     return draws.transactions(
         day[event],
         micros,

@@ -47,14 +47,12 @@ class FraudDraws(Protocol):
         """A store in the home region (any store when there is none)."""
         ...
 
-    def usual_lines(self, lines: Lines, u: np.ndarray) -> Lines:
-        """The same lines with each product re-drawn uniformly from the whole catalogue
-        (goods like any customer's, not the priciest), ``u`` one uniform per line."""
-        ...
-
-    def select_lines(self, first: Lines, second: Lines, use_second: np.ndarray) -> Lines:
-        """Per transaction, the lines of ``first`` or, where ``use_second``, of
-        ``second`` (both with the same line structure)."""
+    def disguised(
+        self, lines: Lines, camouflaged: np.ndarray, u: np.ndarray | None = None
+    ) -> Lines:
+        """The lines, with the products of camouflaged transactions re-drawn uniformly
+        from the whole catalogue (goods like any customer's, not the priciest): one
+        uniform per line, ``u`` or else the typology's usual-goods stream."""
         ...
 
     def stream(self, stream: Stream) -> np.random.Generator:

@@ -79,9 +79,7 @@ def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> Tran
     micros = draws.burst_times(start, size, gaps)
     product = draws.cheapest(params.cheapest_share, per_txn[:, 1])
     lines = draws.single_lines(product, np.ones(total, dtype=np.int64), draws.price(product))
-    if camouflaged.any():
-        usual = draws.usual_lines(lines, per_txn[:, 1])
-        lines = draws.select_lines(lines, usual, camouflaged[event])
+    lines = draws.disguised(lines, camouflaged[event], per_txn[:, 1])
     return draws.transactions(
         day[event],
         micros,

@@ -69,11 +69,7 @@ def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> Tran
     )
     bought = draws.pricey_lines(params.categories, params.priciest_share, total, 0.0, 0, 0.0)
     camouflaged = draws.camouflaged(per_event.shape[0])[event]  # refunds of ordinary goods
-    if camouflaged.any():
-        usual = draws.usual_lines(
-            bought, draws.stream(Stream.FRAUD_USUAL_GOODS).random(bought.size)
-        )
-        bought = draws.select_lines(bought, usual, camouflaged)
+    bought = draws.disguised(bought, camouflaged)
     lines = draws.returned(bought)
     return draws.transactions(
         day[event],

@@ -67,9 +67,7 @@ def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> Trans
         STOLEN_EXTRA_LINES_MAX,
         STOLEN_SECOND_UNIT_PROBABILITY,
     )
-    if camouflaged.any():
-        usual = draws.usual_lines(lines, draws.stream(Stream.FRAUD_USUAL_GOODS).random(lines.size))
-        lines = draws.select_lines(lines, usual, camouflaged)
+    lines = draws.disguised(lines, camouflaged)
     return draws.transactions(
         day[event],
         micros,

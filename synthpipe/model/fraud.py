@@ -208,23 +208,26 @@ class BlockFraudDraws:
         near, found = stores_in_region(self.ctx, home, u, True)
         return np.where(found, near, any_store(self.ctx, u))
 
-    def usual_lines(self, lines: Lines, u: np.ndarray) -> Lines:
-        """The lines with products re-drawn uniformly from the whole catalogue."""
+    def disguised(
+        self, lines: Lines, camouflaged: np.ndarray, u: np.ndarray | None = None
+    ) -> Lines:
+        """The lines, with the products of camouflaged transactions re-drawn uniformly
+        from the whole catalogue; one uniform per line, ``u`` or the usual-goods stream
+        (drawn only when some transaction is camouflaged)."""
+        if not camouflaged.any():
+            return lines
+        if u is None:
+            u = self.stream(Stream.FRAUD_USUAL_GOODS).random(lines.size)
         world = self.ctx.products
         every = [c.name for c in self.ctx.spec.products.categories]
-        product = pick_from(product_subset(world, self.ctx.spec, every, 1.0), u)
-        price = world.price_cents[product]
-        return Lines(lines.transaction, product, lines.quantity, price, np.zeros_like(price))
-
-    def select_lines(self, first: Lines, second: Lines, use_second: np.ndarray) -> Lines:
-        """Per transaction, ``first``'s lines or, where ``use_second``, ``second``'s."""
-        take = use_second[first.transaction]
+        usual = pick_from(product_subset(world, self.ctx.spec, every, 1.0), u)
+        take = camouflaged[lines.transaction]
         return Lines(
-            first.transaction,
-            np.where(take, second.product, first.product),
-            first.quantity,
-            np.where(take, second.price, first.price),
-            np.where(take, second.discount, first.discount),
+            lines.transaction,
+            np.where(take, usual, lines.product),
+            lines.quantity,
+            np.where(take, world.price_cents[usual], lines.price),
+            np.where(take, 0, lines.discount),
         )
 
     def stores_away(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:

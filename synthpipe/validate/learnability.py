@@ -1,10 +1,11 @@
 """How learnable the fraud is: three standard learners trained on a bounded sample of
-the dataset with a time split, scored on true labels (and, once the dataset carries
-them, on observed ones).
+the dataset with a time split, trained on the true labels and on the labels known at the
+split, scored on the true ones.
 
 Reads a sample of whole customers (every transaction of every customer whose id falls on
-the sampling stride, in the first customer blocks), builds ``synthpipe.features``'s table,
-trains on the first TRAIN_SHARE of the calendar and tests on the rest. Needs
+the sampling stride, in the first customer blocks: only their files are read), builds
+``synthpipe.features``'s table, trains on the first TRAIN_SHARE of the calendar and tests
+on the rest. Needs
 scikit-learn (the ``ml`` extra); without it the section says how to enable it and
 nothing fails.
 """
@@ -48,21 +49,32 @@ CUSTOMER_COLUMNS = [
 
 
 def sample_features(location: Location, listing: Listing) -> tuple[pa.Table, int]:
-    """The feature table of a sample of whole customers, and the sampling stride (1 in
-    ``stride`` customers of the blocks read)."""
-    blocks = sorted({f.partition.block for f in listing.of_table("customers")})
-    rows_by_block = {
-        b: sum(f.rows for f in listing.of_table("transactions") if f.partition.block == b)
-        for b in blocks
-    }
-    total = sum(rows_by_block.values())
+    """The feature table of a sample of whole customers, and the sampling stride: 1 in
+    ``stride`` customers of the first customer blocks that together hold
+    MAX_TRANSACTIONS transactions, so that only those blocks' files are read, whatever
+    the dataset's size."""
+    rows_by_block: dict[int, int] = {}
+    for listed in listing.of_table("transactions"):
+        block = listed.partition.block
+        rows_by_block[block] = rows_by_block.get(block, 0) + listed.rows
+    chosen: set[int] = set()
+    total = 0
+    for block in sorted(rows_by_block):
+        if total >= MAX_TRANSACTIONS:
+            break
+        chosen.add(block)
+        total += rows_by_block[block]
     stride = max(1, math.ceil(total / MAX_TRANSACTIONS))
     stores = read_file(location, listing.of_table("stores")[0].path, ["store_id", "region"])
     customers, transactions = [], []
     for listed in listing.of_table("customers"):
+        if listed.partition.block not in chosen:
+            continue
         table = read_file(location, listed.path, CUSTOMER_COLUMNS, checksum=False).table
         customers.append(_every(table, stride))
     for listed in listing.of_table("transactions"):
+        if listed.partition.block not in chosen:
+            continue
         table = read_file(location, listed.path, TRANSACTION_COLUMNS, checksum=False).table
         transactions.append(_every(table, stride))
     features = transaction_features(
