@@ -70,6 +70,10 @@ class Stream(IntEnum):
     LINE_PRODUCT = 47
     QUANTITY = 48
     DISCOUNT = 49
+    HABIT_REPEAT = 50  # whether a sale has a same-day repeat, and the gap (sales.habits)
+    HABIT_NIGHT = 51  # whether an online sale is placed at night, and when
+    HABIT_GIFT = 52  # whether an online sale is shipped away as a gift, and where
+    HABIT_SPLURGE = 53  # whether a sale is a splurge, and its extra lines
     # fraud (each fraud type draws from its own sub-key, see synthpipe.model.fraud)
     FRAUD_COUNT = 60
     FRAUD_VICTIM = 61
@@ -82,6 +86,7 @@ class Stream(IntEnum):
     LABEL_DELAY = 69  # when its report arrives
     FRAUD_CAMOUFLAGE = 70  # whether an event imitates its victim (fraud.difficulty)
     FRAUD_USUAL_GOODS = 71  # what a camouflaged event buys instead
+    FRAUD_USUAL_PAYMENT = 72  # how a camouflaged event pays instead
     # pools and ids
     FAKER_POOL = 80
     ID_PERMUTATION = 81

@@ -66,7 +66,7 @@ def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> 
     total = int(size.sum())
     victim = draws.victims(day, per_event[:, 0])
     ship = draws.other_region(draws.home_region(victim), per_event[:, 1])
-    camouflaged = draws.camouflaged(per_event.shape[0])  # the victim's hours, home, goods
+    camouflaged = draws.camouflaged(day)  # the victim's hours, home, goods and payments
     ship = np.where(camouflaged, draws.home_region(victim), ship)
     night = np.asarray(params.night_hours)
     hour = night[
@@ -98,7 +98,7 @@ def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> 
         victim[event],
         ONLINE,
         np.full(total, draws.no_store),
-        pay,
+        draws.usual_payments(ONLINE, camouflaged[event], pay),
         ship[event],
         SALE,
         lines,
@@ -109,7 +109,7 @@ TYPOLOGY = Typology(
     key=FraudKey.ACCOUNT_TAKEOVER,
     params=AccountTakeover,
     generate=generate,
-    size_moments=lambda params: uniform_size_moments(1, params.orders_max),
+    size_moments=lambda params, _difficulty: uniform_size_moments(1, params.orders_max),
     expected_lines=lambda _params: extra_lines_mean(
         ATO_SECOND_LINE_PROBABILITY, ATO_EXTRA_LINES_MAX
     ),

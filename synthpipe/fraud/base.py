@@ -34,9 +34,21 @@ class FraudDraws(Protocol):
     no_region: int
     last_micro: int
 
-    def camouflaged(self, n_events: int) -> np.ndarray:
-        """Which events imitate their victim: each with probability ``fraud.difficulty``,
-        from a stream of its own (so difficulty 0 changes no other draw)."""
+    def camouflaged(self, day: np.ndarray) -> np.ndarray:
+        """Which events (given each event's day) imitate their victim: each with the
+        probability ``fraud.difficulty`` in force that day (``fraud.drift``), from a stream
+        of its own (so difficulty 0 changes no other draw)."""
+        ...
+
+    def usual_payments(
+        self, channel: int, camouflaged: np.ndarray, payment: np.ndarray
+    ) -> np.ndarray:
+        """The payments, with those of camouflaged transactions re-drawn from the channel's
+        legitimate payment mix (one uniform per transaction, drawn only when some is)."""
+        ...
+
+    def home_store(self, customer: np.ndarray) -> np.ndarray:
+        """Each customer's home store."""
         ...
 
     def online_time(self, u: np.ndarray) -> np.ndarray:
@@ -217,7 +229,8 @@ class Typology(Generic[P]):
     key: FraudKey
     params: type[P]
     generate: Callable[[FraudDraws, P, np.ndarray], TransactionSet]
-    size_moments: Callable[[P], tuple[float, float]]
+    # mean and variance of an event's transactions, given the difficulty in force
+    size_moments: Callable[[P, float], tuple[float, float]]
     expected_lines: Callable[[P], float]
     share_signatures: tuple[ShareSignature, ...] = field(default=())
     amount_signatures: tuple[AmountSignature, ...] = field(default=())

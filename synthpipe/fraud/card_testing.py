@@ -1,6 +1,7 @@
 """Card testing: bursts of tiny online charges minutes apart on one account, any hour.
 
-Event size: burst_min + Poisson(burst_extra_mean) charges; gaps uniform in
+Event size: burst_min + Poisson(burst_extra_mean) charges (a camouflaged event: one
+charge of an ordinary product, paid like the customer's other online purchases); gaps uniform in
 [gap_minutes_min, gap_minutes_max]; each charge one unit of a product among the cheapest
 ``cheapest_share`` of the catalogue, paid by credit card, shipped to the home region.
 """
@@ -26,7 +27,7 @@ from synthpipe.vocabulary import ONLINE, SALE
 
 BURST_SHARE = 0.6  # charges with another of the account within 10 minutes
 TINY_SHARE = 0.9  # charges under 10.00
-SLOW_FACTOR = 20.0  # a camouflaged test's gaps: 20 times longer (10 minutes to hours)
+CAMOUFLAGED_SIZE = 1  # a camouflaged test is one charge, like any purchase
 
 
 class CardTesting(FraudParams):
@@ -51,42 +52,48 @@ class CardTesting(FraudParams):
         return self
 
 
-def size_moments(params: CardTesting) -> tuple[float, float]:
-    """burst_min + Poisson(burst_extra_mean): mean and variance."""
+def size_moments(params: CardTesting, difficulty: float) -> tuple[float, float]:
+    """Mean and variance of the mixture: with probability 1 - difficulty a burst of
+    burst_min + Poisson(burst_extra_mean), else CAMOUFLAGED_SIZE charges."""
     extra = params.burst_extra_mean
-    return params.burst_min + extra, extra
+    burst = params.burst_min + extra
+    mean = (1.0 - difficulty) * burst + difficulty * CAMOUFLAGED_SIZE
+    second = (1.0 - difficulty) * (extra + burst * burst) + difficulty * CAMOUFLAGED_SIZE**2
+    return mean, second - mean * mean
 
 
 def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> TransactionSet:
     """Bursts of tiny online charges, a few minutes apart, on one account."""
     day = draws.event_days(events)
     n_events = day.shape[0]
-    size = params.burst_min + np.asarray(
+    burst = params.burst_min + np.asarray(
         draws.stream(Stream.FRAUD_EVENT_SIZE).poisson(params.burst_extra_mean, n_events),
         dtype=np.int64,
     )
+    camouflaged = draws.camouflaged(day)  # one ordinary purchase instead of a burst
+    size = np.where(camouflaged, CAMOUFLAGED_SIZE, burst)
     total = int(size.sum())
-    per_event = draws.stream(Stream.FRAUD_VICTIM).random((n_events, 2))
+    per_event = draws.stream(Stream.FRAUD_VICTIM).random((n_events, 3))
     victim = draws.victims(day, per_event[:, 0])
-    camouflaged = draws.camouflaged(n_events)  # slow tests of ordinary goods
-    slow = np.where(camouflaged, SLOW_FACTOR, 1.0)
-    longest = (size - 1) * params.gap_minutes_max * slow * MICROS_PER_MINUTE
+    longest = (size - 1) * params.gap_minutes_max * MICROS_PER_MINUTE
     start = (per_event[:, 1] * np.maximum(draws.last_micro - longest, 0)).astype(np.int64)
+    start = np.where(camouflaged, draws.online_time(per_event[:, 1:3]), start)
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_TIME).random((total, 2))
     low, high = params.gap_minutes_min, params.gap_minutes_max
-    gaps = (low + per_txn[:, 0] * (high - low)) * slow[event]
+    gaps = low + per_txn[:, 0] * (high - low)
     micros = draws.burst_times(start, size, gaps)
     product = draws.cheapest(params.cheapest_share, per_txn[:, 1])
     lines = draws.single_lines(product, np.ones(total, dtype=np.int64), draws.price(product))
     lines = draws.disguised(lines, camouflaged[event], per_txn[:, 1])
+    payment = draws.payment("credit_card", total)
     return draws.transactions(
         day[event],
         micros,
         victim[event],
         ONLINE,
         np.full(total, draws.no_store),
-        draws.payment("credit_card", total),
+        draws.usual_payments(ONLINE, camouflaged[event], payment),
         draws.home_region(victim[event]),
         SALE,
         lines,

@@ -60,15 +60,16 @@ def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> Tran
     victim = draws.victims(day, per_event[:, 0])
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_PLACE).random((total, 4))
-    store = draws.any_store(per_txn[:, 0])
+    camouflaged = draws.camouflaged(day)[event]  # ordinary goods at home, usual payment
+    store = np.where(camouflaged, draws.home_store(victim[event]), draws.any_store(per_txn[:, 0]))
     micros = draws.in_store_time(per_txn[:, 1:3])
     pay = np.where(
         per_txn[:, 3] < REFUND_ABUSE_STORE_CREDIT_PROBABILITY,
         draws.payment("gift_card", total),
         draws.payment("credit_card", total),
     )
+    pay = draws.usual_payments(IN_STORE, camouflaged, pay)
     bought = draws.pricey_lines(params.categories, params.priciest_share, total, 0.0, 0, 0.0)
-    camouflaged = draws.camouflaged(per_event.shape[0])[event]  # refunds of ordinary goods
     bought = draws.disguised(bought, camouflaged)
     lines = draws.returned(bought)
     return draws.transactions(
@@ -93,7 +94,9 @@ TYPOLOGY = Typology(
     key=FraudKey.REFUND_ABUSE,
     params=RefundAbuse,
     generate=generate,
-    size_moments=lambda params: uniform_size_moments(params.refunds_min, params.refunds_max),
+    size_moments=lambda params, _difficulty: uniform_size_moments(
+        params.refunds_min, params.refunds_max
+    ),
     expected_lines=lambda _params: 1.0,
     share_signatures=(
         ShareSignature(

@@ -53,7 +53,7 @@ def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> Trans
     victim = draws.victims(day, per_event[:, 0])
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_PLACE).random((total, 4))
-    camouflaged = draws.camouflaged(per_event.shape[0])[event]  # used near home, ordinary goods
+    camouflaged = draws.camouflaged(day)[event]  # used near home, ordinary goods, usual payment
     home = draws.home_region(victim[event])
     store = np.where(
         camouflaged, draws.stores_near(home, per_txn[:, 0]), draws.stores_away(home, per_txn[:, 0])
@@ -74,7 +74,7 @@ def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> Trans
         victim[event],
         IN_STORE,
         store,
-        draws.payment("credit_card", total),
+        draws.usual_payments(IN_STORE, camouflaged, draws.payment("credit_card", total)),
         np.full(total, draws.no_region),
         SALE,
         lines,
@@ -85,7 +85,7 @@ TYPOLOGY = Typology(
     key=FraudKey.STOLEN_CARD,
     params=StolenCard,
     generate=generate,
-    size_moments=lambda params: uniform_size_moments(1, params.purchases_max),
+    size_moments=lambda params, _difficulty: uniform_size_moments(1, params.purchases_max),
     expected_lines=lambda _params: extra_lines_mean(
         STOLEN_EXTRA_LINE_PROBABILITY, STOLEN_EXTRA_LINES_MAX
     ),

@@ -20,7 +20,7 @@ from synthpipe.model.customers import (
     reference_income,
 )
 from synthpipe.model.fraud import expected_lines
-from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN
+from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN, repeat_factor, splurge_lines_mean
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import PartitionTask
 from synthpipe.spec.models import Spec
@@ -51,7 +51,8 @@ def online_by_band(spec: Spec) -> np.ndarray:
 
 
 def rate_moments(spec: Spec) -> dict[str, np.ndarray]:
-    """Per channel: E[r x P(ch)] and E[r x P(ch) x lines per sale] (per day, before F)."""
+    """Per channel: E[r x P(ch)] and E[r x P(ch) x lines per sale] (per day, before F and
+    before same-day repeats)."""
     customers, sales = spec.customers, spec.sales
     ages, p_age, band = age_distribution(spec)
     p_online = online_by_band(spec)[band]
@@ -75,7 +76,11 @@ def rate_moments(spec: Spec) -> dict[str, np.ndarray]:
         )
         for ch, p_channel in enumerate((1.0 - p_online, p_online)):
             expected = base * float(np.sum(p_age * income_term * p_channel))
-            lines = 1.0 + (sales.basket_mean_items - 1.0) * segment.basket * channel_basket[ch]
+            lines = (
+                1.0
+                + (sales.basket_mean_items - 1.0) * segment.basket * channel_basket[ch]
+                + splurge_lines_mean(spec)
+            )
             rate[ch] += expected
             rate_lines[ch] += expected * lines
     return {"rate": rate, "rate_lines": rate_lines}
@@ -100,8 +105,8 @@ def expected_daily(
     moments = rate_moments(spec)
     active = customers * signup_cdf(spec, date_range(first, last))
     per_channel = factors.overall[:, None] * factors.channel * active[:, None]
-    sales = per_channel * moments["rate"][None, :]
-    sale_lines = per_channel * moments["rate_lines"][None, :]
+    sales = per_channel * moments["rate"][None, :] * repeat_factor(spec)
+    sale_lines = per_channel * moments["rate_lines"][None, :] * repeat_factor(spec)
     refunds = sales * spec.sales.return_rate
     legit = sales.sum(axis=1) + refunds.sum(axis=1)
     fraud_rate = spec.fraud.rate

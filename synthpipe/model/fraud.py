@@ -16,6 +16,8 @@ events and gives them ``FraudDraws``, the drawing tools they share.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_MINUTE
@@ -32,6 +34,7 @@ from synthpipe.model.blockmonth import (
     time_of_day,
 )
 from synthpipe.model.ids import FRAUD_SUBRANGE_BASE
+from synthpipe.model.sales import channel_payments
 from synthpipe.seeds import Entity, FraudKey, Stream
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import FRAUD_TYPES
@@ -39,10 +42,47 @@ from synthpipe.vocabulary import FRAUD_TYPES
 LAST_MICRO = MICROS_PER_DAY - 1
 
 
-def event_size_moments(spec: Spec, name: str) -> tuple[float, float]:
-    """Mean and variance of the number of transactions in one event of a fraud type."""
+def event_size_moments(
+    spec: Spec, name: str, difficulty: float | None = None
+) -> tuple[float, float]:
+    """Mean and variance of the number of transactions in one event of a fraud type, at
+    ``difficulty`` (default: ``fraud.difficulty``)."""
     typology = TYPOLOGIES[name]
-    return typology.size_moments(getattr(spec.fraud.types, name))
+    level = spec.fraud.difficulty if difficulty is None else difficulty
+    return typology.size_moments(getattr(spec.fraud.types, name), level)
+
+
+@dataclass(frozen=True)
+class FraudSchedule:
+    """The fraud process in force on each day of a range (``fraud.drift``)."""
+
+    shares: np.ndarray  # (days, types): the normalised mix
+    difficulty: np.ndarray  # (days,)
+
+
+def fraud_schedule(spec: Spec, dates: np.ndarray) -> FraudSchedule:
+    """The mix and difficulty of each date (datetime64[D]): the base values until the first
+    drift point, then each point's from its start."""
+    fraud = spec.fraud
+    starts = np.asarray([np.datetime64(p.start, "D") for p in fraud.drift], dtype="datetime64[D]")
+    segment = np.searchsorted(starts, dates.astype("datetime64[D]"), side="right")
+    raw = np.asarray(
+        [
+            [fraud.segment_shares(k)[name] for name in FRAUD_TYPES]
+            for k in range(-1, len(fraud.drift))
+        ]
+    )
+    totals = raw.sum(axis=1, keepdims=True)
+    mix = np.divide(raw, totals, out=np.zeros_like(raw), where=totals > 0)
+    difficulty = np.asarray([fraud.segment_difficulty(k) for k in range(-1, len(fraud.drift))])
+    return FraudSchedule(mix[segment], difficulty[segment])
+
+
+def mean_event_sizes(spec: Spec, name: str, difficulty: np.ndarray) -> np.ndarray:
+    """Mean event size of a type on each day, at that day's difficulty."""
+    levels, index = np.unique(difficulty, return_inverse=True)
+    means = np.asarray([event_size_moments(spec, name, float(d))[0] for d in levels])
+    return np.asarray(means[index])
 
 
 def expected_lines(spec: Spec, name: str) -> float:
@@ -54,15 +94,16 @@ def expected_lines(spec: Spec, name: str) -> float:
 def event_counts(ctx: BlockMonth, legit_per_day: np.ndarray) -> dict[str, np.ndarray]:
     """Fraud events per day for each enabled type."""
     fraud = ctx.spec.fraud
-    shares = fraud.shares()
     counts: dict[str, np.ndarray] = {}
     if fraud.rate <= 0:
         return counts
+    schedule = fraud_schedule(ctx.spec, ctx.factors.dates)
     for name, typology in TYPOLOGIES.items():
-        if shares[name] <= 0:
+        share = schedule.shares[:, FRAUD_TYPES.index(name)]
+        if not (share > 0).any():
             continue
-        target = legit_per_day * fraud.rate * shares[name] / (1.0 - fraud.rate)
-        mean_size, _ = event_size_moments(ctx.spec, name)
+        target = legit_per_day * fraud.rate * share / (1.0 - fraud.rate)
+        mean_size = mean_event_sizes(ctx.spec, name, schedule.difficulty)
         cumulative = np.cumsum(target / mean_size)
         u = ctx.stream(Entity.FRAUD, Stream.FRAUD_COUNT, typology.code).random()
         placed = np.floor(cumulative + u).astype(np.int64)
@@ -114,6 +155,7 @@ class BlockFraudDraws:
     def __init__(self, ctx: BlockMonth, key: FraudKey) -> None:
         self.ctx = ctx
         self.key = key
+        self.difficulty = fraud_schedule(ctx.spec, ctx.factors.dates).difficulty
 
     def stream(self, stream: Stream) -> np.random.Generator:
         """The typology's generator for ``stream`` in this block-month."""
@@ -192,12 +234,25 @@ class BlockFraudDraws:
         """The same lines with negative quantities (a refund)."""
         return Lines(lines.transaction, lines.product, -lines.quantity, lines.price, lines.discount)
 
-    def camouflaged(self, n_events: int) -> np.ndarray:
-        """Which events imitate their victim (probability ``fraud.difficulty``)."""
-        difficulty = self.ctx.spec.fraud.difficulty
-        if difficulty <= 0:
-            return np.zeros(n_events, dtype=bool)
-        return np.asarray(self.stream(Stream.FRAUD_CAMOUFLAGE).random(n_events) < difficulty)
+    def camouflaged(self, day: np.ndarray) -> np.ndarray:
+        """Which events imitate their victim (probability: the day's difficulty)."""
+        if self.difficulty.max(initial=0.0) <= 0:
+            return np.zeros(day.shape[0], dtype=bool)
+        u = self.stream(Stream.FRAUD_CAMOUFLAGE).random(day.shape[0])
+        return np.asarray(u < self.difficulty[day])
+
+    def usual_payments(
+        self, channel: int, camouflaged: np.ndarray, payment: np.ndarray
+    ) -> np.ndarray:
+        """Camouflaged transactions pay by the channel's legitimate payment mix."""
+        if not camouflaged.any():
+            return payment
+        u = self.stream(Stream.FRAUD_USUAL_PAYMENT).random(int(payment.shape[0]))
+        return np.asarray(np.where(camouflaged, channel_payments(self.ctx, channel, u), payment))
+
+    def home_store(self, customer: np.ndarray) -> np.ndarray:
+        """Each customer's home store (by row in the block)."""
+        return np.asarray(self.ctx.customers.home_store[customer]).astype(np.int64)
 
     def online_time(self, u: np.ndarray) -> np.ndarray:
         """Microseconds since midnight by the online hour profile (two uniforms a row)."""

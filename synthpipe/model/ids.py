@@ -25,7 +25,14 @@ FEISTEL_ROUNDS = 4
 ROUND_MULTIPLIER = 0x9E3779B1  # odd 32-bit constant (golden ratio) for the round function
 # Sub-ranges of the sequence space (before permutation).
 SUBRANGE_BITS = 22  # 4.2 million ids per channel / fraud type / block / day
-LEGIT_SUBRANGE = {"in_store": 0, "online": 1, "refund_in_store": 2, "refund_online": 3}
+LEGIT_SUBRANGE = {
+    "in_store": 0,
+    "online": 1,
+    "refund_in_store": 2,
+    "refund_online": 3,
+    "repeat_in_store": 4,
+    "repeat_online": 5,
+}
 FRAUD_SUBRANGE_BASE = 8
 EPOCH_ORDINAL = ID_EPOCH.toordinal()
 
@@ -48,10 +55,31 @@ def permute_sequence(sequence: np.ndarray, seed: int) -> np.ndarray:
     left = (sequence.astype(np.uint64) >> np.uint64(HALF_BITS)) & np.uint64(HALF_MASK)
     right = sequence.astype(np.uint64) & np.uint64(HALF_MASK)
     for key in keys:
-        mixed = (right + key) * np.uint64(ROUND_MULTIPLIER)
-        mixed ^= mixed >> np.uint64(15)
-        left, right = right, left ^ (mixed & np.uint64(HALF_MASK))
+        left, right = right, left ^ _round(right, key)
     return ((left << np.uint64(HALF_BITS)) | right).astype(np.int64)
+
+
+def _round(half: np.ndarray, key: np.uint64) -> np.ndarray:
+    mixed = (half + key) * np.uint64(ROUND_MULTIPLIER)
+    mixed ^= mixed >> np.uint64(15)
+    return np.asarray(mixed & np.uint64(HALF_MASK))
+
+
+def unpermute_sequence(permuted: np.ndarray, seed: int) -> np.ndarray:
+    """The inverse of ``permute_sequence``: the Feistel rounds run backwards."""
+    keys = _round_keys(seed)
+    left = (permuted.astype(np.uint64) >> np.uint64(HALF_BITS)) & np.uint64(HALF_MASK)
+    right = permuted.astype(np.uint64) & np.uint64(HALF_MASK)
+    for key in keys[::-1]:
+        left, right = right ^ _round(left, key), left
+    return ((left << np.uint64(HALF_BITS)) | right).astype(np.int64)
+
+
+def id_subrange(ids: np.ndarray, seed: int) -> np.ndarray:
+    """The sub-range each transaction id was numbered in (which process made it): only
+    with the spec's seed, so the ids carry no label a model could learn."""
+    permuted = ids.astype(np.int64) & np.int64((1 << SEQUENCE_BITS) - 1)
+    return np.asarray(unpermute_sequence(permuted, seed) >> np.int64(SUBRANGE_BITS))
 
 
 def transaction_ids(

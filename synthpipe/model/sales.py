@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthpipe.clock import HOURS_PER_DAY, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE
+from synthpipe.data.geography import load_geography
 from synthpipe.model.baskets import Lines, audience_group, basket_lines, extra_lines
 from synthpipe.model.blockmonth import (
     NO_REGION,
@@ -26,15 +28,25 @@ from synthpipe.model.blockmonth import (
     time_of_day,
 )
 from synthpipe.model.ids import LEGIT_SUBRANGE
-from synthpipe.model.sampling import categorical, poisson_by_group, poisson_table
+from synthpipe.model.sampling import (
+    categorical,
+    grouped_categorical,
+    poisson_by_group,
+    poisson_table,
+)
 from synthpipe.seeds import Entity, Stream
-from synthpipe.vocabulary import CHANNELS, IN_STORE, REFUND, SALE
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import CHANNELS, IN_STORE, ONLINE, REFUND, SALE
 
 REFUND_EXTRA_LINES_MEAN = 0.25  # refunds return fewer items than a basket holds
 REFUND_SUB_BASE = len(CHANNELS)  # refund streams use sub-keys after the channels' ones
+REPEAT_SUB_BASE = 2 * len(CHANNELS)  # same-day repeats' streams: after sales' and refunds'
+MINUTES_PER_HOUR = 60
+NIGHT_END_HOUR = 6  # night-time online sales fall between midnight and this hour
+MAX_REPEAT_GAP_MINUTES = 12 * 60  # half a day: a repeat always fits before or after its sale
 
 
-def _payments(ctx: BlockMonth, channel: int, u: np.ndarray) -> np.ndarray:
+def channel_payments(ctx: BlockMonth, channel: int, u: np.ndarray) -> np.ndarray:
     """Payment method index per transaction, from the channel's payment mix."""
     channels = ctx.spec.sales.channels
     mix = (channels.in_store, channels.online)[channel].payment
@@ -71,8 +83,8 @@ def choose_stores(ctx: BlockMonth, customer: np.ndarray, u: np.ndarray) -> np.nd
     return np.asarray(store)
 
 
-def channel_sales(ctx: BlockMonth, channel: int) -> TransactionSet:
-    """Legitimate sales of one channel in the block-month."""
+def channel_sales(ctx: BlockMonth, channel: int) -> tuple[TransactionSet, TransactionSet]:
+    """Legitimate sales of one channel in the block-month, and their same-day repeats."""
     spec = ctx.spec
     rate = channel_intensity(ctx, channel)
     counts = ctx.stream(Entity.TRANSACTIONS, Stream.DAILY_COUNT, channel).poisson(rate.per_day)
@@ -84,19 +96,111 @@ def channel_sales(ctx: BlockMonth, channel: int) -> TransactionSet:
     micros = time_of_day(
         hours, ctx.stream(Entity.TRANSACTIONS, Stream.TIME_OF_DAY, channel).random((n, 2))
     )
-    cust = ctx.customers
     if channel == IN_STORE:
         store_u = ctx.stream(Entity.TRANSACTIONS, Stream.STORE_PICK, channel).random((n, 2))
         store = choose_stores(ctx, customer, store_u)
-        ship = np.full(n, NO_REGION, dtype=np.int64)
     else:
         store = np.full(n, NO_STORE, dtype=np.int64)
-        ship = cust.region[customer].astype(np.int64)
-    payment = _payments(
-        ctx, channel, ctx.stream(Entity.TRANSACTIONS, Stream.PAYMENT, channel).random(n)
+        micros = night_shopping(ctx, micros)
+    first = _sales(ctx, channel, channel, day, customer, micros, store)
+    return first, same_day_repeats(ctx, channel, first)
+
+
+def night_shopping(ctx: BlockMonth, micros: np.ndarray) -> np.ndarray:
+    """Online sales placed at night: each with probability ``habits.night_online``, at a
+    uniform time between 00:00 and NIGHT_END_HOUR (two uniforms a sale)."""
+    u = ctx.stream(Entity.TRANSACTIONS, Stream.HABIT_NIGHT, ONLINE).random((micros.shape[0], 2))
+    night = u[:, 0] < ctx.spec.sales.habits.night_online
+    at_night = (u[:, 1] * NIGHT_END_HOUR * MICROS_PER_HOUR).astype(np.int64)
+    return np.asarray(np.where(night, at_night, micros))
+
+
+def repeat_gaps(mean_minutes: float, u: np.ndarray) -> np.ndarray:
+    """Microseconds between a sale and its repeat: exponential with the given mean,
+    at most MAX_REPEAT_GAP_MINUTES (so that one side of the sale always has room)."""
+    minutes = np.minimum(-np.log1p(-u) * mean_minutes, MAX_REPEAT_GAP_MINUTES)
+    return np.asarray((minutes * MICROS_PER_MINUTE).astype(np.int64))
+
+
+def repeat_times(micros: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """A repeat's time: ``gap`` after its sale when that is still the same day, else
+    ``gap`` before it."""
+    later = micros + gap
+    return np.asarray(np.where(later < MICROS_PER_DAY, later, micros - gap))
+
+
+def same_day_repeats(ctx: BlockMonth, channel: int, first: TransactionSet) -> TransactionSet:
+    """Each sale is followed, with probability ``habits.repeat_same_day``, by another sale of
+    the same customer, channel and store the same day, ``repeat_gaps`` away; the repeat
+    has its own payment, basket and shipping draws."""
+    habits = ctx.spec.sales.habits
+    u = ctx.stream(Entity.TRANSACTIONS, Stream.HABIT_REPEAT, channel).random((first.size, 2))
+    chosen = np.flatnonzero(u[:, 0] < habits.repeat_same_day)
+    gap = repeat_gaps(habits.repeat_gap_minutes, u[chosen, 1])
+    return _sales(
+        ctx,
+        channel,
+        REPEAT_SUB_BASE + channel,
+        first.day[chosen],
+        first.customer[chosen],
+        repeat_times(first.micros[chosen], gap),
+        first.store[chosen],
     )
-    basket_draws = ctx.stream(Entity.TRANSACTIONS, Stream.BASKET_SIZE, channel)
-    line_counts = 1 + extra_lines(spec, cust.segment[customer], channel, basket_draws)
+
+
+def gift_regions(ctx: BlockMonth, home: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Ship regions of online sales: home, or with probability ``habits.gift_shipping``
+    another region chosen by population (two uniforms a sale)."""
+    population = load_geography(ctx.spec.calendar.country).region_population()
+    if population.shape[0] < 2:
+        return home
+    others = np.broadcast_to(population, (population.shape[0],) * 2).copy()
+    np.fill_diagonal(others, 0.0)
+    gift = u[:, 0] < ctx.spec.sales.habits.gift_shipping
+    away = grouped_categorical(u[:, 1], home, others)
+    return np.asarray(np.where(gift, away, home))
+
+
+def splurge_lines(ctx: BlockMonth, sub: int, n: int) -> np.ndarray:
+    """Extra lines of rare large purchases: with probability ``habits.splurge``, a
+    Poisson(``habits.splurge_extra_lines``) count (two uniforms a sale)."""
+    habits = ctx.spec.sales.habits
+    u = ctx.stream(Entity.TRANSACTIONS, Stream.HABIT_SPLURGE, sub).random((n, 2))
+    table = poisson_table(np.asarray([habits.splurge_extra_lines]))
+    extra = poisson_by_group(u[:, 1], np.zeros(n, dtype=np.int64), table)
+    return np.asarray(np.where(u[:, 0] < habits.splurge, extra, 0))
+
+
+def _sales(
+    ctx: BlockMonth,
+    channel: int,
+    sub: int,
+    day: np.ndarray,
+    customer: np.ndarray,
+    micros: np.ndarray,
+    store: np.ndarray,
+) -> TransactionSet:
+    """Sales of a channel at the given days, customers, times and stores: payment, ship
+    region and basket from the streams of sub-key ``sub``."""
+    spec = ctx.spec
+    n = int(day.shape[0])
+    cust = ctx.customers
+    if channel == IN_STORE:
+        ship = np.full(n, NO_REGION, dtype=np.int64)
+    else:
+        home = cust.region[customer].astype(np.int64)
+        ship = gift_regions(
+            ctx, home, ctx.stream(Entity.TRANSACTIONS, Stream.HABIT_GIFT, sub).random((n, 2))
+        )
+    payment = channel_payments(
+        ctx, channel, ctx.stream(Entity.TRANSACTIONS, Stream.PAYMENT, sub).random(n)
+    )
+    basket_draws = ctx.stream(Entity.TRANSACTIONS, Stream.BASKET_SIZE, sub)
+    line_counts = (
+        1
+        + extra_lines(spec, cust.segment[customer], channel, basket_draws)
+        + splurge_lines(ctx, sub, n)
+    )
     group = audience_group(cust.band[customer], cust.gender[customer])
     lines, _ = basket_lines(
         spec,
@@ -105,8 +209,10 @@ def channel_sales(ctx: BlockMonth, channel: int) -> TransactionSet:
         day,
         group,
         line_counts,
-        _basket_draws(ctx, Entity.TRANSACTIONS, channel),
+        _basket_draws(ctx, Entity.TRANSACTIONS, sub),
     )
+    repeat = sub >= REPEAT_SUB_BASE
+    subrange = LEGIT_SUBRANGE[f"{'repeat_' if repeat else ''}{CHANNELS[channel]}"]
     return TransactionSet(
         day=day,
         micros=micros,
@@ -117,14 +223,58 @@ def channel_sales(ctx: BlockMonth, channel: int) -> TransactionSet:
         ship_region=ship,
         kind=np.full(n, SALE, dtype=np.int64),
         fraud=np.full(n, NOT_FRAUD, dtype=np.int64),
-        subrange=np.full(n, LEGIT_SUBRANGE[CHANNELS[channel]], dtype=np.int64),
+        subrange=np.full(n, subrange, dtype=np.int64),
         lines=lines,
     )
 
 
+def repeat_factor(spec: Spec) -> float:
+    """Sales per first sale: 1 + habits.repeat_same_day (each sale may have one repeat)."""
+    return 1.0 + spec.sales.habits.repeat_same_day
+
+
+def splurge_lines_mean(spec: Spec) -> float:
+    """Mean extra lines per sale from splurges: habits.splurge x splurge_extra_lines."""
+    habits = spec.sales.habits
+    return habits.splurge * habits.splurge_extra_lines
+
+
+def expected_hour_profile(spec: Spec, channel: int) -> np.ndarray:
+    """Share of a channel's legitimate sales in each hour, repeats and night shopping
+    included: first sales follow q = (1 - n) x hours + n x night (n = night_online, online
+    only; night uniform over 00:00-06:00), and a repeat lands ``repeat_gaps`` after its
+    sale (before it when that leaves the day); the profile is (q + r x repeat(q)) / (1 + r).
+    Computed on a one-minute grid."""
+    habits = spec.sales.habits
+    channels = spec.sales.channels
+    hours = np.asarray((channels.in_store, channels.online)[channel].hours, dtype=np.float64)
+    first = hours / hours.sum()
+    if channel == ONLINE:
+        night = np.where(np.arange(HOURS_PER_DAY) < NIGHT_END_HOUR, 1.0 / NIGHT_END_HOUR, 0.0)
+        first = (1.0 - habits.night_online) * first + habits.night_online * night
+    minutes = HOURS_PER_DAY * MINUTES_PER_HOUR
+    start = np.repeat(first / MINUTES_PER_HOUR, MINUTES_PER_HOUR)  # per minute of the day
+    gap = np.arange(MAX_REPEAT_GAP_MINUTES + 1, dtype=np.float64)
+    gap_mass = np.diff(-np.exp(-np.append(gap, np.inf) / habits.repeat_gap_minutes))
+    # a sale at minute m + 1/2 and a gap of k + 1/2 minutes land at m + k + 1, or m - k
+    sale = np.arange(minutes)[:, None]
+    later = sale + gap[None, :].astype(np.int64) + 1
+    landing = np.where(later < minutes, later, sale - gap[None, :].astype(np.int64))
+    mass = start[:, None] * gap_mass[None, :]
+    repeat = np.bincount(
+        np.clip(landing, 0, minutes - 1).ravel() // MINUTES_PER_HOUR,
+        weights=mass.ravel(),
+        minlength=HOURS_PER_DAY,
+    )
+    r = habits.repeat_same_day
+    return np.asarray((first + r * repeat / max(repeat.sum(), 1e-300)) / (1.0 + r))
+
+
 def refund_intensity(ctx: BlockMonth, channel: int) -> Intensity:
-    """Refunds of a channel: return_rate x that channel's sales intensity."""
-    return channel_intensity(ctx, channel).scaled(ctx.spec.sales.return_rate)
+    """Refunds of a channel: return_rate x that channel's sales intensity, repeats
+    included (1 + repeat_same_day)."""
+    factor = ctx.spec.sales.return_rate * repeat_factor(ctx.spec)
+    return channel_intensity(ctx, channel).scaled(factor)
 
 
 def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
@@ -140,7 +290,9 @@ def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
     cust = ctx.customers
     hours = (spec.sales.channels.in_store, spec.sales.channels.online)[channel].hours
     micros = time_of_day(hours, ctx.stream(Entity.REFUNDS, Stream.TIME_OF_DAY, sub).random((n, 2)))
-    payment = _payments(ctx, channel, ctx.stream(Entity.REFUNDS, Stream.PAYMENT, sub).random(n))
+    payment = channel_payments(
+        ctx, channel, ctx.stream(Entity.REFUNDS, Stream.PAYMENT, sub).random(n)
+    )
     table = poisson_table(np.asarray([REFUND_EXTRA_LINES_MEAN]))
     size_draws = ctx.stream(Entity.REFUNDS, Stream.BASKET_SIZE, sub).random(n)
     line_counts = 1 + poisson_by_group(size_draws, np.zeros(n, dtype=np.int64), table)

@@ -44,9 +44,10 @@ class SalesTables:
 
 
 def legitimate_sets(ctx: BlockMonth) -> list[TransactionSet]:
-    """Sales of each channel, then refunds of each channel."""
+    """Sales of each channel and their same-day repeats, then refunds of each channel."""
     channels = range(len(CHANNELS))
-    return [channel_sales(ctx, c) for c in channels] + [refunds(ctx, c) for c in channels]
+    sales = [part for c in channels for part in channel_sales(ctx, c)]
+    return sales + [refunds(ctx, c) for c in channels]
 
 
 def _timestamps(ctx: BlockMonth, day: np.ndarray, micros: np.ndarray) -> np.ndarray:

@@ -18,6 +18,8 @@ import pyarrow as pa
 from synthpipe.formats import output_format
 from synthpipe.model.baskets import audience_group, category_weights, extra_lines_mean
 from synthpipe.model.blockmonth import block_month, channel_intensity, channel_weights
+from synthpipe.model.fraud import fraud_schedule
+from synthpipe.model.sales import repeat_factor, splurge_lines_mean
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.schema import dictionary_array
 from synthpipe.spec.models import Spec
@@ -28,6 +30,7 @@ EXTENSION = output_format().extension
 EXPECTED_DAILY = f"{TRUTH_FOLDER}/expected_daily{EXTENSION}"
 EXPECTED_CATEGORIES = f"{TRUTH_FOLDER}/expected_category_daily{EXTENSION}"
 FRAUD_COUNTS = f"{TRUTH_FOLDER}/fraud_counts{EXTENSION}"
+FRAUD_SCHEDULE = f"{TRUTH_FOLDER}/fraud_schedule{EXTENSION}"
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,13 @@ def block_truth(spec: Spec, block: int) -> BlockTruth:
     first_day = np.clip(signup, 0, days - 1)[inside]
     sales = np.zeros((days, len(CHANNELS)))
     weighted_lines = np.zeros((days, groups))
+    repeats = repeat_factor(spec)
     for channel in (IN_STORE, ONLINE):
-        sales[:, channel] = channel_intensity(ctx, channel).per_day
-        weight = channel_weights(ctx, channel)
-        lines_per_sale = 1.0 + extra_lines_mean(spec, customers.segment, channel)
+        sales[:, channel] = channel_intensity(ctx, channel).per_day * repeats
+        weight = channel_weights(ctx, channel) * repeats
+        lines_per_sale = (
+            1.0 + extra_lines_mean(spec, customers.segment, channel) + splurge_lines_mean(spec)
+        )
         joining = np.zeros((days, groups))
         np.add.at(joining, (first_day, group[inside]), (weight * lines_per_sale)[inside])
         day_factor = ctx.factors.overall * ctx.factors.channel[:, channel]
@@ -101,18 +107,29 @@ def truth_tables(
     )
     legit = truth.sales.sum(axis=1) + refunds.sum(axis=1)
     fraud = spec.fraud
+    schedule = fraud_schedule(spec, dates)
+    odds = fraud.rate / (1.0 - fraud.rate) if fraud.rate < 1 else 0.0
+    expected_fraud = legit[:, None] * odds * schedule.shares  # (days, types)
+    types = len(FRAUD_TYPES)
+    fraud_schedule_table = pa.table(
+        {
+            "date": pa.array(np.repeat(dates, types), pa.date32()),
+            "fraud_type": dictionary_array(np.tile(np.arange(types), days), FRAUD_TYPES),
+            "share": pa.array(schedule.shares.ravel(), pa.float64()),
+            "difficulty": pa.array(np.repeat(schedule.difficulty, types), pa.float64()),
+            "expected_transactions": pa.array(expected_fraud.ravel(), pa.float64()),
+        }
+    )
     month_of_day = dates.astype("datetime64[M]")
     months = np.unique(month_of_day)
     rows: dict[str, list[object]] = {"month": [], "fraud_type": [], "expected": [], "realised": []}
     for month in months:
         label = str(month)
-        in_month = float(legit[month_of_day == month].sum())
-        for name, share in fraud.shares().items():
+        in_month = expected_fraud[month_of_day == month].sum(axis=0)
+        for t, name in enumerate(FRAUD_TYPES):
             rows["month"].append(label)
             rows["fraud_type"].append(name)
-            rows["expected"].append(
-                in_month * fraud.rate * share / (1.0 - fraud.rate) if fraud.rate < 1 else 0.0
-            )
+            rows["expected"].append(float(in_month[t]))
             rows["realised"].append(int(realised.get(label, {}).get(name, 0)))
     fraud_counts = pa.table(
         {
@@ -128,4 +145,5 @@ def truth_tables(
         EXPECTED_DAILY: expected_daily,
         EXPECTED_CATEGORIES: expected_categories,
         FRAUD_COUNTS: fraud_counts,
+        FRAUD_SCHEDULE: fraud_schedule_table,
     }

@@ -456,6 +456,23 @@ class Markdown(StrictModel):
         return self
 
 
+class Habits(StrictModel):
+    """Legitimate behaviour that looks like fraud to a naive detector: same-day repeat
+    purchases, night shopping online, gifts shipped to another region, rare splurges."""
+
+    # a sale is followed the same day by another of the same customer, channel and store
+    repeat_same_day: Fraction = 0.06
+    # mean minutes between a sale and its repeat (exponential, at most 12 hours)
+    repeat_gap_minutes: float = Field(default=40.0, gt=0, le=720)
+    # share of online sales placed at night (uniform over 00:00-06:00)
+    night_online: Fraction = 0.05
+    # share of online sales shipped to another region (by population), a gift
+    gift_shipping: Fraction = 0.05
+    # share of sales that are a rare large purchase, with Poisson(splurge_extra_lines) more lines
+    splurge: Fraction = 0.01
+    splurge_extra_lines: float = Field(default=8.0, ge=0, le=100)
+
+
 class Sales(StrictModel):
     """Purchase frequency, seasonality, channels, baskets, discounts and returns."""
 
@@ -475,6 +492,7 @@ class Sales(StrictModel):
     store_choice: StoreChoice = Field(default_factory=StoreChoice)
     markdown: Markdown = Field(default_factory=Markdown)
     return_rate: float = Field(default=0.02, ge=0, le=0.5)
+    habits: Habits = Field(default_factory=Habits)
 
     @field_validator("weekday")
     @classmethod
@@ -509,13 +527,32 @@ else:
     FraudTypes = _fraud_types_model()
 
 
+class DriftPoint(StrictModel):
+    """A change of the fraud process from ``start`` on (until the next point): the mix
+    shares of the types it names (the others keep theirs) and, when given, the difficulty."""
+
+    start: dt.date
+    difficulty: float | None = Field(default=None, ge=0, le=1)
+    shares: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+
+    @field_validator("shares")
+    @classmethod
+    def _types(cls, value: dict[str, float]) -> dict[str, float]:
+        for name in value:
+            if name not in FRAUD_TYPES:
+                raise ValueError(
+                    f"names the unknown fraud type {name!r} (known: {', '.join(FRAUD_TYPES)})"
+                )
+        return value
+
+
 class Fraud(StrictModel):
     """Labelled fraud-style rare events: overall rate and mix of typologies."""
 
     rate: float = Field(default=0.005, ge=0, le=0.5)
     # the probability that a fraud event imitates its victim instead of showing its
     # typology's signature (see each module of synthpipe.fraud): 0 obvious, 1 camouflaged
-    difficulty: float = Field(default=0.25, ge=0, le=1)
+    difficulty: float = Field(default=0.5, ge=0, le=1)
     # legitimate sales later disputed as fraud by their own customer ("friendly fraud"):
     # reported in fraud_reported, never in is_fraud
     friendly_rate: float = Field(default=0.0005, ge=0, le=0.05)
@@ -523,12 +560,38 @@ class Fraud(StrictModel):
         default_factory=lambda: ReportDelay(median_days=30.0, sigma=0.6)
     )
     types: FraudTypes = Field(default_factory=FraudTypes)
+    # change points of the mix and the difficulty over the calendar, in date order
+    drift: list[DriftPoint] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _mix(self) -> Fraud:
         if self.rate > 0 and sum(self.shares().values()) <= 0:
             raise ValueError("`fraud.types` must give at least one type a positive share")
+        for i, point in enumerate(self.drift):
+            if i and point.start <= self.drift[i - 1].start:
+                raise ValueError(
+                    f"`fraud.drift.{i}.start` ({point.start}) must be after the previous"
+                    f" point's ({self.drift[i - 1].start})"
+                )
+            if self.rate > 0 and sum(self.segment_shares(i).values()) <= 0:
+                raise ValueError(f"`fraud.drift.{i}.shares` leaves no type a positive share")
         return self
+
+    def segment_shares(self, point: int) -> dict[str, float]:
+        """The raw (unnormalised) mix in force from drift point ``point`` on (-1: before
+        the first)."""
+        raw = {name: float(getattr(self.types, name).share) for name in FRAUD_TYPES}
+        for change in self.drift[: point + 1]:
+            raw.update(change.shares)
+        return raw
+
+    def segment_difficulty(self, point: int) -> float:
+        """The difficulty in force from drift point ``point`` on (-1: before the first)."""
+        difficulty = self.difficulty
+        for change in self.drift[: point + 1]:
+            if change.difficulty is not None:
+                difficulty = change.difficulty
+        return difficulty
 
     def shares(self) -> dict[str, float]:
         """Share of fraud transactions per type, normalised to sum to 1 (0 when none)."""
@@ -602,6 +665,12 @@ class Spec(StrictModel):
                 f"`customers.count` / `customers.block_size` gives {blocks} blocks;"
                 f" at most {MAX_CUSTOMER_BLOCKS} are supported"
             )
+        for i, point in enumerate(self.fraud.drift):
+            if not self.calendar.start <= point.start <= self.calendar.end:
+                raise ValueError(
+                    f"`fraud.drift.{i}.start` ({point.start}) must be inside the calendar"
+                    f" ({self.calendar.start} to {self.calendar.end})"
+                )
         self._check_names()
         return self
 

@@ -9,12 +9,19 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
+from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE
 from synthpipe.fraud import TYPOLOGIES
 from synthpipe.fraud.base import LEGIT_GROUPS, Feature
 from synthpipe.model.baskets import audience_group
 from synthpipe.model.customers import block_range
-from synthpipe.model.ids import BLOCK_BITS, EPOCH_ORDINAL, SEQUENCE_BITS
+from synthpipe.model.ids import (
+    BLOCK_BITS,
+    EPOCH_ORDINAL,
+    LEGIT_SUBRANGE,
+    SEQUENCE_BITS,
+    id_subrange,
+)
+from synthpipe.model.sales import MAX_REPEAT_GAP_MINUTES
 from synthpipe.model.schema import LINE_ITEMS_SCHEMA, TRANSACTIONS_SCHEMA
 from synthpipe.validate import statistics as st
 from synthpipe.validate.binning import LogBins
@@ -69,6 +76,7 @@ EPOCH_DAYS_SINCE_UNIX = EPOCH_ORDINAL - dt.date(1970, 1, 1).toordinal()
 
 
 SIGNATURE_GROUPS = LEGIT_GROUPS + tuple(FRAUD_TYPES)
+REPEAT_SUBRANGE = np.asarray([LEGIT_SUBRANGE[f"repeat_{c}"] for c in CHANNELS])
 
 
 def feature_groups(feature: Feature) -> frozenset[str]:
@@ -228,6 +236,7 @@ def sales_stats(
     line = _line_columns(lines.table, catalogue)
     owners = _line_integrity(stats, txn, line, lines.path)
     _profiles(ctx, stats, txn)
+    _habits(ctx, stats, txn)
     _store_choice(ctx, stats, txn, people, catalogue, month)
     _baskets(ctx, stats, txn, line, owners, people, catalogue)
     _signatures(stats, txn, people)
@@ -616,6 +625,35 @@ def _profiles(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) 
     ).reshape(channels, len(ctx.payments))
     in_store = sales & (txn["channel"] == IN_STORE) & ~txn["store_null"]
     stats[st.TRANSACTIONS_IN_STORE_SALES] = int(np.count_nonzero(in_store))
+
+
+def _habits(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) -> None:
+    """Same-day repeats: legitimate sales per channel, first sales and repeats apart (the
+    id's sub-range says which, given the seed), and a histogram of each repeat's gap in
+    whole minutes to the nearest other legitimate sale of its customer the same day (its
+    own first sale, unless another is nearer; the last cell: none within the cap)."""
+    sales = np.flatnonzero(
+        ~txn["is_fraud"] & (txn["kind"] == SALE) & (txn["channel"] >= 0) & (txn["day"] >= 0)
+    )
+    channel = txn["channel"].take(sales)
+    repeat = id_subrange(txn["id"].take(sales), ctx.spec.seed) == REPEAT_SUBRANGE.take(channel)
+    channels = len(CHANNELS)
+    stats[st.HABITS_SALES_BY_KIND] = np.bincount(
+        channel * 2 + repeat, minlength=channels * 2
+    ).reshape(channels, 2)
+    cap = MAX_REPEAT_GAP_MINUTES + 1
+    if sales.size == 0:
+        stats[st.HABITS_REPEAT_GAP_HIST] = np.zeros(cap + 1, dtype=np.int64)
+        return
+    customer, ts = txn["customer"].take(sales), txn["ts"].take(sales)
+    order = np.lexsort((ts, customer))
+    c, t, d = customer[order], ts[order], txn["day"].take(sales)[order]
+    same = (c[1:] == c[:-1]) & (d[1:] == d[:-1])
+    none = np.iinfo(np.int64).max
+    gap = np.where(same, t[1:] - t[:-1], none)
+    nearest = np.minimum(np.concatenate([[none], gap]), np.concatenate([gap, [none]]))
+    minutes = np.minimum(nearest[repeat[order]] // MICROS_PER_MINUTE, cap)
+    stats[st.HABITS_REPEAT_GAP_HIST] = np.bincount(minutes, minlength=cap + 1)
 
 
 def _store_choice(

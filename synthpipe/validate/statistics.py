@@ -122,6 +122,10 @@ DISCOUNTS_LINES_EXPECTED = statistic("discounts.lines_expected")
 DISCOUNTS_LINES_OBSERVED = statistic("discounts.lines_observed")
 DISCOUNTS_VARIANCE = statistic("discounts.variance")
 
+# habits (legitimate behaviour that looks like fraud)
+HABITS_SALES_BY_KIND = statistic("habits.sales_by_kind")  # (channel, first or repeat)
+HABITS_REPEAT_GAP_HIST = statistic("habits.repeat_gap_hist")  # minutes to the nearest sale
+
 # line_items
 LINE_ITEMS_DISCOUNT_OUT_OF_RANGE = statistic("line_items.discount_out_of_range")
 LINE_ITEMS_KEY_DUPLICATES = statistic("line_items.key_duplicates")

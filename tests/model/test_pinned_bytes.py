@@ -17,21 +17,21 @@ from synthpipe.spec import Spec
 from synthpipe.storage import Location
 
 PINNED_SEED_11 = {
-    "customers/part-00000.parquet": "94949763f800b77572dbe7cdadb8373bd12855124e5507a321b17680e96270fe",
-    "customers/part-00001.parquet": "5541c39a41f2b0789b914afad5539640d48e9d6e508e06eb931eae34417ca848",
-    "line_items/month=2024-01/part-00000.parquet": "acc98415a2a1ba3df69843fcfd3ee21785afd78f336e71da18c23cb9e06dd3c4",
-    "line_items/month=2024-01/part-00001.parquet": "69ab253f1187deed52f4fc3cc854cbf7143163431a95f31f1b952292457625db",
-    "line_items/month=2024-02/part-00000.parquet": "dcda488b5d260b802c6bbd3eca0fb8e2cd03dcce99ca29fe203950b05faf91bb",
-    "line_items/month=2024-02/part-00001.parquet": "b6b1dc08e8484dfe604be04f3dd0b70ccd09b48551c34f7a646ae350fe119fe2",
-    "products/part-00000.parquet": "4b6aaaa5aa2d508aeb2343215def4cce0abecd8911d0caea7f21a04fc8d1f793",
-    "stores/part-00000.parquet": "270645bead9ed425f5ea3a652cea7c9535d55068516fecfe698b953ae36f1b73",
-    "transactions/month=2024-01/part-00000.parquet": "634799f219bfe745b2b7fe41419d48cbbca3563f74ebcc99b45411cf09613bc0",
-    "transactions/month=2024-01/part-00001.parquet": "4f073c0df4c63d4586a67d9c414e3fe9badf66bb05751dfcf5c5b700c642472b",
-    "transactions/month=2024-02/part-00000.parquet": "d33ecb06f3f8916b7fd746d5a27a9dc6763fdb68d7b8f35cf37f302f385cf2c2",
-    "transactions/month=2024-02/part-00001.parquet": "5e1310ba67314c3066b093e47344e71c6e2d05a4bba103c098b2f215a1611c10",
+    "customers/part-00000.parquet": "4d1eaabf4eab6ed1be22df1fefc34a87822b68e48ca490e7fdfae8990a940ec7",
+    "customers/part-00001.parquet": "8ef17c09894b349b88b451a2d3e5aafcf1ef8eb46220cffcc8ddf53706c7a85e",
+    "line_items/month=2024-01/part-00000.parquet": "7a48c96cd1e2f9bf935131b249a61ea3fb0b3f6cbf0abe12ab398e8dd9b8d907",
+    "line_items/month=2024-01/part-00001.parquet": "e2458c4253f8803cb7a0a237e10b1ebfdf90d04e3573c06cdc19786ba301c7a8",
+    "line_items/month=2024-02/part-00000.parquet": "035d3ea0a192bad2f154969a9953a3b1d98aa9159eb78b7c44e75c6ad858a8fc",
+    "line_items/month=2024-02/part-00001.parquet": "f60fee9196586406138f8ce446bdf7cf67962defd3b6c9990153702a71c6202c",
+    "products/part-00000.parquet": "24e45a814526b7d7ca404198cfd796690c511cac1ee404458e2dfc88114d5101",
+    "stores/part-00000.parquet": "a637745475dd0bb8e9bd4d75f6ac71d5335c23cf2156ad618680033d86e7be21",
+    "transactions/month=2024-01/part-00000.parquet": "60e1052d4ec9f36c0b87c74a6cfeacd6979f68fe80927253231c05182783a4f1",
+    "transactions/month=2024-01/part-00001.parquet": "410ca95537dcef88392b20b78e4d966202e023e66daea005be1ead359c7f77bf",
+    "transactions/month=2024-02/part-00000.parquet": "da39fad24cde5002d40158a3822328d86c9a97216715e3dbf431f3553693ad6b",
+    "transactions/month=2024-02/part-00001.parquet": "b4a8c8132a46f5f266d07d62f3b631741d4625ee57f2b28d43ec1b255f6f1369",
 }
 # a second seed, pinned as one digest of its sorted "path=sha256" lines
-PINNED_SEED_4242 = "fac2002609d2a972c20d388e56a65487b4fdbde197ce860d182b8e5071ba7604"
+PINNED_SEED_4242 = "4a7c8aab64245d7bd268ee74f329245bb57fd577fd6eff0fd636a8a266954c58"
 
 
 def _pinned_world(seed: int) -> Spec:

@@ -32,6 +32,10 @@ FLAT = [1.0] * 12
 SEED = 321
 
 
+# the legitimate look-alikes of fraud, off: each is measured in tests/model/test_habits.py
+NO_HABITS = {"repeat_same_day": 0.0, "night_online": 0.0, "gift_shipping": 0.0, "splurge": 0.0}
+
+
 def plain_world(**changes: object) -> dict[str, object]:
     """A world where one effect at a time can be measured: no trend, no holidays, no
     events, no promotions, every customer signed up before the calendar starts."""
@@ -60,6 +64,7 @@ def plain_world(**changes: object) -> dict[str, object]:
                 "back_to_school": {"overall": 1.0, "category_uplift": 1.0},
             },
             "promotions": [],
+            "habits": NO_HABITS,
         },
         "fraud": {"rate": 0.01},
     }

@@ -13,7 +13,12 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from synthpipe.model.truth import EXPECTED_CATEGORIES, EXPECTED_DAILY, FRAUD_COUNTS
+from synthpipe.model.truth import (
+    EXPECTED_CATEGORIES,
+    EXPECTED_DAILY,
+    FRAUD_COUNTS,
+    FRAUD_SCHEDULE,
+)
 
 Z = 5.0
 
@@ -110,6 +115,31 @@ def test_fraud_counts_are_the_realised_ones(small_dataset: Path) -> None:
         table["month"], table["fraud_type"], table["realised_transactions"], strict=True
     ):
         assert realised.get((month, kind), 0) == value
-    assert set(manifest["truth"]) == {EXPECTED_DAILY, EXPECTED_CATEGORIES, FRAUD_COUNTS}
+    assert set(manifest["truth"]) == {
+        EXPECTED_DAILY,
+        EXPECTED_CATEGORIES,
+        FRAUD_COUNTS,
+        FRAUD_SCHEDULE,
+    }
     expected = sum(table["expected_transactions"])
     assert abs(sum(table["realised_transactions"]) / expected - 1) < 0.35
+
+
+def test_fraud_schedule_states_each_days_mix_difficulty_and_expected_count(
+    small_dataset: Path,
+) -> None:
+    schedule = pq.read_table(small_dataset / FRAUD_SCHEDULE).to_pydict()
+    counts = pq.read_table(small_dataset / FRAUD_COUNTS).to_pydict()
+    manifest = json.loads((small_dataset / "_manifest.json").read_text())
+    fraud = manifest["spec"]["fraud"]
+    shares = {k: v["share"] for k, v in fraud["types"].items()}
+    total = sum(shares.values())
+    for kind, share, difficulty in zip(
+        schedule["fraud_type"], schedule["share"], schedule["difficulty"], strict=True
+    ):
+        assert math.isclose(share, shares[kind] / total)  # the small world does not drift
+        assert difficulty == fraud["difficulty"]
+    # the days' expected counts add up to the months'
+    assert math.isclose(
+        sum(schedule["expected_transactions"]), sum(counts["expected_transactions"]), rel_tol=1e-9
+    )

@@ -85,6 +85,23 @@ REJECTED: list[tuple[dict[str, Any], str]] = [
         },
         "`fraud.types` must give at least one type a positive share",
     ),
+    ({"fraud.difficulty": 1.5}, "`fraud.difficulty` must be at most 1"),
+    (
+        {"fraud.drift": [{"start": "2025-06-01"}]},
+        "`fraud.drift.0.start` (2025-06-01) must be inside",
+    ),
+    (
+        {"fraud.drift": [{"start": "2024-03-01"}, {"start": "2024-02-01"}]},
+        "`fraud.drift.1.start` (2024-02-01) must be after",
+    ),
+    ({"fraud.drift": [{"start": "2024-02-01", "difficulty": -0.1}]}, "`fraud.drift.0.difficulty`"),
+    (
+        {"fraud.drift": [{"start": "2024-02-01", "shares": {"phishing": 1}}]},
+        "`fraud.drift.0.shares` names the unknown fraud type 'phishing'",
+    ),
+    ({"sales.habits.repeat_same_day": 1.2}, "`sales.habits.repeat_same_day` must be at most 1"),
+    ({"sales.habits.repeat_gap_minutes": 0}, "`sales.habits.repeat_gap_minutes`"),
+    ({"sales.habits.splurge_extra_lines": -1}, "`sales.habits.splurge_extra_lines`"),
     ({"output.compression": "bzip9"}, "`output.compression`"),
     ({"output.path": "  "}, "`output.path` must not be empty"),
     ({"extra": 1}, "`extra` is not a known field"),

@@ -229,6 +229,49 @@ def drop_report_times(root: Path) -> None:
     _rewrite_labels(root, change)
 
 
+def misstate_spec(path: str, value: object) -> Callable[[Path], None]:
+    """A tampering that changes one field of the spec the data is judged against (the
+    manifest's copy), so a parameter the data does not follow must fail its check."""
+
+    def change(root: Path) -> None:
+        manifest = json.loads((root / "_manifest.json").read_text())
+        node = manifest["spec"]
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+        (root / "_manifest.json").write_text(json.dumps(manifest))
+
+    change.__name__ = f"misstate_{path}"
+    return change
+
+
+def ship_every_online_sale_home(root: Path) -> None:
+    """Gifts undone: every online sale ships to its customer's home region."""
+    customers = pa.concat_tables(
+        pq.read_table(root / f, columns=["customer_id", "region"])
+        for f in parquet_files(root, "customers")
+    )
+    home = dict(
+        zip(
+            customers.column("customer_id").to_pylist(),
+            customers.column("region").to_pylist(),
+            strict=True,
+        )
+    )
+
+    def change(table: pa.Table) -> pa.Table:
+        shipped = table.column("ship_region").cast(pa.string())
+        homes = [home.get(c) for c in table.column("customer_id").to_pylist()]
+        regions = pa.array(
+            [h if s is not None else None for s, h in zip(shipped.to_pylist(), homes, strict=True)],
+            pa.string(),
+        )
+        return _replace(table, "ship_region", regions.dictionary_encode())
+
+    _rewrite_labels(root, change)
+
+
 TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (flatten_weekdays, "transactions.weekday_profile"),
     (drop_fraud, "fraud.rate"),
@@ -243,6 +286,17 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (report_every_fraud, "labels.report_rate_card_testing"),
     (delay_reports, "labels.report_delay_account_takeover"),
     (drop_report_times, "labels.consistent"),
+    (ship_every_online_sale_home, "transactions.gift_shipping"),
+    (misstate_spec("sales.habits.repeat_same_day", 0.02), "transactions.repeat_same_day"),
+    (misstate_spec("sales.habits.repeat_gap_minutes", 90.0), "transactions.repeat_gap"),
+    (misstate_spec("sales.habits.gift_shipping", 0.01), "transactions.gift_shipping"),
+    (misstate_spec("sales.habits.night_online", 0.3), "transactions.hour_profile_online"),
+    (misstate_spec("sales.habits.splurge", 0.05), "line_items.basket_size"),
+    (misstate_spec("fraud.rate", 0.15), "fraud.count_by_month"),
+    (
+        misstate_spec("fraud.drift", [{"start": "2024-01-15", "shares": {"stolen_card": 0.0}}]),
+        "fraud.rate_stolen_card",
+    ),
 ]
 
 

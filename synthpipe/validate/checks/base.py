@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from synthpipe.model.fraud import fraud_schedule
+from synthpipe.validate import statistics as st
 from synthpipe.validate.context import ValidationContext
 from synthpipe.validate.gates import Check, at_most, chi_square_p, tvd, tvd_threshold
 from synthpipe.validate.listing import Listing
@@ -77,6 +79,16 @@ def fraud(name: str, summary: str, *reads: StatKey, only_when: str = "") -> Chec
 def stat(stats: Stats, key: StatKey, default: Any = 0) -> Any:
     """A merged statistic, or ``default`` when no file contributed it."""
     return stats.get(key, default)
+
+
+def expected_fraud_daily(ctx: ValidationContext, stats: Stats) -> np.ndarray:
+    """(days, types) fraud transactions the events are placed on: each day's legitimate
+    transactions x rate / (1 - rate) x the mix in force that day (``fraud.drift``)."""
+    fraud = ctx.spec.fraud
+    daily = np.asarray(stat(stats, st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
+    odds = fraud.rate / (1.0 - fraud.rate) if fraud.rate < 1 else 0.0
+    schedule = fraud_schedule(ctx.spec, ctx.dates)
+    return np.asarray(daily.sum(axis=(1, 2))[:, None] * odds * schedule.shares)
 
 
 def tvd_check(

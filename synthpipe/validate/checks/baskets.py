@@ -9,6 +9,8 @@ import numpy as np
 from synthpipe.model.products import (
     product_world,
 )
+from synthpipe.model.sales import splurge_lines_mean
+from synthpipe.spec.models import Spec
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import (
     KS_SLACK,
@@ -110,9 +112,20 @@ def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     return checks
 
 
+def splurge_cv2(spec: Spec, sales: float, expected: float) -> float:
+    """Relative variance the splurges add to a cell's extra lines beyond the Poisson one:
+    each sale adds B x P, B Bernoulli(splurge) and P Poisson(L), of variance
+    s (L + L^2) - (s L)^2."""
+    habits = spec.sales.habits
+    s, extra = habits.splurge, habits.splurge_extra_lines
+    variance = s * (extra + extra * extra) - (s * extra) ** 2 - s * extra
+    return sales * max(variance, 0.0) / max(expected, 1e-12) ** 2
+
+
 def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     """Lines beyond the first per legitimate sale (Poisson: basket_mean_items - 1 scaled by
-    the segment's and the channel's basket factors), in all and per (segment, channel)."""
+    the segment's and the channel's basket factors, plus splurge x splurge_extra_lines),
+    in all and per (segment, channel)."""
     spec = ctx.spec
     shape = (len(ctx.segments), len(CHANNELS))
     sales = np.asarray(stat(stats, st.BASKETS_SALES_BY_CELL, np.zeros(shape)), float)
@@ -122,8 +135,9 @@ def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     channel_factor = np.asarray(
         [getattr(spec.sales.channels, name).basket_factor for name in CHANNELS]
     )
-    expected = (
-        sales * (spec.sales.basket_mean_items - 1.0) * np.outer(segment_factor, channel_factor)
+    expected = sales * (
+        (spec.sales.basket_mean_items - 1.0) * np.outer(segment_factor, channel_factor)
+        + splurge_lines_mean(spec)
     )
     checks: list[Check] = []
     total_observed, total_expected = float(observed.sum()), float(expected.sum())
@@ -134,7 +148,9 @@ def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
                 "fidelity",
                 "|observed / expected - 1|",
                 abs(total_observed / total_expected - 1.0),
-                poisson_ratio_threshold(total_expected, 0.0, MIX_SLACK),
+                poisson_ratio_threshold(
+                    total_expected, splurge_cv2(spec, float(sales.sum()), total_expected), MIX_SLACK
+                ),
                 "lines beyond the first per sale vs basket_mean_items x segment x channel factors",
                 two_sided_normal_p((total_observed - total_expected) / math.sqrt(total_expected)),
             )
@@ -143,7 +159,8 @@ def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     excess = np.zeros(shape)
     for s, c in zip(*np.nonzero(judged), strict=True):
         error = abs(observed[s, c] / expected[s, c] - 1.0)
-        excess[s, c] = error / poisson_ratio_threshold(float(expected[s, c]), 0.0, MIX_SLACK)
+        cv2 = splurge_cv2(spec, float(sales[s, c]), float(expected[s, c]))
+        excess[s, c] = error / poisson_ratio_threshold(float(expected[s, c]), cv2, MIX_SLACK)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(judged, (observed - expected) / np.sqrt(expected), 0.0)
     s, c = np.unravel_index(int(np.argmax(excess)), shape)

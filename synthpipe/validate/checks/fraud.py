@@ -6,12 +6,19 @@ from typing import Any
 
 import numpy as np
 
-from synthpipe.model.fraud import event_size_moments
+from synthpipe.model.fraud import event_size_moments, fraud_schedule
 from synthpipe.validate import statistics as st
-from synthpipe.validate.checks.base import CheckFamily, CheckInfo, fraud, stat
+from synthpipe.validate.checks.base import (
+    CheckFamily,
+    CheckInfo,
+    expected_fraud_daily,
+    fraud,
+    stat,
+)
 from synthpipe.validate.context import ValidationContext
 from synthpipe.validate.gates import (
     CI_CONFIDENCE,
+    GATE_SIGMAS,
     Check,
     at_most,
     binomial_interval,
@@ -36,6 +43,23 @@ def design_effect(spec_shares: dict[str, float], moments: dict[str, tuple[float,
     )
 
 
+def widest_moments(ctx: ValidationContext) -> dict[str, tuple[float, float]]:
+    """Each type's event-size moments at the difficulty in force that inflates its count's
+    variance most (``fraud.drift`` may change it), so intervals are never too narrow."""
+    levels = np.unique(fraud_schedule(ctx.spec, ctx.dates).difficulty)
+
+    def inflation(moments: tuple[float, float]) -> float:
+        mean, variance = moments
+        return mean + variance / mean
+
+    return {
+        name: max(
+            (event_size_moments(ctx.spec, name, float(level)) for level in levels), key=inflation
+        )
+        for name in FRAUD_TYPES
+    }
+
+
 def fraud_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     """Fraud rate overall, per type and per month, each with an exact binomial interval on
     the effective sample size (events make transactions cluster; see design_effect)."""
@@ -48,8 +72,13 @@ def fraud_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     legit = float(daily.sum())
     total_fraud = float(daily_fraud.sum())
     total = legit + total_fraud
-    shares = fraud.shares()
-    moments = {name: event_size_moments(ctx.spec, name) for name in FRAUD_TYPES}
+    expected = expected_fraud_daily(ctx, stats)
+    expected_total = float(expected.sum())
+    shares = {
+        name: float(expected[:, t].sum()) / expected_total if expected_total > 0 else 0.0
+        for t, name in enumerate(FRAUD_TYPES)
+    }
+    moments = widest_moments(ctx)
     overall_effect = design_effect(shares, moments)
     checks.append(
         rate_check(
@@ -75,6 +104,7 @@ def fraud_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
         ]
         if not check.passed
     ]  # fmt: skip
+    checks.append(count_by_month_check(ctx, stats, daily_fraud, moments))
     checks.append(
         at_most(
             "fraud.rate_by_month",
@@ -87,6 +117,46 @@ def fraud_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
         )
     )
     return checks
+
+
+def count_by_month_check(
+    ctx: ValidationContext,
+    stats: Stats,
+    daily_fraud: np.ndarray,
+    moments: dict[str, tuple[float, float]],
+) -> Check:
+    """Each month's fraud transactions of each type against the count its events were
+    placed on. Systematic rounding puts each partition within one event of its target,
+    so a month's N events are within one per customer block of expected; its transactions
+    then add the event sizes' spread: |realised - expected| <= blocks x mean +
+    GATE_SIGMAS x sqrt((N + blocks) x variance). Exact at any rate, down to a handful."""
+    expected_daily = expected_fraud_daily(ctx, stats)
+    months = len(ctx.months)
+    blocks = -(-ctx.spec.customers.count // ctx.spec.customers.block_size)
+    worst, where = 0.0, ""
+    for t, name in enumerate(FRAUD_TYPES):
+        expected = np.bincount(ctx.month_of_day, expected_daily[:, t], months)
+        realised = np.bincount(ctx.month_of_day, daily_fraud[:, t], months)
+        mean, variance = moments[name]
+        events = expected / mean
+        tolerance = blocks * mean + GATE_SIGMAS * np.sqrt((events + blocks) * variance)
+        excess = np.abs(realised - expected) / tolerance
+        m = int(np.argmax(excess))
+        if excess[m] > worst or not where:
+            worst = float(excess[m])
+            where = (
+                f"worst {name} in {ctx.months[m]}: {realised[m]:,.0f} realised,"
+                f" {expected[m]:,.1f} expected"
+            )
+    return at_most(
+        "fraud.count_by_month",
+        "fraud",
+        "error / tolerance (worst month and type)",
+        worst,
+        1.0,
+        "every month's fraud transactions per type within rounding and event-size spread"
+        f" of its expected count ({where})",
+    )
 
 
 def rate_check(
@@ -124,11 +194,14 @@ def fraud_summary(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
         ],
         1,
     )
-    daily_legit = np.asarray(stat(stats, st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
-    legit_monthly = np.bincount(ctx.month_of_day, daily_legit.sum(axis=(1, 2)), len(ctx.months))
-    fraud = ctx.spec.fraud
-    odds = fraud.rate / (1.0 - fraud.rate)
-    shares = fraud.shares()
+    expected = expected_fraud_daily(ctx, stats)
+    expected_monthly = np.stack(
+        [
+            np.bincount(ctx.month_of_day, expected[:, t], len(ctx.months))
+            for t in range(len(FRAUD_TYPES))
+        ],
+        1,
+    )
     return {
         "by_type": {name: int(daily_fraud[:, t].sum()) for t, name in enumerate(FRAUD_TYPES)},
         "by_month": {
@@ -136,10 +209,7 @@ def fraud_summary(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
             for i, m in enumerate(ctx.months)
         },
         "expected_by_month": {
-            m: {
-                name: round(float(legit_monthly[i]) * odds * shares[name], 2)
-                for name in FRAUD_TYPES
-            }
+            m: {name: round(float(expected_monthly[i, t]), 2) for t, name in enumerate(FRAUD_TYPES)}
             for i, m in enumerate(ctx.months)
         },
     }
@@ -151,6 +221,12 @@ CHECKS: tuple[CheckInfo, ...] = (
     *(
         fraud(f"fraud.rate_{name}", f"rate of {name} inside its exact interval", *_RATES)
         for name in FRAUD_TYPES
+    ),
+    fraud(
+        "fraud.count_by_month",
+        "every month's fraud transactions per type within rounding and event-size spread of"
+        " its expected count",
+        *_RATES,
     ),
     fraud(
         "fraud.rate_by_month",

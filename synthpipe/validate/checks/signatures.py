@@ -8,11 +8,13 @@ import math
 import numpy as np
 
 from synthpipe.fraud import TYPOLOGIES
+from synthpipe.model.fraud import fraud_schedule
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import (
     MIN_SIGNATURE_EVENTS,
     CheckFamily,
     CheckInfo,
+    expected_fraud_daily,
     histogram_quantile,
     stat,
 )
@@ -24,6 +26,7 @@ from synthpipe.validate.gates import (
 )
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
+from synthpipe.vocabulary import FRAUD_TYPES
 
 # --- fraud -----------------------------------------------------------------------------------
 
@@ -41,8 +44,14 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     MIN_SIGNATURE_EVENTS transactions is not judged (stated in the report by its absence).
     """
     fraud = ctx.spec.fraud
-    shares = fraud.shares()
+    expected = expected_fraud_daily(ctx, stats)
+    difficulty = fraud_schedule(ctx.spec, ctx.dates).difficulty
     multi_region = len(ctx.regions) > 1
+
+    def mean_difficulty(kind: str) -> float:
+        """The difficulty a type's transactions met on average (``fraud.drift``)."""
+        weight = expected[:, FRAUD_TYPES.index(kind)]
+        return float((weight * difficulty).sum() / weight.sum()) if weight.sum() > 0 else 0.0
 
     def get(group: str, feature: str) -> float:
         return float(stat(stats, st.signature(group, feature)))
@@ -59,7 +68,9 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
         return float(10 ** histogram_quantile(hist, LOG_AMOUNT_EDGES, q))
 
     judged = {
-        name: fraud.rate > 0 and shares[name] > 0 and get(name, "n") >= MIN_SIGNATURE_EVENTS
+        name: fraud.rate > 0
+        and expected[:, FRAUD_TYPES.index(name)].sum() > 0
+        and get(name, "n") >= MIN_SIGNATURE_EVENTS
         for name in TYPOLOGIES
     }
     checks: list[Check] = []
@@ -72,7 +83,7 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
                 continue
             feature, legit = signature.feature, signature.baseline
             # camouflaged events (fraud.difficulty) need not show it: a lower bound
-            target = signature.target * (1.0 - fraud.difficulty)
+            target = signature.target * (1.0 - mean_difficulty(kind))
             checks.append(
                 at_least(
                     f"signature.{signature.name}",
@@ -88,7 +99,7 @@ def signature_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
         for amount in typology.amount_signatures:
             # camouflaged events buy ordinary goods, whose share moves the median by an
             # amount the check does not model: judged on uncamouflaged fraud only
-            if not judged[kind] or fraud.difficulty > 0:
+            if not judged[kind] or difficulty.max(initial=0.0) > 0:
                 continue
             legit = amount.baseline
             checks.append(
@@ -117,6 +128,7 @@ CHECKS: tuple[CheckInfo, ...] = (
                 st.signature(kind, signature.feature),
                 st.signature(signature.baseline, "n"),
                 st.signature(signature.baseline, signature.feature),
+                st.TRANSACTIONS_DAILY_LEGIT,
             ),
             only_when=_JUDGED + (REGIONS if signature.needs_regions else ""),
         )
@@ -132,8 +144,9 @@ CHECKS: tuple[CheckInfo, ...] = (
                 st.signature(kind, "n"),
                 st.signature(kind, "amount_hist"),
                 st.signature(amount.baseline, "amount_hist"),
+                st.TRANSACTIONS_DAILY_LEGIT,
             ),
-            only_when=_JUDGED + "; fraud.difficulty 0",
+            only_when=_JUDGED + "; fraud.difficulty 0 throughout the calendar",
         )
         for kind, typology in TYPOLOGIES.items()
         for amount in typology.amount_signatures

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthpipe.model.sales import expected_hour_profile, repeat_factor
 from synthpipe.model.seasonality import black_friday, day_factors, holiday_names
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import (
@@ -38,9 +39,10 @@ from synthpipe.vocabulary import CHANNELS
 
 def expected_sales(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     """(days, channels) expected legitimate sales given the customers on disk:
-    F(d) x G_channel(d) x (sum of visible-attribute rates of customers signed up by d)."""
+    F(d) x G_channel(d) x (sum of visible-attribute rates of customers signed up by d)
+    x (1 + repeat_same_day)."""
     rate = np.asarray(stat(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((ctx.days, 2))))
-    base = np.cumsum(rate, axis=0)
+    base = np.cumsum(rate, axis=0) * repeat_factor(ctx.spec)
     factors = day_factors(ctx.spec, ctx.spec.calendar.start, ctx.spec.calendar.end)
     return np.asarray(factors.overall[:, None] * factors.channel * base)
 
@@ -110,17 +112,16 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
     )
     checks += _holiday_checks(ctx, total_daily, expected_daily, extra_cv2)
     hours = np.asarray(stat(stats, st.TRANSACTIONS_HOURS, np.zeros((2, 24))))
-    for ch, (name, channel) in enumerate(
-        (("in_store", spec.sales.channels.in_store), ("online", spec.sales.channels.online))
-    ):
+    for ch, name in enumerate(CHANNELS):
         checks.append(
             tvd_check(
                 f"transactions.hour_profile_{name}",
                 hours[ch],
-                np.asarray(channel.hours),
+                expected_hour_profile(spec, ch),
                 float(hours[ch].sum()),
                 PROFILE_SLACK,
-                f"share of {name} sales per hour vs the spec",
+                f"share of {name} sales per hour vs the spec (night shopping and same-day"
+                " repeats included)",
             )
         )
     online_share = float(sales[:, 1].sum()) / max(n, 1.0)
@@ -199,12 +200,18 @@ def _intensity_check(ctx: ValidationContext, stats: Stats) -> Check:
     it tests frequency by segment, the loyalty uplift and the income elasticity, which the
     total volume alone cannot tell apart. A class's count varies with the Poisson draws
     and with its customers' gamma activity: variance sum(m) + sum(m^2) / activity_shape
-    over its customers' expected purchases m."""
+    over its customers' expected first sales m; each sale then has a same-day repeat with
+    probability r, so the count's mean is (1 + r) sum(m) and its variance
+    r (1 - r) sum(m) + (1 + r)^2 (sum(m) + sum(m^2) / activity_shape)."""
     classes = ctx.intensity_classes()
     observed = np.asarray(stat(stats, st.TRANSACTIONS_SALES_BY_CLASS, np.zeros(classes)), float)
-    expected = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXPECTED, np.zeros(classes)), float)
+    first = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXPECTED, np.zeros(classes)), float)
     squares = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXPECTED_SQ, np.zeros(classes)), float)
-    variance = expected + squares / ctx.spec.customers.activity_shape
+    r = ctx.spec.sales.habits.repeat_same_day
+    expected = first * (1.0 + r)
+    variance = r * (1.0 - r) * first + (1.0 + r) ** 2 * (
+        first + squares / ctx.spec.customers.activity_shape
+    )
     judged = expected > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         relative_error = np.abs(observed / expected - 1.0)
