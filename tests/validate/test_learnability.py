@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pytest
+from helpers import build, default_document
 
 from synthpipe.features import feature_names, transaction_features
 from synthpipe.model.money import money_type
 from synthpipe.sink.manifest import load_dataset_spec
+from synthpipe.spec import spec_from_dict
 from synthpipe.storage import Location
 from synthpipe.validate.learnability import ENABLE_NOTE, LEARNERS, learnability
 
@@ -129,3 +132,23 @@ def test_the_report_states_each_months_expected_fraud_beside_the_realised(
     realised = sum(counts["by_type"].values())
     assert expected > 0
     assert abs(realised - expected) <= 6 * (10 * expected) ** 0.5
+
+
+DIFFICULTIES = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+@pytest.mark.slow
+def test_difficulty_moves_learnability_monotonically(tmp_path: Path) -> None:
+    """The default world at five difficulties: the best learner's average precision falls
+    at every step, from near-perfect to hard (README, "Difficulty")."""
+    best = []
+    for difficulty in DIFFICULTIES:
+        spec = spec_from_dict(default_document(fraud__difficulty=difficulty))
+        outcome = build(spec, tmp_path / str(difficulty))
+        assert outcome is not None
+        assert outcome.passed, outcome.failed_tests()
+        scores = outcome.report["learnability"]["true_labels"]
+        best.append(max(s["average_precision"] for s in scores.values()))
+    assert all(a > b for a, b in itertools.pairwise(best)), best
+    assert best[0] >= 0.95, best
+    assert best[-1] <= 0.3, best
