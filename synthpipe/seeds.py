@@ -47,6 +47,7 @@ class Stream(IntEnum):
     LOCALE = 14
     BIRTH_DAY = 15
     ONLINE_PROPENSITY = 16
+    LIFETIME = 17  # the latent dropout rate and dropout time (customers.lifetime)
     # products
     CATEGORY = 20
     SUBCATEGORY = 21

@@ -38,6 +38,9 @@ SMALL: dict[str, Any] = {
     },
     "products": {"count": 400},
     "stores": {"count": 25},
+    # customers stop buying (customers.lifetime); buying more often keeps the volume that
+    # the tampering tests need to be detectable at this size
+    "sales": {"visits_per_year": 16.0},
     # enough fraud that removing it is detectable at this size (see test_tampering)
     "fraud": {"rate": 0.03},
 }

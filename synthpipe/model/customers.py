@@ -26,6 +26,7 @@ from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import GENDERS
 
 DAYS_PER_YEAR = 365.25
+MAX_LIFETIME_YEARS = 1_000.0  # a churn day this far away means "never"
 INCOME_REFERENCE_AGE = 45  # frequency scales with income relative to the median at this age
 MAX_ONLINE_PROBABILITY = 0.95  # no customer is online-only or store-only by construction
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")  # RFC 2606 reserved domains
@@ -53,6 +54,8 @@ class CustomerBlock:
     home_store: np.ndarray  # store index (0-based)
     loyal: np.ndarray  # bool
     activity: np.ndarray  # gamma(k, 1/k) purchase-frequency heterogeneity, mean 1
+    dropout_rate: np.ndarray  # latent mu per year (customers.lifetime)
+    churn_day: np.ndarray  # datetime64[D]: the first day the customer no longer buys
     base_rate: np.ndarray  # expected transactions per day before day factors
     online_probability: np.ndarray  # P(online | a transaction happens)
     signup_order: np.ndarray  # customer indices sorted by signup day (stable)
@@ -226,6 +229,9 @@ def customer_block(spec: Spec, block: int) -> CustomerBlock:
     activity = generator(seed, Entity.CUSTOMERS, Stream.ACTIVITY, block).gamma(
         shape, 1.0 / shape, n
     )
+    dropout_rate, churn = lifetimes(
+        spec, signup, generator(seed, Entity.CUSTOMERS, Stream.LIFETIME, block).random((n, 2))
+    )
     return CustomerBlock(
         block=block,
         ids=np.arange(first_id, first_id + n, dtype=np.int64),
@@ -241,10 +247,42 @@ def customer_block(spec: Spec, block: int) -> CustomerBlock:
         home_store=home,
         loyal=loyal,
         activity=activity,
+        dropout_rate=dropout_rate,
+        churn_day=churn,
         base_rate=base_rates(spec, activity, segment, income, loyal),
         online_probability=online_probability(spec, band),
         signup_order=np.argsort(signup, kind="stable"),
     )
+
+
+def lifetimes(spec: Spec, signup: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each customer's latent dropout rate mu ~ Gamma(dropout_shape, mean dropout_per_year)
+    (per year) and churn day: signup + tau, tau ~ Exponential(mu) years, in whole days
+    (at most MAX_LIFETIME_YEARS: "never" within any calendar). Two uniforms a customer."""
+    from scipy.special import gammaincinv  # generation only: validation loads without scipy
+
+    lifetime = spec.customers.lifetime
+    shape = lifetime.dropout_shape
+    if lifetime.dropout_per_year <= 0:
+        rate = np.zeros(u.shape[0])
+    else:
+        rate = gammaincinv(shape, u[:, 0]) * lifetime.dropout_per_year / shape
+    with np.errstate(divide="ignore"):
+        years = np.where(rate > 0, -np.log1p(-u[:, 1]) / np.maximum(rate, 1e-300), np.inf)
+    days = np.floor(np.minimum(years, MAX_LIFETIME_YEARS) * DAYS_PER_YEAR).astype(np.int64)
+    return np.asarray(rate), np.asarray(signup + days.astype("timedelta64[D]"))
+
+
+def survival(spec: Spec, days: np.ndarray) -> np.ndarray:
+    """P(a customer still buys on the day ``days`` after signing up; day 0 is the signup
+    day): the Pareto/NBD survival (1 + t x dropout_per_year / dropout_shape) **
+    -dropout_shape at t = (days + 1) / 365.25 years (the churn day is whole; 0 before)."""
+    lifetime = spec.customers.lifetime
+    years = (np.maximum(np.asarray(days, dtype=np.float64), 0.0) + 1.0) / DAYS_PER_YEAR
+    alive = (1.0 + years * lifetime.dropout_per_year / lifetime.dropout_shape) ** (
+        -lifetime.dropout_shape
+    )
+    return np.asarray(np.where(np.asarray(days) >= 0, alive, 0.0))
 
 
 def _names(spec: Spec, block: int, attrs: CustomerBlock) -> dict[str, pa.Array]:

@@ -18,6 +18,7 @@ from synthpipe.model.customers import (
     block_range,
     median_income,
     reference_income,
+    survival,
 )
 from synthpipe.model.fraud import expected_lines
 from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN, repeat_factor, splurge_lines_mean
@@ -97,13 +98,27 @@ def signup_cdf(spec: Spec, dates: np.ndarray) -> np.ndarray:
     return np.asarray(np.expm1(g * elapsed) / np.expm1(g * span))
 
 
+def buying_share(spec: Spec, dates: np.ndarray) -> np.ndarray:
+    """P(a customer has signed up by day d and still buys on it): the signup density
+    over the window convolved with the survival (customers.lifetime)."""
+    first, last = spec.customers.signup_window()
+    start = min(first, spec.calendar.start)
+    window = date_range(start, max(last, spec.calendar.end, dates[-1].astype(dt.date)))
+    signed = signup_cdf(spec, window)
+    density = np.diff(signed, prepend=0.0)
+    alive = survival(spec, np.arange(window.shape[0]))
+    share = np.convolve(density, alive)[: window.shape[0]]
+    index = (dates - window[0]).astype(np.int64)
+    return np.asarray(share[index])
+
+
 def expected_daily(
     spec: Spec, customers: int, first: dt.date, last: dt.date
 ) -> dict[str, np.ndarray]:
     """Expected transactions and line items per day for ``customers`` customers."""
     factors = day_factors(spec, first, last)
     moments = rate_moments(spec)
-    active = customers * signup_cdf(spec, date_range(first, last))
+    active = customers * buying_share(spec, date_range(first, last))
     per_channel = factors.overall[:, None] * factors.channel * active[:, None]
     sales = per_channel * moments["rate"][None, :] * repeat_factor(spec)
     sale_lines = per_channel * moments["rate_lines"][None, :] * repeat_factor(spec)

@@ -83,15 +83,32 @@ def choose_stores(ctx: BlockMonth, customer: np.ndarray, u: np.ndarray) -> np.nd
     return np.asarray(store)
 
 
+def still_buying(
+    ctx: BlockMonth, day: np.ndarray, customer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The transactions whose customer has not dropped out by that day (customers.lifetime):
+    thinning each customer's Poisson purchases by 1[day < churn day] leaves exactly the
+    Poisson purchases of a customer who buys until then."""
+    keep = ctx.factors.dates[day] < ctx.customers.churn_day[customer]
+    return day[keep], customer[keep]
+
+
 def channel_sales(ctx: BlockMonth, channel: int) -> tuple[TransactionSet, TransactionSet]:
     """Legitimate sales of one channel in the block-month, and their same-day repeats."""
     spec = ctx.spec
     rate = channel_intensity(ctx, channel)
     counts = ctx.stream(Entity.TRANSACTIONS, Stream.DAILY_COUNT, channel).poisson(rate.per_day)
     n = int(counts.sum())
-    day, customer = pick_customers(
-        ctx, rate, counts, ctx.stream(Entity.TRANSACTIONS, Stream.CUSTOMER_PICK, channel).random(n)
+    day, customer = still_buying(
+        ctx,
+        *pick_customers(
+            ctx,
+            rate,
+            counts,
+            ctx.stream(Entity.TRANSACTIONS, Stream.CUSTOMER_PICK, channel).random(n),
+        ),
     )
+    n = int(day.shape[0])
     hours = (spec.sales.channels.in_store, spec.sales.channels.online)[channel].hours
     micros = time_of_day(
         hours, ctx.stream(Entity.TRANSACTIONS, Stream.TIME_OF_DAY, channel).random((n, 2))
@@ -284,9 +301,13 @@ def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
     rate = refund_intensity(ctx, channel)
     counts = ctx.stream(Entity.REFUNDS, Stream.DAILY_COUNT, sub).poisson(rate.per_day)
     n = int(counts.sum())
-    day, customer = pick_customers(
-        ctx, rate, counts, ctx.stream(Entity.REFUNDS, Stream.CUSTOMER_PICK, sub).random(n)
+    day, customer = still_buying(
+        ctx,
+        *pick_customers(
+            ctx, rate, counts, ctx.stream(Entity.REFUNDS, Stream.CUSTOMER_PICK, sub).random(n)
+        ),
     )
+    n = int(day.shape[0])
     cust = ctx.customers
     hours = (spec.sales.channels.in_store, spec.sales.channels.online)[channel].hours
     micros = time_of_day(hours, ctx.stream(Entity.REFUNDS, Stream.TIME_OF_DAY, sub).random((n, 2)))

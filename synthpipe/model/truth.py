@@ -10,6 +10,7 @@ summed.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,11 +18,13 @@ import pyarrow as pa
 
 from synthpipe.formats import output_format
 from synthpipe.model.baskets import audience_group, category_weights, extra_lines_mean
-from synthpipe.model.blockmonth import block_month, channel_intensity, channel_weights
+from synthpipe.model.blockmonth import block_month, channel_weights
+from synthpipe.model.customers import DAYS_PER_YEAR, CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
 from synthpipe.model.sales import repeat_factor, splurge_lines_mean
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.schema import dictionary_array
+from synthpipe.model.seasonality import day_factors
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS, IN_STORE, ONLINE, TRANSACTION_TYPES
 
@@ -31,6 +34,8 @@ EXPECTED_DAILY = f"{TRUTH_FOLDER}/expected_daily{EXTENSION}"
 EXPECTED_CATEGORIES = f"{TRUTH_FOLDER}/expected_category_daily{EXTENSION}"
 FRAUD_COUNTS = f"{TRUTH_FOLDER}/fraud_counts{EXTENSION}"
 FRAUD_SCHEDULE = f"{TRUTH_FOLDER}/fraud_schedule{EXTENSION}"
+CUSTOMER_LIFECYCLE = f"{TRUTH_FOLDER}/customer_lifecycle{EXTENSION}"
+CLV_HORIZON_DAYS = 90  # the lifetime-value truth looks this many days past calendar.end
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class BlockTruth:
 
     sales: np.ndarray  # (days, channels)
     lines: np.ndarray  # (days, categories): sale line items
+    lifecycle: pa.Table  # one row per customer of the block (concatenated, not added)
 
 
 def block_truth(spec: Spec, block: int) -> BlockTruth:
@@ -48,31 +54,78 @@ def block_truth(spec: Spec, block: int) -> BlockTruth:
     days = ctx.days
     groups = len(spec.customers.age_pyramid) * len(GENDERS)
     group = audience_group(customers.band, customers.gender)
-    signup = (customers.signup_day - ctx.factors.dates[0]).astype(np.int64)
-    inside = signup < days
-    first_day = np.clip(signup, 0, days - 1)[inside]
+    first = ctx.factors.dates[0]
+    start = np.clip((customers.signup_day - first).astype(np.int64), 0, days)
+    end = np.clip((customers.churn_day - first).astype(np.int64), 0, days)
+    buying = start < end  # buys on some calendar day: from signup until the churn day
     sales = np.zeros((days, len(CHANNELS)))
     weighted_lines = np.zeros((days, groups))
     repeats = repeat_factor(spec)
     for channel in (IN_STORE, ONLINE):
-        sales[:, channel] = channel_intensity(ctx, channel).per_day * repeats
         weight = channel_weights(ctx, channel) * repeats
         lines_per_sale = (
             1.0 + extra_lines_mean(spec, customers.segment, channel) + splurge_lines_mean(spec)
         )
-        joining = np.zeros((days, groups))
-        np.add.at(joining, (first_day, group[inside]), (weight * lines_per_sale)[inside])
         day_factor = ctx.factors.overall * ctx.factors.channel[:, channel]
-        weighted_lines += np.cumsum(joining, axis=0) * day_factor[:, None]
+        sales[:, channel] = buying_sum(start, end, buying, weight, days) * day_factor
+        change = np.zeros((days + 1, groups))
+        value = (weight * lines_per_sale)[buying]
+        np.add.at(change, (start[buying], group[buying]), value)
+        np.add.at(change, (end[buying], group[buying]), -value)
+        weighted_lines += np.cumsum(change, axis=0)[:days] * day_factor[:, None]
     probability = np.diff(cumulative(category_weights(spec, ctx.factors)), axis=1, prepend=0.0)
     probability = probability.reshape(days, groups, -1)
     lines = np.einsum("dg,dgk->dk", weighted_lines, probability)
-    return BlockTruth(sales, lines)
+    return BlockTruth(sales, lines, lifecycle_truth(spec, customers))
+
+
+def lifecycle_truth(spec: Spec, customers: CustomerBlock) -> pa.Table:
+    """Each customer's latent lifecycle at calendar.end: the activity A and dropout rate mu,
+    whether it still buys, the day it stopped, and its expected purchases over the next
+    CLV_HORIZON_DAYS (0 once stopped): sum over those days of (1 + r) x r_c A_c x
+    (P(in store) F G_in + P(online) F G_online) x exp(-mu x days ahead / 365.25)."""
+    end = np.datetime64(spec.calendar.end, "D")
+    horizon = spec.calendar.end + dt.timedelta(days=CLV_HORIZON_DAYS)
+    factors = day_factors(spec, spec.calendar.end + dt.timedelta(days=1), horizon)
+    online = customers.online_probability
+    by_channel = factors.overall[:, None] * factors.channel  # (days, channels)
+    expected = np.zeros(customers.size)
+    for ahead in range(CLV_HORIZON_DAYS):  # whole columns, one day at a time (memory)
+        today = (1.0 - online) * by_channel[ahead, IN_STORE] + online * by_channel[ahead, ONLINE]
+        expected += today * np.exp(-customers.dropout_rate * (ahead + 1) / DAYS_PER_YEAR)
+    signed_up = customers.signup_day <= end
+    buying = signed_up & (customers.churn_day > end)
+    purchases = repeat_factor(spec) * customers.base_rate * expected * buying
+    stopped = signed_up & ~buying
+    return pa.table(
+        {
+            "customer_id": pa.array(customers.ids, pa.int64()),
+            "activity": pa.array(customers.activity, pa.float64()),
+            "dropout_rate_per_year": pa.array(customers.dropout_rate, pa.float64()),
+            "buying_at_end": pa.array(buying, pa.bool_()),
+            "stopped_on": pa.array(customers.churn_day, pa.date32(), mask=~stopped),
+            f"expected_purchases_next_{CLV_HORIZON_DAYS}d": pa.array(purchases, pa.float64()),
+        }
+    )
+
+
+def buying_sum(
+    start: np.ndarray, end: np.ndarray, buying: np.ndarray, value: np.ndarray, days: int
+) -> np.ndarray:
+    """Per day, the sum of ``value`` over the customers buying that day (day index in
+    [start, end)): a running sum of their arrivals and departures."""
+    change = np.bincount(start[buying], weights=value[buying], minlength=days + 1)
+    change -= np.bincount(end[buying], weights=value[buying], minlength=days + 1)
+    return np.asarray(np.cumsum(change)[:days])
 
 
 def merge_truth(parts: list[BlockTruth]) -> BlockTruth:
     """Sum of the blocks' truths."""
-    return BlockTruth(sum(p.sales for p in parts), sum(p.lines for p in parts))  # type: ignore[arg-type]
+    return BlockTruth(
+        sum(p.sales for p in parts),  # type: ignore[arg-type]
+        sum(p.lines for p in parts),  # type: ignore[arg-type]
+        pa.concat_tables([p.lifecycle for p in parts]),
+    )
 
 
 def truth_tables(
@@ -146,4 +199,5 @@ def truth_tables(
         EXPECTED_CATEGORIES: expected_categories,
         FRAUD_COUNTS: fraud_counts,
         FRAUD_SCHEDULE: fraud_schedule_table,
+        CUSTOMER_LIFECYCLE: truth.lifecycle,
     }

@@ -142,6 +142,15 @@ class Segment(StrictModel):
     loyalty_rate: Fraction = 0.3
 
 
+class Lifetime(StrictModel):
+    """How long customers stay (Pareto/NBD): from signup a customer buys until a latent
+    dropout time tau ~ Exponential(mu) years, mu ~ Gamma(dropout_shape) with mean
+    dropout_per_year (0: nobody leaves)."""
+
+    dropout_per_year: float = Field(default=0.6, ge=0, le=50)
+    dropout_shape: float = Field(default=0.6, gt=0.05, le=100)
+
+
 class Customers(StrictModel):
     """The customer base: size, demographics, names and signup history."""
 
@@ -162,6 +171,7 @@ class Customers(StrictModel):
     signup_end: dt.date | None = None
     signup_growth: float = Field(default=0.15, gt=-0.9, le=5)
     activity_shape: float = Field(default=1.2, gt=0.05, le=100)
+    lifetime: Lifetime = Field(default_factory=Lifetime)
 
     def signup_window(self) -> tuple[dt.date, dt.date]:
         """(signup_start, signup_end); the Spec model resolves their defaults."""

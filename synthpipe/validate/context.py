@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from synthpipe.data.geography import load_geography
 from synthpipe.model.baskets import category_weights
 from synthpipe.model.blockmonth import payment_methods
 from synthpipe.model.cache import cached_per_spec
-from synthpipe.model.customers import median_income, reference_income
+from synthpipe.model.customers import median_income, reference_income, survival
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import month_ranges
@@ -48,7 +49,10 @@ class ValidationContext:
     band_by_age: np.ndarray  # pyramid band of each age 0..MAX_AGE
     median_income_by_age: np.ndarray  # the spec's median income curve at each age 0..MAX_AGE
     income_reference: float  # income at which the purchase rate's income term is 1
-    exposure_from_day: np.ndarray  # (days, channels): day x channel factors summed to the end
+    first_signup_day: int  # days since 1970 of the signup window's first day (or earlier)
+    survival_by_lag: np.ndarray  # P(still buying) on each day after signup, 0..window + days
+    exposure_from_signup: np.ndarray  # (window days, channels): E[buying days x factors]
+    exposure_ratio_from_signup: np.ndarray  # (window days,): E[T^2] / E[T]^2 (see _exposures)
 
     @property
     def days(self) -> int:
@@ -135,8 +139,44 @@ def _build(spec: Spec) -> ValidationContext:
         band_by_age=np.maximum(np.searchsorted(bands_low, ages, side="right") - 1, 0),
         median_income_by_age=median_income(spec, ages),
         income_reference=reference_income(spec),
-        exposure_from_day=np.cumsum(daily[::-1], axis=0)[::-1],
+        **_exposures(spec, dates, daily),
     )
+
+
+def _exposures(spec: Spec, dates: np.ndarray, daily: np.ndarray) -> dict[str, Any]:
+    """For a customer signing up on each day u of the window (from the earlier of
+    signup_start and calendar.start to calendar.end): T_ch = the channel's day factors
+    summed over the calendar days it still buys, E[T_ch] = sum_d f_ch(d) S(d - u), and the
+    ratio E[T^2] / E[T]^2 of the overall factor F (1 without dropout), where
+    E[T^2] = sum_d F(d) S(d - u) (2 (G(d) - G(u - 1)) - F(d)), G the running sum of F
+    from u: two days' purchases both happen while the later one does."""
+    first = min(spec.customers.signup_window()[0], spec.calendar.start)
+    first_day = int((np.datetime64(first, "D") - UNIX_EPOCH).astype(np.int64))
+    start = int((dates[0] - UNIX_EPOCH).astype(np.int64))
+    window = start - first_day + dates.shape[0]
+    lag = np.arange(window + dates.shape[0])
+    alive = survival(spec, lag)
+    calendar_day = start - first_day + np.arange(dates.shape[0])  # window index of each day
+    signup = np.arange(window)
+    offset = calendar_day[None, :] - signup[:, None]  # (window, days): days since signup
+    chance = np.where(offset >= 0, alive[np.maximum(offset, 0)], 0.0)
+    exposure = chance @ daily  # (window, channels)
+    overall = daily.sum(axis=1)
+    running = np.cumsum(overall)
+    first_buying_day = np.maximum(signup - calendar_day[0], 0)  # calendar index
+    before = np.where(first_buying_day > 0, running[np.maximum(first_buying_day - 1, 0)], 0.0)
+    weighted = chance * overall[None, :]
+    mean = weighted.sum(axis=1)
+    second = (weighted * (2.0 * (running[None, :] - before[:, None]) - overall[None, :])).sum(
+        axis=1
+    )
+    ratio = np.divide(second, mean * mean, out=np.ones(window), where=mean > 0)
+    return {
+        "first_signup_day": first_day,
+        "survival_by_lag": alive,
+        "exposure_from_signup": exposure,
+        "exposure_ratio_from_signup": ratio,
+    }
 
 
 def validation_context(spec: Spec) -> ValidationContext:

@@ -269,7 +269,7 @@ def customer_stats(
         segment[(segment >= 0) & loyal], minlength=len(ctx.segments)
     )
     rates = _expected_rates(ctx, age, segment, income, loyal, signup)
-    stats[st.CUSTOMERS_RATE_BY_SIGNUP] = rates.by_signup_day(ctx.days)
+    stats[st.CUSTOMERS_RATE_BY_SIGNUP] = rates.by_signup_day(ctx.exposure_from_signup.shape[0])
     _expected_purchases(ctx, stats, rates, ctx.intensity_class(segment, loyal, income), age)
     emails = table.column("email").fill_null("")
     reserved = np.zeros(n, dtype=bool)
@@ -292,22 +292,22 @@ class ExpectedRates:
     known and who sign up before the calendar ends."""
 
     customers: np.ndarray  # their rows in the file
-    day: np.ndarray  # calendar day from which each buys (signup, or day 0 if before)
+    day: np.ndarray  # signup day, as an index into the signup window (see the context)
     rate: np.ndarray  # (customers, channels) expected legitimate sales per day
 
     def by_signup_day(self, days: int) -> np.ndarray:
-        """(days, channels) summed rate of the customers who start buying on each day: its
-        cumulative sum over days is the expected base of active customers per day, which
-        conditions the daily, weekday and month expectations on this customer base."""
+        """(window days, channels) summed rate of the customers who sign up on each day: its
+        convolution with the survival is the expected base of customers buying each day,
+        which conditions the daily, weekday and month expectations on this customer base."""
         return np.stack(
             [np.bincount(self.day, weights=self.rate[:, c], minlength=days) for c in (0, 1)],
             axis=1,
         )
 
-    def expected_purchases(self, exposure_from_day: np.ndarray) -> np.ndarray:
-        """(customers, channels) each customer's expected legitimate sales over the
-        calendar."""
-        return np.asarray(self.rate * exposure_from_day[self.day])
+    def expected_purchases(self, exposure_from_signup: np.ndarray) -> np.ndarray:
+        """(customers, channels) each customer's expected legitimate (first) sales over the
+        calendar, dropout included."""
+        return np.asarray(self.rate * exposure_from_signup[self.day])
 
 
 def _expected_purchases(
@@ -315,7 +315,7 @@ def _expected_purchases(
 ) -> None:
     """Expected purchases over the calendar per (age band, channel) and per purchase-rate
     class (with their sum of squares: the spread the customers' activity adds)."""
-    by_channel = rates.expected_purchases(ctx.exposure_from_day)
+    by_channel = rates.expected_purchases(ctx.exposure_from_signup)
     band = ctx.band(age[rates.customers])
     stats[st.CUSTOMERS_BAND_CHANNEL_EXPECTED] = np.stack(
         [
@@ -329,8 +329,12 @@ def _expected_purchases(
     classes = ctx.intensity_classes()
     stats[st.CUSTOMERS_CLASS_COUNTS] = np.bincount(known, minlength=classes)
     stats[st.CUSTOMERS_CLASS_EXPECTED] = np.bincount(known, weights=purchases, minlength=classes)
-    stats[st.CUSTOMERS_CLASS_EXPECTED_SQ] = np.bincount(
-        known, weights=purchases * purchases, minlength=classes
+    # a customer's purchases N given its activity A and buying days T are Poisson(m A T /
+    # E[T]); Var(N) = m + m^2 ((1 + 1/k) q - 1), q = E[T^2] / E[T]^2 (the context's ratio)
+    k = ctx.spec.customers.activity_shape
+    ratio = ctx.exposure_ratio_from_signup[rates.day]
+    stats[st.CUSTOMERS_CLASS_EXTRA_VARIANCE] = np.bincount(
+        known, weights=purchases * purchases * ((1.0 + 1.0 / k) * ratio - 1.0), minlength=classes
     )
 
 
@@ -344,8 +348,9 @@ def _expected_rates(
 ) -> ExpectedRates:
     """The spec's purchase rates given the customers' visible attributes."""
     spec = ctx.spec
-    day = signup - ctx.start_day
-    customers = np.flatnonzero((segment >= 0) & (income >= 1) & (day < ctx.days))
+    day = signup - ctx.first_signup_day
+    window = ctx.exposure_from_signup.shape[0]
+    customers = np.flatnonzero((segment >= 0) & (income >= 1) & (day < window))
     rate = base_rates(
         spec, np.ones(customers.shape[0]), segment[customers], income[customers], loyal[customers]
     )

@@ -76,6 +76,8 @@ EPOCH_DAYS_SINCE_UNIX = EPOCH_ORDINAL - dt.date(1970, 1, 1).toordinal()
 
 
 SIGNATURE_GROUPS = LEGIT_GROUPS + tuple(FRAUD_TYPES)
+TENURE_YEARS = 6  # sales by tenure: 0, 1, ... 4 whole years since signup, and 5 or more
+DAYS_PER_TENURE_YEAR = 365
 REPEAT_SUBRANGE = np.asarray([LEGIT_SUBRANGE[f"repeat_{c}"] for c in CHANNELS])
 
 
@@ -237,6 +239,7 @@ def sales_stats(
     owners = _line_integrity(stats, txn, line, lines.path)
     _profiles(ctx, stats, txn)
     _habits(ctx, stats, txn)
+    _tenure(stats, txn, people)
     _store_choice(ctx, stats, txn, people, catalogue, month)
     _baskets(ctx, stats, txn, line, owners, people, catalogue)
     _signatures(stats, txn, people)
@@ -654,6 +657,17 @@ def _habits(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) ->
     nearest = np.minimum(np.concatenate([[none], gap]), np.concatenate([gap, [none]]))
     minutes = np.minimum(nearest[repeat[order]] // MICROS_PER_MINUTE, cap)
     stats[st.HABITS_REPEAT_GAP_HIST] = np.bincount(minutes, minlength=cap + 1)
+
+
+def _tenure(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> None:
+    """Legitimate sales by the customer's whole years since signup (the last cell: that
+    many or more), the cohort curve the lifetime model shapes."""
+    sales = np.flatnonzero(~txn["is_fraud"] & (txn["kind"] == SALE) & txn["customer_found"])
+    signup = people.signup.take(txn["customer_row"].take(sales))
+    years = (txn["unix_day"].take(sales) - signup) // DAYS_PER_TENURE_YEAR
+    stats[st.TRANSACTIONS_SALES_BY_TENURE] = np.bincount(
+        np.clip(years, 0, TENURE_YEARS - 1), minlength=TENURE_YEARS
+    )
 
 
 def _store_choice(

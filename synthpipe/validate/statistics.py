@@ -94,7 +94,7 @@ CUSTOMERS_AGE_OUTSIDE_PYRAMID = statistic("customers.age_outside_pyramid")
 CUSTOMERS_BAND_CHANNEL_EXPECTED = statistic("customers.band_channel_expected")
 CUSTOMERS_CLASS_COUNTS = statistic("customers.class_counts")
 CUSTOMERS_CLASS_EXPECTED = statistic("customers.class_expected")
-CUSTOMERS_CLASS_EXPECTED_SQ = statistic("customers.class_expected_sq")
+CUSTOMERS_CLASS_EXTRA_VARIANCE = statistic("customers.class_extra_variance")
 CUSTOMERS_EMAIL_DUPLICATES = statistic("customers.email_duplicates")
 CUSTOMERS_EMAIL_UNRESERVED = statistic("customers.email_unreserved")
 CUSTOMERS_GENDER_COUNTS = statistic("customers.gender_counts")
@@ -121,6 +121,8 @@ CUSTOMERS_UNKNOWN_LABELS = statistic("customers.unknown_labels")
 DISCOUNTS_LINES_EXPECTED = statistic("discounts.lines_expected")
 DISCOUNTS_LINES_OBSERVED = statistic("discounts.lines_observed")
 DISCOUNTS_VARIANCE = statistic("discounts.variance")
+
+TRANSACTIONS_SALES_BY_TENURE = statistic("transactions.sales_by_tenure")  # by whole years
 
 # habits (legitimate behaviour that looks like fraud)
 HABITS_SALES_BY_KIND = statistic("habits.sales_by_kind")  # (channel, first or repeat)

@@ -50,6 +50,7 @@ def plain_world(**changes: object) -> dict[str, object]:
             "block_size": 12_000,
             "signup_start": "2015-01-01",
             "signup_end": "2022-12-31",
+            "lifetime": {"dropout_per_year": 0.0},  # measured in tests/model/test_lifecycle.py
         },
         "products": {"count": 2_000, "categories": categories},
         "stores": {"count": 60, "new_store_share": 0.0},

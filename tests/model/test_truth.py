@@ -14,6 +14,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from synthpipe.model.truth import (
+    CUSTOMER_LIFECYCLE,
     EXPECTED_CATEGORIES,
     EXPECTED_DAILY,
     FRAUD_COUNTS,
@@ -120,6 +121,7 @@ def test_fraud_counts_are_the_realised_ones(small_dataset: Path) -> None:
         EXPECTED_CATEGORIES,
         FRAUD_COUNTS,
         FRAUD_SCHEDULE,
+        CUSTOMER_LIFECYCLE,
     }
     expected = sum(table["expected_transactions"])
     assert abs(sum(table["realised_transactions"]) / expected - 1) < 0.35

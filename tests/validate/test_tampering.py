@@ -294,6 +294,10 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (misstate_spec("sales.habits.splurge", 0.05), "line_items.basket_size"),
     (misstate_spec("fraud.rate", 0.15), "fraud.count_by_month"),
     (
+        misstate_spec("customers.lifetime.dropout_per_year", 0.1),
+        "transactions.sales_by_tenure",
+    ),
+    (
         misstate_spec("fraud.drift", [{"start": "2024-01-15", "shares": {"stolen_card": 0.0}}]),
         "fraud.rate_stolen_card",
     ),

@@ -32,6 +32,7 @@ from synthpipe.validate.gates import (
     two_sided_normal_p,
 )
 from synthpipe.validate.merge import Stats
+from synthpipe.validate.sales import DAYS_PER_TENURE_YEAR, TENURE_YEARS
 from synthpipe.vocabulary import CHANNELS
 
 # --- volume and profiles ---------------------------------------------------------------------
@@ -41,10 +42,69 @@ def expected_sales(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     """(days, channels) expected legitimate sales given the customers on disk:
     F(d) x G_channel(d) x (sum of visible-attribute rates of customers signed up by d)
     x (1 + repeat_same_day)."""
-    rate = np.asarray(stat(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((ctx.days, 2))))
-    base = np.cumsum(rate, axis=0) * repeat_factor(ctx.spec)
+    window = ctx.exposure_from_signup.shape[0]
+    rate = np.asarray(stat(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((window, 2))))
+    offset = window - ctx.days  # window index of calendar.start
+    base = np.stack(
+        [np.convolve(rate[:, c], ctx.survival_by_lag)[offset:window] for c in range(2)], axis=1
+    ) * repeat_factor(ctx.spec)
     factors = day_factors(ctx.spec, ctx.spec.calendar.start, ctx.spec.calendar.end)
     return np.asarray(factors.overall[:, None] * factors.channel * base)
+
+
+def expected_by_tenure(ctx: ValidationContext, stats: Stats) -> np.ndarray:
+    """Expected legitimate sales by whole years since signup: over calendar days d and
+    signup days u, (1 + r) x sum f_ch(d) R_ch(u) S(d - u) in the bucket of d - u."""
+    window = ctx.exposure_from_signup.shape[0]
+    rate = np.asarray(stat(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((window, 2))))
+    factors = day_factors(ctx.spec, ctx.spec.calendar.start, ctx.spec.calendar.end)
+    daily = factors.overall[:, None] * factors.channel  # (days, channels)
+    lag = (window - ctx.days + np.arange(ctx.days))[None, :] - np.arange(window)[:, None]
+    alive = np.where(lag >= 0, ctx.survival_by_lag[np.maximum(lag, 0)], 0.0)
+    bucket = np.clip(lag // DAYS_PER_TENURE_YEAR, 0, TENURE_YEARS - 1)
+    expected = np.zeros(TENURE_YEARS)
+    for year in range(TENURE_YEARS):
+        inside = alive * (bucket == year)
+        expected[year] = sum(
+            float(rate[:, c] @ inside @ daily[:, c]) for c in range(daily.shape[1])
+        )
+    return expected * repeat_factor(ctx.spec)
+
+
+def _tenure_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Sales by tenure year against the lifetime model (the cohort curve). A year's count
+    varies like a Poisson count plus the customers' activity and dropout: their extra
+    variance (the classes' sum) is shared out in proportion to each year's volume."""
+    observed = np.asarray(stat(stats, st.TRANSACTIONS_SALES_BY_TENURE, np.zeros(TENURE_YEARS)))
+    expected = expected_by_tenure(ctx, stats)
+    classes = ctx.intensity_classes()
+    extra = float(np.sum(stat(stats, st.CUSTOMERS_CLASS_EXTRA_VARIANCE, np.zeros(classes))))
+    first = float(np.sum(stat(stats, st.CUSTOMERS_CLASS_EXPECTED, np.zeros(classes))))
+    r = ctx.spec.sales.habits.repeat_same_day
+    judged = expected > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        error = np.where(judged, np.abs(observed / expected - 1.0), 0.0)
+        cv2 = (1.0 + r) ** 2 * extra / max(first, 1.0) / np.maximum(expected, 1.0)
+        tolerance = np.asarray(
+            [
+                poisson_ratio_threshold(float(e), float(c), VOLUME_SLACK)
+                for e, c in zip(expected, cv2, strict=True)
+            ]
+        )
+        excess = np.where(judged, error / tolerance, np.where(observed > 0, np.inf, 0.0))
+    worst = int(np.argmax(excess))
+    shares = ", ".join(
+        f"{year}{'+' if year == TENURE_YEARS - 1 else ''}: {o:,.0f}/{e:,.0f}"
+        for year, (o, e) in enumerate(zip(observed, expected, strict=True))
+    )
+    return at_most(
+        "transactions.sales_by_tenure",
+        "fidelity",
+        "error / tolerance (worst year)",
+        float(excess[worst]),
+        1.0,
+        f"legitimate sales by whole years since signup, observed/expected ({shares})",
+    )
 
 
 def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
@@ -111,6 +171,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
         )
     )
     checks += _holiday_checks(ctx, total_daily, expected_daily, extra_cv2)
+    checks.append(_tenure_check(ctx, stats))
     hours = np.asarray(stat(stats, st.TRANSACTIONS_HOURS, np.zeros((2, 24))))
     for ch, name in enumerate(CHANNELS):
         checks.append(
@@ -206,12 +267,10 @@ def _intensity_check(ctx: ValidationContext, stats: Stats) -> Check:
     classes = ctx.intensity_classes()
     observed = np.asarray(stat(stats, st.TRANSACTIONS_SALES_BY_CLASS, np.zeros(classes)), float)
     first = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXPECTED, np.zeros(classes)), float)
-    squares = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXPECTED_SQ, np.zeros(classes)), float)
+    extra = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXTRA_VARIANCE, np.zeros(classes)), float)
     r = ctx.spec.sales.habits.repeat_same_day
     expected = first * (1.0 + r)
-    variance = r * (1.0 - r) * first + (1.0 + r) ** 2 * (
-        first + squares / ctx.spec.customers.activity_shape
-    )
+    variance = r * (1.0 - r) * first + (1.0 + r) ** 2 * (first + extra)
     judged = expected > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         relative_error = np.abs(observed / expected - 1.0)
@@ -335,7 +394,7 @@ CHECKS: tuple[CheckInfo, ...] = (
         "legitimate sales per customer class (segment x loyalty x income band) vs the spec's"
         " purchase rate of the customers on disk",
         st.CUSTOMERS_CLASS_EXPECTED,
-        st.CUSTOMERS_CLASS_EXPECTED_SQ,
+        st.CUSTOMERS_CLASS_EXTRA_VARIANCE,
         st.TRANSACTIONS_SALES_BY_CLASS,
     ),
     fidelity(
@@ -368,6 +427,14 @@ CHECKS: tuple[CheckInfo, ...] = (
         "sales on Black Friday vs those expected with the spec's multipliers",
         *_EXPECTED,
         only_when="the calendar holds a Black Friday",
+    ),
+    fidelity(
+        "transactions.sales_by_tenure",
+        "legitimate sales by whole years since signup vs the lifetime model's survival",
+        st.TRANSACTIONS_SALES_BY_TENURE,
+        st.CUSTOMERS_RATE_BY_SIGNUP,
+        st.CUSTOMERS_CLASS_EXPECTED,
+        st.CUSTOMERS_CLASS_EXTRA_VARIANCE,
     ),
     *(
         fidelity(
