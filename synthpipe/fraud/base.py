@@ -256,6 +256,17 @@ def uniform_size_moments(low: int, high: int) -> tuple[float, float]:
     return (low + high) / 2, (spread**2 - 1) / 12
 
 
+def camouflaged_size_moments(
+    moments: tuple[float, float], difficulty: float, camouflaged_size: int = 1
+) -> tuple[float, float]:
+    """Mean and variance of an event size that is the typology's own (``moments``) with
+    probability 1 - difficulty and ``camouflaged_size`` otherwise (a mixture)."""
+    mean, variance = moments
+    mixed = (1.0 - difficulty) * mean + difficulty * camouflaged_size
+    second = (1.0 - difficulty) * (variance + mean * mean) + difficulty * camouflaged_size**2
+    return mixed, second - mixed * mixed
+
+
 def extra_lines_mean(extra_probability: float, extra_max: int) -> float:
     """Mean lines per transaction of ``FraudDraws.pricey_lines``: one, plus with
     ``extra_probability`` a uniform 1..extra_max more."""

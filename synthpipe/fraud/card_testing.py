@@ -20,6 +20,7 @@ from synthpipe.fraud.base import (
     ShareSignature,
     TransactionSet,
     Typology,
+    camouflaged_size_moments,
 )
 from synthpipe.seeds import FraudKey, Stream
 from synthpipe.spec.base import NonNegativeFloat
@@ -56,10 +57,7 @@ def size_moments(params: CardTesting, difficulty: float) -> tuple[float, float]:
     """Mean and variance of the mixture: with probability 1 - difficulty a burst of
     burst_min + Poisson(burst_extra_mean), else CAMOUFLAGED_SIZE charges."""
     extra = params.burst_extra_mean
-    burst = params.burst_min + extra
-    mean = (1.0 - difficulty) * burst + difficulty * CAMOUFLAGED_SIZE
-    second = (1.0 - difficulty) * (extra + burst * burst) + difficulty * CAMOUFLAGED_SIZE**2
-    return mean, second - mean * mean
+    return camouflaged_size_moments((params.burst_min + extra, extra), difficulty, CAMOUFLAGED_SIZE)
 
 
 def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> TransactionSet:

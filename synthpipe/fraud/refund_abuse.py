@@ -2,7 +2,9 @@
 
 Event size: uniform refunds_min..refunds_max refunds at in-store hours, each at any store,
 one line of 1 unit from the priciest ``priciest_share`` of ``categories``, paid out as a
-gift card with REFUND_ABUSE_STORE_CREDIT_PROBABILITY, else to the credit card.
+gift card with REFUND_ABUSE_STORE_CREDIT_PROBABILITY, else to the credit card. A
+camouflaged event is one refund of an ordinary product at the victim's home store, paid by
+the in-store mix.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from synthpipe.fraud.base import (
     ShareSignature,
     TransactionSet,
     Typology,
+    camouflaged_size_moments,
     uniform_size_moments,
 )
 from synthpipe.seeds import FraudKey, Stream
@@ -28,6 +31,7 @@ from synthpipe.spec.base import NonNegativeFloat
 from synthpipe.vocabulary import IN_STORE, REFUND
 
 REFUND_ABUSE_STORE_CREDIT_PROBABILITY = 0.4  # refunds paid out as a gift card
+CAMOUFLAGED_SIZE = 1  # a camouflaged abuser returns one thing, like any customer
 REPEAT_SHARE = 0.95  # refunds sharing their account-day with another
 AMOUNT_RATIO = 2.0  # median abusive refund vs legitimate refunds
 
@@ -56,11 +60,13 @@ class RefundAbuse(FraudParams):
 def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> TransactionSet:
     """Several high-value refunds on one account in one day, at different stores."""
     day, size, per_event = draws.uniform_events(events, params.refunds_min, params.refunds_max, 1)
+    camouflaged_event = draws.camouflaged(day)  # one ordinary return at home, usual payment
+    size = np.where(camouflaged_event, CAMOUFLAGED_SIZE, size)
     total = int(size.sum())
     victim = draws.victims(day, per_event[:, 0])
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_PLACE).random((total, 4))
-    camouflaged = draws.camouflaged(day)[event]  # ordinary goods at home, usual payment
+    camouflaged = camouflaged_event[event]
     store = np.where(camouflaged, draws.home_store(victim[event]), draws.any_store(per_txn[:, 0]))
     micros = draws.in_store_time(per_txn[:, 1:3])
     pay = np.where(
@@ -94,8 +100,8 @@ TYPOLOGY = Typology(
     key=FraudKey.REFUND_ABUSE,
     params=RefundAbuse,
     generate=generate,
-    size_moments=lambda params, _difficulty: uniform_size_moments(
-        params.refunds_min, params.refunds_max
+    size_moments=lambda params, difficulty: camouflaged_size_moments(
+        uniform_size_moments(params.refunds_min, params.refunds_max), difficulty, CAMOUFLAGED_SIZE
     ),
     expected_lines=lambda _params: 1.0,
     share_signatures=(
