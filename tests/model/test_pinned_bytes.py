@@ -17,7 +17,7 @@ from synthpipe.spec import Spec
 from synthpipe.storage import Location
 
 PINNED_SEED_11 = {
-"customers/part-00000.parquet": "de12e6a5804fa59117a2a7a9d6cd1a356cfa9f138500255a237cc0bb91acd6ab",
+    "customers/part-00000.parquet": "de12e6a5804fa59117a2a7a9d6cd1a356cfa9f138500255a237cc0bb91acd6ab",
     "customers/part-00001.parquet": "445842994925d44029ec4334e065798f1cecbbbd87035691cd33107535f294df",
     "line_items/month=2024-01/part-00000.parquet": "8ea80abdfc899c979951b31b2482d04f1c8cf7f8f0be6be6fcb662a9280cdcab",
     "line_items/month=2024-01/part-00001.parquet": "91eea2350afde1e9506f8fa01aa737e9e3abc20681a3f70d49b9576f45c56d51",
