@@ -27,8 +27,8 @@ from synthpipe.validate.reading import read_file
 from synthpipe.validate.reference import (
     SOURCE_COLUMNS,
     compare,
-    extract,
-    matrix_names,
+    compared_matrix_names,
+    review_sample,
     synthetic_stats,
 )
 from synthpipe.validate.report import build_report
@@ -130,7 +130,7 @@ def compare_with_reference(
 ) -> list[Check]:
     """Checks of the synthetic transactions against a real sample (as ``read_reference``
     returns it), at full scale."""
-    names = matrix_names(extract(table))
+    names = compared_matrix_names(table)
     paths = [f.path for f in listing.of_table("transactions")]
     parts = run_batch(
         client, run_reference_unit, paths, shared={"location": location, "names": names}
@@ -170,6 +170,9 @@ def validate_location(
     if reference is not None:
         checks += compare_with_reference(client, location, listing, reference)
     report = build_report(ctx, stats, checks, listing, location.display())
+    if reference is not None:
+        review = review_sample(reference)
+        report["reference"] = {"rows": review.rows, "notes": list(review.notes)}
     report["learnability"] = learnability_section(spec, location, listing)
     json_path, html_path = write_report(report_location or location, report)
     return ValidationOutcome(report, json_path, html_path)

@@ -48,6 +48,56 @@ COLUMN_GATE = 0.6  # shape score of each single column
 DAYS_PER_WEEK = 7
 THURSDAY_OFFSET = 3  # 1970-01-01 was a Thursday: Monday = 0
 TRUE_LABELS = ("true", "True", "TRUE", "1")
+# the mean KS distance of a sample of n from its own distribution is about this / sqrt(n)
+# (sqrt(pi / 2) ln 2, the asymptotic mean of sqrt(n) D)
+KS_SAMPLING = 0.8687
+VARIANCE_FLOOR = 1e-12  # relative variance below this: the column is constant (rounding)
+SPREAD_ALLOWANCE = 3.0  # gates are lowered by this many sampling spreads of the sample
+
+
+@dataclass(frozen=True)
+class SampleReview:
+    """What the sample can be compared on: the columns left out, and why, in notes."""
+
+    rows: int
+    left_out: frozenset[str]  # compared column names not judged (hour, amount, channel...)
+    notes: tuple[str, ...]
+
+
+def review_sample(table: pa.Table) -> SampleReview:
+    """The sample's columns a comparison would be meaningless on: a date-only time (no
+    hour), a column with one value or none (no shape, no correlation)."""
+    columns = extract(table)
+    left_out: set[str] = set()
+    notes: list[str] = []
+    if "hour" in columns.numeric and _date_only(table):
+        left_out.add("hour")
+        notes.append("ts holds dates without a time of day: hours are not compared")
+    for name, values in columns.numeric.items():
+        if name not in left_out and np.unique(values).shape[0] < 2:
+            left_out.add(name)
+            notes.append(f"{name} has a single value in the sample: left out")
+    for name, labels in columns.categorical.items():
+        present = labels[labels != "<null>"]
+        if np.unique(present).shape[0] < 2:
+            left_out.add(name)
+            notes.append(f"{name} has {'no value' if present.size == 0 else 'a single value'}"
+                         " in the sample: left out")  # fmt: skip
+    rows = table.num_rows
+    notes.append(
+        f"{rows:,} sample rows: scores are allowed their sampling spread"
+        f" (a KS distance of about {KS_SAMPLING / max(rows, 1) ** 0.5:.3f})"
+    )
+    return SampleReview(rows, frozenset(left_out), tuple(notes))
+
+
+def _date_only(table: pa.Table) -> bool:
+    """True when every time in ``ts`` falls on midnight (or the column is a date)."""
+    column = table.column("ts")
+    if pa.types.is_date(column.type):
+        return True
+    micros = _converted(column, pa.timestamp("us"), "ts", "an ISO 8601 time")
+    return bool(micros.size) and bool(np.all(micros % MICROS_PER_DAY == 0))
 
 
 @dataclass(frozen=True)
@@ -96,7 +146,10 @@ def extract(table: pa.Table) -> Columns:
     if "items" in names:
         numeric["items"] = _converted(table.column("items"), pa.float64(), "items", "a number")
     if "ts" in names:
-        micros = _converted(table.column("ts"), pa.timestamp("us"), "ts", "an ISO 8601 time")
+        ts = table.column("ts")
+        if pa.types.is_date(ts.type):
+            ts = ts.cast(pa.timestamp("us"))
+        micros = _converted(ts, pa.timestamp("us"), "ts", "an ISO 8601 time")
         numeric["hour"] = ((micros % MICROS_PER_DAY) // MICROS_PER_HOUR).astype(np.float64)
         numeric["weekday"] = ((micros // MICROS_PER_DAY + THURSDAY_OFFSET) % DAYS_PER_WEEK).astype(
             np.float64
@@ -150,14 +203,24 @@ def _numeric_matrix(columns: Columns, names: list[str]) -> np.ndarray:
     return np.stack([derived[n] for n in names], axis=1)
 
 
-def matrix_names(columns: Columns) -> list[str]:
-    """Numeric columns (and 0/1 indicators) a table offers for the correlation matrix."""
+INDICATOR_SOURCE = {"is_online": "channel", "is_fraud": "is_fraud"}
+
+
+def matrix_names(columns: Columns, left_out: frozenset[str] = frozenset()) -> list[str]:
+    """Numeric columns (and 0/1 indicators) a table offers for the correlation matrix,
+    less those left out (see ``review_sample``)."""
     names = [n for n in NUMERIC if n in columns.numeric]
     if "channel" in columns.categorical:
         names.append("is_online")
     if "is_fraud" in columns.categorical:
         names.append("is_fraud")
-    return names
+    return [n for n in names if INDICATOR_SOURCE.get(n, n) not in left_out]
+
+
+def compared_matrix_names(table: pa.Table) -> list[str]:
+    """The correlation matrix's columns for a reference sample (as ``read_reference``
+    returns it)."""
+    return matrix_names(extract(table), review_sample(table).left_out)
 
 
 def read_reference(path: str, mapping: dict[str, str] | None = None) -> pa.Table:
@@ -193,49 +256,72 @@ def read_reference(path: str, mapping: dict[str, str] | None = None) -> pa.Table
     return table
 
 
-def _correlation(n: float, total: np.ndarray, cross: np.ndarray) -> np.ndarray:
+def _correlation(n: float, total: np.ndarray, cross: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The correlation matrix, and which columns vary (a column without spread has no
+    correlation: its pairs are left out, never scored as a number)."""
     mean = total / max(n, 1.0)
     covariance = cross / max(n, 1.0) - np.outer(mean, mean)
-    scale = np.sqrt(np.maximum(np.diag(covariance), 0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        correlation = covariance / np.outer(scale, scale)
-    return np.asarray(np.nan_to_num(correlation))
+    variance = np.maximum(np.diag(covariance), 0.0)
+    varies = variance > VARIANCE_FLOOR * np.maximum(np.abs(mean) ** 2, 1.0)
+    scale = np.sqrt(np.where(varies, variance, 1.0))
+    correlation = np.clip(covariance / np.outer(scale, scale), -1.0, 1.0)
+    return np.asarray(correlation), np.asarray(varies)
+
+
+def _ks_distance(ours: np.ndarray, theirs: np.ndarray) -> float:
+    size = max(ours.shape[0], theirs.shape[0])
+    ours = np.pad(ours, (0, size - ours.shape[0]))
+    theirs = np.pad(theirs, (0, size - theirs.shape[0]))
+    return float(
+        np.max(
+            np.abs(np.cumsum(ours) / max(ours.sum(), 1) - np.cumsum(theirs) / max(theirs.sum(), 1))
+        )
+    )
+
+
+def _tvd_sampling(shares: np.ndarray, rows: int) -> float:
+    """The mean total variation distance of a sample of ``rows`` from its own categorical
+    distribution: half the sum of E|p_hat - p| ~ sqrt(2 p (1 - p) / (pi n))."""
+    return float(0.5 * np.sum(np.sqrt(2.0 * shares * (1.0 - shares) / (np.pi * max(rows, 1)))))
 
 
 def compare(synthetic: Stats, reference: pa.Table) -> list[Check]:
-    """Shape and trend scores of the synthetic transactions against the reference sample."""
+    """Shape and trend scores of the synthetic transactions against the reference sample.
+
+    Columns the sample cannot speak for (``review_sample``) are left out. Each gate is
+    lowered by SPREAD_ALLOWANCE times the score's sampling spread at the sample's size,
+    so that a sample of a few hundred rows of the same process is not judged a bad fit.
+    """
+    review = review_sample(reference)
     ref = extract(reference)
+    rows = max(review.rows, 1)
     checks: list[Check] = []
     shapes: list[float] = []
+    spreads: list[float] = []
+    ks_spread = KS_SAMPLING / rows**0.5
     for name, values in ref.numeric.items():
+        if name in review.left_out:
+            continue
         ours = np.asarray(
             synthetic.get(st.reference_histogram(name), np.zeros(1)), dtype=np.float64
         )
-        theirs = _histogram(name, values).astype(np.float64)
-        size = max(ours.shape[0], theirs.shape[0])
-        ours, theirs = (
-            np.pad(ours, (0, size - ours.shape[0])),
-            np.pad(theirs, (0, size - theirs.shape[0])),
-        )
-        distance = float(
-            np.max(
-                np.abs(
-                    np.cumsum(ours) / max(ours.sum(), 1) - np.cumsum(theirs) / max(theirs.sum(), 1)
-                )
-            )
-        )
+        distance = _ks_distance(ours, _histogram(name, values).astype(np.float64))
         shapes.append(1.0 - distance)
+        spreads.append(ks_spread)
         checks.append(
             at_least(
                 f"reference.shape_{name}",
                 "reference",
                 "1 - KS D",
                 1.0 - distance,
-                COLUMN_GATE,
-                f"distribution of {name} vs the reference sample (KS complement)",
+                COLUMN_GATE - SPREAD_ALLOWANCE * ks_spread,
+                f"distribution of {name} vs the reference sample (KS complement; sampling"
+                f" spread of {rows:,} rows about {ks_spread:.3f})",
             )
         )
     for name, labels in ref.categorical.items():
+        if name in review.left_out:
+            continue
         prefix = f"reference.count.{name}."
         synthetic_counts = {
             k[len(prefix) :]: float(v) for k, v in synthetic.items() if k.startswith(prefix)
@@ -246,50 +332,63 @@ def compare(synthetic: Stats, reference: pa.Table) -> list[Check]:
         a = np.asarray([synthetic_counts.get(k, 0.0) for k in keys])
         b = np.asarray([reference_counts.get(k, 0.0) for k in keys])
         distance = 0.5 * float(np.abs(a / max(a.sum(), 1) - b / max(b.sum(), 1)).sum())
+        spread = _tvd_sampling(b / max(b.sum(), 1), rows)
         shapes.append(1.0 - distance)
+        spreads.append(spread)
         checks.append(
             at_least(
                 f"reference.shape_{name}",
                 "reference",
                 "1 - TVD",
                 1.0 - distance,
-                COLUMN_GATE,
-                f"categories of {name} vs the reference sample (TV complement)",
+                COLUMN_GATE - SPREAD_ALLOWANCE * spread,
+                f"categories of {name} vs the reference sample (TV complement; sampling"
+                f" spread of {rows:,} rows about {spread:.3f})",
             )
         )
-    names = matrix_names(ref)
+    names = matrix_names(ref, review.left_out)
     trend_scores: list[float] = []
+    trend_spreads: list[float] = []
     if len(names) >= 2 and synthetic.get(st.REFERENCE_N, 0) > 1:
         matrix = _numeric_matrix(ref, names)
-        ref_corr = _correlation(matrix.shape[0], matrix.sum(axis=0), matrix.T @ matrix)
-        syn_corr = _correlation(
+        ref_corr, ref_varies = _correlation(matrix.shape[0], matrix.sum(axis=0), matrix.T @ matrix)
+        syn_corr, syn_varies = _correlation(
             float(synthetic[st.REFERENCE_N]),
             np.asarray(synthetic[st.REFERENCE_SUM]),
             np.asarray(synthetic[st.REFERENCE_CROSS]),
         )
         if syn_corr.shape == ref_corr.shape:
+            varies = ref_varies & syn_varies
             for i, j in itertools.combinations(range(len(names)), 2):
-                trend_scores.append(1.0 - abs(syn_corr[i, j] - ref_corr[i, j]) / 2.0)
+                if varies[i] and varies[j]:
+                    trend_scores.append(1.0 - abs(syn_corr[i, j] - ref_corr[i, j]) / 2.0)
+                    # the standard error of a sample correlation: (1 - r^2) / sqrt(n - 1)
+                    r = ref_corr[i, j]
+                    trend_spreads.append((1.0 - r * r) / max(rows - 1, 1) ** 0.5 / 2.0)
     if shapes:
+        spread = float(np.mean(spreads))
         checks.append(
             at_least(
                 "reference.column_shapes",
                 "reference",
                 "mean shape score",
                 float(np.mean(shapes)),
-                SHAPE_GATE,
-                "mean of the column shape scores (SDMetrics-style Column Shapes)",
+                SHAPE_GATE - SPREAD_ALLOWANCE * spread,
+                "mean of the column shape scores (SDMetrics-style Column Shapes; sampling"
+                f" spread about {spread:.3f})",
             )
         )
     if trend_scores:
+        spread = float(np.mean(trend_spreads))
         checks.append(
             at_least(
                 "reference.column_pair_trends",
                 "reference",
                 "mean correlation similarity",
                 float(np.mean(trend_scores)),
-                TREND_GATE,
-                f"correlation similarity over {len(trend_scores)} pairs of {', '.join(names)}",
+                TREND_GATE - SPREAD_ALLOWANCE * spread,
+                f"correlation similarity over {len(trend_scores)} pairs of {', '.join(names)}"
+                f" (sampling spread about {spread:.3f})",
             )
         )
     return checks

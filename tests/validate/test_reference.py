@@ -122,3 +122,60 @@ def test_unusable_reference_values_are_bad_input(
     assert len(err) == 1, err
     assert message in err[0], err
     assert (dataset_copy / "_fidelity" / "report.json").read_bytes() == before
+
+
+def _reference_report(dataset: Path, sample: pa.Table, tmp_path: Path, *mapping: str) -> dict:
+    path = tmp_path / "real.parquet"
+    import pyarrow.parquet as pq
+
+    pq.write_table(sample, path)
+    main(["validate", str(dataset), "--reference", str(path), *mapping])
+    return dict(json.loads((dataset / "_fidelity" / "report.json").read_text()))
+
+
+def test_a_date_only_sample_compares_no_hours(dataset_copy: Path, tmp_path: Path) -> None:
+    """A log with dates and no time of day (the common retail export) says so; weekdays
+    and the rest are still compared."""
+    sample = _sample(dataset_copy, 1.0)
+    dates = pc.utf8_slice_codeunits(sample.column("timestamp"), 0, 10)
+    sample = sample.set_column(0, "timestamp", dates)
+    report = _reference_report(dataset_copy, sample, tmp_path, *MAP)
+    names = {t["name"] for t in report["tests"] if t["group"] == "reference"}
+    assert "reference.shape_hour" not in names
+    assert "reference.shape_weekday" in names
+    assert any("without a time of day" in n for n in report["reference"]["notes"])
+    trends = next(t for t in report["tests"] if t["name"] == "reference.column_pair_trends")
+    assert "hour" not in trends["explanation"]
+
+
+def test_a_constant_column_is_left_out_never_a_garbage_score(
+    dataset_copy: Path, tmp_path: Path
+) -> None:
+    """Times all at noon (a date-only log mapped to noon) once scored the pair trends at
+    -1.5e307: a column without spread is left out of shapes and correlations, with a note."""
+    sample = _sample(dataset_copy, 1.0)
+    noon = pc.binary_join_element_wise(
+        pc.utf8_slice_codeunits(sample.column("timestamp"), 0, 10), "12:00:00", "T"
+    )
+    sample = sample.set_column(0, "timestamp", noon)
+    report = _reference_report(dataset_copy, sample, tmp_path, *MAP)
+    reference = {t["name"]: t for t in report["tests"] if t["group"] == "reference"}
+    assert "reference.shape_hour" not in reference
+    assert any("hour has a single value" in n for n in report["reference"]["notes"])
+    for test in reference.values():
+        assert 0.0 <= test["value"] <= 1.0, test
+
+
+def test_a_small_sample_of_the_same_process_is_not_judged_a_bad_fit(
+    dataset_copy: Path, tmp_path: Path
+) -> None:
+    sample = _sample(dataset_copy, 1.0)
+    small = sample.take(pa.array(range(0, sample.num_rows, sample.num_rows // 200)))
+    assert 150 < small.num_rows < 260
+    report = _reference_report(dataset_copy, small, tmp_path, *MAP)
+    reference = [t for t in report["tests"] if t["group"] == "reference"]
+    assert reference
+    assert all(t["passed"] for t in reference), [t for t in reference if not t["passed"]]
+    # the gates were lowered by the sampling spread of about 0.87 / sqrt(n) for KS
+    shape = next(t for t in reference if t["name"] == "reference.shape_amount")
+    assert shape["threshold"] < 0.6 - 3 * 0.8 / small.num_rows**0.5 + 0.01
