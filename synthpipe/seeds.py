@@ -48,6 +48,7 @@ class Stream(IntEnum):
     BIRTH_DAY = 15
     ONLINE_PROPENSITY = 16
     LIFETIME = 17  # the latent dropout rate and dropout time (customers.lifetime)
+    FAVOURITE_BRAND = 18  # one uniform per customer and category (products.brand_loyalty)
     # products
     CATEGORY = 20
     SUBCATEGORY = 21
@@ -75,6 +76,7 @@ class Stream(IntEnum):
     HABIT_NIGHT = 51  # whether an online sale is placed at night, and when
     HABIT_GIFT = 52  # whether an online sale is shipped away as a gift, and where
     HABIT_SPLURGE = 53  # whether a sale is a splurge, and its extra lines
+    LINE_LOYALTY = 54  # whether a line is of the customer's favourite brand
     # fraud (each fraud type draws from its own sub-key, see synthpipe.model.fraud)
     FRAUD_COUNT = 60
     FRAUD_VICTIM = 61

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthpipe.model.products import ProductWorld
+from synthpipe.model.cache import cached_per_spec
+from synthpipe.model.products import ProductWorld, brand_shares
 from synthpipe.model.sampling import grouped_categorical, poisson_by_group, poisson_table
 from synthpipe.model.seasonality import DayFactors
 from synthpipe.spec.models import Spec
@@ -84,7 +85,7 @@ def category_weights(spec: Spec, factors: DayFactors, base: np.ndarray | None = 
     ``base`` is the per-category base weight (default: the spec's ``demand``).
     """
     demand = np.asarray([c.demand for c in spec.products.categories]) if base is None else base
-    affinity = affinity_table(spec)  # (G, K)
+    affinity = cached_per_spec("affinity_table", spec, affinity_table)  # (G, K)
     daily = factors.category  # (D, K)
     weights = daily[:, None, :] * affinity[None, :, :] * demand[None, None, :]
     return np.asarray(weights.reshape(-1, weights.shape[-1]))
@@ -174,6 +175,35 @@ def discounts(
     return np.asarray(np.round(gross * rate).astype(np.int64))
 
 
+@dataclass(frozen=True)
+class Shoppers:
+    """Whose baskets they are: each transaction's customer (a row of ``favourite``) and
+    the block's favourite-brand uniforms, (customers, categories)."""
+
+    customer: np.ndarray
+    favourite: np.ndarray
+
+
+def favourite_brands(
+    spec: Spec, world: ProductWorld, category: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """The favourite brand in each line's category, drawn by the brands' popularity
+    shares from the customer's uniform for that category."""
+    local = grouped_categorical(u, category, brand_shares(world, spec))
+    return np.asarray(category * spec.products.brands_per_category + local)
+
+
+def products_of_brand(world: ProductWorld, brand: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """A product of each brand, by popularity within the brand."""
+    cumulative = world.brand_search.cumulative
+    start = world.brand_offsets[brand]
+    end = world.brand_offsets[brand + 1]
+    before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
+    target = before + u * (cumulative[np.maximum(end - 1, 0)] - before)
+    pick = np.clip(world.brand_search.search(target), start, np.maximum(end - 1, start))
+    return np.asarray(world.by_brand[pick])
+
+
 def basket_lines(
     spec: Spec,
     world: ProductWorld,
@@ -183,11 +213,16 @@ def basket_lines(
     counts: np.ndarray,
     draws: dict[str, np.random.Generator],
     category_base: np.ndarray | None = None,
+    shoppers: Shoppers | None = None,
 ) -> tuple[Lines, np.ndarray]:
     """Lines for transactions with ``counts`` lines each; returns the lines and categories.
 
     ``draws`` holds the generators named ``category``, ``product``, ``quantity`` and
-    ``discount``; each consumes a fixed number of draws per line.
+    ``discount`` (and ``loyalty`` with ``shoppers``); each consumes a fixed number of
+    draws per line. With ``shoppers``, a line is of the customer's favourite brand in its
+    category with probability ``products.brand_loyalty`` (by popularity within the brand),
+    else as anyone's: the favourite is drawn by brand share, so every product keeps its
+    overall chance.
     """
     transaction = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
     line_day = day[transaction]
@@ -195,7 +230,16 @@ def basket_lines(
     weights = category_weights(spec, factors, category_base)
     key = line_day * n_groups + group[transaction]
     category = grouped_categorical(draws["category"].random(transaction.shape[0]), key, weights)
-    product = products_by_popularity(world, category, draws["product"].random(transaction.shape[0]))
+    product_u = draws["product"].random(transaction.shape[0])
+    product = products_by_popularity(world, category, product_u)
+    if shoppers is not None:
+        loyal = draws["loyalty"].random(transaction.shape[0]) < spec.products.brand_loyalty
+        chosen = np.flatnonzero(loyal)
+        owner = shoppers.customer[transaction[chosen]]
+        brand = favourite_brands(
+            spec, world, category[chosen], shoppers.favourite[owner, category[chosen]]
+        )
+        product[chosen] = products_of_brand(world, brand, product_u[chosen])
     quantity = quantities(spec, world, product, draws["quantity"])
     price = world.price_cents[product]
     gross = quantity * price

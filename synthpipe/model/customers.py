@@ -56,6 +56,7 @@ class CustomerBlock:
     activity: np.ndarray  # gamma(k, 1/k) purchase-frequency heterogeneity, mean 1
     dropout_rate: np.ndarray  # latent mu per year (customers.lifetime)
     churn_day: np.ndarray  # datetime64[D]: the first day the customer no longer buys
+    favourite: np.ndarray  # (customers, categories) float32 uniforms: the favourite brands
     base_rate: np.ndarray  # expected transactions per day before day factors
     online_probability: np.ndarray  # P(online | a transaction happens)
     signup_order: np.ndarray  # customer indices sorted by signup day (stable)
@@ -230,7 +231,7 @@ def customer_block(spec: Spec, block: int) -> CustomerBlock:
         shape, 1.0 / shape, n
     )
     dropout_rate, churn = lifetimes(
-        spec, signup, generator(seed, Entity.CUSTOMERS, Stream.LIFETIME, block).random((n, 2))
+        spec, signup, generator(seed, Entity.CUSTOMERS, Stream.LIFETIME, block)
     )
     return CustomerBlock(
         block=block,
@@ -249,26 +250,32 @@ def customer_block(spec: Spec, block: int) -> CustomerBlock:
         activity=activity,
         dropout_rate=dropout_rate,
         churn_day=churn,
+        favourite=generator(seed, Entity.CUSTOMERS, Stream.FAVOURITE_BRAND, block)
+        .random((n, len(spec.products.categories)))
+        .astype(np.float32),
         base_rate=base_rates(spec, activity, segment, income, loyal),
         online_probability=online_probability(spec, band),
         signup_order=np.argsort(signup, kind="stable"),
     )
 
 
-def lifetimes(spec: Spec, signup: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def lifetimes(
+    spec: Spec, signup: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Each customer's latent dropout rate mu ~ Gamma(dropout_shape, mean dropout_per_year)
     (per year) and churn day: signup + tau, tau ~ Exponential(mu) years, in whole days
-    (at most MAX_LIFETIME_YEARS: "never" within any calendar). Two uniforms a customer."""
-    from scipy.special import gammaincinv  # generation only: validation loads without scipy
-
+    (at most MAX_LIFETIME_YEARS: "never" within any calendar). The block's whole column of
+    rates, then one uniform a customer, from the block's own stream."""
     lifetime = spec.customers.lifetime
     shape = lifetime.dropout_shape
+    n = int(signup.shape[0])
     if lifetime.dropout_per_year <= 0:
-        rate = np.zeros(u.shape[0])
+        rate = np.zeros(n)
     else:
-        rate = gammaincinv(shape, u[:, 0]) * lifetime.dropout_per_year / shape
+        rate = rng.gamma(shape, lifetime.dropout_per_year / shape, n)
+    u = rng.random(n)
     with np.errstate(divide="ignore"):
-        years = np.where(rate > 0, -np.log1p(-u[:, 1]) / np.maximum(rate, 1e-300), np.inf)
+        years = np.where(rate > 0, -np.log1p(-u) / np.maximum(rate, 1e-300), np.inf)
     days = np.floor(np.minimum(years, MAX_LIFETIME_YEARS) * DAYS_PER_YEAR).astype(np.int64)
     return np.asarray(rate), np.asarray(signup + days.astype("timedelta64[D]"))
 

@@ -47,6 +47,10 @@ class ProductWorld:
     cost_cents: np.ndarray
     popularity: np.ndarray  # relative demand within the category (Zipf weight)
     popularity_search: InverseCdf  # over the cumulative popularity, products in id order
+    brand: np.ndarray  # brand index per product (category x brands_per_category + k)
+    by_brand: np.ndarray  # product indices sorted by (brand, id)
+    brand_offsets: np.ndarray  # by_brand[brand_offsets[b]:brand_offsets[b + 1]]: brand b
+    brand_search: InverseCdf  # over the cumulative popularity in by_brand order
 
     def ids(self) -> np.ndarray:
         """Product ids (1-based) in index order."""
@@ -146,6 +150,9 @@ def build_product_world(spec: Spec) -> ProductWorld:
     rank = np.empty_like(order)
     rank[order] = np.arange(order.shape[0]) - np.repeat(offsets[:-1], counts)
     popularity = 1.0 / (rank + 1.0) ** spec.products.popularity_exponent
+    brand = product_brands(spec, category)
+    by_brand = np.argsort(brand, kind="stable")
+    brands = len(spec.products.categories) * spec.products.brands_per_category
     return ProductWorld(
         count=int(category.shape[0]),
         category=category,
@@ -154,7 +161,31 @@ def build_product_world(spec: Spec) -> ProductWorld:
         cost_cents=cost,
         popularity=popularity,
         popularity_search=InverseCdf.build(np.cumsum(popularity)),
+        brand=brand,
+        by_brand=by_brand,
+        brand_offsets=group_offsets(np.bincount(brand, minlength=brands)),
+        brand_search=InverseCdf.build(np.cumsum(popularity[by_brand])),
     )
+
+
+def product_brands(spec: Spec, category: np.ndarray) -> np.ndarray:
+    """Each product's brand: one of its category's ``brands_per_category``, uniformly."""
+    per = spec.products.brands_per_category
+    u = generator(spec.seed, Entity.PRODUCTS, Stream.BRAND, 1).random(int(category.shape[0]))
+    return np.asarray(
+        category.astype(np.int64) * per + np.minimum((u * per).astype(np.int64), per - 1)
+    )
+
+
+def brand_shares(world: ProductWorld, spec: Spec) -> np.ndarray:
+    """(categories, brands_per_category): each brand's share of its category's popularity,
+    the chance it is a customer's favourite there."""
+    per = spec.products.brands_per_category
+    categories = len(spec.products.categories)
+    mass = np.bincount(world.brand, weights=world.popularity, minlength=categories * per)
+    mass = mass.reshape(categories, per)
+    totals = mass.sum(axis=1, keepdims=True)
+    return np.asarray(np.divide(mass, totals, out=np.zeros_like(mass), where=totals > 0))
 
 
 def product_world(spec: Spec) -> ProductWorld:
@@ -191,9 +222,7 @@ def generate_products(spec: Spec) -> pa.Table:
     subcategory = sub_offsets[world.category] + np.minimum(
         (u * sub_counts).astype(np.int64), sub_counts - 1
     )
-    per = spec.products.brands_per_category
-    u = generator(spec.seed, Entity.PRODUCTS, Stream.BRAND, 1).random(n)
-    brand = world.category.astype(np.int64) * per + np.minimum((u * per).astype(np.int64), per - 1)
+    brand = world.brand
     brands = brand_names(spec)
     name_draws = generator(spec.seed, Entity.PRODUCTS, Stream.PRODUCT_NAME).random((n, 2))
     descriptor = np.minimum(

@@ -12,7 +12,7 @@ import numpy as np
 
 from synthpipe.clock import HOURS_PER_DAY, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE
 from synthpipe.data.geography import load_geography
-from synthpipe.model.baskets import Lines, audience_group, basket_lines, extra_lines
+from synthpipe.model.baskets import Lines, Shoppers, audience_group, basket_lines, extra_lines
 from synthpipe.model.blockmonth import (
     NO_REGION,
     NO_STORE,
@@ -62,6 +62,7 @@ def _basket_draws(ctx: BlockMonth, entity: Entity, sub: int) -> dict[str, np.ran
         "product": ctx.stream(entity, Stream.LINE_PRODUCT, sub),
         "quantity": ctx.stream(entity, Stream.QUANTITY, sub),
         "discount": ctx.stream(entity, Stream.DISCOUNT, sub),
+        "loyalty": ctx.stream(entity, Stream.LINE_LOYALTY, sub),
     }
 
 
@@ -227,6 +228,7 @@ def _sales(
         group,
         line_counts,
         _basket_draws(ctx, Entity.TRANSACTIONS, sub),
+        shoppers=Shoppers(customer, cust.favourite),
     )
     repeat = sub >= REPEAT_SUB_BASE
     subrange = LEGIT_SUBRANGE[f"{'repeat_' if repeat else ''}{CHANNELS[channel]}"]
@@ -328,6 +330,7 @@ def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
         line_counts,
         _basket_draws(ctx, Entity.REFUNDS, sub),
         returnable,
+        Shoppers(customer, cust.favourite),
     )
     lines = Lines(
         bought.transaction,

@@ -274,6 +274,8 @@ class Products(StrictModel):
     count: int = Field(default=5_000, ge=1, le=5_000_000)
     popularity_exponent: float = Field(default=1.0, ge=0, le=3)
     brands_per_category: int = Field(default=12, ge=1, le=1_000)
+    # probability a basket line is of the customer's favourite brand in its category
+    brand_loyalty: Fraction = 0.4
     categories: list[Category] = Field(
         default_factory=lambda: [Category(**c) for c in defaults.CATEGORIES]
     )

@@ -14,6 +14,7 @@ from synthpipe.model.baskets import category_weights
 from synthpipe.model.blockmonth import payment_methods
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import median_income, reference_income, survival
+from synthpipe.model.products import brand_names, brand_shares, product_world
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import month_ranges
@@ -40,6 +41,8 @@ class ValidationContext:
     month_of_day: np.ndarray  # month index (0..months-1) of each calendar day
     months: tuple[str, ...]  # YYYY-MM labels
     regions: tuple[str, ...]
+    brands: tuple[str, ...]  # brand labels, category x brands_per_category + k
+    brand_shares: np.ndarray  # (categories, brands_per_category) shares of popularity
     payments: tuple[str, ...]
     segments: tuple[str, ...]
     categories: tuple[str, ...]
@@ -130,6 +133,8 @@ def _build(spec: Spec) -> ValidationContext:
         month_of_day=month_of_day.astype(np.int64),
         months=month_labels,
         regions=load_geography(spec.calendar.country).regions,
+        brands=tuple(brand_names(spec)),
+        brand_shares=brand_shares(product_world(spec), spec),
         payments=tuple(payment_methods(spec)),
         segments=tuple(spec.customers.segments),
         categories=tuple(c.name for c in spec.products.categories),

@@ -146,6 +146,7 @@ class Catalogue:
     # histogram, category * PRICE_BINS + bin; one past the last cell when the category is
     # unknown (sales statistics place each unit's lines per product, then by this cell)
     product_price_cell: np.ndarray
+    product_brand: np.ndarray  # brand code per product id - 1 (-1 unknown)
 
     @property
     def products(self) -> int:
@@ -189,6 +190,9 @@ def catalogue_from(ctx: ValidationContext, products: FileRead, stores: FileRead)
         )
         / TRAFFIC_SCALE,
         product_price_cell=price_cells(product_category, product_price, len(ctx.categories)),
+        product_brand=_dense_lookup(
+            product_ids, column_codes(products.table, "brand", ctx.brands)[0], -1
+        ),
     )
 
 

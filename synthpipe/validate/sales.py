@@ -670,6 +670,49 @@ def _tenure(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> None
     )
 
 
+def _brand_repeats(
+    stats: Stats,
+    line_customer: np.ndarray,
+    line: dict[str, np.ndarray],
+    counted: np.ndarray,
+    catalogue: Catalogue,
+    categories: int,
+) -> None:
+    """Per category, pairs of legitimate sale lines (``counted``) of one customer in the
+    file (one block-month), and how many of them are of one brand: brand loyalty's
+    footprint."""
+    product = line["product"].take(counted)
+    resolvable = (product >= 1) & (product <= catalogue.product_brand.shape[0])
+    chosen = counted[resolvable]
+    brand = catalogue.product_brand.take(line["product"].take(chosen) - 1)
+    category = line["category"].take(chosen)
+    owner_customer = line_customer.take(chosen)
+    keep = brand >= 0
+    key = np.stack([owner_customer[keep], category[keep], brand[keep]])
+    pairs = np.zeros(categories, dtype=np.int64)
+    same = np.zeros(categories, dtype=np.int64)
+    groups = np.zeros(categories, dtype=np.int64)
+    if key.shape[1]:
+        order = np.lexsort(key[::-1])
+        c, k, b = key[:, order]
+        new_group = np.concatenate([[True], (c[1:] != c[:-1]) | (k[1:] != k[:-1])])
+        new_brand = new_group | np.concatenate([[True], b[1:] != b[:-1]])
+        group_size = np.diff(np.append(np.flatnonzero(new_group), c.shape[0]))
+        brand_size = np.diff(np.append(np.flatnonzero(new_brand), c.shape[0]))
+        group_category = k[new_group]
+        brand_category = k[new_brand]
+        pairs = np.bincount(
+            group_category, weights=group_size * (group_size - 1) // 2, minlength=categories
+        ).astype(np.int64)
+        same = np.bincount(
+            brand_category, weights=brand_size * (brand_size - 1) // 2, minlength=categories
+        ).astype(np.int64)
+        groups = np.bincount(group_category[group_size > 1], minlength=categories)
+    stats[st.BASKETS_BRAND_PAIRS] = pairs
+    stats[st.BASKETS_BRAND_SAME] = same
+    stats[st.BASKETS_BRAND_GROUPS] = groups
+
+
 def _store_choice(
     ctx: ValidationContext,
     stats: Stats,
@@ -786,6 +829,9 @@ def _baskets(
     weighted = joint.sum(axis=2)[:, :, None] * probability.reshape(span, groups, -1)
     expected = np.zeros((months, categories))
     np.add.at(expected, month_of, weighted.sum(axis=1))
+    _brand_repeats(
+        stats, owners.spread(txn["customer"], -1), line, counted_lines, catalogue, categories
+    )
     stats[st.CATEGORIES_OBSERVED] = observed
     stats[st.CATEGORIES_EXPECTED] = expected
     # the same mix per audience group (age band x gender): the spec's affinities

@@ -124,6 +124,10 @@ DISCOUNTS_VARIANCE = statistic("discounts.variance")
 
 TRANSACTIONS_SALES_BY_TENURE = statistic("transactions.sales_by_tenure")  # by whole years
 
+BASKETS_BRAND_PAIRS = statistic("baskets.brand_pairs")  # per category: line pairs
+BASKETS_BRAND_SAME = statistic("baskets.brand_same")  # ... of the same brand
+BASKETS_BRAND_GROUPS = statistic("baskets.brand_groups")  # customer-categories with a pair
+
 # habits (legitimate behaviour that looks like fraud)
 HABITS_SALES_BY_KIND = statistic("habits.sales_by_kind")  # (channel, first or repeat)
 HABITS_REPEAT_GAP_HIST = statistic("habits.repeat_gap_hist")  # minutes to the nearest sale

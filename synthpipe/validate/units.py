@@ -86,7 +86,9 @@ def _catalogue(ctx: ValidationContext, location: Location, unit: Unit) -> Catalo
     if key not in _CATALOGUES:
         try:
             products = read_file(
-                location, unit.products_path or "", ["product_id", "category", "list_price"]
+                location,
+                unit.products_path or "",
+                ["product_id", "category", "list_price", "brand"],
             )
             stores = read_file(
                 location, unit.stores_path or "", ["store_id", "region", "open_date", "format"]
@@ -101,7 +103,7 @@ def _empty_catalogue() -> Catalogue:
     import numpy as np
 
     empty = np.zeros(0, dtype=np.int64)
-    return Catalogue(empty, empty, empty, empty, np.zeros(0), empty)
+    return Catalogue(empty, empty, empty, empty, np.zeros(0), empty, empty)
 
 
 def _unit_files(unit: Unit) -> list[tuple[str, list[str]]]:

@@ -293,6 +293,7 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (misstate_spec("sales.habits.night_online", 0.3), "transactions.hour_profile_online"),
     (misstate_spec("sales.habits.splurge", 0.05), "line_items.basket_size"),
     (misstate_spec("fraud.rate", 0.15), "fraud.count_by_month"),
+    (misstate_spec("products.brand_loyalty", 0.0), "line_items.brand_repeat_share"),
     (
         misstate_spec("customers.lifetime.dropout_per_year", 0.1),
         "transactions.sales_by_tenure",

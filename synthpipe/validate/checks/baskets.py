@@ -109,7 +109,39 @@ def basket_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     )
     checks.append(_discount_check(ctx, stats))
     checks.append(_unit_price_check(ctx, stats))
+    checks.append(brand_repeat_check(ctx, stats))
     return checks
+
+
+def brand_repeat_share(loyalty: float, shares: np.ndarray) -> np.ndarray:
+    """Per category, the chance two lines of one customer there share a brand: the
+    favourite f is drawn by share m, each line is f with probability rho, else any brand
+    by share, so P = rho^2 + (1 - rho^2) x sum m^2."""
+    return np.asarray(loyalty**2 + (1.0 - loyalty**2) * (shares * shares).sum(axis=1))
+
+
+def brand_repeat_check(ctx: ValidationContext, stats: Stats) -> Check:
+    """Brand loyalty: the share of same-brand pairs among a customer's lines of a category
+    (within a block-month) against its expectation. Pairs of one customer share the
+    favourite, so the spread is counted per customer-category, not per pair."""
+    categories = len(ctx.categories)
+    pairs = np.asarray(stat(stats, st.BASKETS_BRAND_PAIRS, np.zeros(categories)), float)
+    same = np.asarray(stat(stats, st.BASKETS_BRAND_SAME, np.zeros(categories)), float)
+    groups = float(np.sum(stat(stats, st.BASKETS_BRAND_GROUPS, np.zeros(categories))))
+    total = float(pairs.sum())
+    expected_share = brand_repeat_share(ctx.spec.products.brand_loyalty, ctx.brand_shares)
+    expected = float((pairs * expected_share).sum()) / max(total, 1.0)
+    observed = float(same.sum()) / max(total, 1.0)
+    spread = math.sqrt(expected * (1.0 - expected) / max(groups, 1.0))
+    return at_most(
+        "line_items.brand_repeat_share",
+        "fidelity",
+        "|observed - expected| share",
+        abs(observed - expected),
+        GATE_SIGMAS * spread + MIX_SLACK,
+        f"a customer's line pairs in one category sharing a brand: {observed:.4f} observed vs"
+        f" {expected:.4f} expected ({total:,.0f} pairs, {groups:,.0f} customer-categories)",
+    )
 
 
 def splurge_cv2(spec: Spec, sales: float, expected: float) -> float:
@@ -323,6 +355,14 @@ CHECKS: tuple[CheckInfo, ...] = (
         st.CATEGORIES_UNIT_PRICE_HIST,
         st.PRODUCTS_CATEGORY_FIRST,
         st.PRODUCTS_PRICE_FIRST,
+    ),
+    fidelity(
+        "line_items.brand_repeat_share",
+        "pairs of a customer's lines in one category that share a brand vs"
+        " loyalty^2 + (1 - loyalty^2) x sum of squared brand shares",
+        st.BASKETS_BRAND_PAIRS,
+        st.BASKETS_BRAND_SAME,
+        st.BASKETS_BRAND_GROUPS,
     ),
 )
 
