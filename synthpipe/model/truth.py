@@ -21,6 +21,7 @@ from synthpipe.model.baskets import audience_group, category_weights, extra_line
 from synthpipe.model.blockmonth import block_month, channel_weights
 from synthpipe.model.customers import DAYS_PER_YEAR, CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
+from synthpipe.model.products import brand_names, brand_shares, product_world
 from synthpipe.model.sales import repeat_factor, splurge_lines_mean
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.schema import dictionary_array
@@ -35,6 +36,7 @@ EXPECTED_CATEGORIES = f"{TRUTH_FOLDER}/expected_category_daily{EXTENSION}"
 FRAUD_COUNTS = f"{TRUTH_FOLDER}/fraud_counts{EXTENSION}"
 FRAUD_SCHEDULE = f"{TRUTH_FOLDER}/fraud_schedule{EXTENSION}"
 CUSTOMER_LIFECYCLE = f"{TRUTH_FOLDER}/customer_lifecycle{EXTENSION}"
+BRAND_LOYALTY = f"{TRUTH_FOLDER}/brand_loyalty{EXTENSION}"
 CLV_HORIZON_DAYS = 90  # the lifetime-value truth looks this many days past calendar.end
 
 
@@ -200,4 +202,25 @@ def truth_tables(
         FRAUD_COUNTS: fraud_counts,
         FRAUD_SCHEDULE: fraud_schedule_table,
         CUSTOMER_LIFECYCLE: truth.lifecycle,
+        BRAND_LOYALTY: brand_loyalty_truth(spec),
     }
+
+
+def brand_loyalty_truth(spec: Spec) -> pa.Table:
+    """Per category and brand: its share of the category's popularity (the chance it is a
+    customer's favourite there), and per category the chance two lines of one customer
+    share a brand, rho^2 + (1 - rho^2) x sum of squared shares."""
+    world = product_world(spec)
+    shares = brand_shares(world, spec)
+    categories, per = shares.shape
+    rho = spec.products.brand_loyalty
+    same = rho**2 + (1.0 - rho**2) * (shares * shares).sum(axis=1)
+    names = [c.name for c in spec.products.categories]
+    return pa.table(
+        {
+            "category": dictionary_array(np.repeat(np.arange(categories), per), names),
+            "brand": dictionary_array(np.arange(categories * per), brand_names(spec)),
+            "favourite_share": pa.array(shares.ravel(), pa.float64()),
+            "same_brand_pair_share": pa.array(np.repeat(same, per), pa.float64()),
+        }
+    )

@@ -12,8 +12,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from helpers import small_spec
 
 from synthpipe.model.truth import (
+    BRAND_LOYALTY,
     CUSTOMER_LIFECYCLE,
     EXPECTED_CATEGORIES,
     EXPECTED_DAILY,
@@ -122,6 +124,7 @@ def test_fraud_counts_are_the_realised_ones(small_dataset: Path) -> None:
         FRAUD_COUNTS,
         FRAUD_SCHEDULE,
         CUSTOMER_LIFECYCLE,
+        BRAND_LOYALTY,
     }
     expected = sum(table["expected_transactions"])
     assert abs(sum(table["realised_transactions"]) / expected - 1) < 0.35
@@ -145,3 +148,16 @@ def test_fraud_schedule_states_each_days_mix_difficulty_and_expected_count(
     assert math.isclose(
         sum(schedule["expected_transactions"]), sum(counts["expected_transactions"]), rel_tol=1e-9
     )
+
+
+def test_brand_loyalty_truth_states_each_brands_share(small_dataset: Path) -> None:
+    truth = pq.read_table(small_dataset / BRAND_LOYALTY).to_pydict()
+    spec = small_spec()
+    per = spec.products.brands_per_category
+    rho = spec.products.brand_loyalty
+    assert len(truth["brand"]) == per * len(spec.products.categories)
+    for k in range(len(spec.products.categories)):
+        shares = truth["favourite_share"][k * per : (k + 1) * per]
+        assert math.isclose(sum(shares), 1.0)
+        expected = rho**2 + (1 - rho**2) * sum(m * m for m in shares)
+        assert math.isclose(truth["same_brand_pair_share"][k * per], expected)
