@@ -26,6 +26,7 @@ from synthpipe.validate.merge import Stats, merge_all, merge_two
 from synthpipe.validate.reading import read_file
 from synthpipe.validate.reference import (
     SOURCE_COLUMNS,
+    SampleReview,
     compare,
     compared_matrix_names,
     review_sample,
@@ -126,16 +127,16 @@ def run_reference_unit(path: str, location: Location, names: list[str]) -> Stats
 
 
 def compare_with_reference(
-    client: Client | None, location: Location, listing: Listing, table: pa.Table
+    client: Client | None, location: Location, listing: Listing, review: SampleReview
 ) -> list[Check]:
-    """Checks of the synthetic transactions against a real sample (as ``read_reference``
-    returns it), at full scale."""
-    names = compared_matrix_names(table)
+    """Checks of the synthetic transactions against a reviewed real sample, at full
+    scale."""
+    names = compared_matrix_names(review)
     paths = [f.path for f in listing.of_table("transactions")]
     parts = run_batch(
         client, run_reference_unit, paths, shared={"location": location, "names": names}
     )
-    return compare(merge_all(parts), table)  # in order: see collect_stats
+    return compare(merge_all(parts), review)  # in order: see collect_stats
 
 
 def learnability_section(spec: Spec, location: Location, listing: Listing) -> dict[str, Any]:
@@ -167,11 +168,11 @@ def validate_location(
     stats = collect_stats(client, spec, location, listing, progress)
     ctx = validation_context(spec)
     checks = evaluate(ctx, stats, listing)
-    if reference is not None:
-        checks += compare_with_reference(client, location, listing, reference)
+    review = review_sample(reference) if reference is not None else None
+    if review is not None:
+        checks += compare_with_reference(client, location, listing, review)
     report = build_report(ctx, stats, checks, listing, location.display())
-    if reference is not None:
-        review = review_sample(reference)
+    if review is not None:
         report["reference"] = {"rows": review.rows, "notes": list(review.notes)}
     report["learnability"] = learnability_section(spec, location, listing)
     json_path, html_path = write_report(report_location or location, report)

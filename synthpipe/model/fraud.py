@@ -91,13 +91,17 @@ def expected_lines(spec: Spec, name: str) -> float:
     return typology.expected_lines(getattr(spec.fraud.types, name))
 
 
-def event_counts(ctx: BlockMonth, legit_per_day: np.ndarray) -> dict[str, np.ndarray]:
-    """Fraud events per day for each enabled type."""
+def event_counts(
+    ctx: BlockMonth, legit_per_day: np.ndarray, schedule: FraudSchedule | None = None
+) -> dict[str, np.ndarray]:
+    """Fraud events per day for each enabled type (``schedule``: the block-month's, when
+    the caller has it)."""
     fraud = ctx.spec.fraud
     counts: dict[str, np.ndarray] = {}
     if fraud.rate <= 0:
         return counts
-    schedule = fraud_schedule(ctx.spec, ctx.factors.dates)
+    if schedule is None:
+        schedule = fraud_schedule(ctx.spec, ctx.factors.dates)
     for name, typology in TYPOLOGIES.items():
         share = schedule.shares[:, FRAUD_TYPES.index(name)]
         if not (share > 0).any():
@@ -152,10 +156,14 @@ class BlockFraudDraws:
     burst_times = staticmethod(burst_times)
     single_lines = staticmethod(single_lines)
 
-    def __init__(self, ctx: BlockMonth, key: FraudKey) -> None:
+    def __init__(
+        self, ctx: BlockMonth, key: FraudKey, schedule: FraudSchedule | None = None
+    ) -> None:
         self.ctx = ctx
         self.key = key
-        self.difficulty = fraud_schedule(ctx.spec, ctx.factors.dates).difficulty
+        if schedule is None:
+            schedule = fraud_schedule(ctx.spec, ctx.factors.dates)
+        self.difficulty = schedule.difficulty
 
     def stream(self, stream: Stream) -> np.random.Generator:
         """The typology's generator for ``stream`` in this block-month."""
@@ -334,10 +342,11 @@ def fraud_transactions(
     """All fraud transactions of the block-month, and the realised count per type."""
     sets: list[TransactionSet] = []
     realised: dict[str, int] = dict.fromkeys(FRAUD_TYPES, 0)
-    for name, events in event_counts(ctx, legit_per_day).items():
+    schedule = fraud_schedule(ctx.spec, ctx.factors.dates)
+    for name, events in event_counts(ctx, legit_per_day, schedule).items():
         typology = TYPOLOGIES[name]
         params = getattr(ctx.spec.fraud.types, name)
-        made = typology.generate(BlockFraudDraws(ctx, typology.key), params, events)
+        made = typology.generate(BlockFraudDraws(ctx, typology.key, schedule), params, events)
         sets.append(made)
         realised[name] = made.size
     return sets, realised

@@ -53,6 +53,7 @@ class ValidationContext:
     median_income_by_age: np.ndarray  # the spec's median income curve at each age 0..MAX_AGE
     income_reference: float  # income at which the purchase rate's income term is 1
     first_signup_day: int  # days since 1970 of the signup window's first day (or earlier)
+    daily_factors: np.ndarray  # (days, channels): F(d) x G_channel(d)
     survival_by_lag: np.ndarray  # P(still buying) on each day after signup, 0..window + days
     exposure_from_signup: np.ndarray  # (window days, channels): E[buying days x factors]
     exposure_ratio_from_signup: np.ndarray  # (window days,): E[T^2] / E[T]^2 (see _exposures)
@@ -148,6 +149,20 @@ def _build(spec: Spec) -> ValidationContext:
     )
 
 
+def per_signup_day(values: np.ndarray, alive: np.ndarray, window: int) -> np.ndarray:
+    """For each signup day u of the window: sum over calendar days j of values[j] x
+    alive[lag], lag = window - days + j - u the days from signup (0 before signup). One
+    correlation: no (window x days) matrix, whatever the calendar's length."""
+    return np.asarray(np.correlate(alive, values, mode="full")[:window][::-1])
+
+
+def buying_base(rates: np.ndarray, alive: np.ndarray, days: int) -> np.ndarray:
+    """For each calendar day: sum over signup days u of rates[u] x alive[lag] (the expected
+    rate of the customers still buying), one convolution."""
+    window = rates.shape[0]
+    return np.asarray(np.convolve(rates, alive)[window - days : window])
+
+
 def _exposures(spec: Spec, dates: np.ndarray, daily: np.ndarray) -> dict[str, Any]:
     """For a customer signing up on each day u of the window (from the earlier of
     signup_start and calendar.start to calendar.end): T_ch = the channel's day factors
@@ -158,26 +173,26 @@ def _exposures(spec: Spec, dates: np.ndarray, daily: np.ndarray) -> dict[str, An
     first = min(spec.customers.signup_window()[0], spec.calendar.start)
     first_day = int((np.datetime64(first, "D") - UNIX_EPOCH).astype(np.int64))
     start = int((dates[0] - UNIX_EPOCH).astype(np.int64))
-    window = start - first_day + dates.shape[0]
-    lag = np.arange(window + dates.shape[0])
-    alive = survival(spec, lag)
-    calendar_day = start - first_day + np.arange(dates.shape[0])  # window index of each day
-    signup = np.arange(window)
-    offset = calendar_day[None, :] - signup[:, None]  # (window, days): days since signup
-    chance = np.where(offset >= 0, alive[np.maximum(offset, 0)], 0.0)
-    exposure = chance @ daily  # (window, channels)
+    days = dates.shape[0]
+    window = start - first_day + days
+    alive = survival(spec, np.arange(window + days))
+    exposure = np.stack(
+        [per_signup_day(daily[:, c], alive, window) for c in range(daily.shape[1])], axis=1
+    )
     overall = daily.sum(axis=1)
     running = np.cumsum(overall)
-    first_buying_day = np.maximum(signup - calendar_day[0], 0)  # calendar index
+    first_buying_day = np.maximum(np.arange(window) - (start - first_day), 0)  # calendar index
     before = np.where(first_buying_day > 0, running[np.maximum(first_buying_day - 1, 0)], 0.0)
-    weighted = chance * overall[None, :]
-    mean = weighted.sum(axis=1)
-    second = (weighted * (2.0 * (running[None, :] - before[:, None]) - overall[None, :])).sum(
-        axis=1
+    mean = per_signup_day(overall, alive, window)
+    second = (
+        2.0 * per_signup_day(overall * running, alive, window)
+        - 2.0 * before * mean
+        - per_signup_day(overall * overall, alive, window)
     )
     ratio = np.divide(second, mean * mean, out=np.ones(window), where=mean > 0)
     return {
         "first_signup_day": first_day,
+        "daily_factors": daily,
         "survival_by_lag": alive,
         "exposure_from_signup": exposure,
         "exposure_ratio_from_signup": ratio,

@@ -60,6 +60,7 @@ class SampleReview:
     """What the sample can be compared on: the columns left out, and why, in notes."""
 
     rows: int
+    columns: Columns  # the sample's compared columns, extracted once
     left_out: frozenset[str]  # compared column names not judged (hour, amount, channel...)
     notes: tuple[str, ...]
 
@@ -88,7 +89,7 @@ def review_sample(table: pa.Table) -> SampleReview:
         f"{rows:,} sample rows: scores are allowed their sampling spread"
         f" (a KS distance of about {KS_SAMPLING / max(rows, 1) ** 0.5:.3f})"
     )
-    return SampleReview(rows, frozenset(left_out), tuple(notes))
+    return SampleReview(rows, columns, frozenset(left_out), tuple(notes))
 
 
 def _date_only(table: pa.Table) -> bool:
@@ -217,10 +218,9 @@ def matrix_names(columns: Columns, left_out: frozenset[str] = frozenset()) -> li
     return [n for n in names if INDICATOR_SOURCE.get(n, n) not in left_out]
 
 
-def compared_matrix_names(table: pa.Table) -> list[str]:
-    """The correlation matrix's columns for a reference sample (as ``read_reference``
-    returns it)."""
-    return matrix_names(extract(table), review_sample(table).left_out)
+def compared_matrix_names(review: SampleReview) -> list[str]:
+    """The correlation matrix's columns for a reviewed reference sample."""
+    return matrix_names(review.columns, review.left_out)
 
 
 def read_reference(path: str, mapping: dict[str, str] | None = None) -> pa.Table:
@@ -285,15 +285,14 @@ def _tvd_sampling(shares: np.ndarray, rows: int) -> float:
     return float(0.5 * np.sum(np.sqrt(2.0 * shares * (1.0 - shares) / (np.pi * max(rows, 1)))))
 
 
-def compare(synthetic: Stats, reference: pa.Table) -> list[Check]:
+def compare(synthetic: Stats, review: SampleReview) -> list[Check]:
     """Shape and trend scores of the synthetic transactions against the reference sample.
 
     Columns the sample cannot speak for (``review_sample``) are left out. Each gate is
     lowered by SPREAD_ALLOWANCE times the score's sampling spread at the sample's size,
     so that a sample of a few hundred rows of the same process is not judged a bad fit.
     """
-    review = review_sample(reference)
-    ref = extract(reference)
+    ref = review.columns
     rows = max(review.rows, 1)
     checks: list[Check] = []
     shapes: list[float] = []

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from synthpipe.model.sales import expected_hour_profile, repeat_factor
-from synthpipe.model.seasonality import black_friday, day_factors, holiday_names
+from synthpipe.model.seasonality import black_friday, holiday_names
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import (
     DAILY_SLACK,
@@ -22,7 +22,7 @@ from synthpipe.validate.checks.base import (
     stat,
     tvd_check,
 )
-from synthpipe.validate.context import ValidationContext
+from synthpipe.validate.context import ValidationContext, buying_base
 from synthpipe.validate.gates import (
     GATE_SIGMAS,
     Check,
@@ -42,31 +42,30 @@ def expected_sales(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     """(days, channels) expected legitimate sales given the customers on disk:
     F(d) x G_channel(d) x (sum of visible-attribute rates of customers signed up by d)
     x (1 + repeat_same_day)."""
-    window = ctx.exposure_from_signup.shape[0]
-    rate = np.asarray(stat(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((window, 2))))
-    offset = window - ctx.days  # window index of calendar.start
+    rate = _rates_by_signup(ctx, stats)
     base = np.stack(
-        [np.convolve(rate[:, c], ctx.survival_by_lag)[offset:window] for c in range(2)], axis=1
-    ) * repeat_factor(ctx.spec)
-    factors = day_factors(ctx.spec, ctx.spec.calendar.start, ctx.spec.calendar.end)
-    return np.asarray(factors.overall[:, None] * factors.channel * base)
+        [buying_base(rate[:, c], ctx.survival_by_lag, ctx.days) for c in range(2)], axis=1
+    )
+    return np.asarray(ctx.daily_factors * base * repeat_factor(ctx.spec))
+
+
+def _rates_by_signup(ctx: ValidationContext, stats: Stats) -> np.ndarray:
+    window = ctx.exposure_from_signup.shape[0]
+    return np.asarray(stat(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((window, 2))))
 
 
 def expected_by_tenure(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     """Expected legitimate sales by whole years since signup: over calendar days d and
     signup days u, (1 + r) x sum f_ch(d) R_ch(u) S(d - u) in the bucket of d - u."""
-    window = ctx.exposure_from_signup.shape[0]
-    rate = np.asarray(stat(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((window, 2))))
-    factors = day_factors(ctx.spec, ctx.spec.calendar.start, ctx.spec.calendar.end)
-    daily = factors.overall[:, None] * factors.channel  # (days, channels)
-    lag = (window - ctx.days + np.arange(ctx.days))[None, :] - np.arange(window)[:, None]
-    alive = np.where(lag >= 0, ctx.survival_by_lag[np.maximum(lag, 0)], 0.0)
-    bucket = np.clip(lag // DAYS_PER_TENURE_YEAR, 0, TENURE_YEARS - 1)
+    rate = _rates_by_signup(ctx, stats)
+    lag = np.arange(ctx.survival_by_lag.shape[0])
+    bucket = np.minimum(lag // DAYS_PER_TENURE_YEAR, TENURE_YEARS - 1)
     expected = np.zeros(TENURE_YEARS)
     for year in range(TENURE_YEARS):
-        inside = alive * (bucket == year)
+        alive = np.where(bucket == year, ctx.survival_by_lag, 0.0)
         expected[year] = sum(
-            float(rate[:, c] @ inside @ daily[:, c]) for c in range(daily.shape[1])
+            float(buying_base(rate[:, c], alive, ctx.days) @ ctx.daily_factors[:, c])
+            for c in range(ctx.daily_factors.shape[1])
         )
     return expected * repeat_factor(ctx.spec)
 
