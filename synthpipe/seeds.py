@@ -57,6 +57,7 @@ class Stream(IntEnum):
     MARGIN = 24
     POPULARITY = 25
     PRODUCT_NAME = 26
+    ASSOCIATIONS = 27  # the planted complement and substitute pairs
     # stores
     STORE_REGION = 30
     STORE_FORMAT = 31
@@ -77,6 +78,8 @@ class Stream(IntEnum):
     HABIT_GIFT = 52  # whether an online sale is shipped away as a gift, and where
     HABIT_SPLURGE = 53  # whether a sale is a splurge, and its extra lines
     LINE_LOYALTY = 54  # whether a line is of the customer's favourite brand
+    LINE_SUBSTITUTE = 55  # whether a substitute line keeps to its basket's first member
+    LINE_COMPLEMENT = 56  # whether an anchor line brings its partner, and the partner's draws
     # fraud (each fraud type draws from its own sub-key, see synthpipe.model.fraud)
     FRAUD_COUNT = 60
     FRAUD_VICTIM = 61

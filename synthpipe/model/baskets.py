@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthpipe.model.associations import Associations, associations
 from synthpipe.model.cache import cached_per_spec
-from synthpipe.model.products import ProductWorld, brand_shares
+from synthpipe.model.products import ProductWorld, brand_shares, product_world
 from synthpipe.model.sampling import grouped_categorical, poisson_by_group, poisson_table
 from synthpipe.model.seasonality import DayFactors
 from synthpipe.spec.models import Spec
@@ -204,6 +205,116 @@ def products_of_brand(world: ProductWorld, brand: np.ndarray, u: np.ndarray) -> 
     return np.asarray(world.by_brand[pick])
 
 
+def basket_substitutes(
+    spec: Spec, planted: Associations, transaction: np.ndarray, product: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """A basket keeps to one member of a substitute pair: each later line of the pair
+    becomes the member of the basket's first line of it with probability
+    ``products.substitutes.exclusivity`` (``u``: one uniform per line). Lines are drawn
+    alike, so either member moves to the other as often: every product keeps its chance."""
+    pair = planted.substitute_pair[product]
+    rows = np.flatnonzero(pair >= 0)
+    if rows.size == 0:
+        return product
+    key = transaction[rows] * np.int64(planted.substitutes) + pair[rows]
+    order = np.argsort(key, kind="stable")  # within a key, lines stay in basket order
+    sorted_key = key[order]
+    starts = np.flatnonzero(np.concatenate([[True], sorted_key[1:] != sorted_key[:-1]]))
+    sizes = np.diff(np.append(starts, sorted_key.shape[0]))
+    first_row = np.empty_like(rows)
+    first_row[order] = rows[order][np.repeat(starts, sizes)]
+    moved = rows[(u[rows] < spec.products.substitutes.exclusivity) & (first_row != rows)]
+    product = product.copy()
+    product[moved] = product[first_row[np.searchsorted(rows, moved)]]
+    return product
+
+
+def interleave(lines: Lines, after: np.ndarray, extra: Lines) -> Lines:
+    """``lines`` with ``extra[j]`` inserted right after line ``after[j]`` (``after``
+    sorted, distinct)."""
+    n, m = lines.size, int(after.shape[0])
+    before = np.searchsorted(after, np.arange(n), side="left")  # extras ahead of line i
+    own = np.arange(n) + before
+    added = after + np.arange(m) + 1
+
+    def woven(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+        out = np.empty(n + m, dtype=old.dtype)
+        out[own] = old
+        out[added] = new
+        return out
+
+    return Lines(
+        woven(lines.transaction, extra.transaction),
+        woven(lines.product, extra.product),
+        woven(lines.quantity, extra.quantity),
+        woven(lines.price, extra.price),
+        woven(lines.discount, extra.discount),
+    )
+
+
+def category_line_shares(spec: Spec) -> np.ndarray:
+    """Each category's expected share of basket lines over a year, ignoring promotions:
+    demand x affinity x mean seasonality, normalised per audience group and weighted by
+    the groups' population shares. Depends on the spec's world, not its calendar."""
+    season = np.asarray([np.mean(c.seasonality) for c in spec.products.categories])
+    demand = np.asarray([c.demand for c in spec.products.categories])
+    weights = affinity_table(spec) * (demand * season)[None, :]
+    per_group = weights / weights.sum(axis=1, keepdims=True)
+    bands = np.asarray([b.weight for b in spec.customers.age_pyramid], dtype=np.float64)
+    genders = np.asarray([spec.customers.gender.get(g, 0.0) for g in GENDERS])  # type: ignore[call-overload]
+    population = np.outer(bands / bands.sum(), genders / genders.sum()).ravel()
+    return np.asarray(population @ per_group)
+
+
+def complement_attach(spec: Spec) -> np.ndarray:
+    """Per complement pair, the attach probability that gives the spec's lift:
+    P(B | A) / P(B) = (a + (1 - a) pi) / pi = lift, so a = pi (lift - 1) / (1 - pi), where
+    pi = 1 - exp(-n p_B) is the partner's basket share (n: mean lines a sale,
+    p_B: its category's line share x its popularity share there). At most 1."""
+    planted = associations(spec)
+    world = product_world(spec)
+    partner = planted.partner
+    category = world.category[partner].astype(np.int64)
+    in_category = np.bincount(world.category, weights=world.popularity)
+    line_share = (
+        category_line_shares(spec)[category] * world.popularity[partner] / in_category[category]
+    )
+    habits = spec.sales.habits
+    lines = spec.sales.basket_mean_items + habits.splurge * habits.splurge_extra_lines
+    basket_share = -np.expm1(-lines * line_share)
+    lift = spec.products.complements.lift
+    return np.asarray(np.clip(basket_share * (lift - 1.0) / (1.0 - basket_share), 0.0, 1.0))
+
+
+def attach_complements(
+    spec: Spec,
+    world: ProductWorld,
+    factors: DayFactors,
+    lines: Lines,
+    line_day: np.ndarray,
+    rng: np.random.Generator,
+) -> Lines:
+    """A line of a complement pair's anchor brings, with the pair's probability
+    (``complement_attach``), a line of its partner right after it: four uniforms per line
+    (whether, and the partner's quantity, markdown and depth), so that a day's draws do
+    not depend on the days after it."""
+    planted = associations(spec)
+    pair = planted.pair_of_anchor[lines.product]
+    attach = cached_per_spec("complement_attach", spec, complement_attach)
+    u = rng.random((lines.size, 4))
+    after = np.flatnonzero(pair >= 0)
+    after = after[u[after, 0] < attach[pair[after]]]
+    extra_u = u[after, 1:]
+    product = planted.partner[pair[after]]
+    category = world.category[product].astype(np.int64)
+    means = np.asarray([c.quantity_mean for c in spec.products.categories])
+    quantity = 1 + poisson_by_group(extra_u[:, 0], category, poisson_table(means))
+    price = world.price_cents[product]
+    discount = discounts(spec, factors, category, line_day[after], quantity * price, extra_u[:, 1:])
+    extra = Lines(lines.transaction[after], product, quantity, price, discount)
+    return interleave(lines, after, extra)
+
+
 def basket_lines(
     spec: Spec,
     world: ProductWorld,
@@ -214,15 +325,19 @@ def basket_lines(
     draws: dict[str, np.random.Generator],
     category_base: np.ndarray | None = None,
     shoppers: Shoppers | None = None,
-) -> tuple[Lines, np.ndarray]:
-    """Lines for transactions with ``counts`` lines each; returns the lines and categories.
+    complements: bool = False,
+) -> Lines:
+    """Lines for transactions with ``counts`` lines each.
 
-    ``draws`` holds the generators named ``category``, ``product``, ``quantity`` and
-    ``discount`` (and ``loyalty`` with ``shoppers``); each consumes a fixed number of
-    draws per line. With ``shoppers``, a line is of the customer's favourite brand in its
-    category with probability ``products.brand_loyalty`` (by popularity within the brand),
-    else as anyone's: the favourite is drawn by brand share, so every product keeps its
-    overall chance.
+    ``draws`` holds the generators named ``category``, ``product``, ``quantity``,
+    ``discount`` and ``substitute`` (and ``loyalty`` with ``shoppers``, ``complement``
+    with ``complements``); each consumes a fixed number of draws per line. With
+    ``shoppers``, a line is of the customer's favourite brand in its category with
+    probability ``products.brand_loyalty`` (by popularity within the brand), else as
+    anyone's: the favourite is drawn by brand share, so every product keeps its overall
+    chance. A basket then keeps mostly to one member of a substitute pair
+    (``basket_substitutes``); with ``complements``, anchor lines bring their partners
+    (``attach_complements``).
     """
     transaction = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
     line_day = day[transaction]
@@ -240,6 +355,13 @@ def basket_lines(
             spec, world, category[chosen], shoppers.favourite[owner, category[chosen]]
         )
         product[chosen] = products_of_brand(world, brand, product_u[chosen])
+    product = basket_substitutes(
+        spec,
+        associations(spec),
+        transaction,
+        product,
+        np.asarray(draws["substitute"].random(product.shape[0])),
+    )
     quantity = quantities(spec, world, product, draws["quantity"])
     price = world.price_cents[product]
     gross = quantity * price
@@ -251,4 +373,7 @@ def basket_lines(
         gross,
         draws["discount"].random((transaction.shape[0], 2)),
     )
-    return Lines(transaction, product, quantity, price, discount), category
+    lines = Lines(transaction, product, quantity, price, discount)
+    if complements:
+        lines = attach_complements(spec, world, factors, lines, line_day, draws["complement"])
+    return lines

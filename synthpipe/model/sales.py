@@ -63,6 +63,8 @@ def _basket_draws(ctx: BlockMonth, entity: Entity, sub: int) -> dict[str, np.ran
         "quantity": ctx.stream(entity, Stream.QUANTITY, sub),
         "discount": ctx.stream(entity, Stream.DISCOUNT, sub),
         "loyalty": ctx.stream(entity, Stream.LINE_LOYALTY, sub),
+        "substitute": ctx.stream(entity, Stream.LINE_SUBSTITUTE, sub),
+        "complement": ctx.stream(entity, Stream.LINE_COMPLEMENT, sub),
     }
 
 
@@ -220,7 +222,7 @@ def _sales(
         + splurge_lines(ctx, sub, n)
     )
     group = audience_group(cust.band[customer], cust.gender[customer])
-    lines, _ = basket_lines(
+    lines = basket_lines(
         spec,
         ctx.products,
         ctx.factors,
@@ -229,6 +231,7 @@ def _sales(
         line_counts,
         _basket_draws(ctx, Entity.TRANSACTIONS, sub),
         shoppers=Shoppers(customer, cust.favourite),
+        complements=True,
     )
     repeat = sub >= REPEAT_SUB_BASE
     subrange = LEGIT_SUBRANGE[f"{'repeat_' if repeat else ''}{CHANNELS[channel]}"]
@@ -321,7 +324,7 @@ def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
     line_counts = 1 + poisson_by_group(size_draws, np.zeros(n, dtype=np.int64), table)
     group = audience_group(cust.band[customer], cust.gender[customer])
     returnable = np.asarray([c.demand * c.return_rate for c in spec.products.categories])
-    bought, _ = basket_lines(
+    bought = basket_lines(
         spec,
         ctx.products,
         ctx.factors,

@@ -17,7 +17,13 @@ import numpy as np
 import pyarrow as pa
 
 from synthpipe.formats import output_format
-from synthpipe.model.baskets import audience_group, category_weights, extra_lines_mean
+from synthpipe.model.associations import associations
+from synthpipe.model.baskets import (
+    audience_group,
+    category_weights,
+    complement_attach,
+    extra_lines_mean,
+)
 from synthpipe.model.blockmonth import block_month, channel_weights
 from synthpipe.model.customers import DAYS_PER_YEAR, CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
@@ -37,6 +43,8 @@ FRAUD_COUNTS = f"{TRUTH_FOLDER}/fraud_counts{EXTENSION}"
 FRAUD_SCHEDULE = f"{TRUTH_FOLDER}/fraud_schedule{EXTENSION}"
 CUSTOMER_LIFECYCLE = f"{TRUTH_FOLDER}/customer_lifecycle{EXTENSION}"
 BRAND_LOYALTY = f"{TRUTH_FOLDER}/brand_loyalty{EXTENSION}"
+BASKET_ASSOCIATIONS = f"{TRUTH_FOLDER}/basket_associations{EXTENSION}"
+ASSOCIATION_KINDS = ("complement", "substitute")
 CLV_HORIZON_DAYS = 90  # the lifetime-value truth looks this many days past calendar.end
 
 
@@ -203,6 +211,7 @@ def truth_tables(
         FRAUD_SCHEDULE: fraud_schedule_table,
         CUSTOMER_LIFECYCLE: truth.lifecycle,
         BRAND_LOYALTY: brand_loyalty_truth(spec),
+        BASKET_ASSOCIATIONS: basket_associations_truth(spec),
     }
 
 
@@ -222,5 +231,53 @@ def brand_loyalty_truth(spec: Spec) -> pa.Table:
             "brand": dictionary_array(np.arange(categories * per), brand_names(spec)),
             "favourite_share": pa.array(shares.ravel(), pa.float64()),
             "same_brand_pair_share": pa.array(np.repeat(same, per), pa.float64()),
+        }
+    )
+
+
+def basket_associations_truth(spec: Spec) -> pa.Table:
+    """The planted pairs: per complement pair (anchor, partner), the probability an anchor
+    line brings its partner and the lift it aims at; per substitute pair (first, second),
+    the exclusivity and the first member's share of the pair's popularity."""
+    planted = associations(spec)
+    world = product_world(spec)
+    ids = world.ids()
+    complements, substitutes = planted.anchor.shape[0], planted.substitutes
+    first = np.concatenate([planted.anchor, planted.first])
+    second = np.concatenate([planted.partner, planted.second])
+    names = [c.name for c in spec.products.categories]
+    nothing = np.full(substitutes, np.nan)
+    return pa.table(
+        {
+            "kind": dictionary_array(
+                np.repeat([0, 1], [complements, substitutes]), list(ASSOCIATION_KINDS)
+            ),
+            "product_a": pa.array(ids[first], pa.int32()),
+            "product_b": pa.array(ids[second], pa.int32()),
+            "category_a": dictionary_array(world.category[first].astype(np.int64), names),
+            "category_b": dictionary_array(world.category[second].astype(np.int64), names),
+            "attach_probability": pa.array(
+                np.concatenate([complement_attach(spec), nothing]), pa.float64(), from_pandas=True
+            ),
+            "target_lift": pa.array(
+                np.concatenate([np.full(complements, spec.products.complements.lift), nothing]),
+                pa.float64(),
+                from_pandas=True,
+            ),
+            "exclusivity": pa.array(
+                np.concatenate(
+                    [
+                        np.full(complements, np.nan),
+                        np.full(substitutes, spec.products.substitutes.exclusivity),
+                    ]
+                ),
+                pa.float64(),
+                from_pandas=True,
+            ),
+            "first_share": pa.array(
+                np.concatenate([np.full(complements, np.nan), planted.first_share]),
+                pa.float64(),
+                from_pandas=True,
+            ),
         }
     )

@@ -268,6 +268,24 @@ class Category(StrictModel):
         return _profile(value, 12)
 
 
+class Complements(StrictModel):
+    """Planted complement pairs: a sale line of the anchor brings a line of its partner
+    (another category) right after it, with the probability that makes the pair's lift
+    P(B | A) / P(B) about ``lift``."""
+
+    pairs: int = Field(default=20, ge=0, le=1_000)
+    lift: float = Field(default=6.0, ge=1.0, le=1_000.0)
+
+
+class Substitutes(StrictModel):
+    """Planted substitute pairs (a brand's two most popular products): a later line of a
+    pair in a basket is the member of the basket's first line of it with probability
+    ``exclusivity`` (else as drawn)."""
+
+    pairs: int = Field(default=10, ge=0, le=1_000)
+    exclusivity: Fraction = 0.95
+
+
 class Products(StrictModel):
     """The product catalogue."""
 
@@ -276,6 +294,8 @@ class Products(StrictModel):
     brands_per_category: int = Field(default=12, ge=1, le=1_000)
     # probability a basket line is of the customer's favourite brand in its category
     brand_loyalty: Fraction = 0.4
+    complements: Complements = Field(default_factory=Complements)
+    substitutes: Substitutes = Field(default_factory=Substitutes)
     categories: list[Category] = Field(
         default_factory=lambda: [Category(**c) for c in defaults.CATEGORIES]
     )

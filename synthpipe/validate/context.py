@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 
 from synthpipe.data.geography import load_geography
-from synthpipe.model.baskets import category_weights
+from synthpipe.model.associations import associations
+from synthpipe.model.baskets import category_weights, complement_attach
 from synthpipe.model.blockmonth import payment_methods
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import median_income, reference_income, survival
-from synthpipe.model.products import brand_names, brand_shares, product_world
+from synthpipe.model.products import FIRST_PRODUCT_ID, brand_names, brand_shares, product_world
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import month_ranges
@@ -57,6 +58,7 @@ class ValidationContext:
     survival_by_lag: np.ndarray  # P(still buying) on each day after signup, 0..window + days
     exposure_from_signup: np.ndarray  # (window days, channels): E[buying days x factors]
     exposure_ratio_from_signup: np.ndarray  # (window days,): E[T^2] / E[T]^2 (see _exposures)
+    pairs: PlantedPairs  # the planted complement and substitute pairs, by product id
 
     @property
     def days(self) -> int:
@@ -112,6 +114,54 @@ class ValidationContext:
         )
 
 
+@dataclass(frozen=True)
+class PlantedPairs:
+    """The planted basket associations as lookups by product id (index 0 and ids past the
+    catalogue: in no pair)."""
+
+    partner_by_id: np.ndarray  # an anchor's partner's id, else 0
+    anchor_pair: np.ndarray  # complement pair index of an anchor, else -1
+    partner_pair: np.ndarray  # complement pair index of a partner, else -1
+    substitute_pair: np.ndarray  # substitute pair index, else -1
+    substitute_first: np.ndarray  # bool: the pair's first (more popular) member
+    first_share: np.ndarray  # per substitute pair: q, the first member's popularity share
+    attach: np.ndarray  # per complement pair: the probability an anchor brings its partner
+    complements: int
+    substitutes: int
+
+    def lookup(self, table: np.ndarray, product_id: np.ndarray, missing: int) -> np.ndarray:
+        """``table`` at each product id, ``missing`` for ids outside the catalogue."""
+        inside = (product_id >= 0) & (product_id < table.shape[0])
+        return np.where(inside, table.take(np.where(inside, product_id, 0)), missing)
+
+
+def planted_pairs(spec: Spec) -> PlantedPairs:
+    """The spec's planted pairs (``synthpipe.model.associations``) by product id."""
+    planted = associations(spec)
+    size = product_world(spec).count + FIRST_PRODUCT_ID
+    partner_by_id = np.zeros(size, dtype=np.int64)
+    partner_by_id[planted.anchor + FIRST_PRODUCT_ID] = planted.partner + FIRST_PRODUCT_ID
+    anchor_pair = np.full(size, -1, dtype=np.int64)
+    anchor_pair[planted.anchor + FIRST_PRODUCT_ID] = np.arange(planted.anchor.shape[0])
+    partner_pair = np.full(size, -1, dtype=np.int64)
+    partner_pair[planted.partner + FIRST_PRODUCT_ID] = np.arange(planted.partner.shape[0])
+    substitute_pair = np.full(size, -1, dtype=np.int64)
+    substitute_pair[FIRST_PRODUCT_ID:] = planted.substitute_pair
+    substitute_first = np.zeros(size, dtype=bool)
+    substitute_first[planted.first + FIRST_PRODUCT_ID] = True
+    return PlantedPairs(
+        partner_by_id=partner_by_id,
+        anchor_pair=anchor_pair,
+        partner_pair=partner_pair,
+        substitute_pair=substitute_pair,
+        substitute_first=substitute_first,
+        first_share=planted.first_share,
+        attach=complement_attach(spec),
+        complements=int(planted.anchor.shape[0]),
+        substitutes=planted.substitutes,
+    )
+
+
 def _build(spec: Spec) -> ValidationContext:
     dates = date_range(spec.calendar.start, spec.calendar.end)
     month_labels = tuple(f"{first:%Y-%m}" for first, _ in month_ranges(spec))
@@ -145,6 +195,7 @@ def _build(spec: Spec) -> ValidationContext:
         band_by_age=np.maximum(np.searchsorted(bands_low, ages, side="right") - 1, 0),
         median_income_by_age=median_income(spec, ages),
         income_reference=reference_income(spec),
+        pairs=planted_pairs(spec),
         **_exposures(spec, dates, daily),
     )
 

@@ -241,6 +241,7 @@ def sales_stats(
     _habits(ctx, stats, txn)
     _tenure(stats, txn, people)
     _store_choice(ctx, stats, txn, people, catalogue, month)
+    line["partner"] = _partner_lines(ctx, line)
     _baskets(ctx, stats, txn, line, owners, people, catalogue)
     _signatures(stats, txn, people)
     _labels(stats, txn, transactions.path)
@@ -713,6 +714,93 @@ def _brand_repeats(
     stats[st.BASKETS_BRAND_GROUPS] = groups
 
 
+def _follows(line: dict[str, np.ndarray]) -> np.ndarray:
+    """Per line but the last: the next line is the next of the same transaction."""
+    return np.asarray(
+        (line["id"][1:] == line["id"][:-1]) & (line["number"][1:] == line["number"][:-1] + 1)
+    )
+
+
+def _partner_lines(ctx: ValidationContext, line: dict[str, np.ndarray]) -> np.ndarray:
+    """Lines that are an attached complement: the anchor's partner right after the anchor
+    (lines in file order; a drawn partner right after a drawn anchor, about one line in
+    10^5, is counted as attached)."""
+    product = line["product"]
+    partner = np.zeros(product.shape[0], dtype=bool)
+    if product.shape[0] < 2 or ctx.pairs.complements == 0:
+        return partner
+    wanted = ctx.pairs.lookup(ctx.pairs.partner_by_id, product[:-1], 0)
+    partner[1:] = (wanted > 0) & (product[1:] == wanted) & _follows(line)
+    return partner
+
+
+def _associations(
+    ctx: ValidationContext, stats: Stats, line: dict[str, np.ndarray], sale_line: np.ndarray
+) -> None:
+    """The planted pairs' footprint in legitimate sale lines: per complement pair, anchor
+    lines and how many bring their partner, with the drawn rate of the partner after any
+    other line (its chance of following by itself); per substitute pair, its lines per
+    basket and the pairs of different members among them."""
+    pairs = ctx.pairs
+    product = line["product"]
+    n = product.shape[0]
+    natural = sale_line & ~line["partner"]
+    anchor = pairs.lookup(pairs.anchor_pair, product, -1)
+    brought = np.zeros(n, dtype=bool)
+    brought[:-1] = line["partner"][1:]
+    next_partner = np.full(n, -1, dtype=np.int64)
+    if n > 1:
+        next_partner[:-1] = np.where(
+            _follows(line), pairs.lookup(pairs.partner_pair, product[1:], -1), -1
+        )
+    k = pairs.complements
+    is_anchor = natural & (anchor >= 0)
+    other = natural & (anchor < 0)
+    stats[st.ASSOCIATIONS_ANCHOR_LINES] = np.bincount(anchor[is_anchor], minlength=k)
+    stats[st.ASSOCIATIONS_ANCHOR_BROUGHT] = np.bincount(anchor[is_anchor & brought], minlength=k)
+    stats[st.ASSOCIATIONS_OTHER_LINES] = int(np.count_nonzero(other))
+    stats[st.ASSOCIATIONS_OTHER_FOLLOWED] = np.bincount(
+        next_partner[other & (next_partner >= 0)], minlength=k
+    )
+    _substitute_pairs(ctx, stats, line, natural)
+
+
+def _substitute_pairs(
+    ctx: ValidationContext, stats: Stats, line: dict[str, np.ndarray], natural: np.ndarray
+) -> None:
+    """Per substitute pair: sum over baskets of (m - 1) and C(m - 1, 2), m the basket's
+    lines of the pair, the baskets with two or more, and the pairs of different members."""
+    pairs = ctx.pairs
+    k = pairs.substitutes
+    pair = pairs.lookup(pairs.substitute_pair, line["product"], -1)
+    rows = np.flatnonzero(natural & (pair >= 0))
+    later: np.ndarray = np.zeros(k)
+    later_pairs: np.ndarray = np.zeros(k)
+    mixed: np.ndarray = np.zeros(k)
+    baskets: np.ndarray = np.zeros(k, dtype=np.int64)
+    if rows.size:
+        chosen = pair.take(rows)
+        order = np.lexsort((chosen, line["id"].take(rows)))
+        group_pair = chosen[order]
+        group_id = line["id"].take(rows)[order]
+        new = np.concatenate(
+            [[True], (group_id[1:] != group_id[:-1]) | (group_pair[1:] != group_pair[:-1])]
+        )
+        starts = np.flatnonzero(new)
+        size = np.diff(np.append(starts, order.shape[0])).astype(np.float64)
+        first = pairs.lookup(pairs.substitute_first, line["product"].take(rows)[order], 0)
+        firsts = np.add.reduceat(first.astype(np.float64), starts)
+        owner = group_pair[starts]
+        later = np.bincount(owner, weights=size - 1.0, minlength=k)
+        later_pairs = np.bincount(owner, weights=(size - 1.0) * (size - 2.0) / 2.0, minlength=k)
+        mixed = np.bincount(owner, weights=firsts * (size - firsts), minlength=k)
+        baskets = np.bincount(owner[size >= 2], minlength=k)
+    stats[st.ASSOCIATIONS_SUBSTITUTE_LATER] = later
+    stats[st.ASSOCIATIONS_SUBSTITUTE_LATER_PAIRS] = later_pairs
+    stats[st.ASSOCIATIONS_SUBSTITUTE_MIXED] = np.rint(mixed).astype(np.int64)
+    stats[st.ASSOCIATIONS_SUBSTITUTE_BASKETS] = baskets
+
+
 def _store_choice(
     ctx: ValidationContext,
     stats: Stats,
@@ -795,8 +883,10 @@ def _baskets(
     cells = len(ctx.segments) * channels
     basket_cell = (segment * channels + txn["channel"])[counted]
     stats[st.BASKETS_SALES_BY_CELL] = np.bincount(basket_cell, minlength=cells)
+    # attached complements are not the basket-size draw's lines
+    natural_items = txn["items"] - owners.totals(line["partner"].astype(np.int64))
     stats[st.BASKETS_EXTRA_LINES_BY_CELL] = np.rint(
-        np.bincount(basket_cell, weights=txn["items"][counted] - 1, minlength=cells)
+        np.bincount(basket_cell, weights=natural_items[counted] - 1, minlength=cells)
     ).astype(np.int64)
     # Lines of legitimate sales by (day, audience group, category), in one bincount over
     # the days the partition covers: the observed category mix by month, and the
@@ -813,9 +903,11 @@ def _baskets(
     ).reshape(-1, len(CHANNELS))
     cell = np.where(sale, (day - first_day) * groups + group, -1)
     line_cell = owners.spread(cell, -1)
+    sale_line = line_cell >= 0
+    _associations(ctx, stats, line, sale_line)
     # rows kept as an index array: taking by index is about twice as quick as masking,
-    # and the lines are taken from five columns
-    counted_lines = np.flatnonzero((line_cell >= 0) & (line["category"] >= 0))
+    # and the lines are taken from five columns; an attached complement is not a drawn line
+    counted_lines = np.flatnonzero(sale_line & (line["category"] >= 0) & ~line["partner"])
     category = line["category"].take(counted_lines)
     joint = np.bincount(
         line_cell.take(counted_lines) * categories + category,

@@ -127,6 +127,15 @@ TRANSACTIONS_SALES_BY_TENURE = statistic("transactions.sales_by_tenure")  # by w
 BASKETS_BRAND_PAIRS = statistic("baskets.brand_pairs")  # per category: line pairs
 BASKETS_BRAND_SAME = statistic("baskets.brand_same")  # ... of the same brand
 BASKETS_BRAND_GROUPS = statistic("baskets.brand_groups")  # customer-categories with a pair
+# planted pairs (per complement pair / per substitute pair), legitimate sale lines
+ASSOCIATIONS_ANCHOR_LINES = statistic("associations.anchor_lines")  # drawn anchor lines
+ASSOCIATIONS_ANCHOR_BROUGHT = statistic("associations.anchor_brought")  # ... with partner
+ASSOCIATIONS_OTHER_LINES = statistic("associations.other_lines")  # other drawn lines
+ASSOCIATIONS_OTHER_FOLLOWED = statistic("associations.other_followed")  # ... then the partner
+ASSOCIATIONS_SUBSTITUTE_LATER = statistic("associations.substitute_later")  # sum of m - 1
+ASSOCIATIONS_SUBSTITUTE_LATER_PAIRS = statistic("associations.substitute_later_pairs")
+ASSOCIATIONS_SUBSTITUTE_MIXED = statistic("associations.substitute_mixed")  # n1 x n2
+ASSOCIATIONS_SUBSTITUTE_BASKETS = statistic("associations.substitute_baskets")  # m >= 2
 
 # habits (legitimate behaviour that looks like fraud)
 HABITS_SALES_BY_KIND = statistic("habits.sales_by_kind")  # (channel, first or repeat)

@@ -17,21 +17,21 @@ from synthpipe.spec import Spec
 from synthpipe.storage import Location
 
 PINNED_SEED_11 = {
-    "customers/part-00000.parquet": "f14a9357bb0e8bf1b67a31e9be67e83b204ea8918f1f2e189d34edf40c8ed5f0",
-    "customers/part-00001.parquet": "ad94d38d98fdd95ff125e0c18f2285fca7f3a5f00262e08266d4f2cd5e23852c",
-    "line_items/month=2024-01/part-00000.parquet": "593b525676f00c197214118c9f5d50a03fa29515689f6caa6d100af8c3744bf3",
-    "line_items/month=2024-01/part-00001.parquet": "9ae997c9e7df2b38688db73d2cfba9861444a69c7370b07d5a5dbd2502804326",
-    "line_items/month=2024-02/part-00000.parquet": "c37c3253cdcf65a9a705bf3e6da7d370fec2c862416e89748a011ae6db774797",
-    "line_items/month=2024-02/part-00001.parquet": "9ba0a9898c400793040fcf7186c236e59f1b695b812f55b9a2bca84c21ed51d7",
-    "products/part-00000.parquet": "08d71fb470e10a1359b9a523b84aa2b559b34ce4de21683d943113c0423a6ce5",
-    "stores/part-00000.parquet": "cf20373ca098dfae05be3d664872f902711d93d14c6712a10f7712420e68c2f0",
-    "transactions/month=2024-01/part-00000.parquet": "badd260404aca7454928df40303f5fb2d7e6d9f759d45514e9a5ffd7c59b46a4",
-    "transactions/month=2024-01/part-00001.parquet": "471ba4574cacdf5f5a98bcfb247fe3bac4fa5fb553643fa2050e21b888627f8a",
-    "transactions/month=2024-02/part-00000.parquet": "289677fbe87d1eabd25ab3189d78d7ab0af3f8efe0650199bb24d7fc0f9bc1e2",
-    "transactions/month=2024-02/part-00001.parquet": "26998cb5f2159cc9a8083da88d7dcd8bbcf3ab789b2eab71bbd183e1397f3ee5",
+    "customers/part-00000.parquet": "64266d3cb514f9b4dbb85dba52b7730c8b6e3f74fbde45f6edc72d11ceeb65de",
+    "customers/part-00001.parquet": "0522962e9ceec70d59273da053ca3150a5e9605db71d514d978ada3857b57baf",
+    "line_items/month=2024-01/part-00000.parquet": "031e3cd827950b81dde34b0070ca1f80e3bf92891d5c8e9cad05209f49571ee4",
+    "line_items/month=2024-01/part-00001.parquet": "c02ae7f013fa3a5fe58162eb22777ff664143d7b94151878321f2178653f4cca",
+    "line_items/month=2024-02/part-00000.parquet": "c5867d467d07dd920a77c7c320962a1f689e005ffad8ac65b71fa5b19822c652",
+    "line_items/month=2024-02/part-00001.parquet": "193af7d6c2a004d857a107a06ad37dfeb0d46a4295d4c8b0759cbf9102824ccd",
+    "products/part-00000.parquet": "713946252cca9d96c59570d4521ae8d3b827b342a81028caa7f216c61d755b1a",
+    "stores/part-00000.parquet": "468a01a0c1715e93641ab24c567a597dbd30a6efb70c80626542191171df30e0",
+    "transactions/month=2024-01/part-00000.parquet": "8ecbb0bb3e40f6ed5db588672084debdda117e8c0ddd9ff42cebbbfc18cea491",
+    "transactions/month=2024-01/part-00001.parquet": "404168f0e9cad1a28a5ea573ce8081bf00ad2c505fc0b5f46920b3f6619c82d9",
+    "transactions/month=2024-02/part-00000.parquet": "cce552c7d13a5776fcf27c2b9c1cb5e794bd976b5af0a3ac493c736a5fd3bd1c",
+    "transactions/month=2024-02/part-00001.parquet": "152e8a50c992656a7c16027de3553d862a86a56a84e0b80362412c1443007af1",
 }
 # a second seed, pinned as one digest of its sorted "path=sha256" lines
-PINNED_SEED_4242 = "437bf3dc21f5ac157ff1005b73ba997b1feb6cf08cb132addf226557a3b73312"
+PINNED_SEED_4242 = "52575737bfa82f724ea6f74b2ad5457e75ef9e554bb21cff5b06ddf5223c057c"
 
 
 def _pinned_world(seed: int) -> Spec:

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 from helpers import small_spec
 
 from synthpipe.model.truth import (
+    BASKET_ASSOCIATIONS,
     BRAND_LOYALTY,
     CUSTOMER_LIFECYCLE,
     EXPECTED_CATEGORIES,
@@ -125,6 +126,7 @@ def test_fraud_counts_are_the_realised_ones(small_dataset: Path) -> None:
         FRAUD_SCHEDULE,
         CUSTOMER_LIFECYCLE,
         BRAND_LOYALTY,
+        BASKET_ASSOCIATIONS,
     }
     expected = sum(table["expected_transactions"])
     assert abs(sum(table["realised_transactions"]) / expected - 1) < 0.35

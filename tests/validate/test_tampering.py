@@ -15,8 +15,9 @@ import pytest
 from helpers import parquet_files, rewrite_table
 
 from synthpipe.cli import EXIT_FAILURE, main
+from synthpipe.model.associations import associations
 from synthpipe.model.money import cents_to_decimal, decimal_to_cents
-from synthpipe.spec import Spec
+from synthpipe.spec import spec_from_dict
 from synthpipe.validate.context import validation_context
 
 MICROS_PER_DAY = 86_400_000_000
@@ -66,6 +67,32 @@ def shift_ages(root: Path) -> None:
         )
 
 
+def mix_substitutes(root: Path) -> None:
+    """In every basket holding a planted substitute pair twice or more, turn its last line
+    of the pair into the other member (the price left as it was)."""
+    spec = spec_from_dict(json.loads((root / "_manifest.json").read_text())["spec"])
+    planted = associations(spec)
+    other = np.arange(planted.substitute_pair.shape[0] + 1)  # by product id (index 0 unused)
+    other[planted.first + 1] = planted.second + 1
+    other[planted.second + 1] = planted.first + 1
+    pair_of = np.concatenate([[-1], planted.substitute_pair])
+
+    def change(table: pa.Table) -> pa.Table:
+        product = table.column("product_id").to_numpy().copy()
+        ids = table.column("transaction_id").to_numpy()
+        pair = pair_of[product]
+        rows = np.flatnonzero(pair >= 0)
+        key = ids[rows].astype(np.int64) * 1_000 + pair[rows]  # lines of one basket are together
+        last = np.append(key[1:] != key[:-1], True)
+        repeated = np.concatenate([[False], key[1:] == key[:-1]])
+        flip = rows[last & repeated]
+        product[flip] = other[product[flip]]
+        return table.set_column(2, "product_id", pa.array(product, pa.int32()))
+
+    for relative in parquet_files(root, "line_items"):
+        rewrite_table(root, relative, change)
+
+
 def break_foreign_key(root: Path) -> None:
     """Point one line item at a product that does not exist."""
     relative = parquet_files(root, "line_items")[0]
@@ -110,7 +137,7 @@ def drop_discounts(root: Path) -> None:
 def drop_sales_above_reference_income(root: Path) -> None:
     """Remove every transaction (and its lines) of the customers whose income is above
     the income at which the spec's purchase rate has its reference frequency."""
-    spec = Spec.model_validate(json.loads((root / "_manifest.json").read_text())["spec"])
+    spec = spec_from_dict(json.loads((root / "_manifest.json").read_text())["spec"])
     reference = validation_context(spec).income_reference
     customers = pa.concat_tables(
         [
@@ -294,6 +321,8 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (misstate_spec("sales.habits.splurge", 0.05), "line_items.basket_size"),
     (misstate_spec("fraud.rate", 0.15), "fraud.count_by_month"),
     (misstate_spec("products.brand_loyalty", 0.0), "line_items.brand_repeat_share"),
+    (misstate_spec("products.complements.lift", 40.0), "line_items.complement_attach"),
+    (mix_substitutes, "line_items.substitute_mixed_share"),
     (
         misstate_spec("customers.lifetime.dropout_per_year", 0.1),
         "transactions.sales_by_tenure",
