@@ -49,6 +49,7 @@ class Stream(IntEnum):
     ONLINE_PROPENSITY = 16
     LIFETIME = 17  # the latent dropout rate and dropout time (customers.lifetime)
     FAVOURITE_BRAND = 18  # one uniform per customer and category (products.brand_loyalty)
+    STAPLES = 19  # per customer and staple category: whether, which product, cycle, phase
     # products
     CATEGORY = 20
     SUBCATEGORY = 21
@@ -79,6 +80,7 @@ class Stream(IntEnum):
     HABIT_SPLURGE = 53  # whether a sale is a splurge, and its extra lines
     LINE_LOYALTY = 54  # whether a line is of the customer's favourite brand
     LINE_SUBSTITUTE = 55  # whether a substitute line keeps to its basket's first member
+    REPLENISHMENT = 57  # a reorder's channel, time, store, payment, quantity and markdown
     LINE_COMPLEMENT = 56  # whether an anchor line brings its partner, and the partner's draws
     # fraud (each fraud type draws from its own sub-key, see synthpipe.model.fraud)
     FRAUD_COUNT = 60

@@ -40,7 +40,8 @@ SMALL: dict[str, Any] = {
     "stores": {"count": 25},
     # customers stop buying (customers.lifetime); buying more often keeps the volume that
     # the tampering tests need to be detectable at this size
-    "sales": {"visits_per_year": 16.0},
+    # many staples, so that their reorders' checks have the power to see a tampering
+    "sales": {"visits_per_year": 16.0, "replenishment": {"share": 0.3}},
     # enough fraud that removing it is detectable at this size (see test_tampering)
     "fraud": {"rate": 0.03},
 }

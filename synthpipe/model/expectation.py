@@ -12,6 +12,8 @@ import datetime as dt
 
 import numpy as np
 
+from synthpipe.model.associations import associations
+from synthpipe.model.baskets import category_line_shares, complement_attach
 from synthpipe.model.customers import (
     DAYS_PER_YEAR,
     MAX_ONLINE_PROBABILITY,
@@ -21,6 +23,7 @@ from synthpipe.model.customers import (
     survival,
 )
 from synthpipe.model.fraud import expected_lines
+from synthpipe.model.products import product_world
 from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN, repeat_factor, splurge_lines_mean
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import PartitionTask
@@ -122,8 +125,10 @@ def expected_daily(
     per_channel = factors.overall[:, None] * factors.channel * active[:, None]
     sales = per_channel * moments["rate"][None, :] * repeat_factor(spec)
     sale_lines = per_channel * moments["rate_lines"][None, :] * repeat_factor(spec)
+    sale_lines = sale_lines * (1.0 + partner_lines_per_line(spec))
     refunds = sales * spec.sales.return_rate
-    legit = sales.sum(axis=1) + refunds.sum(axis=1)
+    reorders = active * reorders_per_customer_day(spec)
+    legit = sales.sum(axis=1) + refunds.sum(axis=1) + reorders
     fraud_rate = spec.fraud.rate
     fraud_share = fraud_rate / (1.0 - fraud_rate)
     fraud_lines = sum(
@@ -134,9 +139,38 @@ def expected_daily(
         "refunds": refunds,
         "transactions": legit * (1.0 + fraud_share),
         "line_items": sale_lines.sum(axis=1)
+        + reorders
         + refunds.sum(axis=1) * (1.0 + REFUND_EXTRA_LINES_MEAN)
         + legit * fraud_share * fraud_lines,
     }
+
+
+def reorders_per_customer_day(spec: Spec) -> float:
+    """Staple reorders a buying customer places per day: sum over staple categories of
+    share x E[1 / P] = share x k / ((k - 1) replenish_days)."""
+    replenishment = spec.sales.replenishment
+    k = replenishment.cycle_shape
+    return float(
+        sum(
+            replenishment.share * k / ((k - 1.0) * c.replenish_days)
+            for c in spec.products.categories
+            if c.replenish_days > 0
+        )
+    )
+
+
+def partner_lines_per_line(spec: Spec) -> float:
+    """Complement lines a drawn sale line brings: sum over the planted pairs of the
+    anchor's expected share of lines (its category's share, ``category_line_shares``,
+    times its popularity share there) x the pair's attach probability."""
+    planted = associations(spec)
+    if planted.anchor.shape[0] == 0:
+        return 0.0
+    world = product_world(spec)
+    in_category = np.bincount(world.category, weights=world.popularity)
+    category = world.category[planted.anchor].astype(np.int64)
+    share = category_line_shares(spec)[category] * world.popularity[planted.anchor]
+    return float((share / in_category[category] * complement_attach(spec)).sum())
 
 
 def expected_partition_rows(spec: Spec, task: PartitionTask) -> dict[str, float]:

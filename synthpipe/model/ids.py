@@ -32,6 +32,8 @@ LEGIT_SUBRANGE = {
     "refund_online": 3,
     "repeat_in_store": 4,
     "repeat_online": 5,
+    "replenish_in_store": 6,
+    "replenish_online": 7,
 }
 FRAUD_SUBRANGE_BASE = 8
 EPOCH_ORDINAL = ID_EPOCH.toordinal()

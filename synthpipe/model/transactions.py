@@ -24,6 +24,7 @@ from synthpipe.model.fraud import fraud_transactions
 from synthpipe.model.ids import EPOCH_ORDINAL, transaction_ids
 from synthpipe.model.labels import report_labels
 from synthpipe.model.money import PRICE_PRECISION, cents_to_decimal
+from synthpipe.model.replenishment import replenishment_orders
 from synthpipe.model.sales import channel_sales, refunds
 from synthpipe.model.sampling import group_offsets, rank_within_groups
 from synthpipe.model.schema import LINE_ITEMS_SCHEMA, TRANSACTIONS_SCHEMA, dictionary_array
@@ -44,10 +45,11 @@ class SalesTables:
 
 
 def legitimate_sets(ctx: BlockMonth) -> list[TransactionSet]:
-    """Sales of each channel and their same-day repeats, then refunds of each channel."""
+    """Sales of each channel and their same-day repeats, refunds of each channel, then
+    the staples' reorders of each channel."""
     channels = range(len(CHANNELS))
     sales = [part for c in channels for part in channel_sales(ctx, c)]
-    return sales + [refunds(ctx, c) for c in channels]
+    return sales + [refunds(ctx, c) for c in channels] + replenishment_orders(ctx)
 
 
 def _timestamps(ctx: BlockMonth, day: np.ndarray, micros: np.ndarray) -> np.ndarray:

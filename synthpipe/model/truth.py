@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from synthpipe.clock import MICROS_PER_DAY
 from synthpipe.formats import output_format
 from synthpipe.model.associations import associations
 from synthpipe.model.baskets import (
@@ -27,11 +28,13 @@ from synthpipe.model.baskets import (
 from synthpipe.model.blockmonth import block_month, channel_weights
 from synthpipe.model.customers import DAYS_PER_YEAR, CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
-from synthpipe.model.products import brand_names, brand_shares, product_world
+from synthpipe.model.money import CENTS
+from synthpipe.model.products import FIRST_PRODUCT_ID, brand_names, brand_shares, product_world
+from synthpipe.model.replenishment import UNIX_EPOCH, Staples, order_days, staples
 from synthpipe.model.sales import repeat_factor, splurge_lines_mean
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.schema import dictionary_array
-from synthpipe.model.seasonality import day_factors
+from synthpipe.model.seasonality import DayFactors, day_factors
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS, IN_STORE, ONLINE, TRANSACTION_TYPES
 
@@ -44,6 +47,7 @@ FRAUD_SCHEDULE = f"{TRUTH_FOLDER}/fraud_schedule{EXTENSION}"
 CUSTOMER_LIFECYCLE = f"{TRUTH_FOLDER}/customer_lifecycle{EXTENSION}"
 BRAND_LOYALTY = f"{TRUTH_FOLDER}/brand_loyalty{EXTENSION}"
 BASKET_ASSOCIATIONS = f"{TRUTH_FOLDER}/basket_associations{EXTENSION}"
+STAPLES = f"{TRUTH_FOLDER}/staples{EXTENSION}"
 ASSOCIATION_KINDS = ("complement", "substitute")
 CLV_HORIZON_DAYS = 90  # the lifetime-value truth looks this many days past calendar.end
 
@@ -52,9 +56,11 @@ CLV_HORIZON_DAYS = 90  # the lifetime-value truth looks this many days past cale
 class BlockTruth:
     """Expected counts of one customer block over the whole calendar (additive)."""
 
-    sales: np.ndarray  # (days, channels)
+    sales: np.ndarray  # (days, channels): the ordinary sales
+    reorders: np.ndarray  # (days, channels): the staples' reorders
     lines: np.ndarray  # (days, categories): sale line items
     lifecycle: pa.Table  # one row per customer of the block (concatenated, not added)
+    staples: pa.Table  # one row per staple of the block (concatenated)
 
 
 def block_truth(spec: Spec, block: int) -> BlockTruth:
@@ -85,27 +91,92 @@ def block_truth(spec: Spec, block: int) -> BlockTruth:
         weighted_lines += np.cumsum(change, axis=0)[:days] * day_factor[:, None]
     probability = np.diff(cumulative(category_weights(spec, ctx.factors)), axis=1, prepend=0.0)
     probability = probability.reshape(days, groups, -1)
-    lines = np.einsum("dg,dgk->dk", weighted_lines, probability)
-    return BlockTruth(sales, lines, lifecycle_truth(spec, customers))
+    lines = with_partner_lines(spec, np.einsum("dg,dgk->dk", weighted_lines, probability))
+    held = staples(spec, block)
+    first_day = int((first - UNIX_EPOCH).astype(np.int64))
+    churn = (customers.churn_day - UNIX_EPOCH).astype(np.int64)
+    row, day = order_days(held, first_day, days, churn)
+    online = customers.online_probability[held.customer[row]]
+    reorders = np.stack(
+        [
+            np.bincount(day, weights=1.0 - online, minlength=days),
+            np.bincount(day, weights=online, minlength=days),
+        ],
+        axis=1,
+    )
+    categories = len(spec.products.categories)
+    lines += np.bincount(
+        day * categories + held.category[row], minlength=days * categories
+    ).reshape(days, categories)
+    return BlockTruth(
+        sales,
+        reorders,
+        lines,
+        lifecycle_truth(spec, customers, held),
+        staples_truth(customers, held),
+    )
 
 
-def lifecycle_truth(spec: Spec, customers: CustomerBlock) -> pa.Table:
+def with_partner_lines(spec: Spec, lines: np.ndarray) -> np.ndarray:
+    """(days, categories) drawn sale lines plus the complements they bring: an anchor is
+    its popularity share of its category's lines, and brings its partner with the pair's
+    attach probability."""
+    planted = associations(spec)
+    if planted.anchor.shape[0] == 0:
+        return lines
+    world = product_world(spec)
+    in_category = np.bincount(world.category, weights=world.popularity)
+    anchor_category = world.category[planted.anchor].astype(np.int64)
+    share = world.popularity[planted.anchor] / in_category[anchor_category]
+    brought = lines[:, anchor_category] * (share * complement_attach(spec))[None, :]
+    total = lines.copy()
+    np.add.at(total.T, world.category[planted.partner].astype(np.int64), brought.T)
+    return total
+
+
+def staples_truth(customers: CustomerBlock, held: Staples) -> pa.Table:
+    """Each staple of the block: its customer, product and category, its period in days
+    and the origin of its schedule (reorders fall on the days of origin + j x period)."""
+    origin = np.round(held.first * MICROS_PER_DAY).astype(np.int64)
+    return pa.table(
+        {
+            "customer_id": pa.array(customers.ids[held.customer], pa.int64()),
+            "product_id": pa.array(held.product + FIRST_PRODUCT_ID, pa.int32()),
+            "category_index": pa.array(held.category, pa.int16()),
+            "period_days": pa.array(held.period, pa.float64()),
+            "schedule_origin": pa.array(origin, pa.timestamp("us")),
+        }
+    )
+
+
+def lifecycle_truth(spec: Spec, customers: CustomerBlock, held: Staples) -> pa.Table:
     """Each customer's latent lifecycle at calendar.end: the activity A and dropout rate mu,
-    whether it still buys, the day it stopped, and its expected purchases over the next
-    CLV_HORIZON_DAYS (0 once stopped): sum over those days of (1 + r) x r_c A_c x
-    (P(in store) F G_in + P(online) F G_online) x exp(-mu x days ahead / 365.25)."""
+    whether it still buys, the day it stopped, and over the next CLV_HORIZON_DAYS (0 once
+    stopped, each day weighted by exp(-mu x days ahead / 365.25)): its expected purchases,
+    (1 + r) x r_c A_c x (P(in store) F G_in + P(online) F G_online), its staples' scheduled
+    reorders, and the expected spend of both (``expected_sale_values``)."""
     end = np.datetime64(spec.calendar.end, "D")
     horizon = spec.calendar.end + dt.timedelta(days=CLV_HORIZON_DAYS)
     factors = day_factors(spec, spec.calendar.end + dt.timedelta(days=1), horizon)
     online = customers.online_probability
     by_channel = factors.overall[:, None] * factors.channel  # (days, channels)
+    values = expected_sale_values(spec, factors)  # (days, groups, channels, segments)
+    group = audience_group(customers.band, customers.gender)
     expected = np.zeros(customers.size)
+    spend = np.zeros(customers.size)
     for ahead in range(CLV_HORIZON_DAYS):  # whole columns, one day at a time (memory)
-        today = (1.0 - online) * by_channel[ahead, IN_STORE] + online * by_channel[ahead, ONLINE]
-        expected += today * np.exp(-customers.dropout_rate * (ahead + 1) / DAYS_PER_YEAR)
+        staying = np.exp(-customers.dropout_rate * (ahead + 1) / DAYS_PER_YEAR)
+        in_store = (1.0 - online) * by_channel[ahead, IN_STORE]
+        on_line = online * by_channel[ahead, ONLINE]
+        expected += (in_store + on_line) * staying
+        spend += (
+            in_store * values[ahead, group, IN_STORE, customers.segment]
+            + on_line * values[ahead, group, ONLINE, customers.segment]
+        ) * staying
     signed_up = customers.signup_day <= end
     buying = signed_up & (customers.churn_day > end)
-    purchases = repeat_factor(spec) * customers.base_rate * expected * buying
+    rate = repeat_factor(spec) * customers.base_rate * buying
+    reorders, reorder_spend = _reorders_ahead(spec, customers, held, factors, buying)
     stopped = signed_up & ~buying
     return pa.table(
         {
@@ -114,9 +185,90 @@ def lifecycle_truth(spec: Spec, customers: CustomerBlock) -> pa.Table:
             "dropout_rate_per_year": pa.array(customers.dropout_rate, pa.float64()),
             "buying_at_end": pa.array(buying, pa.bool_()),
             "stopped_on": pa.array(customers.churn_day, pa.date32(), mask=~stopped),
-            f"expected_purchases_next_{CLV_HORIZON_DAYS}d": pa.array(purchases, pa.float64()),
+            f"expected_purchases_next_{CLV_HORIZON_DAYS}d": pa.array(rate * expected, pa.float64()),
+            f"expected_reorders_next_{CLV_HORIZON_DAYS}d": pa.array(reorders, pa.float64()),
+            f"expected_spend_next_{CLV_HORIZON_DAYS}d": pa.array(
+                (rate * spend + reorder_spend) / CENTS, pa.float64()
+            ),
         }
     )
+
+
+def _reorders_ahead(
+    spec: Spec,
+    customers: CustomerBlock,
+    held: Staples,
+    factors: DayFactors,
+    buying: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per customer, the staples' reorders scheduled in the horizon, each weighted by the
+    chance the customer still buys then, and their expected spend in cents."""
+    first = int((factors.dates[0] - UNIX_EPOCH).astype(np.int64))
+    never = np.full(customers.size, np.iinfo(np.int64).max)
+    row, day = order_days(held, first, factors.days, never)
+    owner = held.customer[row]
+    staying = np.exp(-customers.dropout_rate[owner] * (day + 1) / DAYS_PER_YEAR) * buying[owner]
+    product = held.product[row]
+    category = held.category[row]
+    value = line_values(spec, factors)[day, category] * product_world(spec).price_cents[product]
+    reorders = np.bincount(owner, weights=staying, minlength=customers.size)
+    spend = np.bincount(owner, weights=staying * value, minlength=customers.size)
+    return reorders, spend
+
+
+def line_values(spec: Spec, factors: DayFactors) -> np.ndarray:
+    """(days, categories) expected net amount of a line per cent of list price:
+    (1 + quantity_mean) x (1 - E[discount rate]), the rate the larger of the promotion p in
+    force and a markdown (probability m, depth uniform in [lo, hi])."""
+    markdown = spec.sales.markdown
+    lo, hi, m = markdown.min, markdown.max, markdown.rate
+    p = factors.discount
+    inside = np.clip(p, lo, hi)
+    above = np.where(
+        hi > lo,
+        (inside * (inside - lo) + (hi * hi - inside * inside) / 2.0) / max(hi - lo, 1e-12),
+        hi,
+    )
+    with_markdown = np.where(p >= hi, p, np.where(p <= lo, (lo + hi) / 2.0, above))
+    rate = (1.0 - m) * p + m * with_markdown
+    units = 1.0 + np.asarray([c.quantity_mean for c in spec.products.categories])
+    return np.asarray(units[None, :] * (1.0 - rate))
+
+
+def expected_sale_values(spec: Spec, factors: DayFactors) -> np.ndarray:
+    """(days, groups, channels, segments) expected net amount of a sale in cents: the lines
+    (1 + extra lines + splurge lines) times a drawn line's expected value in the group's
+    category mix, its complements included (an anchor brings its partner with the pair's
+    attach probability)."""
+    world = product_world(spec)
+    per_line = line_values(spec, factors)  # (days, categories) per cent of list price
+    in_category = np.bincount(world.category, weights=world.popularity)
+    mean_price = np.bincount(
+        world.category, weights=world.popularity * world.price_cents
+    ) / np.maximum(in_category, 1e-300)
+    value = per_line * mean_price[None, :]  # (days, categories)
+    planted = associations(spec)
+    if planted.anchor.shape[0]:
+        anchor_category = world.category[planted.anchor].astype(np.int64)
+        partner_category = world.category[planted.partner].astype(np.int64)
+        share = world.popularity[planted.anchor] / in_category[anchor_category]
+        brought = (
+            share
+            * complement_attach(spec)
+            * per_line[:, partner_category]
+            * world.price_cents[planted.partner]
+        )
+        np.add.at(value.T, anchor_category, brought.T)
+    groups = len(spec.customers.age_pyramid) * len(GENDERS)
+    probability = np.diff(cumulative(category_weights(spec, factors)), axis=1, prepend=0.0)
+    per_group = np.einsum(
+        "dgk,dk->dg", probability.reshape(factors.days, groups, -1), value
+    )  # (days, groups)
+    segments = np.arange(len(spec.customers.segments))
+    lines = np.stack(
+        [1.0 + extra_lines_mean(spec, segments, c) + splurge_lines_mean(spec) for c in (0, 1)]
+    )  # (channels, segments)
+    return np.asarray(per_group[:, :, None, None] * lines[None, None, :, :])
 
 
 def buying_sum(
@@ -133,8 +285,10 @@ def merge_truth(parts: list[BlockTruth]) -> BlockTruth:
     """Sum of the blocks' truths."""
     return BlockTruth(
         sum(p.sales for p in parts),  # type: ignore[arg-type]
+        sum(p.reorders for p in parts),  # type: ignore[arg-type]
         sum(p.lines for p in parts),  # type: ignore[arg-type]
         pa.concat_tables([p.lifecycle for p in parts]),
+        pa.concat_tables([p.staples for p in parts]),
     )
 
 
@@ -149,9 +303,10 @@ def truth_tables(
     days = dates.shape[0]
     channels = len(CHANNELS)
     refunds = truth.sales * spec.sales.return_rate
+    sales = truth.sales + truth.reorders
     daily_channel = np.repeat(np.arange(channels), 2)
     kinds = np.tile(np.arange(len(TRANSACTION_TYPES)), channels)
-    values = np.stack([truth.sales, refunds], axis=2).reshape(days, -1)  # (days, channel x kind)
+    values = np.stack([sales, refunds], axis=2).reshape(days, -1)  # (days, channel x kind)
     expected_daily = pa.table(
         {
             "date": pa.array(np.repeat(dates, channels * 2), pa.date32()),
@@ -168,7 +323,7 @@ def truth_tables(
             "expected_line_items": pa.array(truth.lines.ravel(), pa.float64()),
         }
     )
-    legit = truth.sales.sum(axis=1) + refunds.sum(axis=1)
+    legit = sales.sum(axis=1) + refunds.sum(axis=1)
     fraud = spec.fraud
     schedule = fraud_schedule(spec, dates)
     odds = fraud.rate / (1.0 - fraud.rate) if fraud.rate < 1 else 0.0
@@ -212,6 +367,7 @@ def truth_tables(
         CUSTOMER_LIFECYCLE: truth.lifecycle,
         BRAND_LOYALTY: brand_loyalty_truth(spec),
         BASKET_ASSOCIATIONS: basket_associations_truth(spec),
+        STAPLES: staples_with_categories(spec, truth.staples),
     }
 
 
@@ -280,4 +436,13 @@ def basket_associations_truth(spec: Spec) -> pa.Table:
                 from_pandas=True,
             ),
         }
+    )
+
+
+def staples_with_categories(spec: Spec, table: pa.Table) -> pa.Table:
+    """The staples' table with the category as its label."""
+    names = [c.name for c in spec.products.categories]
+    index = table.column("category_index").to_numpy().astype(np.int64)
+    return table.drop_columns(["category_index"]).add_column(
+        2, "category", dictionary_array(index, names)
     )

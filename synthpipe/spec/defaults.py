@@ -117,6 +117,7 @@ CATEGORIES: list[dict[str, Any]] = [
         "gender_affinity": {"female": 1.1},
         "age_affinity": {"18-24": 0.8},
         "return_rate": 0.2,
+        "replenish_days": 21,
     },
     {
         "name": "Household",
@@ -127,6 +128,7 @@ CATEGORIES: list[dict[str, Any]] = [
         "margin": {"min": 0.25, "max": 0.4},
         "quantity_mean": 0.4,
         "return_rate": 0.5,
+        "replenish_days": 45,
     },
     {
         "name": "Health & Beauty",
@@ -138,6 +140,7 @@ CATEGORIES: list[dict[str, Any]] = [
         "quantity_mean": 0.3,
         "gender_affinity": {"female": 1.5, "male": 0.6},
         "return_rate": 0.6,
+        "replenish_days": 60,
     },
     {
         "name": "Apparel",
@@ -256,6 +259,7 @@ CATEGORIES: list[dict[str, Any]] = [
             "75-90": 0.2,
         },
         "return_rate": 0.8,
+        "replenish_days": 30,
     },
     {
         "name": "Pet Supplies",
@@ -266,6 +270,7 @@ CATEGORIES: list[dict[str, Any]] = [
         "margin": {"min": 0.3, "max": 0.45},
         "quantity_mean": 0.3,
         "return_rate": 0.5,
+        "replenish_days": 30,
     },
     {
         "name": "Gift Cards",

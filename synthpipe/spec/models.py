@@ -261,6 +261,8 @@ class Category(StrictModel):
     )
     age_affinity: dict[str, PositiveFloat] = Field(default_factory=dict)
     return_rate: NonNegativeFloat = 1.0
+    # days between a customer's reorders of a staple of this category (0: not a staple)
+    replenish_days: float = Field(default=0.0, ge=0, le=3_650)
 
     @field_validator("seasonality")
     @classmethod
@@ -505,6 +507,15 @@ class Habits(StrictModel):
     splurge_extra_lines: float = Field(default=8.0, ge=0, le=100)
 
 
+class Replenishment(StrictModel):
+    """Staples reordered on a cycle: in each category with ``replenish_days``, a customer
+    has a staple with probability ``share`` (a product by popularity) and reorders it every
+    P days while buying, P = replenish_days x Gamma(cycle_shape, 1 / cycle_shape)."""
+
+    share: Fraction = 0.03
+    cycle_shape: float = Field(default=6.0, gt=2, le=1_000)
+
+
 class Sales(StrictModel):
     """Purchase frequency, seasonality, channels, baskets, discounts and returns."""
 
@@ -525,6 +536,7 @@ class Sales(StrictModel):
     markdown: Markdown = Field(default_factory=Markdown)
     return_rate: float = Field(default=0.02, ge=0, le=0.5)
     habits: Habits = Field(default_factory=Habits)
+    replenishment: Replenishment = Field(default_factory=Replenishment)
 
     @field_validator("weekday")
     @classmethod

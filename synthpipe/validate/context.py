@@ -59,6 +59,7 @@ class ValidationContext:
     exposure_from_signup: np.ndarray  # (window days, channels): E[buying days x factors]
     exposure_ratio_from_signup: np.ndarray  # (window days,): E[T^2] / E[T]^2 (see _exposures)
     pairs: PlantedPairs  # the planted complement and substitute pairs, by product id
+    sample_modulus: int  # customers whose id is a multiple of this are followed over months
 
     @property
     def days(self) -> int:
@@ -112,6 +113,9 @@ class ValidationContext:
             f"{self.segments[segment]}, {LOYALTY_STATES[loyal]},"
             f" ln(income / {self.income_reference:,.0f}) in [{low:g}, {high:g})"
         )
+
+
+SAMPLED_CUSTOMERS = 20_000  # about this many customers are followed across months
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,7 @@ def _build(spec: Spec) -> ValidationContext:
         median_income_by_age=median_income(spec, ages),
         income_reference=reference_income(spec),
         pairs=planted_pairs(spec),
+        sample_modulus=max(1, spec.customers.count // SAMPLED_CUSTOMERS),
         **_exposures(spec, dates, daily),
     )
 

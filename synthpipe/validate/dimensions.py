@@ -274,6 +274,10 @@ def customer_stats(
     )
     rates = _expected_rates(ctx, age, segment, income, loyal, signup)
     stats[st.CUSTOMERS_RATE_BY_SIGNUP] = rates.by_signup_day(ctx.exposure_from_signup.shape[0])
+    stats[st.CUSTOMERS_BY_SIGNUP] = np.bincount(
+        rates.day, minlength=ctx.exposure_from_signup.shape[0]
+    )
+    stats[st.CUSTOMERS_SAMPLE] = [_followed_customers(ctx, ids, signup, rates)]
     _expected_purchases(ctx, stats, rates, ctx.intensity_class(segment, loyal, income), age)
     emails = table.column("email").fill_null("")
     reserved = np.zeros(n, dtype=bool)
@@ -288,6 +292,18 @@ def customer_stats(
     stats[st.CUSTOMERS_HOME_STORE_IN_REGION] = int(np.count_nonzero(same_region))
     stats[st.CUSTOMERS_HOME_STORE_CHECKED] = int(np.count_nonzero(resolvable))
     return stats
+
+
+def _followed_customers(
+    ctx: ValidationContext, ids: np.ndarray, signup: np.ndarray, rates: ExpectedRates
+) -> np.ndarray:
+    """The customers followed across months (id a multiple of the sample modulus): id,
+    signup day and the expected daily rate per channel of their visible attributes (NaN
+    when those are unknown), as float64 rows (ids and days are exact below 2^53)."""
+    rows = np.flatnonzero(ids % ctx.sample_modulus == 0)
+    rate = np.full((ids.shape[0], 2), np.nan)
+    rate[rates.customers] = rates.rate
+    return np.column_stack([ids[rows], signup[rows], rate[rows]]).astype(np.float64)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import numpy as np
 
 import synthpipe
 from synthpipe.validate import statistics as st
+from synthpipe.validate.checks.base import ordinary_daily
 from synthpipe.validate.checks.fraud import fraud_summary
 from synthpipe.validate.checks.volume import expected_sales, online_shares
 from synthpipe.validate.context import (
@@ -69,7 +70,7 @@ def _online_share_by_age(ctx: ValidationContext, stats: Stats) -> dict[str, Any]
 def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
     """Everything the HTML report draws, as plain lists."""
     daily = np.asarray(stats.get(st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
-    observed = daily[:, :, 0].sum(axis=1)
+    observed = ordinary_daily(ctx, stats)[:, :, 0].sum(axis=1)
     expected = expected_sales(ctx, stats).sum(axis=1)
     weekday = (ctx.dates.astype(np.int64) + 3) % 7
     hours = np.asarray(stats.get(st.TRANSACTIONS_HOURS, np.zeros((2, 24))))

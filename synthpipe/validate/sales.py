@@ -79,6 +79,7 @@ SIGNATURE_GROUPS = LEGIT_GROUPS + tuple(FRAUD_TYPES)
 TENURE_YEARS = 6  # sales by tenure: 0, 1, ... 4 whole years since signup, and 5 or more
 DAYS_PER_TENURE_YEAR = 365
 REPEAT_SUBRANGE = np.asarray([LEGIT_SUBRANGE[f"repeat_{c}"] for c in CHANNELS])
+REPLENISH_SUBRANGE = np.asarray([LEGIT_SUBRANGE[f"replenish_{c}"] for c in CHANNELS])
 
 
 def feature_groups(feature: Feature) -> frozenset[str]:
@@ -228,6 +229,10 @@ def sales_stats(
     count_nulls(stats, "transactions", transactions, TRANSACTIONS_SCHEMA)
     count_nulls(stats, "line_items", lines, LINE_ITEMS_SCHEMA)
     txn = _transaction_columns(ctx, transactions.table)
+    # a staple's reorder is judged by its own checks; the other legitimate checks count
+    # the ordinary processes
+    txn["replenish"] = np.isin(txn["subrange"], REPLENISH_SUBRANGE)
+    txn["ordinary"] = ~txn["is_fraud"] & ~txn["replenish"]
     people = block_customers(ctx, customers)
     txn["customer_row"], txn["customer_found"] = people.rows(txn["customer"])
     stores = IdIndex.of(txn["store"], catalogue.stores)
@@ -243,6 +248,7 @@ def sales_stats(
     _store_choice(ctx, stats, txn, people, catalogue, month)
     line["partner"] = _partner_lines(ctx, line)
     _baskets(ctx, stats, txn, line, owners, people, catalogue)
+    _replenishment(ctx, stats, txn, line, owners)
     _signatures(stats, txn, people)
     _labels(stats, txn, transactions.path)
     return stats
@@ -310,6 +316,7 @@ def _transaction_columns(ctx: ValidationContext, table: pa.Table) -> dict[str, n
         "reported_at": numpy_column(table, "fraud_reported_at"),
         "items": numpy_column(table, "items"),
         "amount": numpy_column(table, "amount"),
+        "subrange": id_subrange(numpy_column(table, "transaction_id"), ctx.spec.seed),
         "unknown_labels": np.asarray(
             [unknown_channel + unknown_kind + unknown_payment + unknown_ship + unknown_fraud]
         ),
@@ -612,6 +619,11 @@ def _profiles(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) 
     stats[st.TRANSACTIONS_DAILY_LEGIT] = np.bincount(
         cell[legit], minlength=ctx.days * channels * kinds
     ).reshape(ctx.days, channels, kinds)
+    reorder = legit & txn["replenish"]
+    stats[st.TRANSACTIONS_DAILY_REORDERS] = np.bincount(
+        (day * channels + txn["channel"])[reorder], minlength=ctx.days * channels
+    ).reshape(ctx.days, channels)
+    legit = legit & ~txn["replenish"]
     fraud = ok & (txn["fraud"] >= 0)
     fraud_cell = day * len(FRAUD_TYPES) + txn["fraud"]
     stats[st.TRANSACTIONS_DAILY_FRAUD] = np.bincount(
@@ -637,10 +649,11 @@ def _habits(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) ->
     whole minutes to the nearest other legitimate sale of its customer the same day (its
     own first sale, unless another is nearer; the last cell: none within the cap)."""
     sales = np.flatnonzero(
-        ~txn["is_fraud"] & (txn["kind"] == SALE) & (txn["channel"] >= 0) & (txn["day"] >= 0)
+        txn["ordinary"] & (txn["kind"] == SALE) & (txn["channel"] >= 0) & (txn["day"] >= 0)
     )
     channel = txn["channel"].take(sales)
-    repeat = id_subrange(txn["id"].take(sales), ctx.spec.seed) == REPEAT_SUBRANGE.take(channel)
+    repeat = txn["subrange"].take(sales) == REPEAT_SUBRANGE.take(channel)
+    _followed_sales(ctx, stats, txn, sales[~repeat])
     channels = len(CHANNELS)
     stats[st.HABITS_SALES_BY_KIND] = np.bincount(
         channel * 2 + repeat, minlength=channels * 2
@@ -660,10 +673,25 @@ def _habits(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) ->
     stats[st.HABITS_REPEAT_GAP_HIST] = np.bincount(minutes, minlength=cap + 1)
 
 
+def _followed_sales(
+    ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray], first: np.ndarray
+) -> None:
+    """The followed customers' ordinary first sales (rows ``first``): customer id, day and
+    time, for the checks that follow a customer across months."""
+    customer = txn["customer"].take(first)
+    chosen = first[customer % ctx.sample_modulus == 0]
+    stats[st.TRANSACTIONS_SAMPLE] = [
+        np.stack(
+            [txn["customer"].take(chosen), txn["unix_day"].take(chosen), txn["ts"].take(chosen)],
+            axis=1,
+        )
+    ]
+
+
 def _tenure(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> None:
     """Legitimate sales by the customer's whole years since signup (the last cell: that
     many or more), the cohort curve the lifetime model shapes."""
-    sales = np.flatnonzero(~txn["is_fraud"] & (txn["kind"] == SALE) & txn["customer_found"])
+    sales = np.flatnonzero(txn["ordinary"] & (txn["kind"] == SALE) & txn["customer_found"])
     signup = people.signup.take(txn["customer_row"].take(sales))
     years = (txn["unix_day"].take(sales) - signup) // DAYS_PER_TENURE_YEAR
     stats[st.TRANSACTIONS_SALES_BY_TENURE] = np.bincount(
@@ -801,6 +829,27 @@ def _substitute_pairs(
     stats[st.ASSOCIATIONS_SUBSTITUTE_BASKETS] = baskets
 
 
+def _replenishment(
+    ctx: ValidationContext,
+    stats: Stats,
+    txn: dict[str, np.ndarray],
+    line: dict[str, np.ndarray],
+    owners: LineOwners,
+) -> None:
+    """Staples' reorders: their lines per category, and the sampled customers' orders
+    (customer id, product id, day) for the checks that follow a staple across months."""
+    reorder = owners.spread(txn["replenish"] & ~txn["is_fraud"], 0).astype(bool)
+    category = line["category"]
+    counted = reorder & (category >= 0)
+    stats[st.REPLENISH_ORDERS] = np.bincount(category[counted], minlength=len(ctx.categories))
+    customer = owners.spread(txn["customer"], -1)
+    day = owners.spread(txn["unix_day"], -1)
+    sampled = reorder & (customer >= 0) & (customer % ctx.sample_modulus == 0)
+    stats[st.REPLENISH_SAMPLE] = [
+        np.stack([customer[sampled], line["product"][sampled], day[sampled]], axis=1)
+    ]
+
+
 def _store_choice(
     ctx: ValidationContext,
     stats: Stats,
@@ -862,7 +911,7 @@ def _baskets(
     day = txn["day"]
     sale = (
         (txn["kind"] == SALE)
-        & ~txn["is_fraud"]
+        & txn["ordinary"]
         & txn["customer_found"]
         & (day >= 0)
         & (day < ctx.days)
@@ -1008,7 +1057,7 @@ def _signature_groups(txn: dict[str, np.ndarray]) -> np.ndarray:
     integrity check)."""
     width = LEGIT_GROUP_BY_KIND_CHANNEL.shape[1]
     legit = LEGIT_GROUP_BY_KIND_CHANNEL.ravel().take((txn["kind"] + 1) * width + txn["channel"] + 1)
-    group = np.where(txn["is_fraud"], -1, legit)
+    group = np.where(txn["is_fraud"] | txn["replenish"], -1, legit)  # reorders: no group
     return np.where(txn["fraud"] >= 0, len(LEGIT_GROUPS) + txn["fraud"], group)
 
 

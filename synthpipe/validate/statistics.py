@@ -92,6 +92,9 @@ CUSTOMERS_AGE_COUNTS = statistic("customers.age_counts")
 CUSTOMERS_AGE_GENDER_COUNTS = statistic("customers.age_gender_counts")
 CUSTOMERS_AGE_OUTSIDE_PYRAMID = statistic("customers.age_outside_pyramid")
 CUSTOMERS_BAND_CHANNEL_EXPECTED = statistic("customers.band_channel_expected")
+CUSTOMERS_BY_SIGNUP = statistic("customers.by_signup")  # per day of the signup window
+# the followed customers: (id, signup day, rate in store, rate online) float arrays
+CUSTOMERS_SAMPLE = statistic("customers.sample", Merge.EXTEND)
 CUSTOMERS_CLASS_COUNTS = statistic("customers.class_counts")
 CUSTOMERS_CLASS_EXPECTED = statistic("customers.class_expected")
 CUSTOMERS_CLASS_EXTRA_VARIANCE = statistic("customers.class_extra_variance")
@@ -127,6 +130,12 @@ TRANSACTIONS_SALES_BY_TENURE = statistic("transactions.sales_by_tenure")  # by w
 BASKETS_BRAND_PAIRS = statistic("baskets.brand_pairs")  # per category: line pairs
 BASKETS_BRAND_SAME = statistic("baskets.brand_same")  # ... of the same brand
 BASKETS_BRAND_GROUPS = statistic("baskets.brand_groups")  # customer-categories with a pair
+# staples' reorders: per category; the sampled customers' orders (id, product, day) arrays
+REPLENISH_ORDERS = statistic("replenish.orders")
+TRANSACTIONS_DAILY_REORDERS = statistic("transactions.daily_reorders")  # (days, channels)
+REPLENISH_SAMPLE = statistic("replenish.sample", Merge.EXTEND)
+# the followed customers' ordinary first sales: (customer id, day, ts) int arrays
+TRANSACTIONS_SAMPLE = statistic("transactions.sample", Merge.EXTEND)
 # planted pairs (per complement pair / per substitute pair), legitimate sale lines
 ASSOCIATIONS_ANCHOR_LINES = statistic("associations.anchor_lines")  # drawn anchor lines
 ASSOCIATIONS_ANCHOR_BROUGHT = statistic("associations.anchor_brought")  # ... with partner

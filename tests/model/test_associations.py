@@ -65,7 +65,9 @@ def test_pairs_have_one_role_each_and_the_documented_shape() -> None:
 
 
 def test_anchor_lines_bring_their_partner_at_the_attach_probability() -> None:
-    spec = small_spec(fraud__rate=0.0, products__complements__lift=30.0)
+    spec = small_spec(
+        fraud__rate=0.0, products__complements__lift=30.0, sales__replenishment__share=0.0
+    )
     planted = associations(spec)
     attach = complement_attach(spec)
     basket, product = _sale_lines(spec)

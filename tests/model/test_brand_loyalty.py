@@ -41,7 +41,12 @@ def _lines(spec: Spec) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_a_customers_lines_share_a_brand_as_the_formula_says() -> None:
-    spec = small_spec(products__brand_loyalty=0.7, fraud__rate=0.0, products__complements__pairs=0)
+    spec = small_spec(
+        products__brand_loyalty=0.7,
+        fraud__rate=0.0,
+        products__complements__pairs=0,
+        sales__replenishment__share=0.0,
+    )
     world = product_world(spec)
     customer, product = _lines(spec)
     category, brand = world.category[product], world.brand[product]
@@ -66,7 +71,12 @@ def test_a_customers_lines_share_a_brand_as_the_formula_says() -> None:
 
 
 def test_every_product_keeps_its_overall_chance() -> None:
-    spec = small_spec(products__brand_loyalty=0.9, fraud__rate=0.0, products__complements__pairs=0)
+    spec = small_spec(
+        products__brand_loyalty=0.9,
+        fraud__rate=0.0,
+        products__complements__pairs=0,
+        sales__replenishment__share=0.0,
+    )
     world = product_world(spec)
     _, product = _lines(spec)
     biggest = int(np.argmax(np.bincount(world.category[product])))

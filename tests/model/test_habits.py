@@ -35,7 +35,13 @@ OFF = {
 def _world(**habits: float) -> Spec:
     changes = {k.replace(".", "__"): v for k, v in OFF.items()}
     changes |= {f"sales__habits__{k}": v for k, v in habits.items()}
-    return small_spec(fraud__rate=0.0, **changes)
+    # no staples' reorders and no planted complements: the sales here are the ordinary ones
+    return small_spec(
+        fraud__rate=0.0,
+        sales__replenishment__share=0.0,
+        products__complements__pairs=0,
+        **changes,
+    )
 
 
 def _sales(spec: Spec) -> tuple[pa.Table, pa.Table]:

@@ -52,7 +52,8 @@ def plain_world(**changes: object) -> dict[str, object]:
             "signup_end": "2022-12-31",
             "lifetime": {"dropout_per_year": 0.0},  # measured in tests/model/test_lifecycle.py
         },
-        "products": {"count": 2_000, "categories": categories},
+        # planted complements add lines: measured in tests/model/test_associations.py
+        "products": {"count": 2_000, "categories": categories, "complements": {"pairs": 0}},
         "stores": {"count": 60, "new_store_share": 0.0},
         "sales": {
             "trend": 0.0,
@@ -66,6 +67,7 @@ def plain_world(**changes: object) -> dict[str, object]:
             },
             "promotions": [],
             "habits": NO_HABITS,
+            "replenishment": {"share": 0.0},  # measured in tests/model/test_replenishment.py
         },
         "fraud": {"rate": 0.01},
     }

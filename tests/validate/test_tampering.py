@@ -16,6 +16,7 @@ from helpers import parquet_files, rewrite_table
 
 from synthpipe.cli import EXIT_FAILURE, main
 from synthpipe.model.associations import associations
+from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
 from synthpipe.model.money import cents_to_decimal, decimal_to_cents
 from synthpipe.spec import spec_from_dict
 from synthpipe.validate.context import validation_context
@@ -91,6 +92,80 @@ def mix_substitutes(root: Path) -> None:
 
     for relative in parquet_files(root, "line_items"):
         rewrite_table(root, relative, change)
+
+
+def reorder_late(root: Path) -> None:
+    """Move every other staple reorder two days later (within its month)."""
+    spec = spec_from_dict(json.loads((root / "_manifest.json").read_text())["spec"])
+    wanted = [LEGIT_SUBRANGE["replenish_in_store"], LEGIT_SUBRANGE["replenish_online"]]
+
+    def change(table: pa.Table) -> pa.Table:
+        ts = table.column("ts").cast(pa.int64()).to_numpy().copy()
+        reorder = np.flatnonzero(
+            np.isin(id_subrange(table.column("transaction_id").to_numpy(), spec.seed), wanted)
+        )[::2]
+        day = ts[reorder] // MICROS_PER_DAY
+        month = (np.datetime64("1970-01-01") + day).astype("datetime64[M]")
+        last = ((month + 1).astype("datetime64[D]") - np.datetime64("1970-01-01")).astype(
+            np.int64
+        ) - 1
+        ts[reorder] += np.minimum(2, last - day) * MICROS_PER_DAY
+        return table.set_column(1, "ts", pa.array(ts, pa.timestamp("us")))
+
+    for relative in parquet_files(root, "transactions"):
+        rewrite_table(root, relative, change)
+
+
+def drop_half_the_reorders(root: Path) -> None:
+    """Remove every other staple reorder and its line."""
+    spec = spec_from_dict(json.loads((root / "_manifest.json").read_text())["spec"])
+    wanted = [LEGIT_SUBRANGE["replenish_in_store"], LEGIT_SUBRANGE["replenish_online"]]
+    for relative in parquet_files(root, "transactions"):
+        ids = pq.read_table(root / relative).column("transaction_id").to_numpy()
+        dropped = ids[np.isin(id_subrange(ids, spec.seed), wanted)][::2]
+        gone = pa.array(dropped, pa.int64())
+        rewrite_table(
+            root,
+            relative,
+            lambda t, gone=gone: t.filter(pc.invert(pc.is_in(t.column("transaction_id"), gone))),
+        )
+        rewrite_table(
+            root,
+            relative.replace("transactions/", "line_items/"),
+            lambda t, gone=gone: t.filter(pc.invert(pc.is_in(t.column("transaction_id"), gone))),
+        )
+
+
+def bunch_purchases(root: Path) -> None:
+    """Move every second ordinary sale of a customer (within a file) to the day of the one
+    before it, keeping its time of day: gaps collapse to zero."""
+    spec = spec_from_dict(json.loads((root / "_manifest.json").read_text())["spec"])
+    ordinary = [LEGIT_SUBRANGE["in_store"], LEGIT_SUBRANGE["online"]]
+
+    def change(table: pa.Table) -> pa.Table:
+        ts = table.column("ts").cast(pa.int64()).to_numpy().copy()
+        customer = table.column("customer_id").to_numpy()
+        rows = np.flatnonzero(
+            np.isin(id_subrange(table.column("transaction_id").to_numpy(), spec.seed), ordinary)
+        )
+        rows = rows[np.lexsort((ts[rows], customer[rows]))]
+        follows = np.flatnonzero(customer[rows][1:] == customer[rows][:-1])[::2] + 1
+        moved, before = rows[follows], rows[follows - 1]
+        day = ts[before] // MICROS_PER_DAY
+        ts[moved] = day * MICROS_PER_DAY + ts[moved] % MICROS_PER_DAY
+        return table.set_column(1, "ts", pa.array(ts, pa.timestamp("us")))
+
+    for relative in parquet_files(root, "transactions"):
+        rewrite_table(root, relative, change)
+
+
+def misstate_grocery_cycle(root: Path) -> None:
+    """The spec says groceries are restocked twice as often as they were."""
+    manifest = json.loads((root / "_manifest.json").read_text())
+    for category in manifest["spec"]["products"]["categories"]:
+        if category["name"] == "Grocery":
+            category["replenish_days"] = category["replenish_days"] / 2
+    (root / "_manifest.json").write_text(json.dumps(manifest))
 
 
 def break_foreign_key(root: Path) -> None:
@@ -323,6 +398,12 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (misstate_spec("products.brand_loyalty", 0.0), "line_items.brand_repeat_share"),
     (misstate_spec("products.complements.lift", 40.0), "line_items.complement_attach"),
     (mix_substitutes, "line_items.substitute_mixed_share"),
+    (reorder_late, "line_items.replenishment_regular"),
+    (misstate_grocery_cycle, "transactions.replenishment_volume"),
+    (drop_half_the_reorders, "transactions.replenishment_volume"),
+    (misstate_spec("customers.activity_shape", 10.0), "customers.purchases_per_customer"),
+    (bunch_purchases, "transactions.inter_purchase_time"),
+    (misstate_spec("sales.replenishment.cycle_shape", 60.0), "line_items.replenishment_interval"),
     (
         misstate_spec("customers.lifetime.dropout_per_year", 0.1),
         "transactions.sales_by_tenure",

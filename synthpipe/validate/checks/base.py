@@ -81,6 +81,16 @@ def stat(stats: Stats, key: StatKey, default: Any = 0) -> Any:
     return stats.get(key, default)
 
 
+def ordinary_daily(ctx: ValidationContext, stats: Stats) -> np.ndarray:
+    """(days, channels, types) legitimate transactions of the ordinary processes: all
+    legitimate ones less the staples' reorders (sales), which have checks of their own."""
+    daily = np.asarray(stat(stats, st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
+    reorders = np.asarray(stat(stats, st.TRANSACTIONS_DAILY_REORDERS, np.zeros((ctx.days, 2))))
+    ordinary = daily.astype(np.float64).copy()
+    ordinary[:, :, 0] -= reorders
+    return ordinary
+
+
 def expected_fraud_daily(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     """(days, types) fraud transactions the events are placed on: each day's legitimate
     transactions x rate / (1 - rate) x the mix in force that day (``fraud.drift``)."""

@@ -19,6 +19,7 @@ from synthpipe.validate.checks.base import (
     CheckFamily,
     CheckInfo,
     fidelity,
+    ordinary_daily,
     stat,
     tvd_check,
 )
@@ -110,7 +111,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
     """Total volume, and daily, weekday, month, holiday, hour, channel and payment profiles."""
     spec = ctx.spec
     checks: list[Check] = []
-    daily = np.asarray(stat(stats, st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
+    daily = ordinary_daily(ctx, stats)
     sales = daily[:, :, 0]
     refunds = daily[:, :, 1]
     expected = expected_sales(ctx, stats)
@@ -381,7 +382,12 @@ def _holiday_checks(
     return checks
 
 
-_EXPECTED = (st.TRANSACTIONS_DAILY_LEGIT, st.CUSTOMERS_RATE_BY_SIGNUP, st.CUSTOMERS_ROWS)
+_EXPECTED = (
+    st.TRANSACTIONS_DAILY_LEGIT,
+    st.TRANSACTIONS_DAILY_REORDERS,
+    st.CUSTOMERS_RATE_BY_SIGNUP,
+    st.CUSTOMERS_ROWS,
+)
 CHECKS: tuple[CheckInfo, ...] = (
     fidelity(
         "transactions.volume",
