@@ -165,7 +165,8 @@ def expected_gaps(
             survival(ctx.spec, tenure[part][:, None] + g[None, :])
             / survival(ctx.spec, tenure[part])[:, None]
         )
-        mass = np.where(inside, law * staying, 0.0).sum(axis=0)  # per g
+        # floating rounding can leave a difference of Q values a hair below zero
+        mass = np.where(inside, np.maximum(law, 0.0) * staying, 0.0).sum(axis=0)  # per g
         cell = np.searchsorted(GAP_EDGES, g, side="right") - 1
         cells += np.bincount(cell, weights=mass, minlength=GAP_EDGES.shape[0])
     return cells
@@ -192,8 +193,10 @@ def gap_check(ctx: ValidationContext, stats: Stats) -> Check | None:
     if keep.shape[0] and not keep.all():
         last_customer = bought[np.flatnonzero(keep)[-1], 0]
         keep &= bought[:, 0] != last_customer
-    chosen = np.flatnonzero(keep & (day >= 0) & (day < ctx.days))
-    tenure = bought[chosen, 1] - customers[row[chosen], 1].astype(np.int64)
+    signed = bought[:, 1] - customers[row, 1].astype(np.int64)
+    # a purchase before signup is an integrity failure (transactions.after_signup)
+    chosen = np.flatnonzero(keep & (day >= 0) & (day < ctx.days) & (signed >= 0))
+    tenure = signed[chosen]
     expected = expected_gaps(ctx, customers[row[chosen], 2:4], tenure, day[chosen])
     seen = chosen[same[chosen]]
     observed = np.bincount(
