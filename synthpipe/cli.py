@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, NoReturn
 
 from synthpipe.errors import FidelityError, InputError, StorageError, debugging
@@ -183,7 +184,54 @@ def build_parser() -> ArgumentParser:
         metavar="OURS=THEIRS",
         help="map a reference column to ours, e.g. amount=order_total (repeatable)",
     )
+    fit = commands.add_parser("fit", help="estimate a spec from a real transaction sample")
+    fit.add_argument("sample", help="CSV or Parquet sample of transactions")
+    fit.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="OURS=THEIRS",
+        help="name the sample's column for one of ours: customer_id, ts, amount, items,"
+        " channel, payment_method, is_fraud (repeatable)",
+    )
+    fit.add_argument("--out", default="fitted.yaml", help="spec file to write (fitted.yaml)")
+    fit.add_argument(
+        "--min-customers",
+        type=_positive_int,
+        default=10,
+        help="a group seen by fewer customers keeps the default (default 10)",
+    )
+    fit.add_argument("--seed", type=int, default=1, help="the spec's seed and the bootstrap's")
+    _add_set(fit)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expects at least 1, got {value}")
+    return value
+
+
+def command_fit(args: argparse.Namespace) -> int:
+    """Fit a spec to a sample and write it with its report."""
+    from synthpipe.fit import fit
+    from synthpipe.fit.report import write_fit
+
+    mapping = _reference_map(args.map, "--map")
+    result = fit(args.sample, mapping, args.set, args.min_customers, args.seed)
+    spec_file, json_file, html_file = write_fit(result, args.out, Path(args.sample).name)
+    print(
+        f"fitted {len(result.estimates)} fields from {result.rows:,} rows of"
+        f" {result.customers:,} customers; {len(result.defaults)} left at their defaults"
+        " (listed in the report)"
+    )
+    print(f"spec:   {spec_file}")
+    print(f"report: {json_file} {html_file}")
+    return EXIT_OK
 
 
 def _add_set(parser: argparse.ArgumentParser) -> None:
@@ -415,12 +463,12 @@ def command_list_checks() -> int:
     return EXIT_OK
 
 
-def _reference_map(pairs: list[str]) -> dict[str, str]:
+def _reference_map(pairs: list[str], option: str = "--reference-map") -> dict[str, str]:
     mapping: dict[str, str] = {}
     for pair in pairs:
         ours, sep, theirs = pair.partition("=")
         if not sep or not ours.strip() or not theirs.strip():
-            raise InputError(f"--reference-map expects OURS=THEIRS, got {pair!r}")
+            raise InputError(f"{option} expects OURS=THEIRS, got {pair!r}")
         mapping[ours.strip()] = theirs.strip()
     return mapping
 
@@ -440,6 +488,8 @@ def main(
             return command_run(args, runner)
         if args.command == "deploy":
             return command_deploy(args, deployer)
+        if args.command == "fit":
+            return command_fit(args)
         return command_validate(args)
     except InputError as exc:
         if debug:

@@ -446,3 +446,25 @@ def staples_with_categories(spec: Spec, table: pa.Table) -> pa.Table:
     return table.drop_columns(["category_index"]).add_column(
         2, "category", dictionary_array(index, names)
     )
+
+
+def expected_mean_sale_value(spec: Spec) -> float:
+    """The expected amount of an ordinary sale over the spec's calendar, in currency
+    units: ``expected_sale_values`` weighted by the days' volume, the audience groups'
+    population shares, the channel split and the segments' shares of purchases."""
+    factors = day_factors(spec, spec.calendar.start, spec.calendar.end)
+    values = expected_sale_values(spec, factors)  # (days, groups, channels, segments)
+    bands = np.asarray([b.weight for b in spec.customers.age_pyramid], dtype=np.float64)
+    genders = np.asarray([spec.customers.gender.get(g, 0.0) for g in GENDERS])  # type: ignore[call-overload]
+    population = np.outer(bands / bands.sum(), genders / genders.sum()).ravel()
+    online = spec.sales.channels.online_share
+    segments = list(spec.customers.segments.values())
+    purchases = np.asarray([s.share * s.frequency for s in segments])
+    day = factors.overall / factors.overall.sum()
+    weight = (
+        day[:, None, None, None]
+        * population[None, :, None, None]
+        * np.asarray([1.0 - online, online])[None, None, :, None]
+        * (purchases / purchases.sum())[None, None, None, :]
+    )
+    return float((values * weight).sum()) / CENTS

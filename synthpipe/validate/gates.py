@@ -110,6 +110,13 @@ def tvd(observed: np.ndarray, expected: np.ndarray) -> float:
     return 0.5 * float(np.abs(normalise(observed) - normalise(expected)).sum())
 
 
+def kish_effective(cluster_sizes: np.ndarray) -> float:
+    """Kish's effective sample size of draws that come in correlated clusters:
+    (sum n)^2 / sum n^2."""
+    sizes = np.asarray(cluster_sizes, dtype=np.float64)
+    return float(sizes.sum()) ** 2 / max(float((sizes * sizes).sum()), 1e-300)
+
+
 def tvd_threshold(n: float, expected: np.ndarray, slack: float) -> float:
     """Gate for the TVD of n draws from ``expected``: mean + GATE_SIGMAS sd of its sampling
     distribution (cells treated as independent normals) + ``slack``."""

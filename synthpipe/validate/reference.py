@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pv
-import pyarrow.parquet as pq
 
 from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.errors import InputError
 from synthpipe.model.money import CENTS, decimal_to_cents
+from synthpipe.samples import read_user_table
 from synthpipe.validate import statistics as st
 from synthpipe.validate.gates import Check, at_least
 from synthpipe.validate.merge import Stats
@@ -225,17 +223,7 @@ def compared_matrix_names(review: SampleReview) -> list[str]:
 
 def read_reference(path: str, mapping: dict[str, str] | None = None) -> pa.Table:
     """Read a Parquet or CSV sample; ``mapping`` renames its columns to ours (ours=theirs)."""
-    file = Path(path)
-    if not file.is_file():
-        raise InputError(f"--reference {path!r} is not a file")
-    try:
-        table = (
-            pq.read_table(file) if file.suffix.lower() in (".parquet", ".pq") else pv.read_csv(file)
-        )
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(
-            f"--reference {path!r} cannot be read: {str(exc).splitlines()[0]}"
-        ) from None
+    table = read_user_table(path, "--reference")
     if mapping:
         unknown = [ours for ours in mapping if ours not in SOURCE_COLUMNS]
         if unknown:

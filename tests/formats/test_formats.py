@@ -14,7 +14,7 @@ from synthpipe.plan import make_plan
 from synthpipe.storage import Location
 
 # the user's reference sample may be Parquet or CSV: that reader names its input's format
-READS_USER_INPUT = {"synthpipe/validate/reference.py"}
+READS_USER_INPUT = {"synthpipe/samples.py"}
 
 
 def test_every_format_module_is_registered_under_its_name() -> None:

@@ -14,7 +14,7 @@ from synthpipe.model.customers import survival
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import MIX_SLACK, CheckFamily, CheckInfo, fidelity, stat
 from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
-from synthpipe.validate.gates import Check, at_most, tvd, tvd_threshold
+from synthpipe.validate.gates import Check, at_most, kish_effective, tvd, tvd_threshold
 from synthpipe.validate.merge import Stats
 
 MIN_CUSTOMERS = 200  # fewer followed customers than this: not judged
@@ -206,7 +206,7 @@ def gap_check(ctx: ValidationContext, stats: Stats) -> Check | None:
     per_customer = per_customer[per_customer > 0]
     if per_customer.shape[0] < MIN_CUSTOMERS:
         return None
-    effective = float(per_customer.sum()) ** 2 / float((per_customer**2).sum())
+    effective = kish_effective(per_customer)
     distance = tvd(observed, expected)
     gate = tvd_threshold(effective, expected, MIX_SLACK)
     return at_most(

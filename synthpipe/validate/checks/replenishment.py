@@ -16,7 +16,7 @@ from synthpipe.model.products import product_world
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import MIX_SLACK, CheckFamily, CheckInfo, fidelity, stat
 from synthpipe.validate.context import ValidationContext, per_signup_day
-from synthpipe.validate.gates import GATE_SIGMAS, Check, at_most, tvd, tvd_threshold
+from synthpipe.validate.gates import GATE_SIGMAS, Check, at_most, kish_effective, tvd, tvd_threshold
 from synthpipe.validate.merge import Stats
 
 VOLUME_SLACK = 0.01  # relative: the rounding of reorder days and of the survival's days
@@ -197,7 +197,7 @@ def interval_check(ctx: ValidationContext, stats: Stats) -> Check | None:
             reach += (later / start[:, None] * inside).sum(axis=0)
         expected = probability * reach
         observed = np.bincount(np.minimum(following[seen], longest), minlength=longest + 1)
-        effective = float(per_series.sum()) ** 2 / float((per_series**2).sum())
+        effective = kish_effective(per_series)
         distance = tvd(observed, expected)
         gate = tvd_threshold(effective, expected, MIX_SLACK)
         judged = True

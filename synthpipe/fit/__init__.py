@@ -1,0 +1,140 @@
+"""``synthpipe fit``: estimate a spec's parameters from a real transaction sample.
+
+Only aggregates leave the sample: the estimators (``synthpipe.fit.estimators``) see dense
+customer codes and numbers, payment methods are matched to the spec's own names, and a
+group (a channel, a payment method) seen by fewer than ``min_customers`` customers keeps
+the default. Each estimate has an interval from a bootstrap over customers (Poisson(1)
+weights per customer, from a seeded generator).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import yaml
+
+from synthpipe.fit.estimators import ESTIMATORS, NOT_ESTIMATED, Estimator, Values
+from synthpipe.fit.sample import Sample, read_sample
+from synthpipe.spec import Spec, spec_from_dict
+from synthpipe.spec.loader import set_dotted
+
+INTERVAL = (2.5, 97.5)  # percentiles of the bootstrap: a 95% interval
+BOOTSTRAP_STREAM = 0x66697421  # "fit!": the bootstrap's generator, keyed by the seed
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One fitted spec field: its value, interval, source columns and method."""
+
+    field: str
+    value: object
+    low: object
+    high: object
+    columns: tuple[str, ...]
+    method: str
+
+
+@dataclass
+class FitResult:
+    """The fitted spec, its estimates and the fields left at their defaults (and why)."""
+
+    spec: Spec
+    document: dict[str, Any]
+    estimates: list[Estimate] = field(default_factory=list)
+    defaults: dict[str, str] = field(default_factory=dict)
+    customers: int = 0
+    rows: int = 0
+
+
+def _bounds(replicates: list[object]) -> tuple[object, object]:
+    """Percentile interval of bootstrap values (numbers, lists or dicts of numbers)."""
+    first = replicates[0]
+    if isinstance(first, list):
+        table = np.asarray(replicates, dtype=np.float64)
+        low, high = np.percentile(table, INTERVAL, axis=0)
+        return [round(float(v), 5) for v in low], [round(float(v), 5) for v in high]
+    if isinstance(first, dict):
+        keys = list(first)
+        table = np.asarray(
+            [[r.get(k, 0.0) for k in keys] for r in replicates if isinstance(r, dict)],
+            dtype=np.float64,
+        )
+        low, high = np.percentile(table, INTERVAL, axis=0)
+        return (
+            {k: round(float(v), 5) for k, v in zip(keys, low, strict=True)},
+            {k: round(float(v), 5) for k, v in zip(keys, high, strict=True)},
+        )
+    if isinstance(first, (int, float)):
+        low, high = np.percentile(np.asarray(replicates, dtype=np.float64), INTERVAL)
+        return round(float(low), 6), round(float(high), 6)
+    return first, first
+
+
+def _run(
+    estimator: Estimator, sample: Sample, spec: Spec, min_customers: int, rng: np.random.Generator
+) -> tuple[Values, dict[str, list[object]]]:
+    ones = np.ones(sample.customers)
+    values = estimator.estimate(sample, ones, spec, min_customers)
+    draws: dict[str, list[object]] = {k: [] for k in values}
+    for _ in range(estimator.replicates):
+        if True:
+            weights = rng.poisson(1.0, sample.customers).astype(np.float64)
+            replicate = estimator.estimate(sample, weights, spec, min_customers)
+            for key, value in replicate.items():
+                if key in draws:
+                    draws[key].append(value)
+    return values, draws
+
+
+def fit(
+    path: str,
+    mapping: dict[str, str],
+    overrides: list[str],
+    min_customers: int,
+    seed: int,
+) -> FitResult:
+    """Read the sample at ``path``, estimate what it informs, and return a valid spec."""
+    sample = read_sample(path, mapping, min_customers)
+    start = np.datetime64(int(sample.day.min()), "D")
+    end = np.datetime64(int(sample.day.max()), "D")
+    document: dict[str, Any] = {
+        "seed": seed,
+        "calendar": {"start": str(start), "end": str(end)},
+        "customers": {"count": int(sample.customers)},
+    }
+    base = spec_from_dict(document)
+    rng = np.random.Generator(np.random.PCG64([seed, BOOTSTRAP_STREAM]))
+    result = FitResult(base, document, customers=sample.customers, rows=sample.rows)
+    result.defaults.update(NOT_ESTIMATED)
+    for estimator in ESTIMATORS:
+        if not estimator.applies(sample):
+            missing = ", ".join(estimator.columns)
+            for name in estimator.fields:
+                result.defaults[name] = f"default: not in the sample (needs {missing})"
+            continue
+        values, draws = _run(estimator, sample, base, min_customers, rng)
+        for name in estimator.fields:
+            if not any(_matches(name, key) for key in values):
+                result.defaults[name] = f"default: fewer than {min_customers} customers informed it"
+        for key, value in values.items():
+            set_dotted(document, key, value)
+            low, high = _bounds(draws[key]) if draws.get(key) else (value, value)
+            result.estimates.append(
+                Estimate(key, value, low, high, estimator.columns, estimator.name)
+            )
+    for override in overrides:
+        key, _, raw = override.partition("=")
+        set_dotted(document, key.strip(), yaml.safe_load(raw))
+    result.spec = spec_from_dict(document)
+    result.document = document
+    return result
+
+
+def _matches(pattern: str, key: str) -> bool:
+    """Whether a field pattern (``*`` for a list index) names ``key``."""
+    parts, named = pattern.split("."), key.split(".")
+    return len(parts) == len(named) and all(
+        p in ("*", n) for p, n in zip(parts, named, strict=True)
+    )

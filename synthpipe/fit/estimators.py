@@ -1,0 +1,387 @@
+"""The estimators of ``synthpipe fit``: each one declared once, here, with the spec fields it
+sets and the sample columns it reads.
+
+Every estimator takes the sample, one weight per customer (1 for the estimate, Poisson(1)
+draws for a bootstrap replicate) and the spec it starts from, and returns values by
+dotted spec path. Weights make the bootstrap over customers a re-weighting, not a copy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special
+
+from synthpipe.fit.sample import Sample
+from synthpipe.model.customers import DAYS_PER_YEAR, median_income, reference_income
+from synthpipe.model.expectation import age_distribution
+from synthpipe.model.sales import splurge_lines_mean
+from synthpipe.spec.models import Spec
+from synthpipe.vocabulary import CHANNELS
+
+DAYS_PER_WEEK = 7
+HOURS_PER_DAY = 24
+THURSDAY_OFFSET = 3  # 1970-01-01 was a Thursday: Monday = 0
+PROFILE_FLOOR = 1e-3  # a profile cell with no purchase keeps this much weight (spec: > 0)
+START = np.log([1.0, 0.2, 1.0, 1.0])  # Pareto/NBD starting point: log r, alpha, s, beta
+SHAPES = (0.06, 100.0)  # customers.activity_shape's range in the spec
+DROPOUT_SHAPES = (0.06, 100.0)  # customers.lifetime.dropout_shape's range
+MAX_DROPOUT = 50.0  # customers.lifetime.dropout_per_year's largest value
+MAX_VISITS = 2_000.0  # sales.visits_per_year's largest value
+LIFECYCLE_REPLICATES = 10  # a Pareto/NBD fit costs seconds at 10^5 customers
+LOG_BOUNDS = (-9.0, 9.0)  # each Pareto/NBD parameter between e^-9 and e^9
+
+Values = dict[str, object]
+
+
+@dataclass(frozen=True)
+class Estimator:
+    """One estimator: a name, the spec fields it sets, the columns it needs and its function."""
+
+    name: str
+    fields: tuple[str, ...]
+    columns: tuple[str, ...]
+    estimate: Callable[[Sample, np.ndarray, Spec, int], Values]
+    replicates: int = 40  # bootstrap replicates over customers for its interval (0: none)
+
+    def applies(self, sample: Sample) -> bool:
+        """Whether the sample has the columns this estimator reads."""
+        have = {"customer_id", "ts", "amount"}
+        have |= {
+            name
+            for name, value in (
+                ("items", sample.items),
+                ("channel", sample.channel),
+                ("payment_method", sample.payment),
+                ("is_fraud", sample.fraud),
+                ("hour", sample.hour),
+            )
+            if value is not None
+        }
+        return set(self.columns) <= have
+
+
+def _row_weights(sample: Sample, weights: np.ndarray) -> np.ndarray:
+    """Each row's bootstrap weight; 0 for a row labelled fraud (the legitimate behaviour
+    is what these estimators describe)."""
+    row = np.asarray(weights[sample.customer], dtype=np.float64)
+    return row if sample.fraud is None else np.where(sample.fraud, 0.0, row)
+
+
+def calendar_range(sample: Sample, _weights: np.ndarray, _spec: Spec, _min: int) -> Values:
+    """calendar.start and calendar.end: the sample's first and last days."""
+    first = np.datetime64(int(sample.day.min()), "D")
+    last = np.datetime64(int(sample.day.max()), "D")
+    return {"calendar.start": str(first), "calendar.end": str(last)}
+
+
+def weekday_profile(sample: Sample, weights: np.ndarray, _spec: Spec, _min: int) -> Values:
+    """sales.weekday: each day's purchases over the centred 7-day mean around it (which
+    holds every weekday once, so trend, seasons and a growing customer base divide out),
+    averaged per weekday and scaled to mean 1."""
+    first = int(sample.day.min())
+    counts = np.bincount(
+        sample.day - first, weights=_row_weights(sample, weights) * (sample.amount >= 0)
+    )
+    if counts.shape[0] < 2 * DAYS_PER_WEEK:
+        return {}
+    window = np.convolve(counts, np.ones(DAYS_PER_WEEK) / DAYS_PER_WEEK, mode="valid")
+    inner = counts[DAYS_PER_WEEK // 2 : DAYS_PER_WEEK // 2 + window.shape[0]]
+    ratio = inner / np.maximum(window, 1e-300)
+    days = np.arange(window.shape[0]) + first + DAYS_PER_WEEK // 2
+    weekday = (days + THURSDAY_OFFSET) % DAYS_PER_WEEK
+    used = window > 0
+    mean = np.bincount(weekday[used], weights=ratio[used], minlength=DAYS_PER_WEEK) / np.maximum(
+        np.bincount(weekday[used], minlength=DAYS_PER_WEEK), 1
+    )
+    return {"sales.weekday": _profile(mean)}
+
+
+def _profile(values: np.ndarray) -> list[float]:
+    """Scaled to mean 1, no cell below PROFILE_FLOOR, rounded for the spec."""
+    scaled = values / max(float(values.mean()), 1e-300)
+    return [round(float(v), 4) for v in np.maximum(scaled, PROFILE_FLOOR)]
+
+
+def hour_profiles(sample: Sample, weights: np.ndarray, _spec: Spec, min_customers: int) -> Values:
+    """sales.channels.<channel>.hours: purchases per hour of each channel (both channels
+    alike when the sample has no channel), when the channel has min_customers customers."""
+    assert sample.hour is not None
+    row = _row_weights(sample, weights)
+    values: Values = {}
+    for c, name in enumerate(CHANNELS):
+        mask = np.ones(sample.rows, dtype=bool) if sample.channel is None else sample.channel == c
+        if np.unique(sample.customer[mask]).shape[0] < min_customers:
+            continue
+        counts = np.bincount(sample.hour[mask], weights=row[mask], minlength=HOURS_PER_DAY)
+        values[f"sales.channels.{name}.hours"] = _profile(counts)
+    return values
+
+
+def online_share(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
+    """sales.channels.online_share: the online share of purchases, scaled by what the spec's
+    online_share gives in purchases (P(online | band) = online_share x factor[band], the
+    bands weighted by their purchase rates: ``rate_moments``)."""
+    from synthpipe.model.expectation import rate_moments
+
+    assert sample.channel is not None
+    row = _row_weights(sample, weights) * (sample.amount >= 0)
+    known = sample.channel >= 0
+    share = float(row[known & (sample.channel == CHANNELS.index("online"))].sum()) / max(
+        float(row[known].sum()), 1e-300
+    )
+    rate = rate_moments(spec)["rate"]
+    modelled = float(rate[CHANNELS.index("online")] / rate.sum())
+    scaled = share * spec.sales.channels.online_share / max(modelled, 1e-12)
+    return {"sales.channels.online_share": round(min(scaled, 1.0), 5)}
+
+
+def payment_mixes(sample: Sample, weights: np.ndarray, spec: Spec, min_customers: int) -> Values:
+    """sales.channels.<channel>.payment: the mix of the payment methods the spec knows,
+    per channel, each method kept when min_customers customers used it there."""
+    assert sample.payment is not None
+    row = _row_weights(sample, weights)
+    values: Values = {}
+    for c, name in enumerate(CHANNELS):
+        ours = list(getattr(spec.sales.channels, name).payment)
+        mask = np.ones(sample.rows, dtype=bool) if sample.channel is None else sample.channel == c
+        mix: dict[str, float] = {}
+        for method in ours:
+            if method not in sample.payment_labels:
+                continue
+            rows = mask & (sample.payment == sample.payment_labels.index(method))
+            if np.unique(sample.customer[rows]).shape[0] >= min_customers:
+                mix[method] = float(row[rows].sum())
+        total = sum(mix.values())
+        if total > 0 and len(mix) >= 1:
+            values[f"sales.channels.{name}.payment"] = {
+                k: round(v / total, 5) for k, v in mix.items()
+            }
+    return values
+
+
+def basket_size(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
+    """sales.basket_mean_items: 1 + (mean items - 1 - splurge lines) / the mean of the
+    segment x channel basket factors."""
+    assert sample.items is not None
+    row = _row_weights(sample, weights)
+    sales = sample.amount >= 0
+    mean_items = float((sample.items * row)[sales].sum()) / max(float(row[sales].sum()), 1e-300)
+    segments = list(spec.customers.segments.values())
+    share = np.asarray([s.share for s in segments]) / sum(s.share for s in segments)
+    basket = float((share * np.asarray([s.basket for s in segments])).sum())
+    channels = spec.sales.channels
+    online = spec.sales.channels.online_share
+    factor = (
+        1.0 - online
+    ) * channels.in_store.basket_factor + online * channels.online.basket_factor
+    extra = (mean_items - 1.0 - splurge_lines_mean(spec)) / max(basket * factor, 1e-12)
+    return {"sales.basket_mean_items": round(max(1.0 + extra, 1.0), 4)}
+
+
+def fraud_rate(sample: Sample, weights: np.ndarray, _spec: Spec, _min: int) -> Values:
+    """fraud.rate: the labelled share of transactions."""
+    assert sample.fraud is not None
+    row = np.asarray(weights[sample.customer], dtype=np.float64)
+    return {"fraud.rate": round(float(row[sample.fraud].sum()) / float(row.sum()), 6)}
+
+
+def price_scale(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
+    """products.categories.*.price.median: every category's median list price times the
+    ratio of the sample's mean sale amount to the spec's expected one."""
+    from synthpipe.model.truth import expected_mean_sale_value  # the truth's closed form
+
+    row = _row_weights(sample, weights)
+    sales = sample.amount >= 0
+    observed = float((sample.amount * row)[sales].sum()) / max(float(row[sales].sum()), 1e-300)
+    ratio = observed / max(expected_mean_sale_value(spec), 1e-12)
+    return {
+        f"products.categories.{k}.price.median": round(c.price.median * ratio, 4)
+        for k, c in enumerate(spec.products.categories)
+        if not c.price.values
+    }
+
+
+def customer_histories(sample: Sample) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per customer, in years: repeat purchase days x, the last purchase day after the
+    first t_x, and the time from the first to the sample's end T (distinct days: a second
+    purchase the same day is not a new visit)."""
+    key = np.unique(sample.customer * np.int64(1 << 32) + (sample.day - sample.day.min()))
+    customer = key >> 32
+    day = key & ((1 << 32) - 1)
+    first = np.full(sample.customers, np.iinfo(np.int64).max)
+    last = np.zeros(sample.customers, dtype=np.int64)
+    np.minimum.at(first, customer, day)
+    np.maximum.at(last, customer, day)
+    visits = np.bincount(customer, minlength=sample.customers)
+    end = int(sample.day.max() - sample.day.min())
+    return (
+        (visits - 1).astype(np.float64),
+        (last - first) / DAYS_PER_YEAR,
+        (end + 1 - first) / DAYS_PER_YEAR,
+    )
+
+
+def pareto_nbd_log_likelihood(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, weight: np.ndarray
+) -> float:
+    """Weighted log-likelihood of Pareto/NBD (Schmittlein, Morrison and Colombo; Fader and
+    Hardie's form) with log r, log alpha, log s, log beta."""
+    r, alpha, s, beta = np.exp(params)
+    rsx = r + s + x
+    head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+    if alpha >= beta:
+        base, b = alpha, s + 1.0
+        gap = alpha - beta
+    else:
+        base, b = beta, r + x
+        gap = beta - alpha
+    early = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + t_x))) - rsx * np.log(base + t_x)
+    late = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + big_t))) - rsx * np.log(
+        base + big_t
+    )
+    top = np.maximum(alive, early)
+    mixed = np.exp(alive - top) + s / rsx * (np.exp(early - top) - np.exp(late - top))
+    value = head + top + np.log(np.maximum(mixed, 1e-300))
+    total = float((weight * value).sum())
+    return total if math.isfinite(total) else -1e300
+
+
+def multiplier_cv2(spec: Spec) -> float:
+    """Squared coefficient of variation of a customer's visible rate multiplier (segment
+    frequency x (income / reference)^b x (1 + uplift x loyal)) over the population: the
+    spread the fitted Gamma holds besides the latent activity."""
+    customers, sales = spec.customers, spec.sales
+    ages, p_age, _ = age_distribution(spec)
+    b, sigma, u = sales.income_elasticity, customers.income.sigma, sales.loyalty_uplift
+    reference = reference_income(spec)
+    segments = list(customers.segments.values())
+    total = sum(s.share for s in segments)
+    first = second = 0.0
+    for segment in segments:
+        median = median_income(spec, ages) * segment.income_factor / reference
+        p = segment.loyalty_rate
+        w = segment.share / total
+        first += (
+            w
+            * segment.frequency
+            * (1 + u * p)
+            * float((p_age * median**b * np.exp(0.5 * (b * sigma) ** 2)).sum())
+        )
+        second += (
+            w
+            * segment.frequency**2
+            * (1 + 2 * u * p + u * u * p)
+            * float((p_age * median ** (2 * b) * np.exp(2 * (b * sigma) ** 2)).sum())
+        )
+    return second / (first * first) - 1.0
+
+
+def mean_multiplier(spec: Spec) -> float:
+    """Expected visits a year per unit of visits_per_year (the multiplier's mean)."""
+    from synthpipe.model.expectation import rate_moments
+
+    unit = spec.model_copy(update={"sales": spec.sales.model_copy(update={"visits_per_year": 1.0})})
+    return float(rate_moments(unit)["rate"].sum()) * DAYS_PER_YEAR
+
+
+def observed_day_factor(sample: Sample, spec: Spec, weights: np.ndarray) -> float:
+    """The spec's day factor F(d) (trend, weekday, season, holidays) averaged over the days
+    each customer was watched, after its first purchase: what a Poisson rate fitted without
+    seasons has absorbed."""
+    from synthpipe.model.seasonality import day_factors
+
+    factors = day_factors(spec, spec.calendar.start, spec.calendar.end).overall
+    running = np.concatenate([[0.0], np.cumsum(factors)])
+    first = np.full(sample.customers, np.iinfo(np.int64).max)
+    np.minimum.at(first, sample.customer, sample.day - sample.day.min())
+    after = np.minimum(first + 1, factors.shape[0])
+    covered = running[-1] - running[after]
+    days = factors.shape[0] - after
+    return float((weights * covered).sum()) / max(float((weights * days).sum()), 1e-300)
+
+
+def lifecycle(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
+    """Purchase frequency, activity and dropout from a Pareto/NBD fit on each customer's
+    visits after the first (frequency, recency and age): the purchase rate is
+    Gamma(r, alpha) a year, so visits_per_year = r / alpha / E[multiplier] / the mean day
+    factor over the days watched, and
+    1/activity_shape = (1 + 1/r) / (1 + cv^2) - 1 (the visible multipliers' spread taken
+    out); the dropout rate is Gamma(s, beta): dropout_shape = s, dropout_per_year = s / beta."""
+    x, t_x, big_t = customer_histories(sample)
+    key = np.stack([x, np.round(t_x * DAYS_PER_YEAR), np.round(big_t * DAYS_PER_YEAR)], axis=1)
+    unique, inverse = np.unique(key, axis=0, return_inverse=True)
+    grouped = np.bincount(inverse.ravel(), weights=weights, minlength=unique.shape[0])
+    ux, ut, u_end = unique[:, 0], unique[:, 1] / DAYS_PER_YEAR, unique[:, 2] / DAYS_PER_YEAR
+    total = max(float(grouped.sum()), 1.0)
+    result = optimize.minimize(
+        lambda p: -pareto_nbd_log_likelihood(p, ux, ut, u_end, grouped) / total,
+        START,
+        method="L-BFGS-B",
+        bounds=[LOG_BOUNDS] * 4,
+    )
+    r, alpha, s, beta = np.exp(result.x)
+    visits = float(r / alpha) / mean_multiplier(spec) / observed_day_factor(sample, spec, weights)
+    inverse_k = (1.0 + 1.0 / r) / (1.0 + multiplier_cv2(spec)) - 1.0
+    # a sample with almost no spread reads as an extreme shape: kept inside the spec's range
+    return {
+        "sales.visits_per_year": round(float(np.clip(visits, 1e-3, MAX_VISITS)), 4),
+        "customers.activity_shape": round(float(np.clip(1.0 / max(inverse_k, 1e-9), *SHAPES)), 4),
+        "customers.lifetime.dropout_shape": round(float(np.clip(s, *DROPOUT_SHAPES)), 4),
+        "customers.lifetime.dropout_per_year": round(float(np.clip(s / beta, 0.0, MAX_DROPOUT)), 4),
+    }
+
+
+ESTIMATORS: tuple[Estimator, ...] = (
+    Estimator("calendar", ("calendar.start", "calendar.end"), ("ts",), calendar_range, 0),
+    Estimator("weekday profile", ("sales.weekday",), ("ts",), weekday_profile),
+    Estimator(
+        "hour profiles",
+        ("sales.channels.in_store.hours", "sales.channels.online.hours"),
+        ("hour",),
+        hour_profiles,
+    ),
+    Estimator("online share", ("sales.channels.online_share",), ("channel",), online_share),
+    Estimator(
+        "payment mixes",
+        ("sales.channels.in_store.payment", "sales.channels.online.payment"),
+        ("payment_method",),
+        payment_mixes,
+    ),
+    Estimator("basket size", ("sales.basket_mean_items",), ("items",), basket_size),
+    Estimator("fraud rate", ("fraud.rate",), ("is_fraud",), fraud_rate),
+    Estimator("price scale", ("products.categories.*.price.median",), ("amount",), price_scale),
+    Estimator(
+        "purchase frequency and lifecycle (Pareto/NBD)",
+        (
+            "sales.visits_per_year",
+            "customers.activity_shape",
+            "customers.lifetime.dropout_shape",
+            "customers.lifetime.dropout_per_year",
+        ),
+        ("customer_id", "ts"),
+        lifecycle,
+        LIFECYCLE_REPLICATES,
+    ),
+)
+
+
+# Fields this version of `synthpipe fit` never estimates, and why (listed in the report).
+NOT_ESTIMATED = {
+    "sales.monthly": "default: not estimated (needs several years to part from the trend)",
+    "sales.trend": "default: not estimated",
+    "customers.signup_start": "default: signup dates are not in a transaction sample",
+    "customers.signup_end": "default: signup dates are not in a transaction sample",
+    "customers.signup_growth": "default: signup dates are not in a transaction sample",
+    "sales.return_rate": "default: not estimated (refunds are not read)",
+    "fraud.types": "default: not estimated (the sample's fraud labels have no type)",
+    "sales.habits": "default: not estimated",
+    "sales.replenishment": "default: not estimated",
+    "products.complements": "default: line items are not in a transaction sample",
+    "products.substitutes": "default: line items are not in a transaction sample",
+    "products.brand_loyalty": "default: line items are not in a transaction sample",
+}

@@ -1,0 +1,91 @@
+"""The fit report: every fitted field with its estimate, interval and source columns, and
+every field left at its default with the reason, as JSON and HTML next to the spec."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import yaml
+
+from synthpipe.fit import FitResult
+from synthpipe.storage import write_atomic
+
+
+def report_document(result: FitResult, sample_name: str) -> dict[str, Any]:
+    """The report as plain data (aggregates only: no value of the sample's rows)."""
+    return {
+        "sample": {"file": sample_name, "rows": result.rows, "customers": result.customers},
+        "interval": "95% percentile bootstrap over customers (Poisson(1) weights)",
+        "estimates": [
+            {
+                "field": e.field,
+                "estimate": e.value,
+                "low": e.low,
+                "high": e.high,
+                "columns": list(e.columns),
+                "method": e.method,
+            }
+            for e in result.estimates
+        ],
+        "defaults": result.defaults,
+    }
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, list):
+        return ", ".join(f"{v:g}" for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v:g}" for k, v in value.items())
+    return str(value)
+
+
+def report_html(document: dict[str, Any]) -> str:
+    """A small self-contained HTML page of the report."""
+    rows = "".join(
+        f"<tr><td>{html.escape(e['field'])}</td><td>{html.escape(_cell(e['estimate']))}</td>"
+        f"<td>{html.escape(_cell(e['low']))}</td><td>{html.escape(_cell(e['high']))}</td>"
+        f"<td>{html.escape(', '.join(e['columns']))}</td><td>{html.escape(e['method'])}</td></tr>"
+        for e in document["estimates"]
+    )
+    defaults = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>"
+        for k, v in document["defaults"].items()
+    )
+    sample = document["sample"]
+    return (
+        "<!doctype html><meta charset=utf-8><title>synthpipe fit report</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;"
+        "border-bottom:1px solid #ddd;vertical-align:top}</style>"
+        f"<h1>Fit report</h1><p>{sample['rows']:,} rows, {sample['customers']:,} customers;"
+        f" intervals: {html.escape(document['interval'])}.</p>"
+        "<h2>Estimated</h2><table><tr><th>field</th><th>estimate</th><th>low</th>"
+        f"<th>high</th><th>columns</th><th>method</th></tr>{rows}</table>"
+        "<h2>Left at the default</h2><table><tr><th>field</th><th>why</th></tr>"
+        f"{defaults}</table>"
+    )
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """A local file that appears whole or not at all."""
+    write_atomic(fsspec.filesystem("file"), str(path.resolve()), text.encode())
+
+
+def write_fit(result: FitResult, spec_path: str, sample_name: str) -> tuple[Path, Path, Path]:
+    """Write the spec (YAML), the report (JSON) and its HTML page, each atomically."""
+    spec_file = Path(spec_path)
+    stem = spec_file.with_suffix("")
+    json_file = Path(f"{stem}.fit.json")
+    html_file = Path(f"{stem}.fit.html")
+    document = report_document(result, sample_name)
+    spec_text = (
+        "# fitted by `synthpipe fit`; see the fit report beside this file\n"
+        + yaml.safe_dump(result.spec.model_dump(mode="json", exclude_none=True), sort_keys=False)
+    )
+    write_text_atomically(spec_file, spec_text)
+    write_text_atomically(json_file, json.dumps(document, indent=2))
+    write_text_atomically(html_file, report_html(document))
+    return spec_file, json_file, html_file

@@ -1,0 +1,172 @@
+"""A real transaction sample, read once and reduced to numeric columns for the estimators.
+
+Required: a customer id, a time or a date, an amount. Optional: items, channel, payment
+method, fraud label. Identifiers become dense codes at once and the sample's text never
+leaves this module: estimators see numbers and our own vocabulary only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
+from synthpipe.errors import InputError
+from synthpipe.samples import read_user_table
+from synthpipe.vocabulary import CHANNELS
+
+REQUIRED = ("customer_id", "ts", "amount")
+OPTIONAL = ("items", "channel", "payment_method", "is_fraud")
+COLUMNS = REQUIRED + OPTIONAL
+TRUE_LABELS = frozenset({"true", "1", "yes", "y", "t"})
+FALSE_LABELS = frozenset({"false", "0", "no", "n", "f", ""})
+IN_STORE_ALIASES = frozenset({"in_store", "instore", "in-store", "store", "offline", "pos"})
+ONLINE_ALIASES = frozenset({"online", "web", "ecommerce", "e-commerce", "app", "internet"})
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The sample as numpy columns, one row per transaction."""
+
+    customer: np.ndarray  # dense code 0..customers-1
+    day: np.ndarray  # days since 1970-01-01
+    hour: np.ndarray | None  # 0..23, None when the sample has dates only
+    amount: np.ndarray  # currency units
+    items: np.ndarray | None
+    channel: np.ndarray | None  # index into CHANNELS, -1 unknown
+    payment: np.ndarray | None  # code into ``payment_labels``
+    payment_labels: tuple[str, ...]  # lower-cased labels, each seen by enough customers
+    fraud: np.ndarray | None  # bool
+    customers: int
+
+    @property
+    def rows(self) -> int:
+        """Number of transactions."""
+        return int(self.day.shape[0])
+
+
+def read_table(path: str) -> pa.Table:
+    """The sample as an Arrow table, or a one-line InputError."""
+    return read_user_table(path, "sample")
+
+
+def renamed(table: pa.Table, mapping: dict[str, str], path: str) -> pa.Table:
+    """The table with the user's columns renamed to ours (``--map OURS=THEIRS``)."""
+    unknown = [ours for ours in mapping if ours not in COLUMNS]
+    if unknown:
+        raise InputError(f"--map {unknown[0]!r} is not one of our columns ({', '.join(COLUMNS)})")
+    missing = [theirs for theirs in mapping.values() if theirs not in table.column_names]
+    if missing:
+        raise InputError(f"sample {path!r} has no column {missing[0]!r}")
+    renames = {theirs: ours for ours, theirs in mapping.items()}
+    return table.rename_columns([renames.get(n, n) for n in table.column_names])
+
+
+def _times(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Days since 1970 and hours (None for dates only) of a time or date column."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        try:
+            column = pc.cast(column, pa.timestamp("us"))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            try:
+                column = pc.cast(pc.strptime(column, "%Y-%m-%d", "s"), pa.timestamp("us"))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                raise InputError(
+                    "sample column 'ts' has values that are not dates or times"
+                ) from None
+    if pa.types.is_date(column.type):
+        days = pc.cast(pc.cast(column, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False)
+        return days.astype(np.int64), None
+    if not pa.types.is_timestamp(column.type):
+        raise InputError(f"sample column 'ts' is {column.type}, not a date or a time")
+    micros = pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64()).to_numpy(zero_copy_only=False)
+    days = micros // MICROS_PER_DAY
+    within = micros - days * MICROS_PER_DAY
+    if np.all(within == 0):  # midnight throughout: a date column in a time's clothing
+        return days, None
+    return days, (within // MICROS_PER_HOUR).astype(np.int64)
+
+
+def _labels(column: pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(
+        [str(v).strip().lower() for v in column.to_pylist()], dtype=object
+    )  # the sample's vocabulary, a few labels; codes leave this module, text does not
+
+
+def _numbers(table: pa.Table, name: str) -> np.ndarray:
+    try:
+        values = pc.cast(table.column(name), pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise InputError(f"sample column {name!r} has values that are not numbers") from None
+    array = values.to_numpy(zero_copy_only=False)
+    if np.isnan(array).any():
+        raise InputError(f"sample column {name!r} has empty values")
+    return np.asarray(array)
+
+
+def _channels(table: pa.Table) -> np.ndarray:
+    labels = _labels(table.column("channel"))
+    channel = np.full(labels.shape[0], -1, dtype=np.int64)
+    channel[np.isin(labels, list(IN_STORE_ALIASES))] = CHANNELS.index("in_store")
+    channel[np.isin(labels, list(ONLINE_ALIASES))] = CHANNELS.index("online")
+    return channel
+
+
+def _fraud(table: pa.Table) -> np.ndarray:
+    labels = _labels(table.column("is_fraud"))
+    known = np.isin(labels, list(TRUE_LABELS | FALSE_LABELS))
+    if not known.all():
+        raise InputError("sample column 'is_fraud' has values that are not true or false")
+    return np.asarray(np.isin(labels, list(TRUE_LABELS)))
+
+
+def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sample:
+    """Read and check a sample: exit-2 errors name the column and the problem."""
+    table = renamed(read_table(path), mapping, path)
+    if table.num_rows == 0:
+        raise InputError(f"sample {path!r} is empty")
+    missing = [name for name in REQUIRED if name not in table.column_names]
+    if missing:
+        raise InputError(
+            f"sample {path!r} has no column {missing[0]!r} (map yours with --map"
+            f" {missing[0]}=YOURS)"
+        )
+    if table.column("customer_id").null_count or table.column("ts").null_count:
+        raise InputError("sample columns 'customer_id' and 'ts' must have no empty values")
+    _, customer = np.unique(
+        np.asarray(table.column("customer_id").to_pylist(), dtype=object).astype(str),
+        return_inverse=True,
+    )
+    customers = int(customer.max()) + 1
+    if customers < 2:
+        raise InputError("sample has a single customer: nothing about customers can be learned")
+    if customers < min_customers:
+        raise InputError(
+            f"sample has {customers} customers, fewer than --min-customers {min_customers}"
+        )
+    day, hour = _times(table.column("ts"))
+    amount = _numbers(table, "amount")
+    items = _numbers(table, "items") if "items" in table.column_names else None
+    if items is not None and (items < 0).any():
+        raise InputError("sample column 'items' has negative counts")
+    payment: np.ndarray | None = None
+    payment_labels: tuple[str, ...] = ()
+    if "payment_method" in table.column_names:
+        labels = _labels(table.column("payment_method"))
+        payment_labels_all, payment = np.unique(labels, return_inverse=True)
+        payment_labels = tuple(str(x) for x in payment_labels_all)
+    return Sample(
+        customer=customer.astype(np.int64),
+        day=day,
+        hour=hour,
+        amount=amount,
+        items=items,
+        channel=_channels(table) if "channel" in table.column_names else None,
+        payment=None if payment is None else payment.astype(np.int64),
+        payment_labels=payment_labels,
+        fraud=_fraud(table) if "is_fraud" in table.column_names else None,
+        customers=customers,
+    )

@@ -1,0 +1,267 @@
+"""`synthpipe fit`: parameters recovered from a sample of a world whose spec is known,
+intervals that cover them, privacy (no value of the sample's ids or text in the outputs,
+small groups suppressed) and bad samples refused with exit 2 naming the problem."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
+import pyarrow.dataset as ds
+import pytest
+from helpers import build, small_spec
+
+from synthpipe.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from synthpipe.spec import Spec, spec_from_dict
+
+MAPPING = [
+    "--map=customer_id=cust",
+    "--map=ts=when",
+    "--map=amount=total",
+    "--map=items=n",
+    "--map=channel=chan",
+    "--map=payment_method=pay",
+    "--map=is_fraud=fraud",
+]
+
+
+def _world() -> Spec:
+    """A year with no holidays, events, staples or planted pairs: every parameter the fit
+    estimates has a clean reading."""
+    return small_spec(
+        seed=1,
+        calendar__end="2024-12-31",
+        customers__count=4_000,
+        customers__block_size=4_000,
+        customers__signup_end="2023-12-31",
+        sales__holidays__default=1.0,
+        sales__holidays__overrides={},
+        sales__holidays__stores_closed=[],
+        sales__replenishment__share=0.0,
+        sales__events__black_friday=1.0,
+        sales__events__cyber_monday_online=1.0,
+        fraud__rate=0.01,
+    )
+
+
+def _sample(out: Path, target: Path, prefix: str = "C-") -> int:
+    """The world's transactions as a CSV in the user's own column names."""
+    t = ds.dataset(out / "transactions", format="parquet", partitioning="hive").to_table()
+    ids = pc.binary_join_element_wise(prefix, pc.cast(t.column("customer_id"), pa.string()), "")
+    table = pa.table(
+        {
+            "cust": ids,
+            "when": t.column("ts"),
+            "total": pc.cast(t.column("amount"), pa.float64()),
+            "n": t.column("items"),
+            "chan": pc.cast(t.column("channel"), pa.string()),
+            "pay": pc.cast(t.column("payment_method"), pa.string()),
+            "fraud": t.column("is_fraud"),
+        }
+    )
+    pv.write_csv(table, target)
+    return table.num_rows
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Spec, dict[str, object], Path]:
+    """The world, its fit report and the folder of the fit's outputs."""
+    root = tmp_path_factory.mktemp("fit")
+    spec = _world()
+    build(spec, root / "data", validate=False)
+    _sample(root / "data", root / "sample.csv")
+    code = main(["fit", str(root / "sample.csv"), *MAPPING, "--out", str(root / "fitted.yaml")])
+    assert code == EXIT_OK
+    report = json.loads((root / "fitted.fit.json").read_text())
+    return spec, report, root
+
+
+def _estimate(report: dict[str, object], field: str) -> dict[str, object]:
+    found = [e for e in report["estimates"] if e["field"] == field]  # type: ignore[attr-defined]
+    assert found, field
+    return found[0]  # type: ignore[no-any-return]
+
+
+def _covers(low: object, high: object, truth: float) -> bool:
+    return float(low) <= truth <= float(high)  # type: ignore[arg-type]
+
+
+def test_the_fitted_spec_is_valid_and_complete(
+    fitted: tuple[Spec, dict[str, object], Path],
+) -> None:
+    _, report, root = fitted
+    import yaml
+
+    document = yaml.safe_load((root / "fitted.yaml").read_text())
+    spec = spec_from_dict(document)
+    assert str(spec.calendar.start) == "2024-01-01"
+    assert str(spec.calendar.end) == "2024-12-31"
+    assert (root / "fitted.fit.html").read_text().startswith("<!doctype html>")
+    assert "customers.signup_growth" in report["defaults"]  # type: ignore[operator]
+
+
+def test_intervals_cover_the_known_parameters(
+    fitted: tuple[Spec, dict[str, object], Path],
+) -> None:
+    spec, report, _ = fitted
+    online = _estimate(report, "sales.channels.online_share")
+    assert _covers(online["low"], online["high"], spec.sales.channels.online_share)
+    fraud = _estimate(report, "fraud.rate")
+    assert _covers(fraud["low"], fraud["high"], spec.fraud.rate)
+    for channel in ("in_store", "online"):
+        mix = _estimate(report, f"sales.channels.{channel}.payment")
+        truth = getattr(spec.sales.channels, channel).payment
+        total = sum(truth.values())
+        covered = [
+            _covers(mix["low"][k], mix["high"][k], v / total)  # type: ignore[index]
+            for k, v in truth.items()
+        ]
+        assert sum(covered) >= len(covered) - 1, (channel, mix, truth)
+    weekday = _estimate(report, "sales.weekday")
+    truth_weekday = np.asarray(spec.sales.weekday) / np.mean(spec.sales.weekday)
+    covered = [
+        _covers(lo, hi, t)
+        for lo, hi, t in zip(weekday["low"], weekday["high"], truth_weekday, strict=True)  # type: ignore[call-overload]
+    ]
+    assert sum(covered) >= 6, (weekday, truth_weekday)
+    basket = _estimate(report, "sales.basket_mean_items")
+    assert abs(float(basket["estimate"]) / spec.sales.basket_mean_items - 1) < 0.05  # type: ignore[arg-type]
+
+
+def test_no_value_of_the_sample_reaches_the_outputs(
+    fitted: tuple[Spec, dict[str, object], Path],
+) -> None:
+    _, _, root = fitted
+    ids = pv.read_csv(root / "sample.csv").column("cust").to_pylist()
+    for name in ("fitted.yaml", "fitted.fit.json", "fitted.fit.html"):
+        text = (root / name).read_text()
+        assert not any(i in text for i in ids[:2_000]), name
+        assert "C-" not in text
+
+
+def test_labels_and_groups_below_min_customers_are_suppressed(tmp_path: Path) -> None:
+    rows = 400
+    table = pa.table(
+        {
+            "customer_id": [f"person-{i % 40}" for i in range(rows)],
+            "ts": [f"2024-0{1 + i % 9}-1{i % 9} 1{i % 10}:00:00" for i in range(rows)],
+            "amount": [10.0 + i % 7 for i in range(rows)],
+            "channel": ["online" if i % 20 == 0 else "in_store" for i in range(rows)],
+            # a label of the sample's own, and one of ours seen by few customers
+            "payment_method": [
+                "secret_voucher" if i % 2 else ("cash" if i < 4 else "credit_card")
+                for i in range(rows)
+            ],
+        }
+    )
+    pv.write_csv(table, tmp_path / "s.csv")
+    out = tmp_path / "f.yaml"
+    assert main(["fit", str(tmp_path / "s.csv"), "--out", str(out), "--min-customers", "5"]) == 0
+    report = json.loads((tmp_path / "f.fit.json").read_text())
+    text = out.read_text() + (tmp_path / "f.fit.json").read_text()
+    assert "secret_voucher" not in text
+    assert "person-" not in text
+    mix = _estimate(report, "sales.channels.in_store.payment")["estimate"]
+    assert set(mix) == {"credit_card"}  # type: ignore[arg-type]
+    # online has 2 customers (ids 0 and 20): its hours keep the default, and say so
+    assert "sales.channels.online.hours" in report["defaults"]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([], "is empty"),
+        ([{"customer_id": "a", "amount": 1.0}], "no column 'ts'"),
+        (
+            [{"customer_id": c, "ts": "yesterday", "amount": 1.0} for c in "abcdefghijkl"],
+            "not dates or times",
+        ),
+        (
+            [
+                {"customer_id": c, "ts": "2024-01-02", "amount": 1.0, "items": -1}
+                for c in "abcdefghijkl"
+            ],
+            "'items' has negative counts",
+        ),
+        ([{"customer_id": "a", "ts": "2024-01-02", "amount": 1.0}] * 30, "a single customer"),
+    ],
+    ids=["empty", "no-time", "bad-dates", "negative-items", "one-customer"],
+)
+def test_bad_samples_exit_2_naming_the_problem(
+    tmp_path: Path, rows: list[dict[str, object]], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bad.csv"
+    if rows:
+        pv.write_csv(pa.Table.from_pylist(rows), path)
+    else:
+        path.write_text("customer_id,ts,amount\n")
+    assert main(["fit", str(path), "--out", str(tmp_path / "x.yaml")]) == EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_the_lifecycle_is_recovered_when_customers_join_during_the_sample(
+    tmp_path: Path,
+) -> None:
+    """Pareto/NBD dates a customer's birth at its first purchase: with signups inside the
+    sample it recovers the purchase frequency and the dropout (a sample of long-standing
+    customers holds only the survivors, whose dropout reads lower)."""
+    world = _world()
+    spec = world.model_copy(
+        update={
+            "customers": world.customers.model_copy(
+                update={
+                    "signup_start": dt.date(2024, 1, 1),
+                    "signup_end": dt.date(2024, 3, 31),
+                }
+            )
+        }
+    )
+    build(spec, tmp_path / "data", validate=False)
+    _sample(tmp_path / "data", tmp_path / "s.csv")
+    assert main(["fit", str(tmp_path / "s.csv"), *MAPPING, "--out", str(tmp_path / "f.yaml")]) == 0
+    report = json.loads((tmp_path / "f.fit.json").read_text())
+    visits = _estimate(report, "sales.visits_per_year")
+    assert abs(float(visits["estimate"]) / spec.sales.visits_per_year - 1) < 0.06  # type: ignore[arg-type]
+    rate = _estimate(report, "customers.lifetime.dropout_per_year")
+    truth = spec.customers.lifetime.dropout_per_year
+    assert abs(float(rate["estimate"]) / truth - 1) < 0.25  # type: ignore[arg-type]
+    shape = _estimate(report, "customers.lifetime.dropout_shape")
+    assert _covers(shape["low"], shape["high"], spec.customers.lifetime.dropout_shape)
+
+
+def test_fit_run_validate_reference_round_trip(
+    fitted: tuple[Spec, dict[str, object], Path],
+) -> None:
+    """The recipe: fit, generate from the fitted spec, compare with the sample."""
+    _, _, root = fitted
+    import yaml
+
+    document = yaml.safe_load((root / "fitted.yaml").read_text())
+    document["customers"]["count"] = 2_000
+    document["customers"]["block_size"] = 2_000
+    out = root / "synthetic"
+    build(spec_from_dict(document), out, validate=False)
+    reference_map = [
+        "--reference-map=ts=when",
+        "--reference-map=amount=total",
+        "--reference-map=items=n",
+        "--reference-map=channel=chan",
+        "--reference-map=payment_method=pay",
+        "--reference-map=is_fraud=fraud",
+    ]
+    code = main(["validate", str(out), "--reference", str(root / "sample.csv"), *reference_map])
+    report = json.loads((out / "_fidelity" / "report.json").read_text())
+    reference = {t["name"]: t["value"] for t in report["tests"] if t["group"] == "reference"}
+    assert reference["reference.column_shapes"] >= 0.9, reference
+    assert reference["reference.column_pair_trends"] >= 0.9, reference
+    shapes = {k: v for k, v in reference.items() if k.startswith("reference.shape_")}
+    assert all(v >= 0.9 for v in shapes.values()), shapes
+    assert code == EXIT_OK, reference
