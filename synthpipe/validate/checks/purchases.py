@@ -8,7 +8,6 @@ customer's rate x the day factors, until a latent churn day of survival S."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats as distributions
 
 from synthpipe.model.customers import survival
 from synthpipe.validate import statistics as st
@@ -59,7 +58,6 @@ def expected_purchase_counts(ctx: ValidationContext, customers: np.ndarray) -> n
     start = int(ctx.start_day)
     edges = np.unique(np.linspace(0, days, min(CHURN_CELLS, days) + 1).round().astype(np.int64))
     middles = (edges[:-1] + edges[1:]) // 2
-    counts = np.arange(MAX_PURCHASES + 1)
     total = np.zeros(MAX_PURCHASES + 1)
     for chunk in range(0, customers.shape[0], CHUNK):
         part = customers[chunk : chunk + CHUNK]
@@ -78,12 +76,21 @@ def expected_purchase_counts(ctx: ValidationContext, customers: np.ndarray) -> n
         full = cumulative[:, -1] - base
         means = np.column_stack([np.zeros(part.shape[0]), mean, full])
         weights = np.column_stack([never, mass, whole])
-        p = k / (k + means[:, :, None])
-        pmf = distributions.nbinom.pmf(counts[None, None, :-1], k, p)
-        tail = distributions.nbinom.sf(MAX_PURCHASES - 1, k, p[:, :, 0])
-        cells = np.concatenate([pmf, tail[:, :, None]], axis=2)
-        total += np.einsum("cl,cln->n", weights, cells)
+        total += np.einsum("cl,cln->n", weights, negative_binomial_cells(k, means))
     return total
+
+
+def negative_binomial_cells(k: float, means: np.ndarray) -> np.ndarray:
+    """P(N = n) for n = 0..MAX_PURCHASES - 1 and P(N >= MAX_PURCHASES) of a negative
+    binomial of shape k and each mean, by the recursion
+    P(n) = P(n - 1) (n - 1 + k) / n x m / (k + m) from P(0) = (k / (k + m))^k."""
+    ratio = means / (k + means)
+    cells = np.empty((*means.shape, MAX_PURCHASES + 1))
+    cells[..., 0] = (k / (k + means)) ** k
+    for n in range(1, MAX_PURCHASES):
+        cells[..., n] = cells[..., n - 1] * (n - 1 + k) / n * ratio
+    cells[..., MAX_PURCHASES] = np.maximum(1.0 - cells[..., :MAX_PURCHASES].sum(axis=-1), 0.0)
+    return cells
 
 
 def purchases_check(ctx: ValidationContext, stats: Stats) -> Check | None:
