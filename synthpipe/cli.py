@@ -202,6 +202,11 @@ def build_parser() -> ArgumentParser:
         help="a group seen by fewer customers keeps the default (default 10)",
     )
     fit.add_argument("--seed", type=int, default=1, help="the spec's seed and the bootstrap's")
+    fit.add_argument(
+        "--epsilon",
+        type=_positive_float,
+        help="release the count-based estimates with this differential-privacy budget",
+    )
     _add_set(fit)
     return parser
 
@@ -216,13 +221,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expects a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expects a positive finite number, got {text!r}")
+    return value
+
+
 def command_fit(args: argparse.Namespace) -> int:
     """Fit a spec to a sample and write it with its report."""
     from synthpipe.fit import fit
     from synthpipe.fit.report import write_fit
 
     mapping = _reference_map(args.map, "--map")
-    result = fit(args.sample, mapping, args.set, args.min_customers, args.seed)
+    result = fit(args.sample, mapping, args.set, args.min_customers, args.seed, args.epsilon)
     spec_file, json_file, html_file = write_fit(result, args.out, Path(args.sample).name)
     print(
         f"fitted {len(result.estimates)} fields from {result.rows:,} rows of"

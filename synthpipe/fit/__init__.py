@@ -46,6 +46,7 @@ class FitResult:
     defaults: dict[str, str] = field(default_factory=dict)
     customers: int = 0
     rows: int = 0
+    privacy: dict[str, Any] | None = None  # what --epsilon released and spent
 
 
 def _bounds(replicates: list[object]) -> tuple[object, object]:
@@ -94,8 +95,10 @@ def fit(
     overrides: list[str],
     min_customers: int,
     seed: int,
+    epsilon: float | None = None,
 ) -> FitResult:
-    """Read the sample at ``path``, estimate what it informs, and return a valid spec."""
+    """Read the sample at ``path``, estimate what it informs, and return a valid spec
+    (with ``epsilon``, the count-based estimates only, under differential privacy)."""
     sample = read_sample(path, mapping, min_customers)
     start = np.datetime64(int(sample.day.min()), "D")
     end = np.datetime64(int(sample.day.max()), "D")
@@ -108,6 +111,9 @@ def fit(
     rng = np.random.Generator(np.random.PCG64([seed, BOOTSTRAP_STREAM]))
     result = FitResult(base, document, customers=sample.customers, rows=sample.rows)
     result.defaults.update(NOT_ESTIMATED)
+    if epsilon is not None:
+        _private(result, sample, base, epsilon, min_customers)
+        return _finish(result, document, overrides)
     for estimator in ESTIMATORS:
         if not estimator.applies(sample):
             missing = ", ".join(estimator.columns)
@@ -124,12 +130,56 @@ def fit(
             result.estimates.append(
                 Estimate(key, value, low, high, estimator.columns, estimator.name)
             )
+    return _finish(result, document, overrides)
+
+
+def _finish(result: FitResult, document: dict[str, Any], overrides: list[str]) -> FitResult:
+    """Apply the --set overrides and validate the fitted document."""
     for override in overrides:
         key, _, raw = override.partition("=")
         set_dotted(document, key.strip(), yaml.safe_load(raw))
     result.spec = spec_from_dict(document)
     result.document = document
     return result
+
+
+def _private(
+    result: FitResult, sample: Sample, base: Spec, epsilon: float, min_customers: int
+) -> None:
+    """The --epsilon fit: OpenDP releases for the count-based fields, defaults elsewhere."""
+    from synthpipe.fit.private import (
+        ITEMS_CAP,
+        PRIVATE_FIELDS,
+        ROWS_PER_CUSTOMER,
+        private_estimates,
+    )
+
+    values, releases = private_estimates(sample, base, epsilon, min_customers)
+    for key, value in values.items():
+        set_dotted(result.document, key, value)
+        result.estimates.append(
+            Estimate(key, value, None, None, ("private",), "differentially private count")
+        )
+    for estimator in ESTIMATORS:
+        for name in estimator.fields:
+            if name not in PRIVATE_FIELDS and not name.startswith("calendar."):
+                result.defaults[name] = "default: not released under --epsilon"
+            elif name in PRIVATE_FIELDS and name not in values:
+                result.defaults[name] = "default: not in the sample, or too few under noise"
+    result.privacy = {
+        "epsilon": epsilon,
+        "spent": round(sum(r.epsilon for r in releases), 9),
+        "mechanism": "discrete Laplace (OpenDP), customer-level, sequential composition",
+        "rows_per_customer": ROWS_PER_CUSTOMER,
+        "items_cap": ITEMS_CAP,
+        "releases": [
+            {"aggregate": r.name, "l1_sensitivity": r.sensitivity, "epsilon": r.epsilon}
+            for r in releases
+        ],
+        "not_protected": "the sample's first and last dates and its number of customers"
+        " (override them with --set to keep them out)",
+        "intervals": "none: a bootstrap would spend budget on every replicate",
+    }
 
 
 def _matches(pattern: str, key: str) -> bool:

@@ -86,8 +86,14 @@ def weekday_profile(sample: Sample, weights: np.ndarray, _spec: Spec, _min: int)
     counts = np.bincount(
         sample.day - first, weights=_row_weights(sample, weights) * (sample.amount >= 0)
     )
+    return weekday_from_daily(counts, first)
+
+
+def weekday_from_daily(counts: np.ndarray, first: int) -> Values:
+    """``weekday_profile`` from purchases per day (day 0 is ``first``, days since 1970)."""
     if counts.shape[0] < 2 * DAYS_PER_WEEK:
         return {}
+    counts = np.maximum(counts, 0.0)
     window = np.convolve(counts, np.ones(DAYS_PER_WEEK) / DAYS_PER_WEEK, mode="valid")
     inner = counts[DAYS_PER_WEEK // 2 : DAYS_PER_WEEK // 2 + window.shape[0]]
     ratio = inner / np.maximum(window, 1e-300)
@@ -125,18 +131,23 @@ def online_share(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> 
     """sales.channels.online_share: the online share of purchases, scaled by what the spec's
     online_share gives in purchases (P(online | band) = online_share x factor[band], the
     bands weighted by their purchase rates: ``rate_moments``)."""
-    from synthpipe.model.expectation import rate_moments
-
     assert sample.channel is not None
     row = _row_weights(sample, weights) * (sample.amount >= 0)
     known = sample.channel >= 0
     share = float(row[known & (sample.channel == CHANNELS.index("online"))].sum()) / max(
         float(row[known].sum()), 1e-300
     )
+    return online_share_from(share, spec)
+
+
+def online_share_from(share: float, spec: Spec) -> Values:
+    """``online_share`` from the observed online share of purchases."""
+    from synthpipe.model.expectation import rate_moments
+
     rate = rate_moments(spec)["rate"]
     modelled = float(rate[CHANNELS.index("online")] / rate.sum())
     scaled = share * spec.sales.channels.online_share / max(modelled, 1e-12)
-    return {"sales.channels.online_share": round(min(scaled, 1.0), 5)}
+    return {"sales.channels.online_share": round(float(np.clip(scaled, 0.0, 1.0)), 5)}
 
 
 def payment_mixes(sample: Sample, weights: np.ndarray, spec: Spec, min_customers: int) -> Values:
@@ -170,6 +181,11 @@ def basket_size(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> V
     row = _row_weights(sample, weights)
     sales = sample.amount >= 0
     mean_items = float((sample.items * row)[sales].sum()) / max(float(row[sales].sum()), 1e-300)
+    return basket_from(mean_items, spec)
+
+
+def basket_from(mean_items: float, spec: Spec) -> Values:
+    """``basket_size`` from the mean items per sale."""
     segments = list(spec.customers.segments.values())
     share = np.asarray([s.share for s in segments]) / sum(s.share for s in segments)
     basket = float((share * np.asarray([s.basket for s in segments])).sum())
@@ -244,9 +260,10 @@ def pareto_nbd_log_likelihood(
     late = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + big_t))) - rsx * np.log(
         base + big_t
     )
-    top = np.maximum(alive, early)
-    mixed = np.exp(alive - top) + s / rsx * (np.exp(early - top) - np.exp(late - top))
-    value = head + top + np.log(np.maximum(mixed, 1e-300))
+    with np.errstate(invalid="ignore", over="ignore"):  # a wild step: -1e300 below
+        top = np.maximum(alive, early)
+        mixed = np.exp(alive - top) + s / rsx * (np.exp(early - top) - np.exp(late - top))
+        value = head + top + np.log(np.maximum(mixed, 1e-300))
     total = float((weight * value).sum())
     return total if math.isfinite(total) else -1e300
 

@@ -32,6 +32,7 @@ def report_document(result: FitResult, sample_name: str) -> dict[str, Any]:
             for e in result.estimates
         ],
         "defaults": result.defaults,
+        "privacy": result.privacy or {"epsilon": None, "note": "no differential privacy asked"},
     }
 
 
@@ -56,12 +57,19 @@ def report_html(document: dict[str, Any]) -> str:
         for k, v in document["defaults"].items()
     )
     sample = document["sample"]
+    privacy = document["privacy"]
+    budget = (
+        f"<p>Differential privacy: epsilon {privacy['epsilon']}, spent {privacy['spent']}"
+        f" ({html.escape(privacy['mechanism'])}).</p>"
+        if privacy.get("epsilon") is not None
+        else ""
+    )
     return (
         "<!doctype html><meta charset=utf-8><title>synthpipe fit report</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;"
         "border-bottom:1px solid #ddd;vertical-align:top}</style>"
         f"<h1>Fit report</h1><p>{sample['rows']:,} rows, {sample['customers']:,} customers;"
-        f" intervals: {html.escape(document['interval'])}.</p>"
+        f" intervals: {html.escape(document['interval'])}.</p>{budget}"
         "<h2>Estimated</h2><table><tr><th>field</th><th>estimate</th><th>low</th>"
         f"<th>high</th><th>columns</th><th>method</th></tr>{rows}</table>"
         "<h2>Left at the default</h2><table><tr><th>field</th><th>why</th></tr>"

@@ -265,3 +265,34 @@ def test_fit_run_validate_reference_round_trip(
     shapes = {k: v for k, v in reference.items() if k.startswith("reference.shape_")}
     assert all(v >= 0.9 for v in shapes.values()), shapes
     assert code == EXIT_OK, reference
+
+
+def test_epsilon_releases_counts_with_the_stated_budget(
+    fitted: tuple[Spec, dict[str, object], Path],
+) -> None:
+    """Under --epsilon: OpenDP's releases sum to the budget asked, the lifecycle is not
+    released, intervals are not bootstrapped; with a huge budget the counts are exact in
+    effect, so the estimates meet the ordinary fit's."""
+    _, report, root = fitted
+    out = root / "private.yaml"
+    args = ["fit", str(root / "sample.csv"), *MAPPING, "--out", str(out)]
+    assert main([*args, "--epsilon", "0.5"]) == EXIT_OK
+    private = json.loads((root / "private.fit.json").read_text())
+    assert private["privacy"]["epsilon"] == 0.5
+    assert abs(private["privacy"]["spent"] - 0.5) < 1e-9
+    assert len(private["privacy"]["releases"]) == 5
+    assert "not released" in private["defaults"]["sales.visits_per_year"]
+    assert all(e["low"] is None for e in private["estimates"])
+    spec_from_dict(__import__("yaml").safe_load(out.read_text()))  # valid
+    assert main([*args, "--epsilon", "1e9"]) == EXIT_OK
+    loose = json.loads((root / "private.fit.json").read_text())
+    for field in ("sales.channels.online_share", "fraud.rate", "sales.basket_mean_items"):
+        exact = float(_estimate(report, field)["estimate"])  # type: ignore[arg-type]
+        noisy = float(_estimate(loose, field)["estimate"])  # type: ignore[arg-type]
+        # the 64 transactions a customer may contribute: a sample's first rows
+        assert abs(noisy - exact) <= 0.05 * exact, (field, noisy, exact)
+
+
+def test_a_bad_epsilon_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fit", str(tmp_path / "x.csv"), "--epsilon", "0"]) == EXIT_BAD_INPUT
+    assert "--epsilon" in capsys.readouterr().err
