@@ -130,6 +130,9 @@ def fit(
             result.estimates.append(
                 Estimate(key, value, low, high, estimator.columns, estimator.name)
             )
+    estimated = [e.field for e in result.estimates]
+    for name in [n for n in result.defaults if any(_matches(n, f) for f in estimated)]:
+        del result.defaults[name]  # another estimator set it
     return _finish(result, document, overrides)
 
 

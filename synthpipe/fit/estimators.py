@@ -57,6 +57,7 @@ class Estimator:
                 ("channel", sample.channel),
                 ("payment_method", sample.payment),
                 ("is_fraud", sample.fraud),
+                ("category", sample.category),
                 ("hour", sample.hour),
             )
             if value is not None
@@ -210,6 +211,8 @@ def price_scale(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> V
     ratio of the sample's mean sale amount to the spec's expected one."""
     from synthpipe.model.truth import expected_mean_sale_value  # the truth's closed form
 
+    if sample.category is not None and sample.items is not None:
+        return {}  # the per-category estimator reads the same fields more closely
     row = _row_weights(sample, weights)
     sales = sample.amount >= 0
     observed = float((sample.amount * row)[sales].sum()) / max(float(row[sales].sum()), 1e-300)
@@ -219,6 +222,61 @@ def price_scale(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> V
         for k, c in enumerate(spec.products.categories)
         if not c.price.values
     }
+
+
+PRICE_QUANTILES = 4_001  # points of the normal grid for a category's expected list price
+
+
+def population_line_values(spec: Spec) -> np.ndarray:
+    """Per category, the expected net amount of a sale line in currency units for any
+    catalogue the spec could draw: (1 + quantity_mean) x E[charm(median e^(sigma Z))] x
+    (1 - E[discount rate]) over the calendar's days weighted by volume (a drawn list price
+    is independent of its popularity, so popularity does not weigh in)."""
+    from scipy.special import ndtri
+
+    from synthpipe.model.money import CENTS
+    from synthpipe.model.products import charm_price_cents
+    from synthpipe.model.seasonality import day_factors
+    from synthpipe.model.truth import line_values
+
+    factors = day_factors(spec, spec.calendar.start, spec.calendar.end)
+    z = ndtri((np.arange(PRICE_QUANTILES) + 0.5) / PRICE_QUANTILES)
+    prices = np.asarray(
+        [
+            float(np.mean(c.price.values))
+            if c.price.values
+            else float(charm_price_cents(c.price.median * np.exp(c.price.sigma * z)).mean()) / CENTS
+            for c in spec.products.categories
+        ]
+    )
+    day = factors.overall / factors.overall.sum()
+    return np.asarray((day[:, None] * line_values(spec, factors)).sum(axis=0) * prices)
+
+
+def category_prices(sample: Sample, weights: np.ndarray, spec: Spec, min_customers: int) -> Values:
+    """products.categories.<k>.price.median, for each category of the spec the sample
+    names (by name, any case) in rows of min_customers customers: the median times the
+    sample's mean amount per item there over the spec's expected net amount of a line
+    (``population_line_values``)."""
+    assert sample.category is not None
+    assert sample.items is not None
+    row = _row_weights(sample, weights)
+    usable = (sample.amount >= 0) & (sample.items > 0)
+    expected = population_line_values(spec)
+    values: Values = {}
+    for k, category in enumerate(spec.products.categories):
+        name = category.name.lower()
+        if category.price.values or name not in sample.category_labels:
+            continue
+        rows = usable & (sample.category == sample.category_labels.index(name))
+        if np.unique(sample.customer[rows]).shape[0] < min_customers:
+            continue
+        per_item = float((row * sample.amount)[rows].sum()) / max(
+            float((row * sample.items)[rows].sum()), 1e-300
+        )
+        ratio = per_item / max(float(expected[k]), 1e-12)
+        values[f"products.categories.{k}.price.median"] = round(category.price.median * ratio, 4)
+    return values
 
 
 def customer_histories(sample: Sample) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -372,6 +430,12 @@ ESTIMATORS: tuple[Estimator, ...] = (
     Estimator("basket size", ("sales.basket_mean_items",), ("items",), basket_size),
     Estimator("fraud rate", ("fraud.rate",), ("is_fraud",), fraud_rate),
     Estimator("price scale", ("products.categories.*.price.median",), ("amount",), price_scale),
+    Estimator(
+        "price per category",
+        ("products.categories.*.price.median",),
+        ("amount", "items", "category"),
+        category_prices,
+    ),
     Estimator(
         "purchase frequency and lifecycle (Pareto/NBD)",
         (

@@ -19,7 +19,7 @@ from synthpipe.samples import read_user_table
 from synthpipe.vocabulary import CHANNELS
 
 REQUIRED = ("customer_id", "ts", "amount")
-OPTIONAL = ("items", "channel", "payment_method", "is_fraud")
+OPTIONAL = ("items", "channel", "payment_method", "is_fraud", "category")
 COLUMNS = REQUIRED + OPTIONAL
 TRUE_LABELS = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_LABELS = frozenset({"false", "0", "no", "n", "f", ""})
@@ -41,6 +41,8 @@ class Sample:
     payment_labels: tuple[str, ...]  # lower-cased labels, each seen by enough customers
     fraud: np.ndarray | None  # bool
     customers: int
+    category: np.ndarray | None = None  # code into ``category_labels``
+    category_labels: tuple[str, ...] = ()  # lower-cased; only the spec's names leave
 
     @property
     def rows(self) -> int:
@@ -158,6 +160,12 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
         labels = _labels(table.column("payment_method"))
         payment_labels_all, payment = np.unique(labels, return_inverse=True)
         payment_labels = tuple(str(x) for x in payment_labels_all)
+    category: np.ndarray | None = None
+    category_labels: tuple[str, ...] = ()
+    if "category" in table.column_names:
+        labels = _labels(table.column("category"))
+        category_all, category = np.unique(labels, return_inverse=True)
+        category_labels = tuple(str(x) for x in category_all)
     return Sample(
         customer=customer.astype(np.int64),
         day=day,
@@ -169,4 +177,6 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
         payment_labels=payment_labels,
         fraud=_fraud(table) if "is_fraud" in table.column_names else None,
         customers=customers,
+        category=None if category is None else category.astype(np.int64),
+        category_labels=category_labels,
     )

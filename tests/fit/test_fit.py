@@ -17,6 +17,7 @@ import pytest
 from helpers import build, small_spec
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_OK, main
+from synthpipe.model.products import product_world
 from synthpipe.spec import Spec, spec_from_dict
 
 MAPPING = [
@@ -296,3 +297,52 @@ def test_epsilon_releases_counts_with_the_stated_budget(
 def test_a_bad_epsilon_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fit", str(tmp_path / "x.csv"), "--epsilon", "0"]) == EXIT_BAD_INPUT
     assert "--epsilon" in capsys.readouterr().err
+
+
+def test_prices_per_category_from_a_line_level_sample(tmp_path: Path) -> None:
+    """A sample of lines with their category: each category's median list price comes
+    back within the catalogue's own spread of the spec's (a full catalogue: with a few
+    dozen products a category's line prices are those of its one or two most popular)."""
+    base = _world()
+    spec = base.model_copy(update={"products": base.products.model_copy(update={"count": 5_000})})
+    build(spec, tmp_path / "data", validate=False)
+    lines = ds.dataset(tmp_path / "data" / "line_items", partitioning="hive").to_table()
+    txn = ds.dataset(tmp_path / "data" / "transactions", partitioning="hive").to_table()
+    products = ds.dataset(tmp_path / "data" / "products").to_table()
+    sales = txn.filter(
+        pc.and_(pc.equal(txn.column("transaction_type"), "sale"), pc.invert(txn.column("is_fraud")))
+    )
+    joined = lines.join(
+        sales.select(["transaction_id", "customer_id", "ts"]), "transaction_id", join_type="inner"
+    )
+    joined = joined.join(products.select(["product_id", "category"]), "product_id")
+    sample = pa.table(
+        {
+            "customer_id": pc.cast(joined.column("customer_id"), pa.string()),
+            "ts": joined.column("ts"),
+            "amount": pc.cast(joined.column("net_amount"), pa.float64()),
+            "items": pa.array(np.ones(joined.num_rows)),
+            "category": pc.cast(joined.column("category"), pa.string()),
+        }
+    )
+    pv.write_csv(sample, tmp_path / "lines.csv")
+    out = tmp_path / "f.yaml"
+    assert main(["fit", str(tmp_path / "lines.csv"), "--out", str(out)]) == EXIT_OK
+    report = json.loads((tmp_path / "f.fit.json").read_text())
+    world = product_world(spec)
+    checked = 0
+    for k, category in enumerate(spec.products.categories):
+        field = f"products.categories.{k}.price.median"
+        found = [e for e in report["estimates"] if e["field"] == field]
+        if category.price.values or not found:
+            continue
+        ratio = float(found[0]["estimate"]) / category.price.median
+        # the drawn catalogue's line-weighted mean price varies around the population's by
+        # sqrt(e^(sigma^2) - 1) x sqrt(sum of squared popularity shares)
+        popularity = world.popularity[world.category == k]
+        shares = popularity / popularity.sum()
+        spread = np.sqrt(np.expm1(category.price.sigma**2) * float((shares**2).sum()))
+        assert abs(np.log(ratio)) <= 4 * spread + 0.05, (category.name, ratio, spread)
+        checked += 1
+    assert checked >= 8
+    assert "price scale" not in {e["method"] for e in report["estimates"]}
