@@ -80,12 +80,11 @@ def _run(
     values = estimator.estimate(sample, ones, spec, min_customers)
     draws: dict[str, list[object]] = {k: [] for k in values}
     for _ in range(estimator.replicates):
-        if True:
-            weights = rng.poisson(1.0, sample.customers).astype(np.float64)
-            replicate = estimator.estimate(sample, weights, spec, min_customers)
-            for key, value in replicate.items():
-                if key in draws:
-                    draws[key].append(value)
+        weights = rng.poisson(1.0, sample.customers).astype(np.float64)
+        replicate = estimator.estimate(sample, weights, spec, min_customers)
+        for key, value in replicate.items():
+            if key in draws:
+                draws[key].append(value)
     return values, draws
 
 
@@ -123,7 +122,9 @@ def fit(
         values, draws = _run(estimator, sample, base, min_customers, rng)
         for name in estimator.fields:
             if not any(_matches(name, key) for key in values):
-                result.defaults[name] = f"default: fewer than {min_customers} customers informed it"
+                result.defaults[name] = (
+                    f"default: not informed (fewer than {min_customers} customers, or too few days)"
+                )
         for key, value in values.items():
             set_dotted(document, key, value)
             low, high = _bounds(draws[key]) if draws.get(key) else (value, value)
