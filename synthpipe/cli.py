@@ -197,38 +197,34 @@ def build_parser() -> ArgumentParser:
     fit.add_argument("--out", default="fitted.yaml", help="spec file to write (fitted.yaml)")
     fit.add_argument(
         "--min-customers",
-        type=_positive_int,
+        type=_positive(int),
         default=10,
         help="a group seen by fewer customers keeps the default (default 10)",
     )
     fit.add_argument("--seed", type=int, default=1, help="the spec's seed and the bootstrap's")
     fit.add_argument(
         "--epsilon",
-        type=_positive_float,
+        type=_positive(float),
         help="release the count-based estimates with this differential-privacy budget",
     )
     _add_set(fit)
     return parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expects a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expects at least 1, got {value}")
-    return value
+def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
+    """An argparse type: a whole (int) or real (float) number above 0, finite."""
+    what = "a whole number" if kind is int else "a number"
 
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expects {what}, got {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"expects {what} above 0 and finite, got {text!r}")
+        return value
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expects a number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expects a positive finite number, got {text!r}")
-    return value
+    return parse
 
 
 def command_fit(args: argparse.Namespace) -> int:

@@ -30,7 +30,10 @@ START = np.log([1.0, 0.2, 1.0, 1.0])  # Pareto/NBD starting point: log r, alpha,
 SHAPES = (0.06, 100.0)  # customers.activity_shape's range in the spec
 DROPOUT_SHAPES = (0.06, 100.0)  # customers.lifetime.dropout_shape's range
 MAX_DROPOUT = 50.0  # customers.lifetime.dropout_per_year's largest value
-MAX_VISITS = 2_000.0  # sales.visits_per_year's largest value
+MAX_VISITS = 2_000.0
+MAX_BASKET = (
+    100.0  # sales.basket_mean_items's largest value  # sales.visits_per_year's largest value
+)
 LIFECYCLE_REPLICATES = 10  # a Pareto/NBD fit costs seconds at 10^5 customers
 LOG_BOUNDS = (-9.0, 9.0)  # each Pareto/NBD parameter between e^-9 and e^9
 
@@ -196,7 +199,7 @@ def basket_from(mean_items: float, spec: Spec) -> Values:
         1.0 - online
     ) * channels.in_store.basket_factor + online * channels.online.basket_factor
     extra = (mean_items - 1.0 - splurge_lines_mean(spec)) / max(basket * factor, 1e-12)
-    return {"sales.basket_mean_items": round(max(1.0 + extra, 1.0), 4)}
+    return {"sales.basket_mean_items": round(float(np.clip(1.0 + extra, 1.0, MAX_BASKET)), 4)}
 
 
 def fraud_rate(sample: Sample, weights: np.ndarray, _spec: Spec, _min: int) -> Values:

@@ -39,6 +39,8 @@ from synthpipe.vocabulary import CHANNELS
 ROWS_PER_CUSTOMER = 64  # a customer's contribution bound
 ITEMS_CAP = 50  # items per transaction counted, at most
 HOURS_PER_DAY = 24
+MAX_FRAUD_RATE = 0.5  # fraud.rate's largest value in the spec
+NOISE_MARGIN = 10.0  # a noisy denominator under this many noise scales releases no ratio
 RELEASES = 5  # weekday counts, channel x hour, channel x payment, fraud, items: equal shares
 PRIVATE_FIELDS = (
     "sales.weekday",
@@ -130,12 +132,17 @@ def private_estimates(
     if sample.fraud is not None:
         fraud = np.bincount(sample.fraud[rows].astype(np.int64), minlength=2)
         counted = release("transactions not fraud / fraud", fraud, ROWS_PER_CUSTOMER)
-        values["fraud.rate"] = round(float(counted[1] / max(counted.sum(), 1.0)), 6)
+        rate = float(counted[1] / max(counted.sum(), 1.0))
+        values["fraud.rate"] = round(min(rate, MAX_FRAUD_RATE), 6)
     if sample.items is not None:
         items = np.minimum(sample.items[rows], ITEMS_CAP)
         totals = np.asarray([int(items[sale].sum()), int(np.count_nonzero(sale))])
-        summed = release("items and sales", totals, ROWS_PER_CUSTOMER * (ITEMS_CAP + 1))
-        values |= basket_from(float(summed[0] / max(summed[1], 1.0)), spec)
+        sensitivity = ROWS_PER_CUSTOMER * (ITEMS_CAP + 1)
+        summed = release("items and sales", totals, sensitivity)
+        # a count that the noise could have made: no mean is released from it
+        if summed[1] >= NOISE_MARGIN * sensitivity / share:
+            mean_items = min(float(summed[0] / summed[1]), float(ITEMS_CAP))
+            values |= basket_from(mean_items, spec)
     return values, releases
 
 

@@ -125,6 +125,14 @@ def _fraud(table: pa.Table) -> np.ndarray:
     return np.asarray(np.isin(labels, list(TRUE_LABELS)))
 
 
+def _coded(table: pa.Table, name: str) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """An optional label column as codes into its lower-cased labels (None if absent)."""
+    if name not in table.column_names:
+        return None, ()
+    labels, codes = np.unique(_labels(table.column(name)), return_inverse=True)
+    return codes.astype(np.int64), tuple(str(x) for x in labels)
+
+
 def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sample:
     """Read and check a sample: exit-2 errors name the column and the problem."""
     table = renamed(read_table(path), mapping, path)
@@ -154,18 +162,8 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
     items = _numbers(table, "items") if "items" in table.column_names else None
     if items is not None and (items < 0).any():
         raise InputError("sample column 'items' has negative counts")
-    payment: np.ndarray | None = None
-    payment_labels: tuple[str, ...] = ()
-    if "payment_method" in table.column_names:
-        labels = _labels(table.column("payment_method"))
-        payment_labels_all, payment = np.unique(labels, return_inverse=True)
-        payment_labels = tuple(str(x) for x in payment_labels_all)
-    category: np.ndarray | None = None
-    category_labels: tuple[str, ...] = ()
-    if "category" in table.column_names:
-        labels = _labels(table.column("category"))
-        category_all, category = np.unique(labels, return_inverse=True)
-        category_labels = tuple(str(x) for x in category_all)
+    payment, payment_labels = _coded(table, "payment_method")
+    category, category_labels = _coded(table, "category")
     return Sample(
         customer=customer.astype(np.int64),
         day=day,
@@ -173,10 +171,10 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
         amount=amount,
         items=items,
         channel=_channels(table) if "channel" in table.column_names else None,
-        payment=None if payment is None else payment.astype(np.int64),
+        payment=payment,
         payment_labels=payment_labels,
         fraud=_fraud(table) if "is_fraud" in table.column_names else None,
         customers=customers,
-        category=None if category is None else category.astype(np.int64),
+        category=category,
         category_labels=category_labels,
     )

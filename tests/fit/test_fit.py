@@ -277,7 +277,8 @@ def test_epsilon_releases_counts_with_the_stated_budget(
     _, report, root = fitted
     out = root / "private.yaml"
     args = ["fit", str(root / "sample.csv"), *MAPPING, "--out", str(out)]
-    assert main([*args, "--epsilon", "0.5"]) == EXIT_OK
+    for _ in range(4):  # the noise differs each time: every draw must give a valid spec
+        assert main([*args, "--epsilon", "0.5"]) == EXIT_OK
     private = json.loads((root / "private.fit.json").read_text())
     assert private["privacy"]["epsilon"] == 0.5
     assert abs(private["privacy"]["spent"] - 0.5) < 1e-9
