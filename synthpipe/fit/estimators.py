@@ -14,11 +14,18 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import optimize, special
+from scipy.special import ndtri
 
 from synthpipe.fit.sample import Sample
+from synthpipe.model.blockmonth import cached_day_factors
+from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import DAYS_PER_YEAR, median_income, reference_income
-from synthpipe.model.expectation import age_distribution
+from synthpipe.model.expectation import age_distribution, rate_moments
+from synthpipe.model.money import CENTS
+from synthpipe.model.products import charm_price_cents
 from synthpipe.model.sales import splurge_lines_mean
+from synthpipe.model.seasonality import day_factors
+from synthpipe.model.truth import expected_mean_sale_value, line_values
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS
 
@@ -146,8 +153,6 @@ def online_share(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> 
 
 def online_share_from(share: float, spec: Spec) -> Values:
     """``online_share`` from the observed online share of purchases."""
-    from synthpipe.model.expectation import rate_moments
-
     rate = rate_moments(spec)["rate"]
     modelled = float(rate[CHANNELS.index("online")] / rate.sum())
     scaled = share * spec.sales.channels.online_share / max(modelled, 1e-12)
@@ -212,8 +217,6 @@ def fraud_rate(sample: Sample, weights: np.ndarray, _spec: Spec, _min: int) -> V
 def price_scale(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
     """products.categories.*.price.median: every category's median list price times the
     ratio of the sample's mean sale amount to the spec's expected one."""
-    from synthpipe.model.truth import expected_mean_sale_value  # the truth's closed form
-
     if sample.category is not None and sample.items is not None:
         return {}  # the per-category estimator reads the same fields more closely
     row = _row_weights(sample, weights)
@@ -235,13 +238,6 @@ def population_line_values(spec: Spec) -> np.ndarray:
     catalogue the spec could draw: (1 + quantity_mean) x E[charm(median e^(sigma Z))] x
     (1 - E[discount rate]) over the calendar's days weighted by volume (a drawn list price
     is independent of its popularity, so popularity does not weigh in)."""
-    from scipy.special import ndtri
-
-    from synthpipe.model.money import CENTS
-    from synthpipe.model.products import charm_price_cents
-    from synthpipe.model.seasonality import day_factors
-    from synthpipe.model.truth import line_values
-
     factors = day_factors(spec, spec.calendar.start, spec.calendar.end)
     z = ndtri((np.arange(PRICE_QUANTILES) + 0.5) / PRICE_QUANTILES)
     prices = np.asarray(
@@ -265,7 +261,7 @@ def category_prices(sample: Sample, weights: np.ndarray, spec: Spec, min_custome
     assert sample.items is not None
     row = _row_weights(sample, weights)
     usable = (sample.amount >= 0) & (sample.items > 0)
-    expected = population_line_values(spec)
+    expected = cached_per_spec("population_line_values", spec, population_line_values)
     values: Values = {}
     for k, category in enumerate(spec.products.categories):
         name = category.name.lower()
@@ -361,8 +357,6 @@ def multiplier_cv2(spec: Spec) -> float:
 
 def mean_multiplier(spec: Spec) -> float:
     """Expected visits a year per unit of visits_per_year (the multiplier's mean)."""
-    from synthpipe.model.expectation import rate_moments
-
     unit = spec.model_copy(update={"sales": spec.sales.model_copy(update={"visits_per_year": 1.0})})
     return float(rate_moments(unit)["rate"].sum()) * DAYS_PER_YEAR
 
@@ -371,9 +365,8 @@ def observed_day_factor(sample: Sample, spec: Spec, weights: np.ndarray) -> floa
     """The spec's day factor F(d) (trend, weekday, season, holidays) averaged over the days
     each customer was watched, after its first purchase: what a Poisson rate fitted without
     seasons has absorbed."""
-    from synthpipe.model.seasonality import day_factors
 
-    factors = day_factors(spec, spec.calendar.start, spec.calendar.end).overall
+    factors = cached_day_factors(spec, spec.calendar.start, spec.calendar.end).overall
     running = np.concatenate([[0.0], np.cumsum(factors)])
     first = np.full(sample.customers, np.iinfo(np.int64).max)
     np.minimum.at(first, sample.customer, sample.day - sample.day.min())
@@ -403,8 +396,11 @@ def lifecycle(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Val
         bounds=[LOG_BOUNDS] * 4,
     )
     r, alpha, s, beta = np.exp(result.x)
-    visits = float(r / alpha) / mean_multiplier(spec) / observed_day_factor(sample, spec, weights)
-    inverse_k = (1.0 + 1.0 / r) / (1.0 + multiplier_cv2(spec)) - 1.0
+    # the spec's moments: once per spec, not once per bootstrap replicate
+    multiplier = cached_per_spec("mean_multiplier", spec, mean_multiplier)
+    spread = cached_per_spec("multiplier_cv2", spec, multiplier_cv2)
+    visits = float(r / alpha) / multiplier / observed_day_factor(sample, spec, weights)
+    inverse_k = (1.0 + 1.0 / r) / (1.0 + spread) - 1.0
     # a sample with almost no spread reads as an extreme shape: kept inside the spec's range
     return {
         "sales.visits_per_year": round(float(np.clip(visits, 1e-3, MAX_VISITS)), 4),

@@ -13,7 +13,7 @@ import numpy as np
 
 from synthpipe.model.associations import Associations, associations
 from synthpipe.model.cache import cached_per_spec
-from synthpipe.model.products import ProductWorld, brand_shares, product_world
+from synthpipe.model.products import ProductWorld, brand_shares, product_world, share_in_category
 from synthpipe.model.sampling import grouped_categorical, poisson_by_group, poisson_table
 from synthpipe.model.seasonality import DayFactors
 from synthpipe.spec.models import Spec
@@ -260,10 +260,15 @@ def category_line_shares(spec: Spec) -> np.ndarray:
     demand = np.asarray([c.demand for c in spec.products.categories])
     weights = affinity_table(spec) * (demand * season)[None, :]
     per_group = weights / weights.sum(axis=1, keepdims=True)
+    return np.asarray(audience_shares(spec) @ per_group)
+
+
+def audience_shares(spec: Spec) -> np.ndarray:
+    """Each audience group's (age band x gender, ``audience_group`` order) share of the
+    population: the pyramid's band weights times the gender shares."""
     bands = np.asarray([b.weight for b in spec.customers.age_pyramid], dtype=np.float64)
     genders = np.asarray([spec.customers.gender.get(g, 0.0) for g in GENDERS])  # type: ignore[call-overload]
-    population = np.outer(bands / bands.sum(), genders / genders.sum()).ravel()
-    return np.asarray(population @ per_group)
+    return np.asarray(np.outer(bands / bands.sum(), genders / genders.sum()).ravel())
 
 
 def complement_attach(spec: Spec) -> np.ndarray:
@@ -275,10 +280,7 @@ def complement_attach(spec: Spec) -> np.ndarray:
     world = product_world(spec)
     partner = planted.partner
     category = world.category[partner].astype(np.int64)
-    in_category = np.bincount(world.category, weights=world.popularity)
-    line_share = (
-        category_line_shares(spec)[category] * world.popularity[partner] / in_category[category]
-    )
+    line_share = category_line_shares(spec)[category] * share_in_category(world, partner)
     habits = spec.sales.habits
     lines = spec.sales.basket_mean_items + habits.splurge * habits.splurge_extra_lines
     basket_share = -np.expm1(-lines * line_share)

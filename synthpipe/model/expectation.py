@@ -23,7 +23,7 @@ from synthpipe.model.customers import (
     survival,
 )
 from synthpipe.model.fraud import expected_lines
-from synthpipe.model.products import product_world
+from synthpipe.model.products import product_world, share_in_category
 from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN, repeat_factor, splurge_lines_mean
 from synthpipe.model.seasonality import date_range, day_factors
 from synthpipe.plan import PartitionTask
@@ -167,10 +167,9 @@ def partner_lines_per_line(spec: Spec) -> float:
     if planted.anchor.shape[0] == 0:
         return 0.0
     world = product_world(spec)
-    in_category = np.bincount(world.category, weights=world.popularity)
     category = world.category[planted.anchor].astype(np.int64)
-    share = category_line_shares(spec)[category] * world.popularity[planted.anchor]
-    return float((share / in_category[category] * complement_attach(spec)).sum())
+    share = category_line_shares(spec)[category] * share_in_category(world, planted.anchor)
+    return float((share * complement_attach(spec)).sum())
 
 
 def expected_partition_rows(spec: Spec, task: PartitionTask) -> dict[str, float]:

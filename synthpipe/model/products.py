@@ -188,6 +188,13 @@ def brand_shares(world: ProductWorld, spec: Spec) -> np.ndarray:
     return np.asarray(np.divide(mass, totals, out=np.zeros_like(mass), where=totals > 0))
 
 
+def share_in_category(world: ProductWorld, product: np.ndarray) -> np.ndarray:
+    """Each product's share of its category's popularity: its chance as a drawn line of
+    that category (brand loyalty keeps it)."""
+    in_category = np.bincount(world.category, weights=world.popularity)
+    return np.asarray(world.popularity[product] / in_category[world.category[product]])
+
+
 def product_world(spec: Spec) -> ProductWorld:
     """The catalogue of ``spec`` (cached per spec within a process)."""
     return cached_per_spec("products", spec, build_product_world)

@@ -21,6 +21,7 @@ from synthpipe.formats import output_format
 from synthpipe.model.associations import associations
 from synthpipe.model.baskets import (
     audience_group,
+    audience_shares,
     category_weights,
     complement_attach,
     extra_lines_mean,
@@ -29,7 +30,13 @@ from synthpipe.model.blockmonth import block_month, channel_weights
 from synthpipe.model.customers import DAYS_PER_YEAR, CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
 from synthpipe.model.money import CENTS
-from synthpipe.model.products import FIRST_PRODUCT_ID, brand_names, brand_shares, product_world
+from synthpipe.model.products import (
+    FIRST_PRODUCT_ID,
+    brand_names,
+    brand_shares,
+    product_world,
+    share_in_category,
+)
 from synthpipe.model.replenishment import UNIX_EPOCH, Staples, order_days, staples
 from synthpipe.model.sales import repeat_factor, splurge_lines_mean
 from synthpipe.model.sampling import cumulative
@@ -125,9 +132,8 @@ def with_partner_lines(spec: Spec, lines: np.ndarray) -> np.ndarray:
     if planted.anchor.shape[0] == 0:
         return lines
     world = product_world(spec)
-    in_category = np.bincount(world.category, weights=world.popularity)
     anchor_category = world.category[planted.anchor].astype(np.int64)
-    share = world.popularity[planted.anchor] / in_category[anchor_category]
+    share = share_in_category(world, planted.anchor)
     brought = lines[:, anchor_category] * (share * complement_attach(spec))[None, :]
     total = lines.copy()
     np.add.at(total.T, world.category[planted.partner].astype(np.int64), brought.T)
@@ -251,9 +257,8 @@ def expected_sale_values(spec: Spec, factors: DayFactors) -> np.ndarray:
     if planted.anchor.shape[0]:
         anchor_category = world.category[planted.anchor].astype(np.int64)
         partner_category = world.category[planted.partner].astype(np.int64)
-        share = world.popularity[planted.anchor] / in_category[anchor_category]
         brought = (
-            share
+            share_in_category(world, planted.anchor)
             * complement_attach(spec)
             * per_line[:, partner_category]
             * world.price_cents[planted.partner]
@@ -454,9 +459,7 @@ def expected_mean_sale_value(spec: Spec) -> float:
     population shares, the channel split and the segments' shares of purchases."""
     factors = day_factors(spec, spec.calendar.start, spec.calendar.end)
     values = expected_sale_values(spec, factors)  # (days, groups, channels, segments)
-    bands = np.asarray([b.weight for b in spec.customers.age_pyramid], dtype=np.float64)
-    genders = np.asarray([spec.customers.gender.get(g, 0.0) for g in GENDERS])  # type: ignore[call-overload]
-    population = np.outer(bands / bands.sum(), genders / genders.sum()).ravel()
+    population = audience_shares(spec)
     online = spec.sales.channels.online_share
     segments = list(spec.customers.segments.values())
     purchases = np.asarray([s.share * s.frequency for s in segments])
