@@ -247,6 +247,7 @@ def sales_stats(
     _habits(ctx, stats, txn)
     _tenure(stats, txn, people)
     _store_choice(ctx, stats, txn, people, catalogue, month)
+    line["follows"] = _follows(line)  # once: the complements' two passes read it
     line["partner"] = _partner_lines(ctx, line)
     _baskets(ctx, stats, txn, line, owners, people, catalogue)
     _replenishment(ctx, stats, txn, line, owners)
@@ -758,7 +759,7 @@ def _partner_lines(ctx: ValidationContext, line: dict[str, np.ndarray]) -> np.nd
     if product.shape[0] < 2 or ctx.pairs.complements == 0:
         return partner
     wanted = ctx.pairs.lookup(ctx.pairs.partner_by_id, product[:-1], 0)
-    partner[1:] = (wanted > 0) & (product[1:] == wanted) & _follows(line)
+    partner[1:] = (wanted > 0) & (product[1:] == wanted) & line["follows"]
     return partner
 
 
@@ -779,7 +780,7 @@ def _associations(
     next_partner = np.full(n, -1, dtype=np.int64)
     if n > 1:
         next_partner[:-1] = np.where(
-            _follows(line), pairs.lookup(pairs.partner_pair, product[1:], -1), -1
+            line["follows"], pairs.lookup(pairs.partner_pair, product[1:], -1), -1
         )
     k = pairs.complements
     is_anchor = natural & (anchor >= 0)
