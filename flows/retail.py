@@ -108,8 +108,8 @@ def verify_kept(plan: RunPlan, scheduler: str) -> RunPlan:
 def generate_partitions(plan: RunPlan, scheduler: str) -> list[PartitionResult]:
     """Generate and write every partition to run, on the Dask cluster (one task each)."""
     start(plan)
-    if plan.staging is None:
-        unpublish(plan.location)  # in place: readers must not trust a dataset in flux
+    if plan.staging is None:  # in place: readers must not trust a dataset in flux
+        unpublish(plan.location, plan.spec.output.format)
     with Client(scheduler, set_as_default=False) as client:
         return generate(
             client, plan.spec, list(plan.to_run), plan.write_location, _progress("generate")
@@ -208,7 +208,7 @@ def publish_dataset(plan: RunPlan, manifest: Manifest, outcome: ValidationOutcom
         raise FidelityError(
             f"fidelity report failed ({failed}); the data is left unpublished", outcome.html_path
         )
-    publish_run(plan, manifest, extra=(REPORT_JSON, REPORT_HTML))
+    publish_run(plan, manifest, extra=(REPORT_JSON, REPORT_HTML), verdict=outcome.summary_line())
     return plan.location.display(REPORT_HTML)
 
 

@@ -82,7 +82,7 @@ def build(spec: Spec, out: Path, validate: bool = True) -> ValidationOutcome | N
     if outcome.passed:
         manifest = manifest.model_copy(update={"published": True})
         write_manifest(location, manifest)
-        publish(location, manifest)
+        publish(location, manifest, outcome.summary_line())
     return outcome
 
 

@@ -1,10 +1,14 @@
-"""What an output format provides: how a table becomes a file and back, and how a
-finished dataset is published for readers.
+"""What an output format provides: how a table becomes a file and back, how files are
+named, and how a finished dataset is published for readers.
 
 A format is one module of ``synthpipe.formats`` defining ``FORMAT``, an object with this
 shape; the package finds the modules itself. Everything that names a file extension,
 encodes or decodes a data file, or marks a dataset readable goes through it, so adding
 a format touches that module only.
+
+Every format writes Parquet data files (workers write them in parallel); formats differ
+in how a run makes them visible: a ``_SUCCESS`` marker, or one table-format commit per
+table that lists the run's files.
 """
 
 from __future__ import annotations
@@ -29,12 +33,35 @@ class Decoded:
     table: pa.Table
 
 
+@dataclass(frozen=True)
+class TableRelease:
+    """One table as a run publishes it: every data file (relative to the table's folder)
+    with its partition values, and the table's Arrow schema (partition columns last)."""
+
+    files: tuple[str, ...]
+    schema: pa.Schema
+    partition_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Release:
+    """What a run publishes: its tables, its number (one more than the last published
+    run's), and a small JSON summary (spec hash, rows, verdict) readers may look at."""
+
+    tables: Mapping[str, TableRelease]
+    run: int
+    summary: Mapping[str, Any]
+
+
 class OutputFormat(Protocol):
-    """An output format: file codec and publish step."""
+    """An output format: file codec, file naming and publish step."""
 
     name: str
     extension: str  # of every data file, with its dot
     root_names: tuple[str, ...]  # what its publish step keeps at the dataset's root
+    # True: a file's name says what it holds (a tag of its content's identity), so a name
+    # once published never holds other bytes, and replaced files stay for older versions
+    immutable_files: bool
 
     def encode(self, table: pa.Table, metadata: Mapping[str, str], output: Output) -> bytes:
         """The file's bytes: ``table`` with ``metadata`` under the spec's output settings."""
@@ -44,7 +71,7 @@ class OutputFormat(Protocol):
         """Read a file's bytes back, decoding only ``columns`` (those it has)."""
         ...
 
-    def publish(self, location: Location, summary: Mapping[str, Any]) -> None:
+    def publish(self, location: Location, release: Release) -> None:
         """Make the finished dataset visible to readers (the last write of a run)."""
         ...
 

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from synthpipe.formats.base import Decoded
+from synthpipe.formats.base import Decoded, Release
 from synthpipe.spec.models import Output
 from synthpipe.storage import Location, write_atomic
 
@@ -68,6 +68,7 @@ class ParquetFormat:
     name = "parquet"
     extension = ".parquet"
     root_names = (SUCCESS_NAME,)
+    immutable_files = False  # a refresh replaces a partial month's file under its name
 
     def encode(self, table: pa.Table, metadata: Mapping[str, str], output: Output) -> bytes:
         """Parquet bytes of ``table`` with ``metadata`` merged into its key-value metadata."""
@@ -90,10 +91,10 @@ class ParquetFormat:
         }
         return Decoded(schema, metadata, table)
 
-    def publish(self, location: Location, summary: Mapping[str, Any]) -> None:
-        """Write ``_SUCCESS`` (a small JSON summary) last."""
+    def publish(self, location: Location, release: Release) -> None:
+        """Write ``_SUCCESS`` (the release's small JSON summary) last."""
         fs, _ = location.filesystem()
-        data = (json.dumps(dict(summary)) + "\n").encode("utf-8")
+        data = (json.dumps(dict(release.summary)) + "\n").encode("utf-8")
         write_atomic(fs, location.join(SUCCESS_NAME), data)
 
     def unpublish(self, location: Location) -> None:

@@ -9,16 +9,22 @@ in the list or the worker that runs them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+import pyarrow as pa
+
+import synthpipe
 from synthpipe.formats import output_format
+from synthpipe.spec import world_hash
 from synthpipe.spec.models import Spec
 
 TaskKind = Literal["customers", "products", "stores", "sales"]
 PART_DIGITS = 5  # part-00000 and the format's extension
+TAG_CHARACTERS = 16  # hex digits of a content tag in a file name (64 bits)
 TABLES = ("customers", "products", "stores", "transactions", "line_items")
 PARTITION_KEY = re.compile(
     r"(?P<kind>customers|products|stores|sales)-(?:(?P<month>\d{4}-\d{2})-)?(?P<block>\d+)"
@@ -60,6 +66,9 @@ class PartitionTask:
     block: int
     first_day: dt.date | None = None  # sales only: first and last day (same month)
     last_day: dt.date | None = None
+    # formats whose files never change once written (table formats) put a tag of what the
+    # file holds in its name (part-00000-<tag>, then the extension); empty: plain names
+    tag: str = ""
 
     @property
     def month(self) -> str | None:
@@ -97,7 +106,8 @@ class PartitionTask:
 
     def outputs(self) -> dict[str, str]:
         """Table name -> path of the file relative to the dataset root."""
-        part = f"part-{self.block:0{PART_DIGITS}d}{output_format().extension}"
+        tag = f"-{self.tag}" if self.tag else ""
+        part = f"part-{self.block:0{PART_DIGITS}d}{tag}{output_format().extension}"
         if self.kind == "sales":
             return {table: f"{table}/month={self.month}/{part}" for table in SALES_TABLES}
         return {self.kind: f"{self.kind}/{part}"}
@@ -130,7 +140,20 @@ def make_plan(spec: Spec) -> list[PartitionTask]:
     tasks += [
         PartitionTask("sales", b, first, last) for b in range(blocks) for first, last in months
     ]
+    if output_format(spec.output.format).immutable_files:
+        tasks = [replace(t, tag=content_tag(spec, t)) for t in tasks]
     return tasks
+
+
+def content_tag(spec: Spec, task: PartitionTask) -> str:
+    """A tag of everything a task's files hold: the world (the spec without calendar.end
+    and the location), the generator's and the Parquet writer's versions, the partition
+    and its days. Two files with one name hold the same bytes; a partial month that a
+    refresh completes, or a world that changed, gets a new name."""
+    identity = "|".join(
+        (world_hash(spec), synthpipe.__version__, f"pyarrow {pa.__version__}", task.label)
+    )
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:TAG_CHARACTERS]
 
 
 def partition_count(spec: Spec) -> dict[str, int]:

@@ -37,4 +37,5 @@ def file_metadata(spec: Spec, table: str, partition: str) -> dict[str, str]:
 
 def encoded_file(table: pa.Table, spec: Spec, name: str, partition: str) -> bytes:
     """Encode ``table`` in the output format with the spec's settings and the labels."""
-    return output_format().encode(table, file_metadata(spec, name, partition), spec.output)
+    codec = output_format(spec.output.format)
+    return codec.encode(table, file_metadata(spec, name, partition), spec.output)

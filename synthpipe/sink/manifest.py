@@ -117,6 +117,9 @@ class Manifest(BaseModel):
     world_sha256: str = ""
     seed: int
     published: bool = False
+    # the run that wrote this manifest: one more than the run of the manifest before it;
+    # a table format records it in each commit (the application transaction's version)
+    run: int = 0
     updated_at: str
     versions: dict[str, str] = Field(default_factory=dict)
     tables: dict[str, TableSummary] = Field(default_factory=dict)

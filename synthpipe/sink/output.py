@@ -8,7 +8,7 @@ import posixpath
 from fsspec.implementations.memory import MemoryFileSystem
 
 from synthpipe.errors import OutputError
-from synthpipe.formats import output_format
+from synthpipe.formats import FORMATS
 from synthpipe.model.truth import TRUTH_FOLDER
 from synthpipe.secrets import resolve
 from synthpipe.sink.lock import LOCK_NAME
@@ -22,7 +22,14 @@ from synthpipe.vocabulary import REPORT_FOLDER, TABLES
 OWN_NAMES = (LOCK_NAME, STAGING)
 # What a dataset's root holds: its tables, the report, the ground truth, the publish marker
 LAYOUT_NAMES = frozenset(
-    {*TABLES, REPORT_FOLDER, TRUTH_FOLDER, MANIFEST_NAME, *OWN_NAMES, *output_format().root_names}
+    {
+        *TABLES,
+        REPORT_FOLDER,
+        TRUTH_FOLDER,
+        MANIFEST_NAME,
+        *OWN_NAMES,
+        *(name for declared in FORMATS.values() for name in declared.root_names),
+    }
 )
 
 

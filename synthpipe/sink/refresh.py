@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from synthpipe.errors import OutputError
+from synthpipe.formats import output_format
 from synthpipe.plan import PartitionTask, make_plan
 from synthpipe.sink.manifest import (
     MANIFEST_NAME,
@@ -36,7 +37,7 @@ from synthpipe.sink.manifest import (
     write_manifest,
 )
 from synthpipe.sink.partitions import FileRecord, PartitionResult
-from synthpipe.sink.publish import publish, unpublish
+from synthpipe.sink.publish import dataset_format, publish, unpublish
 from synthpipe.spec import Spec, public_document, spec_changes
 from synthpipe.storage import TEMP_PREFIX, Location, is_local
 from synthpipe.vocabulary import TABLES
@@ -58,6 +59,11 @@ class RunPlan:
     stale: tuple[str, ...]  # previous files no longer planned (removed at publish)
     staging: str | None = None  # relative folder the run writes to, or None: in place
     previous: Manifest | None = field(default=None, compare=False)
+
+    @property
+    def run(self) -> int:
+        """This run's number: one more than the previous manifest's."""
+        return 1 if self.previous is None else self.previous.run + 1
 
     @property
     def write_location(self) -> Location:
@@ -171,9 +177,14 @@ def _unplanned_files(location: Location, tasks: list[PartitionTask]) -> tuple[st
             continue
         for full in fs.find(base):
             relative = posixpath.relpath(str(full), root)
-            if relative not in planned and not posixpath.basename(relative).startswith("."):
+            if relative not in planned and not _hidden(relative):
                 found.append(relative)
     return tuple(sorted(found))
+
+
+def _hidden(relative: str) -> bool:
+    """A path below a hidden or a table format's own folder (``.x``, ``_delta_log``)."""
+    return any(part.startswith((".", "_")) for part in relative.split("/")[1:])
 
 
 def with_failed_checks(plan: RunPlan, failed: list[str]) -> RunPlan:
@@ -216,6 +227,7 @@ def pending_manifest(
     """The manifest of the dataset this run makes, unpublished; files this run wrote to
     staging carry their staged path."""
     manifest = build_manifest(plan.spec, [*plan.kept, *results], truth=truth)
+    manifest.run = plan.run
     if plan.staging is not None:
         written = {f.path for r in results for f in r.files} | {t.path for t in truth}
         entries: list[tuple[str, FileEntry | TruthEntry]] = [
@@ -233,12 +245,17 @@ def save_pending(plan: RunPlan, manifest: Manifest) -> None:
     write_manifest(plan.write_location, manifest)
 
 
-def publish_run(plan: RunPlan, manifest: Manifest, extra: tuple[str, ...] = ()) -> Manifest:
+def publish_run(
+    plan: RunPlan, manifest: Manifest, extra: tuple[str, ...] = (), verdict: str = ""
+) -> Manifest:
     """Make the run's dataset the published one: move staged files into place, remove
-    stale files, write the final manifest, then _SUCCESS. ``extra`` names further staged
-    files to move (the report)."""
+    stale files (a table format keeps them for its older versions), then publish (a
+    table format commits before the final manifest is written, Parquet writes _SUCCESS
+    after it). ``extra`` names further staged files to move (the report); ``verdict``
+    summarises the report for the publish step."""
     fs, _ = plan.location.filesystem()
-    unpublish(plan.location)
+    kind = plan.spec.output.format
+    unpublish(plan.location, kind)
     final = manifest.model_copy(deep=True)
     entries: list[tuple[str, FileEntry | TruthEntry]] = [
         *final.files.items(),
@@ -252,12 +269,16 @@ def publish_run(plan: RunPlan, manifest: Manifest, extra: tuple[str, ...] = ()) 
         staged = plan.staged_path(path)
         if staged != path and fs.exists(plan.location.join(staged)):
             _move(fs, plan.location.join(staged), plan.location.join(path))
-    for path in plan.stale:
+    immutable = output_format(kind).immutable_files
+    for path in () if immutable else plan.stale:
         with contextlib.suppress(FileNotFoundError):
             fs.rm(plan.location.join(path))
     final.published = True
+    if immutable:  # commit first: the manifest says published only once it is
+        publish(plan.location, final, verdict)
     write_manifest(plan.location, final)
-    publish(plan.location, final)
+    if not immutable:
+        publish(plan.location, final, verdict)
     if plan.staging is not None:  # we hold the lock: no other run's staging is here
         with contextlib.suppress(FileNotFoundError):
             fs.rm(plan.location.join(STAGING), recursive=True)
@@ -267,7 +288,7 @@ def publish_run(plan: RunPlan, manifest: Manifest, extra: tuple[str, ...] = ()) 
 def withdraw(location: Location, manifest: Manifest) -> None:
     """Unpublish a dataset that failed its validation: the publish marker goes first, then
     the manifest records it (the data stays, for a look at what is wrong)."""
-    unpublish(location)
+    unpublish(location, dataset_format(manifest))
     if manifest.published:
         write_manifest(location, manifest.model_copy(update={"published": False}))
 

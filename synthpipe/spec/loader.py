@@ -22,6 +22,12 @@ from synthpipe.spec.models import Spec
 # Fields that say where data goes, not what it is: they do not enter the data hash, so
 # the same world written to two places gives byte-identical files.
 LOCATION_FIELDS = ("path", "storage_options")
+# How the files are committed for readers (parquet, delta), not what they hold: left out
+# of the data hashes like the location, so a file's bytes do not depend on it. A change
+# of it is still a change of the spec (a refresh cannot switch a dataset's format).
+TABLE_FORMAT_FIELD = "format"
+# Manifests written before ``output.format`` existed were Parquet datasets
+FORMAT_BEFORE_THE_FIELD = {f"output.{TABLE_FORMAT_FIELD}": "parquet"}
 MAX_SPEC_BYTES = 10 * 2**20  # a spec is a small document; refuse anything larger
 # Values in a spec once its YAML aliases are expanded (the default spec has about 700):
 # an alias bomb or a list of millions is refused before anything walks it value by value.
@@ -305,7 +311,7 @@ def _data_hash(spec: Spec) -> str:
 
 def _document_without_location(spec: Spec) -> dict[str, Any]:
     document = spec_document(spec)
-    for field in LOCATION_FIELDS:
+    for field in (*LOCATION_FIELDS, TABLE_FORMAT_FIELD):
         document["output"].pop(field, None)
     return document
 
@@ -358,7 +364,7 @@ def spec_changes(
     old: dict[str, Any], new: dict[str, Any], ignore: tuple[str, ...] = ()
 ) -> list[str]:
     """What differs between two spec documents, as "`path`: old -> new" lines."""
-    before, after = flatten(old), flatten(new)
+    before, after = {**FORMAT_BEFORE_THE_FIELD, **flatten(old)}, flatten(new)
     skipped = {f"output.{field}" for field in LOCATION_FIELDS} | set(ignore)
     changes = []
     for path in sorted(set(before) | set(after)):

@@ -645,9 +645,12 @@ class Fraud(StrictModel):
 
 
 class Output(StrictModel):
-    """Where and how the Parquet dataset is written."""
+    """Where and how the dataset is written."""
 
     path: str = "./out/retail"
+    # parquet: hive-partitioned files published by _SUCCESS; delta: one Delta Lake table
+    # per table of the world, one commit per run (README, "Lakehouse tables")
+    format: Literal["parquet", "delta"] = "parquet"
     compression: Literal["zstd", "snappy", "gzip", "lz4", "none"] = "zstd"
     compression_level: int | None = Field(default=None, ge=-7, le=22)
     # delta: DELTA_BINARY_PACKED for integer-stored columns (smaller and quicker to read

@@ -9,6 +9,7 @@ from pathlib import Path
 from helpers import ROOT, small_spec
 
 from synthpipe.formats import DEFAULT_FORMAT, FORMATS, output_format
+from synthpipe.formats.base import Release
 from synthpipe.model.partition import generate_partition
 from synthpipe.plan import make_plan
 from synthpipe.storage import Location
@@ -48,7 +49,7 @@ def test_publish_round_trip(tmp_path: Path) -> None:
     location = Location(str(tmp_path))
     codec = output_format()
     assert not codec.is_published(location)
-    codec.publish(location, {"tables": {"customers": 3}})
+    codec.publish(location, Release({}, 1, {"tables": {"customers": 3}}))
     assert codec.is_published(location)
     codec.unpublish(location)
     assert not codec.is_published(location)
