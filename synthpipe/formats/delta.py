@@ -4,9 +4,10 @@ data files the same Parquet files the workers write, committed through delta-rs.
 A run makes at most one commit per table, listing the files it adds and the files it
 replaces; a table whose files are already what the run publishes gets no commit, so an
 up-to-date re-run or a retried publish changes nothing. Every commit records the run as
-an application transaction (``synthpipe``, run number) and the spec's hash, rows and
-verdict in its commit info. Files are named by what they hold (``immutable_files``), so a
-replaced file stays on disk for time travel until the user vacuums the table.
+an application transaction (``synthpipe``, run number: ``DeltaTable.transaction_version``)
+and the spec's hash, rows and verdict in its commit info. Files are named by what they
+hold (``immutable_files``), so a replaced file stays on disk for time travel until the
+user vacuums the table.
 
 Timestamps are local wall-clock times without a zone (``timestamp[us]``), which Delta
 calls ``timestamp_ntz``: the tables need reader version 3 and writer version 7 with the
@@ -167,8 +168,9 @@ def commit_properties(release: Release, table: str) -> Any:
 def commit_table(location: Location, table: str, wanted: TableRelease, release: Release) -> int:
     """Make the table's current version list exactly ``wanted``'s files: create it, or
     commit the difference in one transaction. Returns the number of file actions
-    committed (0: the table already was what the run publishes, or this run committed
-    it before a retry)."""
+    committed; 0 when the table already is what the run publishes (an up-to-date run,
+    or a retry of a run whose commit of this table landed before it was killed: it is
+    recognised by content, so a different run that reuses the number is not skipped)."""
     deltalake = _import_deltalake()
     transaction = deltalake.transaction
     uri = table_uri(location, table)
@@ -201,8 +203,6 @@ def commit_table(location: Location, table: str, wanted: TableRelease, release: 
         )
         return len(adds)
     current = deltalake.DeltaTable(uri, storage_options=options)
-    if (current.transaction_version(APP_ID) or 0) >= release.run:
-        return 0  # this run committed the table already (a retried publish)
     present = {_relative(u, uri) for u in current.file_uris()}
     new = sorted(set(wanted.files) - present)
     gone = sorted(present - set(wanted.files))
@@ -213,13 +213,20 @@ def commit_table(location: Location, table: str, wanted: TableRelease, release: 
     actions += [
         transaction.RemoveAction(p, True, now, None, partition_values(p, partitions)) for p in gone
     ]
-    current.create_write_transaction(
-        actions,
-        mode="append",
-        schema=schema,
-        partition_by=partitions or None,
-        commit_properties=commit_properties(release, table),
-    )
+    try:
+        current.create_write_transaction(
+            actions,
+            mode="append",
+            schema=schema,
+            partition_by=partitions or None,
+            commit_properties=commit_properties(release, table),
+        )
+    except deltalake.exceptions.CommitFailedError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StorageError(
+            f"{uri}: another writer changed the table first ({reason}); this run's commit"
+            " was not applied and the table is as that writer left it: run again"
+        ) from None
     return len(actions)
 
 
