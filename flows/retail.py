@@ -38,7 +38,7 @@ from synthpipe.errors import FidelityError, InputError, StorageError
 from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
 from synthpipe.sink.lock import holding
 from synthpipe.sink.manifest import Manifest, realised_fraud
-from synthpipe.sink.output import check_output, output_location
+from synthpipe.sink.output import check_format, check_output, output_location
 from synthpipe.sink.partitions import FileRecord, PartitionResult, write_tables
 from synthpipe.sink.publish import unpublish
 from synthpipe.sink.refresh import (
@@ -258,6 +258,7 @@ def retail_flow(
     model = spec_from_dict(spec)
     location = output_location(model, out or model.output.path)
     check_output(location, mode)
+    check_format(model, location)
     with holding(location):
         mark = time.monotonic()
         plan = plan_run(model, location, mode)

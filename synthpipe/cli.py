@@ -25,7 +25,7 @@ from synthpipe.model.expectation import BYTES_PER_ROW, expected_partition_rows, 
 from synthpipe.plan import make_plan, partition_count
 from synthpipe.secrets import credential_paths
 from synthpipe.sink.lock import check_unlocked, holding
-from synthpipe.sink.output import check_output, check_writable, output_location
+from synthpipe.sink.output import check_format, check_output, check_writable, output_location
 from synthpipe.sink.refresh import prepare
 from synthpipe.spec import Spec, load_spec, spec_from_dict
 from synthpipe.spec.loader import STORAGE_OPTIONS, parse_override, read_spec_document, set_dotted
@@ -337,6 +337,7 @@ def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
     spec = load_spec(args.spec, args.set)
     location = _location(spec, args.out)
     check_output(location, args.mode)
+    check_format(spec, location)
     check_unlocked(location)
     prepare(spec, location, args.mode)  # a refused refresh: exit 2 before anything starts
     if args.scheduler:

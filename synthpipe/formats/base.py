@@ -14,7 +14,7 @@ table that lists the run's files.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pyarrow as pa
@@ -40,17 +40,35 @@ class TableRelease:
 
     files: tuple[str, ...]
     schema: pa.Schema
-    partition_by: tuple[str, ...] = ()
+    partition_by: tuple[str, ...] = ()  # hive folder columns (month=YYYY-MM), not in files
+    # the timestamp column whose month is the partition, for a format that partitions by
+    # a transform of a column in the files (Iceberg); None: the files have no such column
+    time_column: str | None = None
 
 
 @dataclass(frozen=True)
 class Release:
     """What a run publishes: its tables, its number (one more than the last published
-    run's), and a small JSON summary (spec hash, rows, verdict) readers may look at."""
+    run's), a small JSON summary (spec hash, rows, verdict) readers may look at, and the
+    spec's output section (a table format's catalog settings)."""
 
     tables: Mapping[str, TableRelease]
     run: int
     summary: Mapping[str, Any]
+    output: Mapping[str, Any] = field(default_factory=dict)
+
+
+def plain_schema(schema: pa.Schema) -> pa.Schema:
+    """``schema`` with dictionaries as their values (table formats have no dictionary
+    type; readers decode both alike)."""
+    return pa.schema(
+        [
+            pa.field(f.name, f.type.value_type, f.nullable, f.metadata)
+            if pa.types.is_dictionary(f.type)
+            else f
+            for f in schema
+        ]
+    )
 
 
 class OutputFormat(Protocol):
@@ -69,6 +87,11 @@ class OutputFormat(Protocol):
 
     def decode(self, data: bytes, columns: Sequence[str]) -> Decoded:
         """Read a file's bytes back, decoding only ``columns`` (those it has)."""
+        ...
+
+    def check(self, location: Location, output: Mapping[str, Any]) -> None:
+        """Refuse (OutputError) settings this format cannot publish with, before a run
+        writes anything; ``output`` is the spec's output section."""
         ...
 
     def publish(self, location: Location, release: Release) -> None:

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthpipe.errors import StorageError
-from synthpipe.formats.base import Decoded, Release, TableRelease
+from synthpipe.formats.base import Decoded, Release, TableRelease, plain_schema
 from synthpipe.formats.parquet import FORMAT as PARQUET
 from synthpipe.spec.models import Output
 from synthpipe.storage import Location, is_local
@@ -80,19 +80,6 @@ def storage_options(location: Location) -> dict[str, str]:
     return mapped
 
 
-def delta_schema(release: TableRelease) -> pa.Schema:
-    """The table's schema as Delta stores it: dictionaries become their values (Delta has
-    no dictionary type; readers decode them alike)."""
-    return pa.schema(
-        [
-            pa.field(f.name, f.type.value_type, f.nullable, f.metadata)
-            if pa.types.is_dictionary(f.type)
-            else f
-            for f in release.schema
-        ]
-    )
-
-
 def partition_values(relative: str, partition_by: Sequence[str]) -> dict[str, str | None]:
     """``{"month": "2024-01"}`` from ``month=2024-01/part-00000-<tag>.parquet``."""
     found = dict(part.split("=", 1) for part in relative.split("/")[:-1] if "=" in part)
@@ -139,6 +126,9 @@ class DeltaFormat:
         """Read a data file back (the Parquet codec)."""
         return PARQUET.decode(data, columns)
 
+    def check(self, location: Location, output: Mapping[str, Any]) -> None:
+        """Nothing to check beyond the location itself."""
+
     def publish(self, location: Location, release: Release) -> None:
         """Commit every table whose files differ from what the run publishes."""
         for table, files in release.tables.items():
@@ -177,7 +167,7 @@ def commit_table(location: Location, table: str, wanted: TableRelease, release: 
     options = storage_options(location)
     fs, _ = location.filesystem()
     base = location.join(table)
-    schema = deltalake.Schema.from_arrow(delta_schema(wanted))
+    schema = deltalake.Schema.from_arrow(plain_schema(wanted.schema))
     now = int(time.time() * MILLISECONDS)
     partitions = list(wanted.partition_by)
 

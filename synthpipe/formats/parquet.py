@@ -91,6 +91,9 @@ class ParquetFormat:
         }
         return Decoded(schema, metadata, table)
 
+    def check(self, location: Location, output: Mapping[str, Any]) -> None:
+        """Nothing to check beyond the location itself."""
+
     def publish(self, location: Location, release: Release) -> None:
         """Write ``_SUCCESS`` (the release's small JSON summary) last."""
         fs, _ = location.filesystem()

@@ -8,7 +8,7 @@ import posixpath
 from fsspec.implementations.memory import MemoryFileSystem
 
 from synthpipe.errors import OutputError
-from synthpipe.formats import FORMATS
+from synthpipe.formats import FORMATS, output_format
 from synthpipe.model.truth import TRUTH_FOLDER
 from synthpipe.secrets import resolve
 from synthpipe.sink.lock import LOCK_NAME
@@ -81,6 +81,12 @@ def check_output(location: Location, mode: str = "refresh") -> None:
         f"--out {location.url!r} is a non-empty folder without a synthpipe dataset"
         f" ({MANIFEST_NAME} missing); choose a new or empty folder"
     )
+
+
+def check_format(spec: Spec, location: Location) -> None:
+    """Refuse output settings the spec's format cannot publish with (an Iceberg catalog
+    it could not reach), before anything is written."""
+    output_format(spec.output.format).check(location, spec.output.model_dump(mode="json"))
 
 
 def check_writable(location: Location) -> None:

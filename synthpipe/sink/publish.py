@@ -17,6 +17,7 @@ from synthpipe.storage import Location
 from synthpipe.vocabulary import FACT_TABLES
 
 MONTH_COLUMN = "month"  # the fact tables' partition column (their month=YYYY-MM folders)
+TIME_COLUMN = "ts"  # the transactions' time, whose month the month folder is
 
 
 def dataset_format(manifest: Manifest | None) -> str:
@@ -44,7 +45,8 @@ def release(manifest: Manifest, verdict: str = "") -> Release:
         if table in FACT_TABLES:
             schema = schema.append(pa.field(MONTH_COLUMN, pa.string(), nullable=False))
             partition_by = (MONTH_COLUMN,)
-        tables[table] = TableRelease(tuple(sorted(paths)), schema, partition_by)
+        time_column = TIME_COLUMN if TIME_COLUMN in schema.names and partition_by else None
+        tables[table] = TableRelease(tuple(sorted(paths)), schema, partition_by, time_column)
     summary = {
         "spec_sha256": manifest.spec_sha256,
         "world_sha256": manifest.world_sha256,
@@ -54,7 +56,7 @@ def release(manifest: Manifest, verdict: str = "") -> Release:
     }
     if verdict:
         summary["report"] = verdict
-    return Release(tables, manifest.run, summary)
+    return Release(tables, manifest.run, summary, manifest.spec.get("output", {}))
 
 
 def publish(location: Location, manifest: Manifest, verdict: str = "") -> None:

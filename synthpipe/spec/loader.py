@@ -21,7 +21,7 @@ from synthpipe.spec.models import Spec
 
 # Fields that say where data goes, not what it is: they do not enter the data hash, so
 # the same world written to two places gives byte-identical files.
-LOCATION_FIELDS = ("path", "storage_options")
+LOCATION_FIELDS = ("path", "storage_options", "catalog_uri", "namespace")
 # How the files are committed for readers (parquet, delta), not what they hold: left out
 # of the data hashes like the location, so a file's bytes do not depend on it. A change
 # of it is still a change of the spec (a refresh cannot switch a dataset's format).

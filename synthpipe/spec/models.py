@@ -650,7 +650,11 @@ class Output(StrictModel):
     path: str = "./out/retail"
     # parquet: hive-partitioned files published by _SUCCESS; delta: one Delta Lake table
     # per table of the world, one commit per run (README, "Lakehouse tables")
-    format: Literal["parquet", "delta"] = "parquet"
+    format: Literal["parquet", "delta", "iceberg"] = "parquet"
+    # iceberg: the SQL catalog (a SQLAlchemy URI; ${env:NAME} parts are read from the
+    # environment). Default: a SQLite file _catalog.db beside the data (local folders)
+    catalog_uri: str | None = None
+    namespace: str = Field(default="synthpipe", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
     compression: Literal["zstd", "snappy", "gzip", "lz4", "none"] = "zstd"
     compression_level: int | None = Field(default=None, ge=-7, le=22)
     # delta: DELTA_BINARY_PACKED for integer-stored columns (smaller and quicker to read
@@ -665,6 +669,18 @@ class Output(StrictModel):
     def _path(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be empty")
+        return value
+
+    @field_validator("catalog_uri")
+    @classmethod
+    def _catalog_uri(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        password = urlsplit(value).password
+        if password and not password.startswith("${env:"):
+            raise ValueError("holds a password: write ${env:NAME} in its place")
         return value
 
 

@@ -134,3 +134,26 @@ def test_delta_tables_on_s3_commit_refresh_and_read_back(
     old = DeltaTable(f"{url}/transactions", version=0, storage_options=options)
     assert old.to_pyarrow_dataset().count_rows() < rows
     assert not s3_env.exists(f"{BUCKET}/lake-delta/_SUCCESS")
+
+
+def test_iceberg_tables_on_s3_with_a_sql_catalog_commit_refresh_and_read_back(
+    s3_env: s3fs.S3FileSystem, tmp_path: Path
+) -> None:
+    """Iceberg on the S3 API: data and metadata on S3 through pyiceberg's S3 FileIO, the
+    SQL catalog in a local SQLite file named by output.catalog_uri."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    from synthpipe.formats.iceberg import CATALOG_NAME, file_io_properties
+    from synthpipe.storage import Location
+
+    url = f"s3://{BUCKET}/lake-iceberg"
+    uri = f"sqlite:///{tmp_path / 'catalog.db'}"
+    changes = {"output__format": "iceberg", "output__catalog_uri": uri}
+    retail_flow(spec=small_document(calendar__end="2024-02-15", **changes), out=url, workers=2)
+    extended = retail_flow(spec=small_document(**changes), out=url, workers=2)
+    catalog = SqlCatalog(CATALOG_NAME, uri=uri, **file_io_properties(Location(url)))
+    table = catalog.load_table(("synthpipe", "transactions"))
+    assert len(table.snapshots()) == 2
+    assert table.scan().to_arrow().num_rows == extended["rows"]["transactions"]
+    metadata = s3_env.ls(f"{BUCKET}/lake-iceberg/transactions/metadata")
+    assert any(p.endswith(".metadata.json") for p in metadata)
