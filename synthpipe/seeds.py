@@ -50,6 +50,7 @@ class Stream(IntEnum):
     LIFETIME = 17  # the latent dropout rate and dropout time (customers.lifetime)
     FAVOURITE_BRAND = 18  # one uniform per customer and category (products.brand_loyalty)
     STAPLES = 19  # per customer and staple category: whether, which product, cycle, phase
+    CHANGES = 28  # per customer and month: which changes happen, when, and to what
     # products
     CATEGORY = 20
     SUBCATEGORY = 21

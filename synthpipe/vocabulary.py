@@ -23,7 +23,10 @@ FRAUD_TYPES = tuple(key.name.lower() for key in sorted(FraudKey))
 
 DIMENSION_TABLES = ("customers", "products", "stores")
 FACT_TABLES = ("transactions", "line_items")
-TABLES = DIMENSION_TABLES + FACT_TABLES
+# customers that change: every version (SCD type 2) and the change feed by month
+CHANGE_TABLES = ("customer_history", "customer_changes")
+TABLES = DIMENSION_TABLES + FACT_TABLES + CHANGE_TABLES
+MONTHLY_TABLES = (*FACT_TABLES, "customer_changes")  # in month=YYYY-MM folders
 REPORT_FOLDER = "_fidelity"  # the fidelity report beside the tables
 
 

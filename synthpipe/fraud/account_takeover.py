@@ -65,9 +65,9 @@ def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> 
     day, size, per_event = draws.uniform_events(events, 1, params.orders_max, 4)
     total = int(size.sum())
     victim = draws.victims(day, per_event[:, 0])
-    ship = draws.other_region(draws.home_region(victim), per_event[:, 1])
+    ship = draws.other_region(draws.home_region(victim, day), per_event[:, 1])
     camouflaged = draws.camouflaged(day)  # the victim's hours, home, goods and payments
-    ship = np.where(camouflaged, draws.home_region(victim), ship)
+    ship = np.where(camouflaged, draws.home_region(victim, day), ship)
     night = np.asarray(params.night_hours)
     hour = night[
         np.minimum((per_event[:, 2] * night.shape[0]).astype(np.int64), night.shape[0] - 1)

@@ -47,8 +47,8 @@ class FraudDraws(Protocol):
         legitimate payment mix (one uniform per transaction, drawn only when some is)."""
         ...
 
-    def home_store(self, customer: np.ndarray) -> np.ndarray:
-        """Each customer's home store."""
+    def home_store(self, customer: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Each customer's home store on each day (index into the block-month)."""
         ...
 
     def online_time(self, u: np.ndarray) -> np.ndarray:
@@ -95,8 +95,8 @@ class FraudDraws(Protocol):
         """A customer signed up by the event's day, uniformly."""
         ...
 
-    def home_region(self, customer: np.ndarray) -> np.ndarray:
-        """Home region code of each customer."""
+    def home_region(self, customer: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Home region code of each customer on each day (index into the block-month)."""
         ...
 
     def other_region(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -92,7 +92,7 @@ def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> Tran
         ONLINE,
         np.full(total, draws.no_store),
         draws.usual_payments(ONLINE, camouflaged[event], payment),
-        draws.home_region(victim[event]),
+        draws.home_region(victim[event], day[event]),
         SALE,
         lines,
     )

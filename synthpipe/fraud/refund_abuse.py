@@ -67,7 +67,9 @@ def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> Tran
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_PLACE).random((total, 4))
     camouflaged = camouflaged_event[event]
-    store = np.where(camouflaged, draws.home_store(victim[event]), draws.any_store(per_txn[:, 0]))
+    store = np.where(
+        camouflaged, draws.home_store(victim[event], day[event]), draws.any_store(per_txn[:, 0])
+    )
     micros = draws.in_store_time(per_txn[:, 1:3])
     pay = np.where(
         per_txn[:, 3] < REFUND_ABUSE_STORE_CREDIT_PROBABILITY,

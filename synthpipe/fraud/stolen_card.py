@@ -54,7 +54,7 @@ def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> Trans
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_PLACE).random((total, 4))
     camouflaged = draws.camouflaged(day)[event]  # used near home, ordinary goods, usual payment
-    home = draws.home_region(victim[event])
+    home = draws.home_region(victim[event], day[event])
     store = np.where(
         camouflaged, draws.stores_near(home, per_txn[:, 0]), draws.stores_away(home, per_txn[:, 0])
     )

@@ -15,6 +15,7 @@ import numpy as np
 from synthpipe.clock import MICROS_PER_HOUR
 from synthpipe.model.baskets import Lines, concat_lines
 from synthpipe.model.cache import cached_per_spec
+from synthpipe.model.changes import Homes, cached_change_log, month_key
 from synthpipe.model.customers import CustomerBlock, customer_block
 from synthpipe.model.products import ProductWorld, product_world
 from synthpipe.model.sampling import (
@@ -37,11 +38,6 @@ MONTHS_PER_YEAR = 12
 # Payment methods fraud typologies use; always part of the payment dictionary.
 FRAUD_PAYMENT_METHODS = ("credit_card", "mobile_wallet", "gift_card")
 CACHED_BLOCKS = 2  # customer blocks a worker keeps (about 12 MB per 100,000 customers)
-
-
-def month_key(day: dt.date) -> int:
-    """Stable integer of a calendar month (year x 12 + month - 1), a seed key part."""
-    return day.year * MONTHS_PER_YEAR + day.month - 1
 
 
 def payment_methods(spec: Spec) -> list[str]:
@@ -71,6 +67,7 @@ class BlockMonth:
     stores: StoreWorld
     products: ProductWorld
     factors: DayFactors
+    homes: Homes  # where each customer lives on each day (customers.changes)
     order: np.ndarray = field(init=False)  # customer indices sorted by signup
     active: np.ndarray = field(init=False)  # customers signed up by each day
 
@@ -93,6 +90,14 @@ class BlockMonth:
         """The generator of one stream of this block-month (``sub``: channel or fraud type)."""
         return generator(self.spec.seed, entity, stream, sub, self.block, self.month)
 
+    def home_region(self, customer: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Home region code of each customer on each day (index into the range)."""
+        return self.homes.region_at(customer, self.factors.dates[day]).astype(np.int64)
+
+    def home_store(self, customer: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Home store index of each customer on each day (index into the range)."""
+        return self.homes.store_at(customer, self.factors.dates[day]).astype(np.int64)
+
     def open_stores(self) -> np.ndarray:
         """Mask of stores open on the first day of the range (so on every day of it)."""
         return np.asarray(self.stores.open_day <= np.datetime64(self.first_day, "D"))
@@ -106,15 +111,17 @@ def cached_customer_block(spec: Spec, block: int) -> CustomerBlock:
 
 def block_month(spec: Spec, block: int, first_day: dt.date, last_day: dt.date) -> BlockMonth:
     """Build the shared context of one block-month."""
+    customers = cached_customer_block(spec, block)
     return BlockMonth(
         spec=spec,
         block=block,
         first_day=first_day,
         last_day=last_day,
-        customers=cached_customer_block(spec, block),
+        customers=customers,
         stores=store_world(spec),
         products=product_world(spec),
         factors=cached_day_factors(spec, first_day, last_day),
+        homes=Homes.of(cached_change_log(spec, block, customers)),
     )
 
 

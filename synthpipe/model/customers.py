@@ -342,19 +342,19 @@ def _names(spec: Spec, block: int, attrs: CustomerBlock) -> dict[str, pa.Array]:
     }
 
 
-def _addresses(spec: Spec, block: int, attrs: CustomerBlock) -> dict[str, pa.Array]:
-    """Street address and postcode from the country's address pool."""
+def addresses(spec: Spec, state: np.ndarray, u: np.ndarray) -> dict[str, pa.Array]:
+    """Street address and postcode from the country's address pool, for homes in
+    ``state`` (codes), from three uniforms a row (street, number, postcode)."""
     geography = load_geography(spec.calendar.country)
     pool = address_pool(geography.address_locale, geography.state_codes, spec.seed)
-    u = generator(spec.seed, Entity.CUSTOMERS, Stream.ADDRESS, block).random((attrs.size, 3))
     street = np.minimum((u[:, 0] * len(pool.streets)).astype(np.int64), len(pool.streets) - 1)
     number = 1 + (u[:, 1] * BUILDING_NUMBER_MAX).astype(np.int64)
     street_names = pc.take(pool.streets, pa.array(street))
     numbers = pc.cast(pa.array(number), pa.string())
     parts = (numbers, street_names) if pool.number_first else (street_names, numbers)
     if pool.postcode_state_offsets is not None:
-        lo = pool.postcode_state_offsets[attrs.state]
-        hi = pool.postcode_state_offsets[attrs.state + 1]
+        lo = pool.postcode_state_offsets[state]
+        hi = pool.postcode_state_offsets[state + 1]
         postcode = lo + np.minimum((u[:, 2] * (hi - lo)).astype(np.int64), hi - lo - 1)
     else:
         postcode = np.minimum(
@@ -366,34 +366,74 @@ def _addresses(spec: Spec, block: int, attrs: CustomerBlock) -> dict[str, pa.Arr
     }
 
 
-def generate_customers(spec: Spec, block: int) -> pa.Table:
-    """The customers table of one block."""
-    attrs = customer_block(spec, block)
-    geography = load_geography(spec.calendar.country)
+@dataclass(frozen=True)
+class Identity:
+    """The columns of a block's customers that never change: names, signup e-mail,
+    locale, birth date."""
+
+    names: dict[str, pa.Array]
+    birth: np.ndarray
+
+
+def identity(spec: Spec, block: int, attrs: CustomerBlock) -> Identity:
+    """The unchanging columns of a block's customers."""
     birth = birth_dates(
         spec.calendar.start, attrs.age, _uniform(spec, Stream.BIRTH_DAY, block, attrs.size)
     )
-    names = _names(spec, block, attrs)
-    places = _addresses(spec, block, attrs)
+    return Identity(_names(spec, block, attrs), birth)
+
+
+def changed_emails(signup_email: pa.Array, version: np.ndarray, domain: np.ndarray) -> pa.Array:
+    """The address after a customer's ``version``-th change of e-mail: the signup
+    address's local part, ``.version``, and a reserved domain (unique as the signup one)."""
+    local = pc.struct_field(pc.extract_regex(signup_email, r"^(?P<local>[^@]*)@"), [0])
+    changed = pc.binary_join_element_wise(
+        local,
+        ".",
+        pc.cast(pa.array(version), pa.string()),
+        "@",
+        pc.take(pa.array(EMAIL_DOMAINS), pa.array(domain)),
+        "",
+    )
+    return pc.if_else(pa.array(version > 0), changed, signup_email)
+
+
+def customer_rows(
+    spec: Spec,
+    attrs: CustomerBlock,
+    fixed: Identity,
+    rows: np.ndarray,
+    home: dict[str, np.ndarray],
+) -> pa.Table:
+    """Customers table rows of the block's customers ``rows`` with the changing columns
+    ``home`` (city, state, region, home_store, income, loyal, email_version,
+    email_domain, address: one value per row)."""
+    geography = load_geography(spec.calendar.country)
     store_ids = store_world(spec).ids()
+    take = pa.array(rows)
+    names = fixed.names
+    places = addresses(spec, home["state"], home["address"])
+    email = changed_emails(
+        pc.take(names["email"], take), home["email_version"], home["email_domain"]
+    )
     columns = {
-        "customer_id": pa.array(attrs.ids),
-        "first_name": names["first_name"],
-        "last_name": names["last_name"],
-        "email": names["email"],
-        "gender": dictionary_array(attrs.gender, GENDERS),
-        "birth_date": pa.array(birth, pa.date32()),
-        "age": pa.array(attrs.age, pa.int16()),
-        "income": pa.array(attrs.income, pa.int32()),
-        "segment": dictionary_array(attrs.segment, list(spec.customers.segments)),
-        "region": dictionary_array(attrs.region, geography.regions),
-        "state": dictionary_array(attrs.state, geography.states),
-        "city": dictionary_array(attrs.city, geography.cities),
+        "customer_id": pa.array(attrs.ids[rows]),
+        "first_name": pc.take(names["first_name"], take),
+        "last_name": pc.take(names["last_name"], take),
+        "email": email,
+        "gender": dictionary_array(attrs.gender[rows], GENDERS),
+        "birth_date": pa.array(fixed.birth[rows], pa.date32()),
+        "age": pa.array(attrs.age[rows], pa.int16()),
+        "income": pa.array(home["income"], pa.int32()),
+        "segment": dictionary_array(attrs.segment[rows], list(spec.customers.segments)),
+        "region": dictionary_array(home["region"], geography.regions),
+        "state": dictionary_array(home["state"], geography.states),
+        "city": dictionary_array(home["city"], geography.cities),
         "postcode": places["postcode"],
         "street_address": places["street_address"],
-        "signup_date": pa.array(attrs.signup_day, pa.date32()),
-        "home_store_id": pa.array(store_ids[attrs.home_store], pa.int32()),
-        "is_loyalty_member": pa.array(attrs.loyal, pa.bool_()),
-        "locale": names["locale"],
+        "signup_date": pa.array(attrs.signup_day[rows], pa.date32()),
+        "home_store_id": pa.array(store_ids[home["home_store"]], pa.int32()),
+        "is_loyalty_member": pa.array(home["loyal"], pa.bool_()),
+        "locale": pc.take(names["locale"], take),
     }
     return pa.Table.from_pydict(columns, schema=CUSTOMERS_SCHEMA)

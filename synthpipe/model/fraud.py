@@ -175,9 +175,9 @@ class BlockFraudDraws:
         position = np.minimum((u * active).astype(np.int64), np.maximum(active - 1, 0))
         return np.asarray(self.ctx.order[position])
 
-    def home_region(self, customer: np.ndarray) -> np.ndarray:
-        """Home region code of each customer (by row in the block)."""
-        return np.asarray(self.ctx.customers.region[customer]).astype(np.int64)
+    def home_region(self, customer: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Home region code of each customer (by row in the block) on each day."""
+        return self.ctx.home_region(customer, day)
 
     def other_region(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A region different from ``home`` (uniform), when the country has more than one."""
@@ -258,9 +258,9 @@ class BlockFraudDraws:
         u = self.stream(Stream.FRAUD_USUAL_PAYMENT).random(int(payment.shape[0]))
         return np.asarray(np.where(camouflaged, channel_payments(self.ctx, channel, u), payment))
 
-    def home_store(self, customer: np.ndarray) -> np.ndarray:
-        """Each customer's home store (by row in the block)."""
-        return np.asarray(self.ctx.customers.home_store[customer]).astype(np.int64)
+    def home_store(self, customer: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Each customer's home store (by row in the block) on each day."""
+        return self.ctx.home_store(customer, day)
 
     def online_time(self, u: np.ndarray) -> np.ndarray:
         """Microseconds since midnight by the online hour profile (two uniforms a row)."""

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from synthpipe.model.customers import generate_customers
+from synthpipe.model.changes import changes_table, customer_tables
 from synthpipe.model.products import generate_products
 from synthpipe.model.stores import generate_stores
 from synthpipe.model.transactions import generate_sales
@@ -25,12 +25,16 @@ class PartitionOutput:
 def generate_partition(spec: Spec, task: PartitionTask) -> PartitionOutput:
     """Generate the tables of ``task``. No I/O; the same inputs give the same tables."""
     if task.kind == "customers":
-        return PartitionOutput({"customers": generate_customers(spec, task.block)})
+        return PartitionOutput(customer_tables(spec, task.block))
     if task.kind == "products":
         return PartitionOutput({"products": generate_products(spec)})
     if task.kind == "stores":
         return PartitionOutput({"stores": generate_stores(spec)})
     sales = generate_sales(spec, task.block, *task.day_range())
-    return PartitionOutput(
-        {"transactions": sales.transactions, "line_items": sales.line_items}, dict(sales.fraud)
-    )
+    changes = changes_table(spec, task.block, *task.day_range())
+    tables = {
+        "transactions": sales.transactions,
+        "line_items": sales.line_items,
+        "customer_changes": changes,
+    }
+    return PartitionOutput(tables, dict(sales.fraud))

@@ -140,14 +140,14 @@ def replenishment_orders(ctx: BlockMonth) -> list[TransactionSet]:
         who = customer[chosen]
         hours = (spec.sales.channels.in_store, spec.sales.channels.online)[channel].hours
         store = (
-            choose_stores(ctx, who, u[chosen, 3:5])
+            choose_stores(ctx, who, day[chosen], u[chosen, 3:5])
             if channel == IN_STORE
             else np.full(n, NO_STORE, dtype=np.int64)
         )
         ship = (
             np.full(n, NO_REGION, dtype=np.int64)
             if channel == IN_STORE
-            else ctx.customers.region[who].astype(np.int64)
+            else ctx.home_region(who, day[chosen])
         )
         sets.append(
             TransactionSet(

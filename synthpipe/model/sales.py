@@ -68,17 +68,20 @@ def _basket_draws(ctx: BlockMonth, entity: Entity, sub: int) -> dict[str, np.ran
     }
 
 
-def choose_stores(ctx: BlockMonth, customer: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """In-store purchases: the home store, another store of the home region, or any store.
+def choose_stores(
+    ctx: BlockMonth, customer: np.ndarray, day: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """In-store purchases: the home store, another store of the home region, or any store
+    (the home the customer has on the day).
 
     ``u`` holds two uniforms per transaction (which kind of store, which store).
     """
     choice = ctx.spec.sales.store_choice
     kind = categorical(u[:, 0], np.asarray([choice.home, choice.region, choice.travel]))
-    store = ctx.customers.home_store[customer].astype(np.int64)
+    store = ctx.home_store(customer, day)
     regional = np.flatnonzero(kind == 1)
     picked, found = stores_in_region(
-        ctx, ctx.customers.region[customer[regional]], u[regional, 1], True
+        ctx, ctx.home_region(customer[regional], day[regional]), u[regional, 1], True
     )
     store[regional[found]] = picked[found]
     travel = np.flatnonzero(kind == 2)
@@ -118,7 +121,7 @@ def channel_sales(ctx: BlockMonth, channel: int) -> tuple[TransactionSet, Transa
     )
     if channel == IN_STORE:
         store_u = ctx.stream(Entity.TRANSACTIONS, Stream.STORE_PICK, channel).random((n, 2))
-        store = choose_stores(ctx, customer, store_u)
+        store = choose_stores(ctx, customer, day, store_u)
     else:
         store = np.full(n, NO_STORE, dtype=np.int64)
         micros = night_shopping(ctx, micros)
@@ -208,7 +211,7 @@ def _sales(
     if channel == IN_STORE:
         ship = np.full(n, NO_REGION, dtype=np.int64)
     else:
-        home = cust.region[customer].astype(np.int64)
+        home = ctx.home_region(customer, day)
         ship = gift_regions(
             ctx, home, ctx.stream(Entity.TRANSACTIONS, Stream.HABIT_GIFT, sub).random((n, 2))
         )
@@ -348,13 +351,11 @@ def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
         micros=micros,
         customer=customer,
         channel=np.full(n, channel, dtype=np.int64),
-        store=cust.home_store[customer].astype(np.int64)
-        if in_store
-        else np.full(n, NO_STORE, dtype=np.int64),
+        store=ctx.home_store(customer, day) if in_store else np.full(n, NO_STORE, dtype=np.int64),
         payment=payment,
         ship_region=np.full(n, NO_REGION, dtype=np.int64)
         if in_store
-        else cust.region[customer].astype(np.int64),
+        else ctx.home_region(customer, day),
         kind=np.full(n, REFUND, dtype=np.int64),
         fraud=np.full(n, NOT_FRAUD, dtype=np.int64),
         subrange=np.full(n, LEGIT_SUBRANGE[f"refund_{CHANNELS[channel]}"], dtype=np.int64),

@@ -66,6 +66,29 @@ CUSTOMERS_SCHEMA = pa.schema(
     ]
 )
 
+# Customers that change (README, "Change data"): every version of every customer (SCD
+# type 2), and the change feed by month.
+CUSTOMER_HISTORY_SCHEMA = pa.schema(
+    [
+        *CUSTOMERS_SCHEMA,
+        _field("version", pa.int16(), "0 at signup, then one more per change"),
+        _field("valid_from", TIMESTAMP, "when this version begins"),
+        _field("valid_to", TIMESTAMP, "when the next version begins; null: current", True),
+        _field("is_current", pa.bool_(), "the customer's version at the calendar's end"),
+    ]
+)
+CHANGE_OPERATIONS = ("snapshot", "insert", "update")
+CUSTOMER_CHANGES_SCHEMA = pa.schema(
+    [
+        CUSTOMERS_SCHEMA.field("customer_id"),
+        _field("version", pa.int16(), "the customer's version this change makes"),
+        _field("change_ts", TIMESTAMP, "when the change happens"),
+        _field("operation", dictionary_type(), "snapshot (at calendar.start), insert, update"),
+        _field("changed_columns", dictionary_type(), "comma-separated; empty for a new row"),
+        *(f for f in CUSTOMERS_SCHEMA if f.name != "customer_id"),
+    ]
+)
+
 PRODUCTS_SCHEMA = pa.schema(
     [
         _field("product_id", pa.int32(), "unique product key, 1-based"),
@@ -140,6 +163,8 @@ LINE_ITEMS_SCHEMA = pa.schema(
 
 SCHEMAS: dict[str, pa.Schema] = {
     "customers": CUSTOMERS_SCHEMA,
+    "customer_history": CUSTOMER_HISTORY_SCHEMA,
+    "customer_changes": CUSTOMER_CHANGES_SCHEMA,
     "products": PRODUCTS_SCHEMA,
     "stores": STORES_SCHEMA,
     "transactions": TRANSACTIONS_SCHEMA,

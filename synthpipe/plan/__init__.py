@@ -25,11 +25,20 @@ from synthpipe.spec.models import Spec
 TaskKind = Literal["customers", "products", "stores", "sales"]
 PART_DIGITS = 5  # part-00000 and the format's extension
 TAG_CHARACTERS = 16  # hex digits of a content tag in a file name (64 bits)
-TABLES = ("customers", "products", "stores", "transactions", "line_items")
+TABLES = (
+    "customers",
+    "customer_history",
+    "products",
+    "stores",
+    "transactions",
+    "line_items",
+    "customer_changes",
+)
 PARTITION_KEY = re.compile(
     r"(?P<kind>customers|products|stores|sales)-(?:(?P<month>\d{4}-\d{2})-)?(?P<block>\d+)"
 )
-SALES_TABLES = ("transactions", "line_items")
+SALES_TABLES = ("transactions", "line_items", "customer_changes")
+CUSTOMER_TABLES = ("customers", "customer_history")
 
 
 @dataclass(frozen=True)
@@ -65,6 +74,8 @@ class PartitionTask:
     kind: TaskKind
     block: int
     first_day: dt.date | None = None  # sales only: first and last day (same month)
+    # sales: the last day; customers: the day they are as of (calendar.end), since
+    # customers change over the calendar (customers.changes)
     last_day: dt.date | None = None
     # formats whose files never change once written (table formats) put a tag of what the
     # file holds in its name (part-00000-<tag>, then the extension); empty: plain names
@@ -86,14 +97,20 @@ class PartitionTask:
         return self.partition.key
 
     def days(self) -> list[str] | None:
-        """First and last day as ISO dates (sales), as the manifest records them."""
+        """First and last day as ISO dates (sales), or the day the customers are as of,
+        as the manifest records them."""
+        if self.first_day is None and self.last_day is not None:
+            return [self.last_day.isoformat()]
         if self.first_day is None or self.last_day is None:
             return None
         return [self.first_day.isoformat(), self.last_day.isoformat()]
 
     @property
     def label(self) -> str:
-        """The key, with the days of a sales task (recorded in each file's metadata)."""
+        """The key, with the days of a sales task or the as-of day of a customers task
+        (recorded in each file's metadata)."""
+        if self.first_day is None and self.last_day is not None:
+            return f"{self.key} as of {self.last_day.isoformat()}"
         if self.first_day is None or self.last_day is None:
             return self.key
         return f"{self.key} {self.first_day.isoformat()}..{self.last_day.isoformat()}"
@@ -110,6 +127,8 @@ class PartitionTask:
         part = f"part-{self.block:0{PART_DIGITS}d}{tag}{output_format().extension}"
         if self.kind == "sales":
             return {table: f"{table}/month={self.month}/{part}" for table in SALES_TABLES}
+        if self.kind == "customers":
+            return {table: f"{table}/{part}" for table in CUSTOMER_TABLES}
         return {self.kind: f"{self.kind}/{part}"}
 
 
@@ -136,7 +155,8 @@ def make_plan(spec: Spec) -> list[PartitionTask]:
     blocks = customer_blocks(spec)
     months = month_ranges(spec)
     tasks = [PartitionTask("stores", 0), PartitionTask("products", 0)]
-    tasks += [PartitionTask("customers", b) for b in range(blocks)]
+    end = spec.calendar.end
+    tasks += [PartitionTask("customers", b, last_day=end) for b in range(blocks)]
     tasks += [
         PartitionTask("sales", b, first, last) for b in range(blocks) for first, last in months
     ]

@@ -14,10 +14,11 @@ from synthpipe.formats.base import Release, TableRelease
 from synthpipe.model.schema import SCHEMAS
 from synthpipe.sink.manifest import Manifest
 from synthpipe.storage import Location
-from synthpipe.vocabulary import FACT_TABLES
+from synthpipe.vocabulary import MONTHLY_TABLES
 
 MONTH_COLUMN = "month"  # the fact tables' partition column (their month=YYYY-MM folders)
-TIME_COLUMN = "ts"  # the transactions' time, whose month the month folder is
+# the time column whose month a monthly table's month folder is (line items have none)
+TIME_COLUMNS = {"transactions": "ts", "customer_changes": "change_ts"}
 
 
 def dataset_format(manifest: Manifest | None) -> str:
@@ -42,10 +43,10 @@ def release(manifest: Manifest, verdict: str = "") -> Release:
     for table, paths in sorted(files.items()):
         schema = SCHEMAS[table]
         partition_by: tuple[str, ...] = ()
-        if table in FACT_TABLES:
+        if table in MONTHLY_TABLES:
             schema = schema.append(pa.field(MONTH_COLUMN, pa.string(), nullable=False))
             partition_by = (MONTH_COLUMN,)
-        time_column = TIME_COLUMN if TIME_COLUMN in schema.names and partition_by else None
+        time_column = TIME_COLUMNS.get(table) if partition_by else None
         tables[table] = TableRelease(tuple(sorted(paths)), schema, partition_by, time_column)
     summary = {
         "spec_sha256": manifest.spec_sha256,

@@ -151,6 +151,20 @@ class Lifetime(StrictModel):
     dropout_shape: float = Field(default=0.6, gt=0.05, le=100)
 
 
+class Changes(StrictModel):
+    """How customers change over the calendar (README, "Change data"). In every calendar
+    month a customer has been signed up for e days of, each kind of change happens with
+    probability 1 - exp(-rate x e / 365.25) (at most once a month), on a day drawn
+    uniformly among those e days. Rates are per customer and year."""
+
+    move_rate: float = Field(default=0.10, ge=0, le=12)  # a new home (address, maybe region)
+    income_change_rate: float = Field(default=0.25, ge=0, le=12)
+    income_change_sigma: float = Field(default=0.10, ge=0, le=2)  # income x exp(sigma z)
+    loyalty_join_rate: float = Field(default=0.08, ge=0, le=12)  # per non-member and year
+    loyalty_leave_rate: float = Field(default=0.04, ge=0, le=12)  # per member and year
+    email_change_rate: float = Field(default=0.03, ge=0, le=12)
+
+
 class Customers(StrictModel):
     """The customer base: size, demographics, names and signup history."""
 
@@ -172,6 +186,7 @@ class Customers(StrictModel):
     signup_growth: float = Field(default=0.15, gt=-0.9, le=5)
     activity_shape: float = Field(default=1.2, gt=0.05, le=100)
     lifetime: Lifetime = Field(default_factory=Lifetime)
+    changes: Changes = Field(default_factory=Changes)
 
     def signup_window(self) -> tuple[dt.date, dt.date]:
         """(signup_start, signup_end); the Spec model resolves their defaults."""

@@ -206,9 +206,15 @@ def price_cells(category: np.ndarray, price: np.ndarray, categories: int) -> np.
 
 
 def customer_stats(
-    ctx: ValidationContext, read: FileRead, block: int, catalogue: Catalogue
+    ctx: ValidationContext,
+    read: FileRead,
+    block: int,
+    catalogue: Catalogue,
+    at_signup: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Stats:
-    """Statistics of one customers file (one block)."""
+    """Statistics of one customers file (one block). ``at_signup``: each customer's income
+    and loyalty membership at signup (from the history), which the income and loyalty
+    distributions and the purchase rates are judged by; the snapshot's otherwise."""
     spec = ctx.spec
     table = read.table
     stats: Stats = {st.FILES: [file_record(read, "customers", CUSTOMERS_SCHEMA)]}
@@ -249,6 +255,8 @@ def customer_stats(
     )
     stats[st.CUSTOMERS_REGION_COUNTS] = np.bincount(region[region >= 0], minlength=len(ctx.regions))
     income = numpy_column(table, "income").astype(np.float64)
+    if at_signup is not None:
+        income = at_signup[0].astype(np.float64)
     stats[st.CUSTOMERS_INCOME_BELOW_ONE] = int(np.count_nonzero(income < 1))
     factors = np.asarray([s.income_factor for s in spec.customers.segments.values()])
     valid = (segment >= 0) & (income >= 1)
@@ -268,7 +276,7 @@ def customer_stats(
     inside = (offset >= 0) & (offset < span)
     stats[st.CUSTOMERS_SIGNUP_OUTSIDE_WINDOW] = int(np.count_nonzero(~inside))
     stats[st.CUSTOMERS_SIGNUP_HIST] = np.bincount(offset[inside], minlength=span)
-    loyal = bool_column(table, "is_loyalty_member")
+    loyal = bool_column(table, "is_loyalty_member") if at_signup is None else at_signup[1]
     stats[st.CUSTOMERS_LOYAL_BY_SEGMENT] = np.bincount(
         segment[(segment >= 0) & loyal], minlength=len(ctx.segments)
     )

@@ -61,6 +61,18 @@ CUSTOMER_COLUMNS = [
     "income",
     "is_loyalty_member",
 ]
+# the block's customer history: where each customer lived when (customers.changes), and
+# the income and membership they signed up with (what their purchase rate was set by)
+HISTORY_COLUMNS = [
+    "customer_id",
+    "version",
+    "valid_from",
+    "region",
+    "home_store_id",
+    "income",
+    "is_loyalty_member",
+]
+HOME_KEY_SPAN = 1 << 26  # (customer row, day) keys: row x HOME_KEY_SPAN + days since 1970
 # Log10 of a report's delay in days, fixed bins (1 minute to 10 years).
 LOG_DELAY_EDGES = np.linspace(-3.2, 3.6, 137)
 # Log10 of a line's net amount in cents, fixed bins: histograms for the report.
@@ -100,22 +112,24 @@ NIGHT_END_HOUR = 6  # night: 00:00 to 05:59
 HOURS_PER_DAY = 24
 
 
-_CUSTOMERS: list[tuple[ValidationContext, FileRead, Customers]] = []
+_CUSTOMERS: list[tuple[ValidationContext, FileRead, FileRead, Customers]] = []
 
 
-def block_customers(ctx: ValidationContext, read: FileRead) -> Customers:
-    """The block's customers, built once per read of its file (the reader caches reads
+def block_customers(ctx: ValidationContext, read: FileRead, history: FileRead) -> Customers:
+    """The block's customers, built once per read of its files (the reader caches reads
     by path and manifest checksum) in this process."""
-    if not _CUSTOMERS or _CUSTOMERS[0][0] is not ctx or _CUSTOMERS[0][1] is not read:
+    cached = _CUSTOMERS[0] if _CUSTOMERS else None
+    if cached is None or cached[0] is not ctx or cached[1] is not read or cached[2] is not history:
         # one block at a time is enough: units come block by block
-        _CUSTOMERS[:] = [(ctx, read, Customers(ctx, read))]
-    return _CUSTOMERS[0][2]
+        _CUSTOMERS[:] = [(ctx, read, history, Customers(ctx, read, history))]
+    return _CUSTOMERS[0][3]
 
 
 class Customers:
-    """The block's customers, indexable by customer id."""
+    """The block's customers, indexable by customer id; where each lived on each day, from
+    the block's customer history."""
 
-    def __init__(self, ctx: ValidationContext, read: FileRead) -> None:
+    def __init__(self, ctx: ValidationContext, read: FileRead, history: FileRead) -> None:
         table = read.table
         self.ids = numpy_column(table, "customer_id")
         n = self.ids.shape[0]
@@ -130,11 +144,28 @@ class Customers:
         self.region, _ = column_codes(table, "region", ctx.regions)
         self.signup = numpy_column(table, "signup_date")
         self.home_store = numpy_column(table, "home_store_id")
+        self._order: np.ndarray | None = None  # argsort of ids, for files not in id order
         loyal = bool_column(table, "is_loyalty_member")
         income = numpy_column(table, "income")
+        versions = history.table
+        row, found = self.rows(numpy_column(versions, "customer_id"))
+        row = np.where(found, row, -1)
+        starts = np.asarray(
+            versions.column("valid_from").fill_null(0).cast(pa.int64()), dtype=np.int64
+        )
+        key = row * HOME_KEY_SPAN + starts // MICROS_PER_DAY
+        order = np.argsort(key, kind="stable")
+        self._home_key = key[order]
+        self._home_region = column_codes(versions, "region", ctx.regions)[0][order]
+        self._home_store_id = numpy_column(versions, "home_store_id")[order]
+        # the purchase rate was set at signup: by the income and membership of version 0
+        signup = found & (numpy_column(versions, "version") == 0)
+        income = income.copy()
+        loyal = loyal.copy()
+        income[row[signup]] = numpy_column(versions, "income")[signup]
+        loyal[row[signup]] = bool_column(versions, "is_loyalty_member")[signup]
         self.intensity_class = ctx.intensity_class(self.segment, loyal, income)
         self._home_store_region: tuple[Catalogue, np.ndarray] | None = None
-        self._order: np.ndarray | None = None  # argsort of ids, for files not in id order
 
     def rows(self, customer_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Row of each customer id in the block file, and whether it was found."""
@@ -150,6 +181,19 @@ class Customers:
         sorted_ids = self.ids[self._order]
         position = np.minimum(np.searchsorted(sorted_ids, customer_ids), n - 1)
         return self._order[position], sorted_ids[position] == customer_ids
+
+    def home_on(self, rows: np.ndarray, unix_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The home region code and home store id of each customer row on each day (the
+        version of the history in force that day; the snapshot's where none is)."""
+        wanted = rows.astype(np.int64) * HOME_KEY_SPAN + unix_day
+        position = np.searchsorted(self._home_key, wanted, side="right") - 1
+        safe = np.maximum(position, 0)
+        if not self._home_key.size:
+            return self.region.take(rows), self.home_store.take(rows)
+        same = (position >= 0) & (self._home_key[safe] // HOME_KEY_SPAN == rows)
+        region = np.where(same, self._home_region[safe], self.region.take(rows))
+        store = np.where(same, self._home_store_id[safe], self.home_store.take(rows))
+        return region, store
 
     def home_store_region(self, catalogue: Catalogue) -> np.ndarray:
         """Region code of each customer's home store (-1 when it resolves to no store)."""
@@ -215,6 +259,7 @@ def sales_stats(
     transactions: FileRead,
     lines: FileRead,
     customers: FileRead,
+    history: FileRead,
     catalogue: Catalogue,
     block: int,
     month: int,
@@ -234,8 +279,9 @@ def sales_stats(
     # the ordinary processes
     txn["replenish"] = np.isin(txn["subrange"], REPLENISH_SUBRANGE)
     txn["ordinary"] = ~txn["is_fraud"] & ~txn["replenish"]
-    people = block_customers(ctx, customers)
+    people = block_customers(ctx, customers, history)
     txn["customer_row"], txn["customer_found"] = people.rows(txn["customer"])
+    txn["home_region"], txn["home_store"] = people.home_on(txn["customer_row"], txn["unix_day"])
     stores = IdIndex.of(txn["store"], catalogue.stores)
     txn["store_region"] = stores.take(catalogue.store_region, -1)
     txn["store_resolvable"] = stores.resolvable
@@ -872,9 +918,9 @@ def _store_choice(
         & txn["store_resolvable"]
     )
     chosen = np.flatnonzero(mask)  # taken from two columns: an index array
-    rows = txn["customer_row"].take(chosen)
-    home = people.region.take(rows)
-    home_in_region = people.home_store_region(catalogue).take(rows) == home
+    home = txn["home_region"].take(chosen)
+    home_stores = IdIndex.of(txn["home_store"].take(chosen), catalogue.stores)
+    home_in_region = home_stores.take(catalogue.store_region, -1) == home
     observed = txn["store_region"].take(chosen) == home
     first_day = ctx.dates[ctx.month_of_day == month][0]
     open_by = catalogue.store_open <= int((first_day - UNIX_EPOCH).astype(np.int64))
@@ -1065,7 +1111,7 @@ def _signature_groups(txn: dict[str, np.ndarray]) -> np.ndarray:
 def _signatures(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> None:
     """Per fraud type, the features of its signature next to the same features of
     legitimate transactions of the same channel."""
-    home = people.region.take(txn["customer_row"])
+    home = txn["home_region"]
     if not txn["customer_found"].all():
         home = np.where(txn["customer_found"], home, -1)
     store_region = txn["store_region"]  # -1 where null or unresolvable

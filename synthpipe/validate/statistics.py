@@ -86,6 +86,20 @@ CATEGORIES_OBSERVED_BY_GROUP = statistic("categories.observed_by_group")
 CATEGORIES_QUANTITY_SUM = statistic("categories.quantity_sum")
 CATEGORIES_UNIT_PRICE_HIST = statistic("categories.unit_price_hist")
 
+# customers that change (customer_history, customer_changes)
+CUSTOMER_CHANGES_EXPECTED = statistic("customer_changes.expected")  # by kind
+CUSTOMER_CHANGES_FED = statistic("customer_changes.fed")  # feed updates by kind
+CUSTOMER_CHANGES_NEW_EXPECTED = statistic("customer_changes.new_expected")
+CUSTOMER_CHANGES_NEW_ROWS = statistic("customer_changes.new_rows")
+CUSTOMER_CHANGES_OBSERVED = statistic("customer_changes.observed")  # history, by kind
+CUSTOMER_CHANGES_OUTSIDE_MONTH = statistic("customer_changes.outside_month")
+CUSTOMER_CHANGES_ROWS = statistic("customer_changes.rows")
+CUSTOMER_CHANGES_VARIANCE = statistic("customer_changes.variance")
+CUSTOMER_HISTORY_BROKEN = statistic("customer_history.broken")
+CUSTOMER_HISTORY_NOT_SNAPSHOT = statistic("customer_history.not_snapshot")
+CUSTOMER_HISTORY_ROWS = statistic("customer_history.rows")
+CUSTOMER_INCOME_STEPS = statistic("customer_history.income_steps")  # count, sum of squares
+
 # customers
 CUSTOMERS_AGE_BIRTH_MISMATCH = statistic("customers.age_birth_mismatch")
 CUSTOMERS_AGE_COUNTS = statistic("customers.age_counts")

@@ -15,6 +15,13 @@ from synthpipe.plan import PartitionId
 from synthpipe.spec import Spec
 from synthpipe.storage import Location
 from synthpipe.validate import statistics as st
+from synthpipe.validate.changes import (
+    FEED_COLUMNS,
+    HISTORY_COLUMNS,
+    feed_stats,
+    history_stats,
+    signup_attributes,
+)
 from synthpipe.validate.context import ValidationContext, validation_context
 from synthpipe.validate.dimensions import (
     CUSTOMER_COLUMNS,
@@ -30,6 +37,7 @@ from synthpipe.validate.listing import Listing
 from synthpipe.validate.merge import Stats, issue, merge_two
 from synthpipe.validate.reading import FileRead, read_file
 from synthpipe.validate.sales import CUSTOMER_COLUMNS as SALES_CUSTOMER_COLUMNS
+from synthpipe.validate.sales import HISTORY_COLUMNS as SALES_HISTORY_COLUMNS
 from synthpipe.validate.sales import LINE_COLUMNS, TRANSACTION_COLUMNS, sales_stats
 
 
@@ -43,6 +51,7 @@ class Unit:
     month: str | None = None
     customers_path: str | None = None  # sales: the block's customers file
     customers_sha256: str | None = None  # its checksum in the manifest (a cache key)
+    history_path: str | None = None  # sales: the block's customer_history file
     products_path: str | None = None
     stores_path: str | None = None
 
@@ -59,21 +68,32 @@ def units(listing: Listing) -> list[Unit]:
     for partition, tables in sorted(by_partition.items(), key=lambda item: item[0].key):
         kind, month, block = partition.kind, partition.month, partition.block
         if kind == "sales":
-            customers = by_partition.get(PartitionId("customers", block), {}).get("customers")
+            people = by_partition.get(PartitionId("customers", block), {})
+            customers = people.get("customers")
             found.append(
                 Unit(
                     "sales",
-                    (tables.get("transactions", ""), tables.get("line_items", "")),
+                    (
+                        tables.get("transactions", ""),
+                        tables.get("line_items", ""),
+                        tables.get("customer_changes", ""),
+                    ),
                     block,
                     month,
                     customers,
                     checksums.get(customers or ""),
+                    people.get("customer_history"),
                     products,
                     stores,
                 )
             )
-        elif kind in ("customers", "products", "stores"):
-            found.append(Unit(kind, (tables[kind],), block, None, None, None, products, stores))
+        elif kind == "customers":
+            paths = (tables["customers"], tables.get("customer_history", ""))
+            found.append(Unit(kind, paths, block, None, None, None, None, products, stores))
+        elif kind in ("products", "stores"):
+            found.append(
+                Unit(kind, (tables[kind],), block, None, None, None, None, products, stores)
+            )
     # Block by block, so a worker's consecutive units reuse the block's customers.
     return sorted(found, key=lambda u: (u.kind != "sales", u.block, u.month or ""))
 
@@ -109,7 +129,7 @@ def _empty_catalogue() -> Catalogue:
 def _unit_files(unit: Unit) -> list[tuple[str, list[str]]]:
     """(path, columns) of every file a unit reads, in order."""
     if unit.kind == "customers":
-        return [(unit.paths[0], CUSTOMER_COLUMNS)]
+        return [(unit.paths[0], CUSTOMER_COLUMNS), (unit.paths[1], HISTORY_COLUMNS)]
     if unit.kind == "products":
         return [(unit.paths[0], PRODUCT_COLUMNS)]
     if unit.kind == "stores":
@@ -118,6 +138,8 @@ def _unit_files(unit: Unit) -> list[tuple[str, list[str]]]:
         (unit.paths[0], TRANSACTION_COLUMNS),
         (unit.paths[1], LINE_COLUMNS),
         (unit.customers_path or "", SALES_CUSTOMER_COLUMNS),
+        (unit.history_path or "", SALES_HISTORY_COLUMNS),
+        (unit.paths[2], FEED_COLUMNS),
     ]
 
 
@@ -125,13 +147,20 @@ def _statistics(
     ctx: ValidationContext, unit: Unit, reads: list[FileRead], catalogue: Catalogue
 ) -> Stats:
     if unit.kind == "customers":
-        return customer_stats(ctx, reads[0], unit.block, catalogue)
+        at_signup = signup_attributes(reads[0].table, reads[1].table)
+        return merge_two(
+            customer_stats(ctx, reads[0], unit.block, catalogue, at_signup),
+            history_stats(ctx, reads[0], reads[1]),
+        )
     if unit.kind == "products":
         return product_stats(ctx, reads[0])
     if unit.kind == "stores":
         return store_stats(ctx, reads[0])
     month = ctx.months.index(unit.month) if unit.month in ctx.months else -1
-    return sales_stats(ctx, reads[0], reads[1], reads[2], catalogue, unit.block, month)
+    return merge_two(
+        sales_stats(ctx, reads[0], reads[1], reads[2], reads[3], catalogue, unit.block, month),
+        feed_stats(ctx, reads[4], month),
+    )
 
 
 UNITS_PER_TASK = 4  # units a Dask task runs: a few hundred ms of work per task
@@ -175,8 +204,8 @@ def _unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
     reads: list[FileRead] = []
     for path, columns in _unit_files(unit):
         try:
-            if unit.kind == "sales" and path == unit.customers_path:
-                reads.append(_block_customers(location, path, unit.customers_sha256))
+            if unit.kind == "sales" and path in (unit.customers_path, unit.history_path):
+                reads.append(_block_customers(location, path, unit.customers_sha256, columns))
             else:
                 reads.append(read_file(location, path, columns))
         except Exception as exc:  # corrupt or missing: an integrity failure of that file
@@ -190,7 +219,7 @@ def _unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
     try:
         return _statistics(ctx, unit, reads, _catalogue(ctx, location, unit) or _empty_catalogue())
     except Exception as exc:  # readable bytes whose content is not a valid table
-        own = reads if unit.kind != "sales" else reads[:2]
+        own = [r for r in reads if r.path in unit.paths]
         stats = {st.UNREADABLE: [r.path for r in own]}
         stats[st.FILES] = [_bytes_record(r.path, r.size, r.sha256) for r in own]
         paths = ", ".join(r.path for r in own)
@@ -199,16 +228,19 @@ def _unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
 
 
 _BLOCK_CUSTOMERS: OrderedDict[tuple[str, str, str | None], FileRead] = OrderedDict()
-CACHED_CUSTOMER_FILES = 2  # a worker runs a block's months one after another
+CACHED_CUSTOMER_FILES = 4  # customers and history of two blocks (a block's months run in turn)
 
 
-def _block_customers(location: Location, path: str, sha256: str | None) -> FileRead:
-    """The columns sales units need from their block's customers file, read once per
-    worker while the manifest's checksum of it stays the same (its own unit checks it)."""
+def _block_customers(
+    location: Location, path: str, sha256: str | None, columns: list[str]
+) -> FileRead:
+    """The columns sales units need from their block's customers (or customer history)
+    file, read once per worker while the manifest's checksum of the block's customers
+    stays the same (their own unit checks both files)."""
     key = (location.url, path, sha256)
     if key not in _BLOCK_CUSTOMERS:
         # its checksum is the customers unit's check, not this read's
-        _BLOCK_CUSTOMERS[key] = read_file(location, path, SALES_CUSTOMER_COLUMNS, checksum=False)
+        _BLOCK_CUSTOMERS[key] = read_file(location, path, columns, checksum=False)
         while len(_BLOCK_CUSTOMERS) > CACHED_CUSTOMER_FILES:
             _BLOCK_CUSTOMERS.popitem(last=False)
     _BLOCK_CUSTOMERS.move_to_end(key)

@@ -39,6 +39,9 @@ from synthpipe.formats.delta import APP_ID
 from synthpipe.validate.gates import at_most
 from synthpipe.vocabulary import FACT_TABLES, TABLES
 
+# what an extended calendar changes: the sales, the feed, and the customers as of its end
+EXTENDED = {"customers", "customer_history", "customer_changes", *FACT_TABLES}
+
 DELTA = {"output__format": "delta"}
 MID_FEBRUARY = {"calendar__end": "2024-02-15", **DELTA}
 TAG = re.compile(r"-[0-9a-f]{16}(?=\.parquet$)")
@@ -141,14 +144,15 @@ def test_extending_the_calendar_is_one_commit_and_the_old_version_stays(
     out = _copy(published, tmp_path / "data")
     first = _manifest(out)
     summary = _run(out, **DELTA)  # to 2024-03-31
-    assert summary["generated"] == 3 * 2  # the partial February and the new March
-    facts_moved = {t: 1 if t in FACT_TABLES else 0 for t in TABLES}
+    # the partial February, the new March, and the customers as of the new end
+    assert summary["generated"] == 3 * 2 + 3
+    facts_moved = {t: int(t in EXTENDED) for t in TABLES}
     assert _versions(out) == facts_moved  # the dimensions did not change: no commit
     manifest = _manifest(out)
     assert manifest["run"] == 2
     scratch = tmp_path / "scratch"
     _run(scratch, **DELTA)
-    for table in FACT_TABLES:
+    for table in EXTENDED:
         assert _current_files(out, table) == _current_files(scratch, table)
         assert DeltaTable(str(out / table)).transaction_version(APP_ID) == 2
         old = {p for p, e in first["files"].items() if e["table"] == table}
@@ -187,8 +191,8 @@ def test_a_failed_refresh_commits_nothing(
 
 # A `synthpipe run` that SIGKILLs its whole process group at a chosen moment of the flow
 # (the patched function runs in the flow's process): after the workers wrote the run's
-# files, or after the first commit (line_items: the tables commit in name order, and the
-# dimensions have nothing to commit), before the commit of transactions.
+# files, or after the first commit (customer_changes: the tables commit in name order),
+# before the commits of the other tables.
 KILLER = """
 import os, signal, sys
 import flows.retail
@@ -253,7 +257,7 @@ def test_a_refresh_killed_while_writing_or_committing_is_completed_by_the_next_r
     if moment == "written":
         assert _versions(out) == dict.fromkeys(TABLES, 0)
     else:
-        assert _versions(out) == {t: int(t == "line_items") for t in TABLES}
+        assert _versions(out) == {t: int(t == "customer_changes") for t in TABLES}
     assert _manifest(out) == first  # the published manifest is the old one
     done = subprocess.run(
         [str(Path(sys.executable).with_name("synthpipe")), *command],

@@ -81,9 +81,10 @@ def test_flow_writes_publishes_and_refreshes_on_s3(
     again = retail_flow(spec=small_document(calendar__end="2024-02-15"), out=url, workers=2)
     assert again["generated"] == 0
     extended = retail_flow(spec=small_document(), out=url, workers=2)
-    assert extended["generated"] == 6
+    assert extended["generated"] == 6 + 3  # and the customers as of the new end
     listing = {p.split("/", 2)[2] for p in s3_env.ls(f"{BUCKET}/retail", refresh=True)}
     tables = {"customers", "line_items", "products", "stores", "transactions"}
+    tables |= {"customer_history", "customer_changes"}
     assert listing == {"_SUCCESS", "_fidelity", "_manifest.json", "_truth", *tables}
     # pyarrow through its own S3 client
     host = s3_endpoint.removeprefix("http://")

@@ -17,21 +17,27 @@ from synthpipe.spec import Spec
 from synthpipe.storage import Location
 
 PINNED_SEED_11 = {
-    "customers/part-00000.parquet": "6a0d6aa6e734561224497f28490b070e9784aa1b05caeb4af14a34d3303beba3",
-    "customers/part-00001.parquet": "961757bb4e6aad57a12cc23c45210b4582c5f4f8fa63e70d0190841f8bf8c298",
-    "line_items/month=2024-01/part-00000.parquet": "43a8f82455a3bce883ae84330880897fe458c79c78e11b2999714f6186874bca",
-    "line_items/month=2024-01/part-00001.parquet": "33e28e39e20880d4e04f11624fffcea92441a7bc9b2b3027865d139342ded8c1",
-    "line_items/month=2024-02/part-00000.parquet": "a18f48fe2a8fe4ee1481b3ac1ac4367629076d77137b7f2e38598f7b044850e7",
-    "line_items/month=2024-02/part-00001.parquet": "a155d8f2f8f23cc6f53d6b5f6472f92aaa2bdd1ced85c25856aef858454dff0a",
-    "products/part-00000.parquet": "13832196dfc93a197cafca95fde120feb6034f00a5973befc02fe7dcc752f8eb",
-    "stores/part-00000.parquet": "e2f732947bfe4619c8e1d445143dff8f560a0c8c2ff8afaf7e73fcd5f269bc85",
-    "transactions/month=2024-01/part-00000.parquet": "19802d837040535d08f2a41a9e5ca598dfd0346a1b0959b06d8649a3c1a9c842",
-    "transactions/month=2024-01/part-00001.parquet": "e507d79bb4eba85d13b27daef7fb4ec5bdccf4a085f633e5bda0c55b7f094823",
-    "transactions/month=2024-02/part-00000.parquet": "46bc30d7b1225379db7ac14c27ac5647abb35631980b09e70c207c63ee290b15",
-    "transactions/month=2024-02/part-00001.parquet": "86facc1928be735321ee53aefde87dedd0706b60c2898d0e6da465ccf8e5f1eb",
+    "customer_changes/month=2024-01/part-00000.parquet": "ff16c0970d27f1140c8a5637a6b0abdf0566620ec4cba0c32f14d68b07d477c9",
+    "customer_changes/month=2024-01/part-00001.parquet": "1070b38dbd16542ec394f2c7336d49b894b88313916851eb69cb7fe1ee4343f2",
+    "customer_changes/month=2024-02/part-00000.parquet": "2c1be2ee11d04ba54dda783db4e70927f0387b7432ae17fff7136423e1bf6675",
+    "customer_changes/month=2024-02/part-00001.parquet": "167f4a61d6586410a76faf5cefe6bd230e29fcd25622448d5416dfc722681a10",
+    "customer_history/part-00000.parquet": "7b38929cbf30ad86cbf583b96333718d2ca8dc110478fc018ef6e0aa11ef644c",
+    "customer_history/part-00001.parquet": "36567925f52d6c0844e3858ae7cc83cf505ccce71b21f5e4f7a39a0a8c620046",
+    "customers/part-00000.parquet": "1c2a9281b91e6c424a392bf30a14f8cbb152852b9a897636c92449f145258a90",
+    "customers/part-00001.parquet": "30a9927eadbef2883e34d2ce2154a0d2e193aabc42021db7bb0801a3568a8be3",
+    "line_items/month=2024-01/part-00000.parquet": "dfe94756fc9f1f7fd6ebd747e62c448c803bb951205b3d900106ee6fec33d497",
+    "line_items/month=2024-01/part-00001.parquet": "1412028303fc6d9d344917223ef925de756d1567e5a2342f52ca211fe3543229",
+    "line_items/month=2024-02/part-00000.parquet": "82d77e67cfa94c4f9e7fa03d90a4f2a4f6277a90153bc71dfa8ba4c4e6df32b0",
+    "line_items/month=2024-02/part-00001.parquet": "a48a05f75105c52a71898138e3c17f6c263a0ecff775e1cad40dd6d3780a091f",
+    "products/part-00000.parquet": "cb54a3bc4014237e20dd0c3b2ac83f7f77f6ee394dd5fda02df62e5b059b805e",
+    "stores/part-00000.parquet": "28f638174136e473a966aae67f98a9e95bf749e6070d7fb8f2dd51d28f3e552b",
+    "transactions/month=2024-01/part-00000.parquet": "f807ca9dd20c755988feb08c3de0ba5f60f0fef09a2b17a674b8112bc178d96b",
+    "transactions/month=2024-01/part-00001.parquet": "fa49e109fa6041f83a7155b7f751790d50771f1bba30e025a54fc5e366fbb377",
+    "transactions/month=2024-02/part-00000.parquet": "0d7f532ab29c2a438d4c2029183f1cd07985f32b539bfa62dba9eb1809656d1d",
+    "transactions/month=2024-02/part-00001.parquet": "b9c9f8f653ba2055acdb00a6a3ff1c58051ffd3796441500a7e3596a6a43db3c",
 }
 # a second seed, pinned as one digest of its sorted "path=sha256" lines
-PINNED_SEED_4242 = "247fdaef8dd465f1fe98ac85c791c98c5bb20a9f3bb8432014d9bf4e9171a2b2"
+PINNED_SEED_4242 = "a736e7a3182fbfc2875a9b9d377817dff2f666381d7282bc4d9cd03ff32312c7"
 
 
 def _pinned_world(seed: int) -> Spec:

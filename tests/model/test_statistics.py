@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pytest
 from scipy import stats
 
-from synthpipe.model.customers import generate_customers
+from synthpipe.model.changes import generate_customers
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.products import generate_products
 from synthpipe.model.stores import generate_stores
@@ -51,6 +51,14 @@ def plain_world(**changes: object) -> dict[str, object]:
             "signup_start": "2015-01-01",
             "signup_end": "2022-12-31",
             "lifetime": {"dropout_per_year": 0.0},  # measured in tests/model/test_lifecycle.py
+            # nobody changes: measured in tests/model/test_changes.py
+            "changes": {
+                "move_rate": 0.0,
+                "income_change_rate": 0.0,
+                "loyalty_join_rate": 0.0,
+                "loyalty_leave_rate": 0.0,
+                "email_change_rate": 0.0,
+            },
         },
         # planted complements add lines: measured in tests/model/test_associations.py
         "products": {"count": 2_000, "categories": categories, "complements": {"pairs": 0}},

@@ -50,8 +50,11 @@ def test_every_file_is_labelled_synthetic(small_dataset: Path) -> None:
             label = metadata[b"synthpipe.partition"].decode()
             entry = manifest["files"][relative]
             assert label.split(" ")[0] == entry["partition"]
-            if "days" in entry:  # sales files record the days they cover
+            if "days" in entry and len(entry["days"]) == 2:  # sales: the days they cover
                 assert label.endswith(f" {entry['days'][0]}..{entry['days'][1]}")
+            elif "days" in entry:  # customers: the day they are as of (calendar.end)
+                assert label.endswith(f" as of {entry['days'][0]}")
+                assert entry["days"] == [manifest["spec"]["calendar"]["end"]]
             assert b"describes no real person" in metadata[b"synthpipe.notice"]
 
 

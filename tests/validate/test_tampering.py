@@ -374,6 +374,45 @@ def ship_every_online_sale_home(root: Path) -> None:
     _rewrite_labels(root, change)
 
 
+def drop_feed_updates(root: Path) -> None:
+    """The first month's change feed loses its updates (a consumer would miss them)."""
+
+    def change(table: pa.Table) -> pa.Table:
+        return table.filter(pc.not_equal(table.column("operation").cast(pa.string()), "update"))
+
+    rewrite_table(root, parquet_files(root, "customer_changes")[0], change)
+
+
+def feed_a_month_late(root: Path) -> None:
+    """One feed file's changes dated 40 days later than they happened."""
+
+    def change(table: pa.Table) -> pa.Table:
+        later = pc.add(table.column("change_ts").cast(pa.int64()), 40 * 86_400_000_000)
+        return _replace(table, "change_ts", later.cast(pa.timestamp("us")))
+
+    rewrite_table(root, parquet_files(root, "customer_changes")[0], change)
+
+
+def every_version_current(root: Path) -> None:
+    """A history whose every version claims to be current (a broken SCD type 2 merge)."""
+
+    def change(table: pa.Table) -> pa.Table:
+        return _replace(table, "is_current", pa.array([True] * table.num_rows))
+
+    rewrite_table(root, parquet_files(root, "customer_history")[0], change)
+
+
+def stale_current_email(root: Path) -> None:
+    """The history's current versions keep an e-mail the snapshot no longer has."""
+
+    def change(table: pa.Table) -> pa.Table:
+        email = pc.binary_join_element_wise(table.column("email"), "x", "")
+        email = pc.if_else(table.column("is_current"), email, table.column("email"))
+        return _replace(table, "email", email)
+
+    rewrite_table(root, parquet_files(root, "customer_history")[0], change)
+
+
 TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (flatten_weekdays, "transactions.weekday_profile"),
     (drop_fraud, "fraud.rate"),
@@ -412,7 +451,20 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
         misstate_spec("fraud.drift", [{"start": "2024-01-15", "shares": {"stolen_card": 0.0}}]),
         "fraud.rate_stolen_card",
     ),
+    (drop_feed_updates, "customer_changes.matches_history"),
+    (feed_a_month_late, "customer_changes.in_month"),
+    (every_version_current, "customer_history.versions"),
+    (stale_current_email, "customer_history.current_is_snapshot"),
 ]
+# Every parameter of customers.changes misstated at once: each must fail its own check
+CHANGE_RATES_MISSTATED = {
+    "move_rate": ("customer_history.move_rate", 0.5),
+    "income_change_rate": ("customer_history.income_rate", 1.0),
+    "loyalty_join_rate": ("customer_history.loyalty_join_rate", 0.5),
+    "loyalty_leave_rate": ("customer_history.loyalty_leave_rate", 0.5),
+    "email_change_rate": ("customer_history.email_rate", 0.3),
+    "income_change_sigma": ("customer_history.income_step", 0.3),
+}
 
 
 @pytest.mark.parametrize(("tamper", "expected"), TAMPERING, ids=[e for _, e in TAMPERING])
@@ -431,6 +483,16 @@ def test_tampered_data_fails_the_right_test(
     assert expected in report["summary"]["failed_tests"], report["summary"]["failed_tests"]
     assert expected in captured.err
     assert "report.html" in captured.out
+
+
+def test_each_misstated_change_parameter_fails_its_own_check(dataset_copy: Path) -> None:
+    assert main(["validate", str(dataset_copy)]) == 0
+    for field, (_, value) in CHANGE_RATES_MISSTATED.items():
+        misstate_spec(f"customers.changes.{field}", value)(dataset_copy)
+    assert main(["validate", str(dataset_copy)]) == EXIT_FAILURE
+    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
+    failed = set(report["summary"]["failed_tests"])
+    assert {name for name, _ in CHANGE_RATES_MISSTATED.values()} <= failed
 
 
 def test_untouched_dataset_revalidates_clean(

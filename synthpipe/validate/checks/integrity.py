@@ -42,7 +42,7 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, listing: Listing) -> 
         zero(info.name, len(offending[info.name]), _naming(info.summary, offending[info.name]))
         for info in FILE_CHECKS
     ]
-    for table in ("customers", "products", "stores", "transactions", "line_items"):
+    for table in TABLES:
         nulls = st.null_total(stats, table)
         checks.append(
             zero(f"{table}.no_nulls", nulls, f"no nulls in {table} columns that allow none")
