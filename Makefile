@@ -11,7 +11,7 @@ SOURCES := synthpipe flows tests benchmarks
 EXTRAS ?=
 RUNTIME := $(if $(EXTRAS),.[$(EXTRAS)],.)
 
-.PHONY: install run test test-all lint format bench bench-generation bench-validation clean
+.PHONY: install run test test-all lint format bench bench-generation bench-validation bench-commit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench: $(VENV)/.dev
 ## bench-generation: generation alone on one core, no writing (not a test)
 bench-generation: $(VENV)/.dev
 	$(BIN)/python benchmarks/generation.py $(ARGS)
+
+## bench-commit: what a Delta or Iceberg commit costs at many files (not a test)
+bench-commit: $(VENV)/.dev
+	$(BIN)/python benchmarks/commit.py $(ARGS)
 
 ## bench-validation: what the fidelity report costs next to generation, per core (not a test)
 bench-validation: $(VENV)/.dev

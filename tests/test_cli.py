@@ -183,6 +183,7 @@ def test_plan_prints_partitions_and_expected_rows(
     assert sales[0]["files"] == {
         "transactions": "transactions/month=2024-01/part-00000.parquet",
         "line_items": "line_items/month=2024-01/part-00000.parquet",
+        "customer_changes": "customer_changes/month=2024-01/part-00000.parquet",
     }
     assert all(p["expected_rows"]["transactions"] > 100 for p in sales)
     assert main(["plan", str(workspace / "good.yaml"), "--set", "customers.count=1500"]) == 0

@@ -161,8 +161,11 @@ def change_log(spec: Spec, block: int, attrs: CustomerBlock) -> ChangeLog:
     afters: list[CustomerState] = []
     for first, last in calendar_months(spec):
         stream = generator(spec.seed, Entity.CUSTOMERS, Stream.CHANGES, block, month_key(first))
+        steps = generator(  # its own stream: both stay prefix-stable in the block size
+            spec.seed, Entity.CUSTOMERS, Stream.CHANGES, block, month_key(first), INCOME_STEP
+        )
         uniforms = stream.random((attrs.size, DRAWS))
-        u = np.column_stack([uniforms, stream.standard_normal(attrs.size)])
+        u = np.column_stack([uniforms, steps.standard_normal(attrs.size)])
         start = np.maximum(np.datetime64(first, "D"), signup + 1)
         exposure = np.maximum((np.datetime64(last, "D") - start).astype(np.int64) + 1, 0)
         loyalty_rate = np.where(state.loyal, rates.loyalty_leave_rate, rates.loyalty_join_rate)

@@ -349,27 +349,28 @@ def misstate_spec(path: str, value: object) -> Callable[[Path], None]:
 
 
 def ship_every_online_sale_home(root: Path) -> None:
-    """Gifts undone: every online sale ships to its customer's home region."""
-    customers = pa.concat_tables(
-        pq.read_table(root / f, columns=["customer_id", "region"])
-        for f in parquet_files(root, "customers")
+    """Gifts undone: every online sale ships to the region its customer lived in that day
+    (the history's version in force)."""
+    history = pa.concat_tables(
+        pq.read_table(root / f, columns=["customer_id", "valid_from", "region"])
+        for f in parquet_files(root, "customer_history")
     )
-    home = dict(
-        zip(
-            customers.column("customer_id").to_pylist(),
-            customers.column("region").to_pylist(),
-            strict=True,
-        )
+    day = 86_400_000_000
+    keys = history["customer_id"].to_numpy() * 2**32 + (
+        history["valid_from"].cast(pa.int64()).to_numpy() // day
     )
+    order = np.argsort(keys, kind="stable")
+    regions = np.asarray(history["region"].cast(pa.string()).to_pylist(), dtype=object)[order]
+    keys = keys[order]
 
     def change(table: pa.Table) -> pa.Table:
-        shipped = table.column("ship_region").cast(pa.string())
-        homes = [home.get(c) for c in table.column("customer_id").to_pylist()]
-        regions = pa.array(
-            [h if s is not None else None for s, h in zip(shipped.to_pylist(), homes, strict=True)],
-            pa.string(),
+        wanted = table["customer_id"].to_numpy() * 2**32 + (
+            table["ts"].cast(pa.int64()).to_numpy() // day
         )
-        return _replace(table, "ship_region", regions.dictionary_encode())
+        home = regions[np.searchsorted(keys, wanted, side="right") - 1]
+        shipped = np.asarray(table["ship_region"].is_valid())
+        values = pa.array(np.where(shipped, home, None).tolist(), pa.string())
+        return _replace(table, "ship_region", values.dictionary_encode())
 
     _rewrite_labels(root, change)
 
