@@ -464,4 +464,5 @@ NOT_ESTIMATED = {
     "products.complements": "default: line items are not in a transaction sample",
     "products.substitutes": "default: line items are not in a transaction sample",
     "products.brand_loyalty": "default: line items are not in a transaction sample",
+    "customers.changes": "default: a transaction sample has no customer history",
 }

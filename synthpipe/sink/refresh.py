@@ -279,9 +279,9 @@ def publish_run(
     write_manifest(plan.location, final)
     if not immutable:
         publish(plan.location, final, verdict)
-    if plan.staging is not None:  # we hold the lock: no other run's staging is here
-        with contextlib.suppress(FileNotFoundError):
-            fs.rm(plan.location.join(STAGING), recursive=True)
+    # we hold the lock: no other run's staging or temporary files are here, and a worker
+    # killed mid-write (its partition rerun elsewhere) may have left a temporary file
+    clean_leftovers(plan.location)
     return final
 
 

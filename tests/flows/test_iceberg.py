@@ -130,6 +130,7 @@ main()
 """
 
 
+@pytest.mark.slow  # Delta's twin runs in make test; this one in make test-all
 def test_a_refresh_killed_between_table_commits_is_completed_by_the_next_run(
     tmp_path: Path, prefect_api: str
 ) -> None:

@@ -232,7 +232,10 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory, published: Path) -> 
     return out
 
 
-@pytest.mark.parametrize("moment", ["written", "committing"])
+@pytest.mark.parametrize(
+    "moment",
+    [pytest.param("written", marks=pytest.mark.slow), "committing"],  # make test-all: both
+)
 def test_a_refresh_killed_while_writing_or_committing_is_completed_by_the_next_run(
     moment: str, published: Path, uninterrupted: Path, tmp_path: Path, prefect_api: str
 ) -> None:

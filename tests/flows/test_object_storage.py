@@ -137,6 +137,7 @@ def test_delta_tables_on_s3_commit_refresh_and_read_back(
     assert not s3_env.exists(f"{BUCKET}/lake-delta/_SUCCESS")
 
 
+@pytest.mark.slow  # make test-all
 def test_iceberg_tables_on_s3_with_a_sql_catalog_commit_refresh_and_read_back(
     s3_env: s3fs.S3FileSystem, tmp_path: Path
 ) -> None:
