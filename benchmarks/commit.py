@@ -22,6 +22,9 @@ from synthpipe.storage import Location
 ROWS_PER_FILE = 1_000
 TABLE = "transactions"
 REPLACEMENT_TAG = "f" * 16
+FILE_SCHEMA = pa.schema(
+    [pa.field("transaction_id", pa.int64(), False), pa.field("ts", pa.timestamp("us"), False)]
+)
 
 
 def _files(root: Path, count: int) -> list[str]:
@@ -34,7 +37,7 @@ def _files(root: Path, count: int) -> list[str]:
         path.parent.mkdir(parents=True, exist_ok=True)
         ids = pa.array(range(index * ROWS_PER_FILE, (index + 1) * ROWS_PER_FILE), pa.int64())
         ts = pa.array([index * 1_000_000] * ROWS_PER_FILE, pa.timestamp("us"))
-        pq.write_table(pa.table({"transaction_id": ids, "ts": ts}), path)
+        pq.write_table(pa.table({"transaction_id": ids, "ts": ts}, schema=FILE_SCHEMA), path)
         names.append(relative)
     return names
 

@@ -29,9 +29,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from synthpipe.errors import StorageError
-from synthpipe.formats.base import Decoded, Release, TableRelease, plain_schema
-from synthpipe.formats.parquet import FORMAT as PARQUET
-from synthpipe.spec.models import Output
+from synthpipe.formats.base import Release, TableRelease, plain_schema
+from synthpipe.formats.parquet import ParquetTableFormat
 from synthpipe.storage import Location, is_local
 from synthpipe.vocabulary import TABLES
 
@@ -109,22 +108,12 @@ def file_statistics(fs: Any, path: str) -> dict[str, Any]:
     return stats
 
 
-class DeltaFormat:
+class DeltaFormat(ParquetTableFormat):
     """Delta Lake tables: Parquet files committed through delta-rs, one commit per table
     per run."""
 
     name = "delta"
-    extension = PARQUET.extension
     root_names: tuple[str, ...] = ()
-    immutable_files = True
-
-    def encode(self, table: pa.Table, metadata: Mapping[str, str], output: Output) -> bytes:
-        """The Parquet bytes of a data file (the same codec as the Parquet format)."""
-        return PARQUET.encode(table, metadata, output)
-
-    def decode(self, data: bytes, columns: Sequence[str]) -> Decoded:
-        """Read a data file back (the Parquet codec)."""
-        return PARQUET.decode(data, columns)
 
     def check(self, location: Location, output: Mapping[str, Any]) -> None:
         """Nothing to check beyond the location itself."""

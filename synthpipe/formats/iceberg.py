@@ -23,16 +23,15 @@ import contextlib
 import logging
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pyarrow as pa
 
 from synthpipe.errors import OutputError, StorageError
-from synthpipe.formats.base import Decoded, Release, TableRelease, plain_schema
+from synthpipe.formats.base import Release, TableRelease, plain_schema
 from synthpipe.formats.delta import S3_OPTION_NAMES
-from synthpipe.formats.parquet import FORMAT as PARQUET
-from synthpipe.spec.models import Output
+from synthpipe.formats.parquet import ParquetTableFormat
 from synthpipe.storage import Location, is_local
 from synthpipe.vocabulary import TABLES
 
@@ -129,22 +128,12 @@ def _quiet_schema_notes() -> Iterator[None]:
         logger.setLevel(level)
 
 
-class IcebergFormat:
+class IcebergFormat(ParquetTableFormat):
     """Apache Iceberg tables: Parquet files committed through pyiceberg's SQL catalog,
     one snapshot per table per run."""
 
     name = "iceberg"
-    extension = PARQUET.extension
     root_names: tuple[str, ...] = (CATALOG_FILE,)
-    immutable_files = True
-
-    def encode(self, table: pa.Table, metadata: Mapping[str, str], output: Output) -> bytes:
-        """The Parquet bytes of a data file (the same codec as the Parquet format)."""
-        return PARQUET.encode(table, metadata, output)
-
-    def decode(self, data: bytes, columns: Sequence[str]) -> Decoded:
-        """Read a data file back (the Parquet codec)."""
-        return PARQUET.decode(data, columns)
 
     def check(self, location: Location, output: Mapping[str, Any]) -> None:
         """Refuse, before anything is written, a catalog this run could not reach: no

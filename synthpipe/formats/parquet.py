@@ -114,3 +114,19 @@ class ParquetFormat:
 
 
 FORMAT = ParquetFormat()
+
+
+class ParquetTableFormat:
+    """The part every table format shares: its data files are this module's Parquet files
+    (same codec, same extension); a table format adds its own commit."""
+
+    extension = FORMAT.extension
+    immutable_files = True  # named by content: a committed name never holds other bytes
+
+    def encode(self, table: pa.Table, metadata: Mapping[str, str], output: Output) -> bytes:
+        """The Parquet bytes of a data file (the same codec as the Parquet format)."""
+        return FORMAT.encode(table, metadata, output)
+
+    def decode(self, data: bytes, columns: Sequence[str]) -> Decoded:
+        """Read a data file back (the Parquet codec)."""
+        return FORMAT.decode(data, columns)
