@@ -478,11 +478,17 @@ def generate_customers(spec: Spec, block: int) -> pa.Table:
     return customer_tables(spec, block)["customers"]
 
 
+def _cached_block(spec: Spec, block: int) -> CustomerBlock:
+    """The block's customers from the per-process cache the block-months fill (the same
+    name and key as theirs), not built again for every month's feed."""
+    return cached_per_spec("customer_block", spec, customer_block, block, capacity=CACHED_LOGS)
+
+
 def changes_table(spec: Spec, block: int, first: dt.date, last: dt.date) -> pa.Table:
     """The change feed of a block over ``first..last`` (one month): the customers there
     at calendar.start (``snapshot``, in the calendar's first month), those who sign up
     (``insert``) and every change (``update``, with the columns it changed), by time."""
-    attrs = customer_block(spec, block)
+    attrs = _cached_block(spec, block)
     log = cached_change_log(spec, block, attrs)
     found = versions(attrs, log)
     begin, end = np.datetime64(first, "D"), np.datetime64(last, "D")
