@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
-from distributed import Client
+from distributed import Client, Future
 
 from synthpipe.engine.batch import Progress, no_progress, run_batch
 from synthpipe.sink.manifest import Manifest, load_dataset_spec
@@ -148,6 +148,30 @@ def learnability_section(spec: Spec, location: Location, listing: Listing) -> di
         return {"available": False, "note": f"not computed: {type(exc).__name__}: {exc}"[:300]}
 
 
+LEARNABILITY_PRIORITY = 1  # ahead of the statistics batches (priority 0): the longest task
+
+
+def _start_learnability(
+    client: Client | None, spec: Spec, location: Location, listing: Listing
+) -> Future[dict[str, Any]] | dict[str, Any]:
+    """The learnability section: on a cluster, a task submitted first so that it runs on
+    one worker while the others compute the statistics (its cost is fixed, a few seconds,
+    and would otherwise leave every worker idle at the end); in process, computed here."""
+    if client is None:
+        return learnability_section(spec, location, listing)
+    key = f"learnability-{uuid.uuid4().hex[:8]}"
+    future: Future[dict[str, Any]] = client.submit(
+        learnability_section,
+        spec,
+        location,
+        listing,
+        key=key,
+        pure=False,
+        priority=LEARNABILITY_PRIORITY,
+    )
+    return future
+
+
 def validate_location(
     client: Client | None,
     location: Location,
@@ -165,6 +189,7 @@ def validate_location(
     else:
         spec = Spec.model_validate(manifest.spec)
     listing = manifest.listing()
+    learning = _start_learnability(client, spec, location, listing)
     stats = collect_stats(client, spec, location, listing, progress)
     ctx = validation_context(spec)
     checks = evaluate(ctx, stats, listing)
@@ -174,7 +199,7 @@ def validate_location(
     report = build_report(ctx, stats, checks, listing, location.display())
     if review is not None:
         report["reference"] = {"rows": review.rows, "notes": list(review.notes)}
-    report["learnability"] = learnability_section(spec, location, listing)
+    report["learnability"] = learning.result() if isinstance(learning, Future) else learning
     json_path, html_path = write_report(report_location or location, report)
     return ValidationOutcome(report, json_path, html_path)
 

@@ -34,6 +34,7 @@ from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import (
     CustomerBlock,
     Identity,
+    addresses,
     customer_block,
     customer_rows,
     home_stores,
@@ -478,19 +479,34 @@ def generate_customers(spec: Spec, block: int) -> pa.Table:
     return customer_tables(spec, block)["customers"]
 
 
-def _cached_block(spec: Spec, block: int) -> CustomerBlock:
-    """The block's customers from the per-process cache the block-months fill (the same
-    name and key as theirs), not built again for every month's feed."""
-    return cached_per_spec("customer_block", spec, customer_block, block, capacity=CACHED_LOGS)
+@dataclass(frozen=True)
+class FeedBasis:
+    """What every month's feed of one block starts from: its customers, their versions and
+    the columns that never change."""
+
+    attrs: CustomerBlock
+    found: Versions
+    fixed: Identity
+
+
+def _feed_basis(spec: Spec, block: int) -> FeedBasis:
+    attrs = cached_per_spec("customer_block", spec, customer_block, block, capacity=CACHED_LOGS)
+    log = cached_change_log(spec, block, attrs)
+    return FeedBasis(attrs, versions(attrs, log), identity(spec, block, attrs))
+
+
+def cached_feed_basis(spec: Spec, block: int) -> FeedBasis:
+    """The block's feed basis, built once per process for the months of one block (the
+    customers come from the cache the block-months fill, under the same name and key)."""
+    return cached_per_spec("feed_basis", spec, _feed_basis, block, capacity=CACHED_LOGS)
 
 
 def changes_table(spec: Spec, block: int, first: dt.date, last: dt.date) -> pa.Table:
     """The change feed of a block over ``first..last`` (one month): the customers there
     at calendar.start (``snapshot``, in the calendar's first month), those who sign up
     (``insert``) and every change (``update``, with the columns it changed), by time."""
-    attrs = _cached_block(spec, block)
-    log = cached_change_log(spec, block, attrs)
-    found = versions(attrs, log)
+    basis = cached_feed_basis(spec, block)
+    found = basis.found
     begin, end = np.datetime64(first, "D"), np.datetime64(last, "D")
     calendar_start = np.datetime64(spec.calendar.start, "D")
     initial = found.version == 0
@@ -504,10 +520,8 @@ def changes_table(spec: Spec, block: int, first: dt.date, last: dt.date) -> pa.T
     when = np.where(
         snapshot[rows], _day_number(np.asarray(calendar_start)) * MICROS_PER_DAY, found.starts[rows]
     )
-    fixed = identity(spec, block, attrs)
-    now = _rendered(spec, attrs, fixed, found, rows)
-    before = _rendered(spec, attrs, fixed, found, np.maximum(rows - 1, 0))
-    changed = _changed_columns(now, before, updated[rows])
+    now = _rendered(spec, basis.attrs, basis.fixed, found, rows)
+    changed = _changed_columns(spec, found.state, rows, now, updated[rows])
     order = np.lexsort((found.version[rows], found.customer[rows], when))
     columns = {
         "customer_id": now["customer_id"],
@@ -521,13 +535,55 @@ def changes_table(spec: Spec, block: int, first: dt.date, last: dt.date) -> pa.T
     return table.take(pa.array(order))
 
 
-def _changed_columns(now: pa.Table, before: pa.Table, updated: np.ndarray) -> pa.Array:
+def _name_codes(names: list[str]) -> np.ndarray:
+    """One code per distinct name: two places of the same name (a city in two states)
+    render the same value, so they compare equal."""
+    return np.unique(np.asarray(names, dtype=object), return_inverse=True)[1]
+
+
+def _differs(
+    spec: Spec, state: CustomerState, rows: np.ndarray, previous: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Per tracked column but the address strings, whether version ``rows`` renders a
+    different value from version ``previous``, decided from the states' codes."""
+    geography = load_geography(spec.calendar.country)
+    now, before = state.take(rows), state.take(previous)
+    region, province, city = (
+        _name_codes(list(geography.regions)),
+        _name_codes(list(geography.states)),
+        _name_codes(list(geography.cities)),
+    )
+    email = (now.email_version != before.email_version) | (
+        (now.email_version > 0) & (now.email_domain != before.email_domain)
+    )
+    return {
+        "email": email,
+        "income": now.income != before.income,
+        "is_loyalty_member": now.loyal != before.loyal,
+        "region": region[now.region] != region[before.region],
+        "state": province[now.state] != province[before.state],
+        "city": city[now.city] != city[before.city],
+        "home_store_id": now.home_store != before.home_store,
+    }
+
+
+def _changed_columns(
+    spec: Spec, state: CustomerState, rows: np.ndarray, now: pa.Table, updated: np.ndarray
+) -> pa.Array:
     """``changed_columns`` of each feed row: the tracked columns whose value differs from
-    the customer's previous version, comma-separated (empty for a new row)."""
-    mask = np.zeros(now.num_rows, dtype=np.int64)
+    the customer's previous version, comma-separated (empty for a new row). The address
+    strings are compared as rendered, since two draws can render the same text."""
+    previous = np.maximum(rows - 1, 0)
+    differs = _differs(spec, state, rows, previous)
+    old = state.take(previous)
+    before = addresses(spec, old.state, old.address)
+    for name in ("postcode", "street_address"):
+        differs[name] = np.asarray(
+            pc.not_equal(now[name], before[name]).to_numpy(zero_copy_only=False), dtype=bool
+        )
+    mask = np.zeros(rows.shape[0], dtype=np.int64)
     for bit, name in enumerate(TRACKED_COLUMNS):
-        differs = pc.not_equal(pc.cast(now[name], pa.string()), pc.cast(before[name], pa.string()))
-        mask |= np.asarray(differs.to_numpy(zero_copy_only=False), dtype=np.int64) << bit
+        mask |= differs[name].astype(np.int64) << bit
     mask = np.where(updated, mask, 0)
     labels, codes = np.unique(mask, return_inverse=True)
     names = [
