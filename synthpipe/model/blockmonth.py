@@ -16,7 +16,7 @@ from synthpipe.clock import MICROS_PER_HOUR
 from synthpipe.model.baskets import Lines, concat_lines
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.changes import Homes, cached_change_log, month_key
-from synthpipe.model.customers import CustomerBlock, customer_block
+from synthpipe.model.customers import CACHED_BLOCKS, CustomerBlock, cached_customer_block
 from synthpipe.model.products import ProductWorld, product_world
 from synthpipe.model.sampling import (
     InverseCdf,
@@ -37,7 +37,6 @@ NOT_FRAUD = -1
 MONTHS_PER_YEAR = 12
 # Payment methods fraud typologies use; always part of the payment dictionary.
 FRAUD_PAYMENT_METHODS = ("credit_card", "mobile_wallet", "gift_card")
-CACHED_BLOCKS = 2  # customer blocks a worker keeps (about 12 MB per 100,000 customers)
 
 
 def payment_methods(spec: Spec) -> list[str]:
@@ -101,12 +100,6 @@ class BlockMonth:
     def open_stores(self) -> np.ndarray:
         """Mask of stores open on the first day of the range (so on every day of it)."""
         return np.asarray(self.stores.open_day <= np.datetime64(self.first_day, "D"))
-
-
-def cached_customer_block(spec: Spec, block: int) -> CustomerBlock:
-    """A customer block, kept for the next months of the same block in this process (the
-    plan runs a block's months one after another)."""
-    return cached_per_spec("customer_block", spec, customer_block, block, capacity=CACHED_BLOCKS)
 
 
 def block_month(spec: Spec, block: int, first_day: dt.date, last_day: dt.date) -> BlockMonth:

@@ -35,7 +35,7 @@ from synthpipe.model.customers import (
     CustomerBlock,
     Identity,
     addresses,
-    customer_block,
+    cached_customer_block,
     customer_rows,
     home_stores,
     identity,
@@ -450,8 +450,8 @@ def _rendered(
 def customer_tables(spec: Spec, block: int) -> dict[str, pa.Table]:
     """The customers of a block as of calendar.end (``customers``) and every version of
     them (``customer_history``, SCD type 2)."""
-    attrs = customer_block(spec, block)
-    log = change_log(spec, block, attrs)
+    attrs = cached_customer_block(spec, block)
+    log = cached_change_log(spec, block, attrs)
     fixed = identity(spec, block, attrs)
     final = {name: getattr(log.final, name) for name in CustomerState.__dataclass_fields__}
     snapshot = customer_rows(spec, attrs, fixed, np.arange(attrs.size), final)
@@ -490,7 +490,7 @@ class FeedBasis:
 
 
 def _feed_basis(spec: Spec, block: int) -> FeedBasis:
-    attrs = cached_per_spec("customer_block", spec, customer_block, block, capacity=CACHED_LOGS)
+    attrs = cached_customer_block(spec, block)
     log = cached_change_log(spec, block, attrs)
     return FeedBasis(attrs, versions(attrs, log), identity(spec, block, attrs))
 

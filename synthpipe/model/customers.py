@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from synthpipe.data.geography import load_geography
+from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.geography import city_weights
 from synthpipe.model.pools import address_pool, name_pool, sample_counted
 from synthpipe.model.sampling import categorical
@@ -278,6 +279,15 @@ def lifetimes(
         years = np.where(rate > 0, -np.log1p(-u) / np.maximum(rate, 1e-300), np.inf)
     days = np.floor(np.minimum(years, MAX_LIFETIME_YEARS) * DAYS_PER_YEAR).astype(np.int64)
     return np.asarray(rate), np.asarray(signup + days.astype("timedelta64[D]"))
+
+
+CACHED_BLOCKS = 2  # customer blocks a worker keeps (about 12 MB per 100,000 customers)
+
+
+def cached_customer_block(spec: Spec, block: int) -> CustomerBlock:
+    """A customer block, kept in this process for the block's other tasks (its customers
+    task, change log, feed and sales months: the plan runs a block's tasks together)."""
+    return cached_per_spec("customer_block", spec, customer_block, block, capacity=CACHED_BLOCKS)
 
 
 def survival(spec: Spec, days: np.ndarray) -> np.ndarray:

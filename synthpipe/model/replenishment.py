@@ -24,11 +24,10 @@ from synthpipe.model.blockmonth import (
     NOT_FRAUD,
     BlockMonth,
     TransactionSet,
-    cached_customer_block,
     time_of_day,
 )
 from synthpipe.model.cache import cached_per_spec
-from synthpipe.model.customers import CustomerBlock
+from synthpipe.model.customers import CustomerBlock, cached_customer_block
 from synthpipe.model.ids import LEGIT_SUBRANGE
 from synthpipe.model.products import product_world
 from synthpipe.model.sales import channel_payments, choose_stores

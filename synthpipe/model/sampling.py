@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthpipe.model.kernels import guided_search
+
 GUIDE_FACTOR = 2  # guide buckets per cdf entry: ~1 probe past the guess on average
 POISSON_TAIL = 1e-16  # Poisson tables stop where the remaining mass is below this
 POISSON_MAX_SUPPORT = 10_000  # largest value a Poisson table can hold
@@ -47,26 +49,9 @@ class InverseCdf:
 
     def search(self, targets: np.ndarray) -> np.ndarray:
         """``numpy.searchsorted(self.cumulative, targets, side="right")``, exactly."""
-        values = self.cumulative
-        n = values.shape[0]
-        with np.errstate(over="ignore", invalid="ignore"):  # huge scales: clipped below
-            position = np.nan_to_num(targets * self.scale, nan=0.0, posinf=np.inf, neginf=0.0)
-        bucket = np.clip(position, 0, self.guide.shape[0] - 1).astype(np.int64)
-        index = self.guide[bucket]
-        # Rounding can put a target just below its bucket's edge: step back where needed.
-        back = np.flatnonzero((index > 0) & (values[np.maximum(index - 1, 0)] > targets))
-        while back.size:
-            index[back] -= 1
-            back = back[
-                (index[back] > 0) & (values[np.maximum(index[back] - 1, 0)] > targets[back])
-            ]
-        ahead = np.flatnonzero((index < n) & (values[np.minimum(index, n - 1)] <= targets))
-        while ahead.size:
-            index[ahead] += 1
-            keep = index[ahead] < n
-            ahead = ahead[keep]
-            ahead = ahead[values[index[ahead]] <= targets[ahead]]
-        return index
+        flat = np.ascontiguousarray(targets, dtype=np.float64).reshape(-1)
+        found = guided_search(self.cumulative, self.guide, float(self.scale), flat)
+        return np.asarray(found.reshape(np.shape(targets)))
 
 
 def cumulative(weights: np.ndarray) -> np.ndarray:

@@ -150,16 +150,16 @@ def month_ranges(spec: Spec) -> list[tuple[dt.date, dt.date]]:
 
 
 def make_plan(spec: Spec) -> list[PartitionTask]:
-    """Every partition task of the spec: dimensions first, then sales block by block
-    (a worker then often runs consecutive months of one block, which it keeps cached)."""
+    """Every partition task of the spec: dimensions first, then block by block its
+    customers and its sales months (a worker then often runs several tasks of one block
+    in a row, and keeps the block's customers and change log cached between them)."""
     blocks = customer_blocks(spec)
     months = month_ranges(spec)
     tasks = [PartitionTask("stores", 0), PartitionTask("products", 0)]
     end = spec.calendar.end
-    tasks += [PartitionTask("customers", b, last_day=end) for b in range(blocks)]
-    tasks += [
-        PartitionTask("sales", b, first, last) for b in range(blocks) for first, last in months
-    ]
+    for b in range(blocks):
+        tasks.append(PartitionTask("customers", b, last_day=end))
+        tasks += [PartitionTask("sales", b, first, last) for first, last in months]
     if output_format(spec.output.format).immutable_files:
         tasks = [replace(t, tag=content_tag(spec, t)) for t in tasks]
     return tasks
