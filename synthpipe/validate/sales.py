@@ -746,6 +746,32 @@ def _tenure(stats: Stats, txn: dict[str, np.ndarray], people: Customers) -> None
     )
 
 
+PACKED_KEY_LIMIT = 2**62  # packed sort keys stay below this (int64, with room)
+
+
+def _sorted_triples(
+    first: np.ndarray, second: np.ndarray, third: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The non-negative integer triples (first, second, third) in lexicographic order.
+    Packed into one int64 key (offsets from each column's minimum, in mixed radix) and
+    sorted once: about four times faster than a three-key ``lexsort``. Values too spread
+    to pack (only in a tampered file) take the ``lexsort``."""
+    first, second, third = (np.asarray(c, dtype=np.int64) for c in (first, second, third))
+    columns = (first, second, third)
+    low = [int(column.min()) for column in columns]
+    sizes = [int(column.max()) - lo + 1 for column, lo in zip(columns, low, strict=True)]
+    if sizes[0] * sizes[1] * sizes[2] >= PACKED_KEY_LIMIT:
+        order = np.lexsort((third, second, first))
+        return first.take(order), second.take(order), third.take(order)
+    key = ((first - low[0]) * sizes[1] + (second - low[1])) * sizes[2] + (third - low[2])
+    key = np.sort(key.astype(np.int64))
+    return (
+        key // (sizes[2] * sizes[1]) + low[0],
+        key // sizes[2] % sizes[1] + low[1],
+        key % sizes[2] + low[2],
+    )
+
+
 def _brand_repeats(
     stats: Stats,
     line_customer: np.ndarray,
@@ -764,13 +790,11 @@ def _brand_repeats(
     category = line["category"].take(chosen)
     owner_customer = line_customer.take(chosen)
     keep = brand >= 0
-    key = np.stack([owner_customer[keep], category[keep], brand[keep]])
     pairs = np.zeros(categories, dtype=np.int64)
     same = np.zeros(categories, dtype=np.int64)
     groups = np.zeros(categories, dtype=np.int64)
-    if key.shape[1]:
-        order = np.lexsort(key[::-1])
-        c, k, b = key[:, order]
+    if keep.any():
+        c, k, b = _sorted_triples(owner_customer[keep], category[keep], brand[keep])
         new_group = np.concatenate([[True], (c[1:] != c[:-1]) | (k[1:] != k[:-1])])
         new_brand = new_group | np.concatenate([[True], b[1:] != b[:-1]])
         group_size = np.diff(np.append(np.flatnonzero(new_group), c.shape[0]))
