@@ -18,7 +18,7 @@ from numba import njit
 GUIDED_SEARCH_SIGNATURE = "int64[::1](float64[::1], int64[::1], float64, float64[::1])"
 
 
-@njit(GUIDED_SEARCH_SIGNATURE, cache=True, nogil=True)  # type: ignore[untyped-decorator]
+@njit(GUIDED_SEARCH_SIGNATURE, cache=True, nogil=True)
 def guided_search(
     values: np.ndarray, guide: np.ndarray, scale: float, targets: np.ndarray
 ) -> np.ndarray:  # pragma: no cover (compiled: coverage cannot see inside)
