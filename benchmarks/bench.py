@@ -1,6 +1,6 @@
 """Throughput and memory of synthpipe, side by side with its peers, in one run.
 
-    make bench                      # default: ~20 million line items, all cores
+    make bench                      # default: ~100 million rows (57 million line items), all cores
     make bench ARGS="--customers 200000"
 
 Measures, on this machine and in this one run (shared machines are noisy: compare the
@@ -44,18 +44,18 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "benchmarks" / "results"
 SPEC = ROOT / "configs" / "retail.yaml"
-DEFAULT_CUSTOMERS = 1_000_000  # about 20 million line items over the default year
+DEFAULT_CUSTOMERS = 4_350_000  # about 100 million rows (57 million line items) a year
 TPCH_ROWS_PER_SF = 6_001_215  # lineitem rows at scale factor 1
 FAKER_SAMPLE = 5_000
 MB = 1e6
 POLL_SECONDS = 0.2
 TARGETS = {
-    "line items/s vs tpchgen-cli lineitem rows/s": 2.0,
-    "end to end vs pyarrow write-only bound": 0.70,
+    "line items/s vs tpchgen-cli lineitem rows/s": 1.5,
+    "end to end vs pyarrow write-only bound": 0.4,
     "peak RSS per worker (GB), both sizes": 1.5,
-    "time for 10x the rows / time (at most)": 11.0,
-    "speed-up of 2 workers over 1 (at least)": 1.7,
-    "fidelity report / generation time (at most)": 0.25,
+    "peak RSS of the client (GB)": 1.0,
+    "speed-up of 2 workers over 1 (at least)": 1.8,
+    "validation / generation core-seconds (at most)": 0.25,
     "orchestration share of wall time (at most)": 0.10,
 }
 
@@ -304,6 +304,19 @@ def ephemeral_start_up(folder: Path) -> float:
     return time.perf_counter() - started
 
 
+def kernel_compile_seconds(folder: Path) -> dict[str, float]:
+    """Importing the compiled kernels with an empty numba cache (a machine's first run:
+    they compile) and again with the cache it left (every later run: they load)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(folder / "numba-cache")}
+    command = [str(BIN / "python"), "-c", "import synthpipe.model.kernels"]
+    seconds = []
+    for _ in ("cold", "warm"):
+        started = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+        seconds.append(time.perf_counter() - started)
+    return {"cold": seconds[0], "warm": seconds[1]}
+
+
 def orchestration_share(result: dict[str, Any]) -> float:
     """Share of the wall time not spent computing: Prefect and Dask overhead, client-side
     bookkeeping and process start-up. Compute = busy seconds of the Dask tasks spread
@@ -365,6 +378,8 @@ def main() -> int:
         faker = faker_per_row(FAKER_SAMPLE)
         print("Prefect ephemeral start-up ...", flush=True)
         start_up = ephemeral_start_up(scratch)
+        print("compiled kernels, cold and warm cache ...", flush=True)
+        compile_seconds = kernel_compile_seconds(scratch)
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -379,12 +394,17 @@ def main() -> int:
         tpchgen=tpch,
         faker=faker,
         prefect_ephemeral_start_up_seconds=start_up,
+        kernel_import_seconds=compile_seconds,
         ratios=ratios,
         verdicts=verdicts,
     )
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"bench-{stamp}.json").write_text(json.dumps(measured, indent=2, default=str))
     text = report(full, small, single, bound, tpch, faker, ratios, verdicts, start_up)
+    text += (
+        f"\ncompiled kernels: {compile_seconds['cold']:.2f} s to import with a cold numba cache"
+        f" (they compile, once per machine), {compile_seconds['warm']:.2f} s from the cache"
+    )
     (RESULTS / f"bench-{stamp}.md").write_text(text + "\n")
     print(text)
     return 0
@@ -392,8 +412,8 @@ def main() -> int:
 
 LOWER_IS_BETTER = (
     "peak RSS per worker (GB), both sizes",
-    "time for 10x the rows / time (at most)",
-    "fidelity report / generation time (at most)",
+    "peak RSS of the client (GB)",
+    "validation / generation core-seconds (at most)",
     "orchestration share of wall time (at most)",
 )
 
@@ -416,8 +436,7 @@ def target_ratios(
     lines: float,
 ) -> dict[str, float]:
     """The issue's targets, as ratios measured within this run."""
-    timings = full["summary"]["timings"]
-    generation = timings["generate"] + timings.get("truth", 0.0)
+    busy = full["summary"]["busy"]
     return {
         "line items/s vs tpchgen-cli lineitem rows/s": (lines / full["wall"])
         / (tpch["rows"] / tpch["wall"]),
@@ -425,9 +444,9 @@ def target_ratios(
         "peak RSS per worker (GB), both sizes": max(
             full["worker_peak_gb"], small["worker_peak_gb"]
         ),
-        "time for 10x the rows / time (at most)": full["wall"] / small["wall"],
+        "peak RSS of the client (GB)": max(full["client_peak_gb"], small["client_peak_gb"]),
         "speed-up of 2 workers over 1 (at least)": single["wall"] / full["wall"],
-        "fidelity report / generation time (at most)": timings["validate"] / generation,
+        "validation / generation core-seconds (at most)": busy["validate"] / busy["generate"],
         "orchestration share of wall time (at most)": orchestration_share(full),
     }
 
