@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -66,7 +67,6 @@ class BlockMonth:
     stores: StoreWorld
     products: ProductWorld
     factors: DayFactors
-    homes: Homes  # where each customer lives on each day (customers.changes)
     order: np.ndarray = field(init=False)  # customer indices sorted by signup
     active: np.ndarray = field(init=False)  # customers signed up by each day
 
@@ -74,6 +74,12 @@ class BlockMonth:
         self.order = self.customers.signup_order
         sorted_signup = self.customers.signup_day[self.order]
         self.active = np.searchsorted(sorted_signup, self.factors.dates, side="right")
+
+    @cached_property
+    def homes(self) -> Homes:
+        """Where each customer lives on each day (customers.changes), from the block's
+        change log, built on first use: the ground truth never needs it."""
+        return Homes.of(cached_change_log(self.spec, self.block, self.customers))
 
     @property
     def days(self) -> int:
@@ -114,7 +120,6 @@ def block_month(spec: Spec, block: int, first_day: dt.date, last_day: dt.date) -
         stores=store_world(spec),
         products=product_world(spec),
         factors=cached_day_factors(spec, first_day, last_day),
-        homes=Homes.of(cached_change_log(spec, block, customers)),
     )
 
 
