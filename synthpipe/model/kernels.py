@@ -45,3 +45,30 @@ def guided_search(
             index += 1
         found[i] = index
     return found
+
+
+# Signature of ``version_positions``: sorted keys, each row's first key, rows, wanted keys.
+VERSION_POSITIONS_SIGNATURE = "int64[::1](int64[::1], int64[::1], int64[::1], int64[::1])"
+
+
+@njit(VERSION_POSITIONS_SIGNATURE, cache=True, nogil=True)
+def version_positions(
+    keys: np.ndarray, first: np.ndarray, rows: np.ndarray, wanted: np.ndarray
+) -> np.ndarray:  # pragma: no cover (compiled: coverage cannot see inside)
+    """For each query (a row and its wanted key), the position of the row's last key at
+    most the wanted one, or -1 where the row has none. ``keys`` is sorted, and row r's keys
+    are ``keys[first[r]:first[r + 1]]``: a customer has a few versions, so each query scans
+    them from the first instead of a binary search over the whole block's history."""
+    found = np.empty(rows.shape[0], dtype=np.int64)
+    last_row = first.shape[0] - 1
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        position = -1
+        if 0 <= row < last_row:
+            index = first[row]
+            end = first[row + 1]
+            while index < end and keys[index] <= wanted[i]:
+                position = index
+                index += 1
+        found[i] = position
+    return found

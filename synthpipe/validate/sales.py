@@ -21,6 +21,7 @@ from synthpipe.model.ids import (
     SEQUENCE_BITS,
     id_subrange,
 )
+from synthpipe.model.kernels import version_positions
 from synthpipe.model.sales import MAX_REPEAT_GAP_MINUTES
 from synthpipe.model.schema import LINE_ITEMS_SCHEMA, TRANSACTIONS_SCHEMA
 from synthpipe.validate import statistics as st
@@ -156,6 +157,11 @@ class Customers:
         key = row * HOME_KEY_SPAN + starts // MICROS_PER_DAY
         order = np.argsort(key, kind="stable")
         self._home_key = key[order]
+        # where each customer row's versions begin in the sorted keys (rows 0..n; row -1,
+        # a version of a customer not in the block, sorts before them all)
+        self._home_first = np.searchsorted(
+            self._home_key, np.arange(n + 1, dtype=np.int64) * HOME_KEY_SPAN
+        ).astype(np.int64)
         self._home_region = column_codes(versions, "region", ctx.regions)[0][order]
         self._home_store_id = numpy_column(versions, "home_store_id")[order]
         # the purchase rate was set at signup: by the income and membership of version 0
@@ -185,12 +191,13 @@ class Customers:
     def home_on(self, rows: np.ndarray, unix_day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The home region code and home store id of each customer row on each day (the
         version of the history in force that day; the snapshot's where none is)."""
-        wanted = rows.astype(np.int64) * HOME_KEY_SPAN + unix_day
-        position = np.searchsorted(self._home_key, wanted, side="right") - 1
-        safe = np.maximum(position, 0)
         if not self._home_key.size:
             return self.region.take(rows), self.home_store.take(rows)
-        same = (position >= 0) & (self._home_key[safe] // HOME_KEY_SPAN == rows)
+        row = np.ascontiguousarray(rows, dtype=np.int64)
+        wanted = np.ascontiguousarray(row * HOME_KEY_SPAN + unix_day, dtype=np.int64)
+        position = version_positions(self._home_key, self._home_first, row, wanted)
+        safe = np.maximum(position, 0)
+        same = position >= 0
         region = np.where(same, self._home_region[safe], self.region.take(rows))
         store = np.where(same, self._home_store_id[safe], self.home_store.take(rows))
         return region, store
