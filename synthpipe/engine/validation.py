@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -148,20 +149,30 @@ def learnability_section(spec: Spec, location: Location, listing: Listing) -> di
         return {"available": False, "note": f"not computed: {type(exc).__name__}: {exc}"[:300]}
 
 
+def timed_learnability(
+    spec: Spec, location: Location, listing: Listing
+) -> tuple[dict[str, Any], float]:
+    """The learnability section and the seconds it took (part of validation's busy time)."""
+    started = time.perf_counter()
+    section = learnability_section(spec, location, listing)
+    return section, time.perf_counter() - started
+
+
 LEARNABILITY_PRIORITY = 1  # ahead of the statistics batches (priority 0): the longest task
 
 
 def _start_learnability(
     client: Client | None, spec: Spec, location: Location, listing: Listing
-) -> Future[dict[str, Any]] | dict[str, Any]:
-    """The learnability section: on a cluster, a task submitted first so that it runs on
-    one worker while the others compute the statistics (its cost is fixed, a few seconds,
-    and would otherwise leave every worker idle at the end); in process, computed here."""
+) -> Future[tuple[dict[str, Any], float]] | tuple[dict[str, Any], float]:
+    """The learnability section and its seconds: on a cluster, a task submitted first so
+    that it runs on one worker while the others compute the statistics (its cost is
+    fixed, a few seconds, and would otherwise leave every worker idle at the end); in
+    process, computed here."""
     if client is None:
-        return learnability_section(spec, location, listing)
+        return timed_learnability(spec, location, listing)
     key = f"learnability-{uuid.uuid4().hex[:8]}"
-    future: Future[dict[str, Any]] = client.submit(
-        learnability_section,
+    future: Future[tuple[dict[str, Any], float]] = client.submit(
+        timed_learnability,
         spec,
         location,
         listing,
@@ -199,7 +210,9 @@ def validate_location(
     report = build_report(ctx, stats, checks, listing, location.display())
     if review is not None:
         report["reference"] = {"rows": review.rows, "notes": list(review.notes)}
-    report["learnability"] = learning.result() if isinstance(learning, Future) else learning
+    section, seconds = learning.result() if isinstance(learning, Future) else learning
+    report["learnability"] = section
+    report["busy_seconds"] = round(float(report["busy_seconds"]) + seconds, 3)
     json_path, html_path = write_report(report_location or location, report)
     return ValidationOutcome(report, json_path, html_path)
 

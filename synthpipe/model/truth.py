@@ -68,6 +68,7 @@ class BlockTruth:
     lines: np.ndarray  # (days, categories): sale line items
     lifecycle: pa.Table  # one row per customer of the block (concatenated, not added)
     staples: pa.Table  # one row per staple of the block (concatenated)
+    seconds: float = 0.0  # time spent computing it (added up: core-seconds)
 
 
 def block_truth(spec: Spec, block: int) -> BlockTruth:
@@ -294,6 +295,7 @@ def merge_truth(parts: list[BlockTruth]) -> BlockTruth:
         sum(p.lines for p in parts),  # type: ignore[arg-type]
         pa.concat_tables([p.lifecycle for p in parts]),
         pa.concat_tables([p.staples for p in parts]),
+        sum(p.seconds for p in parts),
     )
 
 
