@@ -17,20 +17,22 @@ def _lexsorted(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> list[np.ndarray]:
     return [a[order], b[order], c[order]]
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(SMALL, SMALL, SMALL), min_size=1, max_size=300))
-def test_packed_sort_equals_lexsort(rows: list[tuple[int, int, int]]) -> None:
+def _assert_sorted_like_lexsort(rows: list[tuple[int, int, int]]) -> None:
     a, b, c = (np.asarray(column, dtype=np.int64) for column in zip(*rows, strict=True))
     for got, want in zip(_sorted_triples(a, b, c), _lexsorted(a, b, c), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(SMALL, SMALL, SMALL), min_size=1, max_size=300))
+def test_packed_sort_equals_lexsort(rows: list[tuple[int, int, int]]) -> None:
+    _assert_sorted_like_lexsort(rows)
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.tuples(ANY_INT64, SMALL, ANY_INT64), min_size=1, max_size=100))
 def test_values_too_spread_to_pack_still_sort_exactly(rows: list[tuple[int, int, int]]) -> None:
-    a, b, c = (np.asarray(column, dtype=np.int64) for column in zip(*rows, strict=True))
-    for got, want in zip(_sorted_triples(a, b, c), _lexsorted(a, b, c), strict=True):
-        np.testing.assert_array_equal(got, want)
+    _assert_sorted_like_lexsort(rows)
 
 
 def test_narrow_integer_columns_are_widened_before_packing() -> None:
