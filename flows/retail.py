@@ -26,7 +26,7 @@ from prefect.cache_policies import NONE
 from prefect.utilities.annotations import opaque
 
 from synthpipe.engine.cluster import DaskSession
-from synthpipe.engine.generate import compute_truth, generate, verify_files
+from synthpipe.engine.generate import generate, verify_files, write_truth
 from synthpipe.engine.progress import ConsoleProgress
 from synthpipe.engine.validation import (
     REPORT_HTML,
@@ -159,9 +159,10 @@ def write_ground_truth(
     """Expected daily volumes per channel and category, and fraud counts, under _truth/;
     returns the files and the core-seconds its Dask tasks took."""
     with Client(scheduler, set_as_default=False) as client:
-        truth = compute_truth(client, plan.spec)
+        truth, streamed = write_truth(client, plan.spec, plan.write_location, TRUTH_FOLDER)
     tables = truth_tables(plan.spec, truth, realised_fraud([*plan.kept, *results]))
-    return write_tables(plan.spec, tables, plan.write_location, TRUTH_FOLDER), truth.seconds
+    summed = write_tables(plan.spec, tables, plan.write_location, TRUTH_FOLDER)
+    return summed + streamed, truth.seconds
 
 
 @task(

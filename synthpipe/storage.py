@@ -16,8 +16,10 @@ import hashlib
 import os
 import posixpath
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
@@ -71,22 +73,42 @@ def temporary_name(path: str) -> str:
 def write_atomic(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> None:
     """Write ``data`` to ``path`` so that it appears whole or not at all. A full disk, a
     quota or a read-only file system is a StorageError naming the path."""
-    folder = posixpath.dirname(path)
-    if is_local(fs):
-        temporary = temporary_name(path)
-        try:
-            os.makedirs(folder, exist_ok=True)
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-            os.replace(temporary, path)
-        except BaseException as exc:
-            if os.path.exists(temporary):
-                os.remove(temporary)
-            if isinstance(exc, OSError) and exc.errno in FINAL_WRITE_ERRORS:
-                raise StorageError(f"cannot write {path}: {os.strerror(exc.errno)}") from None
-            raise
-    else:
+    if not is_local(fs):
         fs.pipe_file(path, data)
+        return
+    with open_atomic(fs, path) as handle:
+        handle.write(data)
+
+
+@contextmanager
+def open_atomic(fs: fsspec.AbstractFileSystem, path: str) -> Iterator[BinaryIO]:
+    """A file to write ``path`` through, appearing whole when the block ends and not at all
+    if it raises: on local disk a hidden temporary renamed into place, on an object store
+    one upload (a multipart upload is aborted on failure). A full disk, a quota or a
+    read-only file system is a StorageError naming the path."""
+    if not is_local(fs):
+        remote = fs.open(path, "wb")
+        try:
+            yield remote
+        except BaseException:
+            discard = getattr(remote, "discard", None)
+            if discard is not None:
+                discard()
+            raise
+        remote.close()
+        return
+    temporary = temporary_name(path)
+    try:
+        os.makedirs(posixpath.dirname(path), exist_ok=True)
+        with open(temporary, "wb") as handle:
+            yield handle
+        os.replace(temporary, path)
+    except BaseException as exc:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        if isinstance(exc, OSError) and exc.errno in FINAL_WRITE_ERRORS:
+            raise StorageError(f"cannot write {path}: {os.strerror(exc.errno)}") from None
+        raise
 
 
 def sha256_hex(data: bytes) -> str:

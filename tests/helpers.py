@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from synthpipe.engine.generate import compute_truth, generate
+from synthpipe.engine.generate import generate, write_truth
 from synthpipe.engine.validation import ValidationOutcome, validate_location
 from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
 from synthpipe.plan import make_plan
@@ -72,8 +72,9 @@ def build(spec: Spec, out: Path, validate: bool = True) -> ValidationOutcome | N
     """Generate, write the manifest, validate and publish a dataset in this process."""
     location = Location(str(out))
     results = generate(None, spec, make_plan(spec), location)
-    tables = truth_tables(spec, compute_truth(None, spec), realised_fraud(results))
-    truth = write_tables(spec, tables, location, TRUTH_FOLDER)
+    summed, streamed = write_truth(None, spec, location, TRUTH_FOLDER)
+    tables = truth_tables(spec, summed, realised_fraud(results))
+    truth = write_tables(spec, tables, location, TRUTH_FOLDER) + streamed
     manifest = build_manifest(spec, results, truth=truth)
     write_manifest(location, manifest)
     if not validate:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import ExitStack
 from dataclasses import replace
 
 from distributed import Client
 
 from synthpipe.engine.batch import Progress, no_progress, run_batch
-from synthpipe.model.truth import BlockTruth, block_truth, merge_truth
+from synthpipe.model.truth import (
+    BlockTruth,
+    add_truth,
+    block_truth,
+    per_customer_columns,
+    per_customer_rows,
+)
 from synthpipe.plan import PartitionTask, customer_blocks
-from synthpipe.sink.partitions import PartitionResult, write_partition
+from synthpipe.sink.partitions import FileRecord, PartitionResult, write_partition
+from synthpipe.sink.streamed import StreamedTable
 from synthpipe.spec import Spec
 from synthpipe.storage import Location, file_sha256
 
@@ -58,10 +66,27 @@ def truth_block(block: int, spec: Spec) -> BlockTruth:
     return replace(truth, seconds=time.perf_counter() - started)
 
 
-def compute_truth(client: Client | None, spec: Spec) -> BlockTruth:
-    """Ground truth of the whole dataset: one task per customer block, summed."""
+def write_truth(
+    client: Client | None, spec: Spec, location: Location, label: str
+) -> tuple[BlockTruth, tuple[FileRecord, ...]]:
+    """Ground truth of the whole dataset, one task per customer block. The per-day sums
+    are added up and returned; the per-customer tables are written under ``location`` as
+    the blocks arrive, in block order, so this process never holds them whole (at a
+    billion rows they were gigabytes). Returns the sums and the written files."""
     blocks = list(range(customer_blocks(spec)))
-    return merge_truth(list(run_batch(client, truth_block, blocks, broadcast={"spec": spec})))
+    finish = per_customer_columns(spec)
+    total: BlockTruth | None = None
+    with ExitStack() as stack:
+        streams = {
+            path: stack.enter_context(StreamedTable(spec, location, path, label, columns))
+            for path, columns in finish.items()
+        }
+        for part in run_batch(client, truth_block, blocks, broadcast={"spec": spec}):
+            for path, rows in per_customer_rows(part).items():
+                streams[path].add(rows)
+            total = add_truth(total, part)
+    assert total is not None  # a spec has at least one customer block
+    return total, tuple(stream.record for stream in streams.values())
 
 
 def file_matches(expected: tuple[str, str], location: Location) -> bool:

@@ -11,7 +11,8 @@ summed.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
@@ -287,8 +288,23 @@ def buying_sum(
     return np.asarray(np.cumsum(change)[:days])
 
 
+def add_truth(total: BlockTruth | None, part: BlockTruth) -> BlockTruth:
+    """The sums of two truths (per day and channel or category, and seconds), without
+    the per-customer rows (those are written as they arrive, see ``per_customer_rows``)."""
+    if total is None:
+        return replace(part, lifecycle=part.lifecycle.slice(0, 0), staples=part.staples.slice(0, 0))
+    return BlockTruth(
+        total.sales + part.sales,
+        total.reorders + part.reorders,
+        total.lines + part.lines,
+        total.lifecycle,
+        total.staples,
+        total.seconds + part.seconds,
+    )
+
+
 def merge_truth(parts: list[BlockTruth]) -> BlockTruth:
-    """Sum of the blocks' truths."""
+    """Sum of the blocks' truths, with their per-customer rows concatenated."""
     return BlockTruth(
         sum(p.sales for p in parts),  # type: ignore[arg-type]
         sum(p.reorders for p in parts),  # type: ignore[arg-type]
@@ -371,10 +387,23 @@ def truth_tables(
         EXPECTED_CATEGORIES: expected_categories,
         FRAUD_COUNTS: fraud_counts,
         FRAUD_SCHEDULE: fraud_schedule_table,
-        CUSTOMER_LIFECYCLE: truth.lifecycle,
         BRAND_LOYALTY: brand_loyalty_truth(spec),
         BASKET_ASSOCIATIONS: basket_associations_truth(spec),
-        STAPLES: staples_with_categories(spec, truth.staples),
+    }
+
+
+def per_customer_rows(truth: BlockTruth) -> dict[str, pa.Table]:
+    """The rows of the per-customer truth tables (one row per customer, one per staple)
+    that ``truth`` holds, by path: written block by block as they arrive (``truth_tables``
+    holds the others, which are sums over the blocks)."""
+    return {CUSTOMER_LIFECYCLE: truth.lifecycle, STAPLES: truth.staples}
+
+
+def per_customer_columns(spec: Spec) -> dict[str, Callable[[pa.Table], pa.Table]]:
+    """How each per-customer truth table's rows become its written columns."""
+    return {
+        CUSTOMER_LIFECYCLE: lambda rows: rows,
+        STAPLES: lambda rows: staples_with_categories(spec, rows),
     }
 
 
