@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from synthpipe.formats.base import OutputFormat
+from synthpipe.formats.base import OutputFormat, TableWriter
 
 DEFAULT_FORMAT = "parquet"
 NOT_FORMATS = frozenset({"base"})
@@ -33,3 +33,6 @@ FORMATS: dict[str, OutputFormat] = _discover()
 def output_format(name: str = DEFAULT_FORMAT) -> OutputFormat:
     """The output format called ``name``."""
     return FORMATS[name]
+
+
+__all__ = ["FORMATS", "OutputFormat", "TableWriter", "output_format"]

@@ -71,6 +71,18 @@ def plain_schema(schema: pa.Schema) -> pa.Schema:
     )
 
 
+class TableWriter(Protocol):
+    """One file written a table at a time (``OutputFormat.stream``)."""
+
+    def write(self, table: pa.Table, metadata: Mapping[str, str]) -> None:
+        """Write ``table`` (labelled with ``metadata``) as the next row groups."""
+        ...
+
+    def close(self) -> None:
+        """Finish the file (nothing happens if no table was written)."""
+        ...
+
+
 class OutputFormat(Protocol):
     """An output format: file codec, file naming and publish step."""
 
@@ -87,6 +99,11 @@ class OutputFormat(Protocol):
 
     def decode(self, data: bytes, columns: Sequence[str]) -> Decoded:
         """Read a file's bytes back, decoding only ``columns`` (those it has)."""
+        ...
+
+    def stream(self, sink: Any, output: Output) -> TableWriter:
+        """A writer of one file into ``sink`` (a binary file), a table at a time: tables
+        that end on whole row groups give the bytes ``encode`` gives their concatenation."""
         ...
 
     def check(self, location: Location, output: Mapping[str, Any]) -> None:

@@ -62,6 +62,41 @@ def writer_options(schema: pa.Schema, output: Output) -> dict[str, Any]:
     }
 
 
+def labelled(table: pa.Table, metadata: Mapping[str, str]) -> pa.Table:
+    """``table`` with ``metadata`` merged into its schema's key-value metadata."""
+    merged = dict(table.schema.metadata or {})
+    merged.update({k.encode(): v.encode() for k, v in metadata.items()})
+    return table.replace_schema_metadata(merged)
+
+
+class RowGroupWriter:
+    """A Parquet file written to ``sink`` (a binary file) a table at a time, each table
+    split into row groups of the spec's size: given tables that end on whole row groups,
+    the bytes are those ``ParquetFormat.encode`` gives their concatenation."""
+
+    def __init__(self, sink: Any, output: Output) -> None:
+        self.sink = sink
+        self.output = output
+        self.writer: pq.ParquetWriter | None = None
+
+    def write(self, table: pa.Table, metadata: Mapping[str, str]) -> None:
+        """Write ``table`` (labelled with ``metadata``) as the next row groups."""
+        table = labelled(table, metadata)
+        if self.writer is None:
+            options = writer_options(table.schema, self.output)
+            self.writer = pq.ParquetWriter(
+                self.sink,
+                table.schema,
+                **{k: v for k, v in options.items() if k != "row_group_size"},
+            )
+        self.writer.write_table(table, self.output.row_group_size)
+
+    def close(self) -> None:
+        """Write the footer (nothing happens if no table was written)."""
+        if self.writer is not None:
+            self.writer.close()
+
+
 class ParquetFormat:
     """Parquet files, published by ``_SUCCESS``."""
 
@@ -72,12 +107,13 @@ class ParquetFormat:
 
     def encode(self, table: pa.Table, metadata: Mapping[str, str], output: Output) -> bytes:
         """Parquet bytes of ``table`` with ``metadata`` merged into its key-value metadata."""
-        merged = dict(table.schema.metadata or {})
-        merged.update({k.encode(): v.encode() for k, v in metadata.items()})
-        labelled = table.replace_schema_metadata(merged)
         sink = pa.BufferOutputStream()
-        pq.write_table(labelled, sink, **writer_options(table.schema, output))
+        pq.write_table(labelled(table, metadata), sink, **writer_options(table.schema, output))
         return bytes(sink.getvalue().to_pybytes())
+
+    def stream(self, sink: Any, output: Output) -> RowGroupWriter:
+        """A Parquet file written into ``sink`` a table at a time."""
+        return RowGroupWriter(sink, output)
 
     def decode(self, data: bytes, columns: Sequence[str]) -> Decoded:
         """The schema, metadata and the present ones of ``columns`` of a Parquet file."""
@@ -130,3 +166,7 @@ class ParquetTableFormat:
     def decode(self, data: bytes, columns: Sequence[str]) -> Decoded:
         """Read a data file back (the Parquet codec)."""
         return FORMAT.decode(data, columns)
+
+    def stream(self, sink: Any, output: Output) -> RowGroupWriter:
+        """A data file written a table at a time (the Parquet codec)."""
+        return FORMAT.stream(sink, output)

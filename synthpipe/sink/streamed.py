@@ -1,4 +1,4 @@
-"""One Parquet file written as its rows arrive, so that the client never holds it whole.
+"""One table file written as its rows arrive, so that the client never holds it whole.
 
 The per-customer ground truth (one row per customer, one per staple) grows with the
 dataset: at a billion rows it was gigabytes in the command's process when the blocks'
@@ -17,9 +17,8 @@ from contextlib import ExitStack, suppress
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from synthpipe.formats.parquet import writer_options
+from synthpipe.formats import TableWriter, output_format
 from synthpipe.sink.labels import file_metadata
 from synthpipe.sink.partitions import FileRecord
 from synthpipe.spec import Spec
@@ -80,10 +79,10 @@ class StreamedTable:
         self.pending: list[pa.Table] = []
         self.pending_rows = 0
         self.rows = 0
-        self.group_rows = spec.output.row_group_size
+        self.group_rows = spec.output.row_group_size  # the writer splits at the same size
         self.files = ExitStack()
         self.sink: _Hashing | None = None
-        self.writer: pq.ParquetWriter | None = None
+        self.writer: TableWriter | None = None
 
     def add(self, piece: pa.Table) -> None:
         """Append ``piece``'s rows; every whole row group so far is written."""
@@ -123,13 +122,9 @@ class StreamedTable:
         return FileRecord(self.relative, self.name, self.rows, self.sink.size, digest, self.label)
 
     def _write(self, rows: pa.Table) -> None:
-        table = self.finish(rows)
-        labels = {k.encode(): v.encode() for k, v in self.metadata.items()}
-        schema = table.schema.with_metadata({**(table.schema.metadata or {}), **labels})
         if self.writer is None:
-            options = writer_options(table.schema, self.spec.output)
-            options.pop("row_group_size")
             self.sink = _Hashing(self.files.enter_context(open_atomic(self.fs, self.path)))
-            self.writer = pq.ParquetWriter(self.sink, schema, **options)
-        self.writer.write_table(table.replace_schema_metadata(schema.metadata), self.group_rows)
+            self.writer = output_format(self.spec.output.format).stream(self.sink, self.spec.output)
+        table = self.finish(rows)
+        self.writer.write(table, self.metadata)
         self.rows += table.num_rows
