@@ -57,8 +57,9 @@ class _Hashing:
 
 class StreamedTable:
     """A table file under ``location`` at ``relative``, written row group by row group as
-    ``add`` receives its pieces (in order); ``finish`` turns each row group's rows into the
-    written columns (applied per row group, as it would be to the whole table)."""
+    ``add`` receives its pieces (in order; at least one, even if empty: it gives the
+    schema); ``finish`` turns each row group's rows into the written columns (applied per
+    row group, as it would be to the whole table)."""
 
     def __init__(
         self,
