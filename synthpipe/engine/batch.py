@@ -31,6 +31,7 @@ def run_batch(
     retries: int = 0,
     progress: Progress = no_progress,
     fail_fast: bool = False,
+    groups: Sequence[int] | None = None,
 ) -> Iterator[R]:
     """``function(item, **shared, **broadcast)`` for every item, results in item order.
 
@@ -39,7 +40,10 @@ def run_batch(
     such as the spec), ``shared`` ones travel with each task. Results come back in order as
     they are ready, each task released once read; with ``fail_fast`` progress counts tasks
     as they finish, whatever their order, and the first failure is raised at once.
-    ``client`` None runs the items here, one after the other, lazily.
+    ``client`` None runs the items here, one after the other, lazily. ``groups`` (one
+    number per item) asks for the items of a group to run on one worker, where per-group
+    state is cached (a customer block): group g prefers worker g mod n, and an idle worker
+    still takes (steals) others' items, so the load stays balanced.
     """
     arguments = {**(shared or {}), **(broadcast or {})}
     if client is None:
@@ -47,17 +51,50 @@ def run_batch(
     if broadcast:
         scattered = client.scatter(list(broadcast.values()), broadcast=True, hash=False)
         arguments.update(zip(broadcast, scattered, strict=True))
-    futures = client.map(
-        function,
-        list(items),
-        key=list(keys) if keys is not None else None,
-        retries=retries,
-        pure=False,
-        **arguments,
-    )
+    names = list(keys) if keys is not None else None
+    if groups is None:
+        futures = client.map(
+            function, list(items), key=names, retries=retries, pure=False, **arguments
+        )
+    else:
+        futures = _map_by_group(client, function, list(items), groups, names, retries, arguments)
     if fail_fast:
         return _finished_then_ordered(client, futures, progress)
     return _ordered(futures, progress)
+
+
+def _map_by_group(
+    client: Client,
+    function: Callable[..., Any],
+    items: list[Any],
+    groups: Sequence[int],
+    keys: list[str] | None,
+    retries: int,
+    arguments: dict[str, Any],
+) -> list[Any]:
+    """``client.map`` with each item preferring the worker of its group; the futures in
+    item order."""
+    workers = sorted(client.scheduler_info()["workers"])
+    if not workers:  # none yet: let the scheduler place them
+        return list(client.map(function, items, key=keys, retries=retries, pure=False, **arguments))
+    chosen: dict[str, list[int]] = {}
+    for index, group in enumerate(groups):
+        chosen.setdefault(workers[group % len(workers)], []).append(index)
+    futures: list[Any] = [None] * len(items)
+    for worker, indices in chosen.items():
+        mapped = client.map(
+            function,
+            [items[i] for i in indices],
+            key=[keys[i] for i in indices] if keys is not None else None,
+            retries=retries,
+            pure=False,
+            workers=[worker],
+            allow_other_workers=True,
+            **arguments,
+        )
+        for index, future in zip(indices, mapped, strict=True):
+            futures[index] = future
+    return futures
 
 
 def _in_process(

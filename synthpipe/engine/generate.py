@@ -54,6 +54,7 @@ def generate(
             retries=TASK_RETRIES,
             progress=progress,
             fail_fast=True,
+            groups=[task.block for task in tasks],  # a worker builds a block's customers once
         )
     )
 

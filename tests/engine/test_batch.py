@@ -3,6 +3,7 @@ and shared arguments reach every task, progress counts every task, failures surf
 
 from __future__ import annotations
 
+import dask
 import pytest
 
 from synthpipe.engine.batch import run_batch
@@ -43,7 +44,40 @@ def test_in_process_and_on_a_cluster_agree_in_item_order() -> None:
             )
             assert list(results) == _expected()
             assert counted == list(range(len(ITEMS) + 1))
+        grouped = run_batch(
+            client,
+            pow,
+            ITEMS,
+            shared={"exp": 3},
+            broadcast={"mod": 7},
+            keys=[f"pow-grouped-{i}" for i in range(len(ITEMS))],
+            fail_fast=True,
+            groups=[abs(item) % 3 for item in ITEMS],  # interleaved: order is rebuilt
+        )
+        assert list(grouped) == _expected()
         with pytest.raises(ZeroDivisionError):
             list(run_batch(client, pow, [2, 0, 3], shared={"exp": -1}, fail_fast=True))
     with pytest.raises(ZeroDivisionError):
         list(run_batch(None, pow, [2, 0, 3], shared={"exp": -1}))
+
+
+def _where(item: int) -> tuple[int, str]:
+    from distributed import get_worker
+
+    return item, get_worker().address
+
+
+def test_a_groups_items_prefer_one_worker() -> None:
+    """Items of one group go to the group's worker (g mod n of the sorted addresses), so
+    what a worker caches for a group (a customer block) is built once. Work stealing (which
+    keeps the load balanced in a real run) is off here, so the placement is exact."""
+    with (
+        dask.config.set({"distributed.scheduler.work-stealing": False}),
+        dask_client(workers=2) as client,
+    ):
+        workers = sorted(client.scheduler_info()["workers"])
+        groups = [i % 2 for i in range(8)]
+        placed = list(run_batch(client, _where, list(range(8)), groups=groups))
+    assert [item for item, _ in placed] == list(range(8))
+    ran_on = {group: {w for (i, w) in placed if groups[i] == group} for group in (0, 1)}
+    assert ran_on == {0: {workers[0]}, 1: {workers[1]}}
