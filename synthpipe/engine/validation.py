@@ -103,6 +103,7 @@ def collect_stats(
         broadcast={"spec": spec},
         keys=[f"validate-{i:06d}-{run}" for i in range(len(tasks))],
         progress=progress,
+        groups=[batch[0].block for batch in tasks],  # a block's customer files read once
     )
     if client is not None:
         validation_context(spec)  # built here while the workers run; evaluate reuses it
