@@ -22,6 +22,7 @@ customer has on the day.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -541,18 +542,21 @@ def _name_codes(names: list[str]) -> np.ndarray:
     return np.unique(np.asarray(names, dtype=object), return_inverse=True)[1]
 
 
-def _differs(
-    spec: Spec, state: CustomerState, rows: np.ndarray, previous: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Per tracked column but the address strings, whether version ``rows`` renders a
-    different value from version ``previous``, decided from the states' codes."""
-    geography = load_geography(spec.calendar.country)
-    now, before = state.take(rows), state.take(previous)
-    region, province, city = (
+@functools.cache
+def _place_name_codes(country: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``_name_codes`` of the country's regions, states and cities (once per process)."""
+    geography = load_geography(country)
+    return (
         _name_codes(list(geography.regions)),
         _name_codes(list(geography.states)),
         _name_codes(list(geography.cities)),
     )
+
+
+def _differs(spec: Spec, now: CustomerState, before: CustomerState) -> dict[str, np.ndarray]:
+    """Per tracked column but the address strings, whether the versions ``now`` render a
+    different value from the versions ``before``, decided from the states' codes."""
+    region, province, city = _place_name_codes(spec.calendar.country)
     email = (now.email_version != before.email_version) | (
         (now.email_version > 0) & (now.email_domain != before.email_domain)
     )
@@ -573,9 +577,8 @@ def _changed_columns(
     """``changed_columns`` of each feed row: the tracked columns whose value differs from
     the customer's previous version, comma-separated (empty for a new row). The address
     strings are compared as rendered, since two draws can render the same text."""
-    previous = np.maximum(rows - 1, 0)
-    differs = _differs(spec, state, rows, previous)
-    old = state.take(previous)
+    old = state.take(np.maximum(rows - 1, 0))
+    differs = _differs(spec, state.take(rows), old)
     before = addresses(spec, old.state, old.address)
     for name in ("postcode", "street_address"):
         differs[name] = np.asarray(

@@ -305,13 +305,14 @@ def add_truth(total: BlockTruth | None, part: BlockTruth) -> BlockTruth:
 
 def merge_truth(parts: list[BlockTruth]) -> BlockTruth:
     """Sum of the blocks' truths, with their per-customer rows concatenated."""
-    return BlockTruth(
-        sum(p.sales for p in parts),  # type: ignore[arg-type]
-        sum(p.reorders for p in parts),  # type: ignore[arg-type]
-        sum(p.lines for p in parts),  # type: ignore[arg-type]
-        pa.concat_tables([p.lifecycle for p in parts]),
-        pa.concat_tables([p.staples for p in parts]),
-        sum(p.seconds for p in parts),
+    total: BlockTruth | None = None
+    for part in parts:
+        total = add_truth(total, part)
+    assert total is not None, "no block to merge"
+    return replace(
+        total,
+        lifecycle=pa.concat_tables([p.lifecycle for p in parts]),
+        staples=pa.concat_tables([p.staples for p in parts]),
     )
 
 

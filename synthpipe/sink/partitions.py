@@ -57,6 +57,11 @@ def write_partition(spec: Spec, task: PartitionTask, location: Location) -> Part
     return PartitionResult(task, tuple(records), dict(output.fraud), time.perf_counter() - started)
 
 
+def table_name(relative: str) -> str:
+    """The table a small file holds, from its path: its name without the extension."""
+    return relative.rsplit("/", 1)[-1].removesuffix(output_format().extension)
+
+
 def write_tables(
     spec: Spec, tables: dict[str, pa.Table], location: Location, label: str
 ) -> tuple[FileRecord, ...]:
@@ -64,7 +69,7 @@ def write_tables(
     fs, _ = location.filesystem()
     records = []
     for relative, table in tables.items():
-        name = relative.rsplit("/", 1)[-1].removesuffix(output_format().extension)
+        name = table_name(relative)
         data = encoded_file(table, spec, name, label)
         write_atomic(fs, location.join(relative), data)
         records.append(

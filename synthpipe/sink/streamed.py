@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from synthpipe.formats import TableWriter, output_format
 from synthpipe.sink.labels import file_metadata
-from synthpipe.sink.partitions import FileRecord
+from synthpipe.sink.partitions import FileRecord, table_name
 from synthpipe.spec import Spec
 from synthpipe.storage import Location, open_atomic
 
@@ -71,7 +71,7 @@ class StreamedTable:
     ) -> None:
         self.spec = spec
         self.relative = relative
-        self.name = relative.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        self.name = table_name(relative)
         self.metadata = file_metadata(spec, self.name, label)
         self.label = label
         self.finish = finish
