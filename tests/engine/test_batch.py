@@ -30,7 +30,8 @@ def test_in_process_and_on_a_cluster_agree_in_item_order() -> None:
     assert list(here) == _expected()
     assert seen == [(i, len(ITEMS)) for i in range(len(ITEMS) + 1)]
     with dask_client(workers=2) as client:
-        for fail_fast in (False, True):
+        interleaved = [abs(item) % 3 for item in ITEMS]  # grouped: the order is rebuilt
+        for fail_fast, groups in ((False, None), (True, None), (True, interleaved)):
             counted: list[int] = []
             results = run_batch(
                 client,
@@ -38,23 +39,13 @@ def test_in_process_and_on_a_cluster_agree_in_item_order() -> None:
                 ITEMS,
                 shared={"exp": 3},
                 broadcast={"mod": 7},
-                keys=[f"pow-{fail_fast}-{i}" for i in range(len(ITEMS))],
+                keys=[f"pow-{fail_fast}-{groups is None}-{i}" for i in range(len(ITEMS))],
                 progress=lambda d, t, c=counted: c.append(d),
                 fail_fast=fail_fast,
+                groups=groups,
             )
             assert list(results) == _expected()
             assert counted == list(range(len(ITEMS) + 1))
-        grouped = run_batch(
-            client,
-            pow,
-            ITEMS,
-            shared={"exp": 3},
-            broadcast={"mod": 7},
-            keys=[f"pow-grouped-{i}" for i in range(len(ITEMS))],
-            fail_fast=True,
-            groups=[abs(item) % 3 for item in ITEMS],  # interleaved: order is rebuilt
-        )
-        assert list(grouped) == _expected()
         with pytest.raises(ZeroDivisionError):
             list(run_batch(client, pow, [2, 0, 3], shared={"exp": -1}, fail_fast=True))
     with pytest.raises(ZeroDivisionError):
