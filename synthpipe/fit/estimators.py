@@ -43,6 +43,8 @@ MAX_BASKET = (
 )
 LIFECYCLE_REPLICATES = 10  # a Pareto/NBD fit costs seconds at 10^5 customers
 LOG_BOUNDS = (-9.0, 9.0)  # each Pareto/NBD parameter between e^-9 and e^9
+DAY_FACTOR_CHUNK = 4_096  # customers at a time in ``alive_day_factor`` (x calendar days)
+GROWTH_RANGE = (-0.89, 5.0)  # customers.signup_growth's range in the spec
 
 Values = dict[str, object]
 
@@ -69,6 +71,7 @@ class Estimator:
                 ("is_fraud", sample.fraud),
                 ("category", sample.category),
                 ("hour", sample.hour),
+                ("signup_date", sample.signup),
             )
             if value is not None
         }
@@ -298,29 +301,62 @@ def customer_histories(sample: Sample) -> tuple[np.ndarray, np.ndarray, np.ndarr
     )
 
 
-def pareto_nbd_log_likelihood(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, weight: np.ndarray
-) -> float:
-    """Weighted log-likelihood of Pareto/NBD (Schmittlein, Morrison and Colombo; Fader and
-    Hardie's form) with log r, log alpha, log s, log beta."""
-    r, alpha, s, beta = np.exp(params)
+def pareto_nbd_terms(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, beta: np.ndarray
+) -> np.ndarray:
+    """Each customer's Pareto/NBD log-likelihood (Schmittlein, Morrison and Colombo; Fader
+    and Hardie's form) of x purchases in (0, T], the last at t_x, with log r, log alpha and
+    log s from ``params`` and a dropout scale ``beta`` per customer."""
+    r, alpha, s = np.exp(params[:3])
     rsx = r + s + x
     head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
     alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
-    if alpha >= beta:
-        base, b = alpha, s + 1.0
-        gap = alpha - beta
-    else:
-        base, b = beta, r + x
-        gap = beta - alpha
-    early = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + t_x))) - rsx * np.log(base + t_x)
-    late = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + big_t))) - rsx * np.log(
-        base + big_t
-    )
-    with np.errstate(invalid="ignore", over="ignore"):  # a wild step: -1e300 below
+    above = alpha >= beta  # the hypergeometric series is taken about the larger scale
+    base = np.where(above, alpha, beta)
+    b = np.where(above, s + 1.0, r + x)
+    gap = np.abs(alpha - beta)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # a wild step
+        early = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + t_x))) - rsx * np.log(
+            base + t_x
+        )
+        late = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + big_t))) - rsx * np.log(
+            base + big_t
+        )
         top = np.maximum(alive, early)
         mixed = np.exp(alive - top) + s / rsx * (np.exp(early - top) - np.exp(late - top))
-        value = head + top + np.log(np.maximum(mixed, 1e-300))
+        return np.asarray(head + top + np.log(np.maximum(mixed, 1e-300)))
+
+
+def pareto_nbd_log_likelihood(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, weight: np.ndarray
+) -> float:
+    """Weighted Pareto/NBD log-likelihood with log r, log alpha, log s, log beta, time
+    counted from each customer's first purchase (x: the purchases after it)."""
+    beta = np.full(x.shape, np.exp(params[3]))
+    total = float((weight * pareto_nbd_terms(params, x, t_x, big_t, beta)).sum())
+    return total if math.isfinite(total) else -1e300
+
+
+def truncated_log_likelihood(
+    params: np.ndarray,
+    x: np.ndarray,
+    t_x: np.ndarray,
+    big_t: np.ndarray,
+    before: np.ndarray,
+    weight: np.ndarray,
+) -> float:
+    """Weighted Pareto/NBD log-likelihood of customers watched from signup or from the
+    sample's first day, whichever is later, given that they were seen: x purchases in
+    (0, T], the last at t_x, after ``before`` years alive unwatched. Surviving d years
+    turns Gamma(s, beta) into Gamma(s, beta + d) times (beta / (beta + d))^s, and being
+    seen (alive at the start and buying at least once) divides by that same factor times
+    1 - P(no purchase in T); so each term is the Pareto/NBD likelihood with beta + d over
+    1 - its value at x = 0."""
+    beta = np.exp(params[3]) + before
+    seen = pareto_nbd_terms(params, x, t_x, big_t, beta)
+    unseen = pareto_nbd_terms(params, np.zeros_like(x), np.zeros_like(t_x), big_t, beta)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        value = seen - np.log(np.maximum(-np.expm1(np.minimum(unseen, 0.0)), 1e-300))
     total = float((weight * value).sum())
     return total if math.isfinite(total) else -1e300
 
@@ -361,45 +397,76 @@ def mean_multiplier(spec: Spec) -> float:
     return float(rate_moments(unit)["rate"].sum()) * DAYS_PER_YEAR
 
 
-def observed_day_factor(sample: Sample, spec: Spec, weights: np.ndarray) -> float:
-    """The spec's day factor F(d) (trend, weekday, season, holidays) averaged over the days
-    each customer was watched, after its first purchase: what a Poisson rate fitted without
-    seasons has absorbed."""
-
-    factors = cached_day_factors(spec, spec.calendar.start, spec.calendar.end).overall
-    running = np.concatenate([[0.0], np.cumsum(factors)])
+def first_purchase_days(sample: Sample) -> np.ndarray:
+    """Each customer's first purchase, in days from the sample's first day."""
     first = np.full(sample.customers, np.iinfo(np.int64).max)
     np.minimum.at(first, sample.customer, sample.day - sample.day.min())
-    after = np.minimum(first + 1, factors.shape[0])
-    covered = running[-1] - running[after]
-    days = factors.shape[0] - after
+    return first
+
+
+def observed_day_factor(spec: Spec, start: np.ndarray, weights: np.ndarray) -> float:
+    """The spec's day factor F(d) (trend, weekday, season, holidays) averaged over the days
+    each customer was watched, from its day ``start`` (days from the sample's first) to the
+    end: what a Poisson rate fitted without seasons has absorbed."""
+    factors = cached_day_factors(spec, spec.calendar.start, spec.calendar.end).overall
+    running = np.concatenate([[0.0], np.cumsum(factors)])
+    start = np.minimum(start, factors.shape[0])
+    covered = running[-1] - running[start]
+    days = factors.shape[0] - start
     return float((weights * covered).sum()) / max(float((weights * days).sum()), 1e-300)
 
 
-def lifecycle(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
-    """Purchase frequency, activity and dropout from a Pareto/NBD fit on each customer's
-    visits after the first (frequency, recency and age): the purchase rate is
-    Gamma(r, alpha) a year, so visits_per_year = r / alpha / E[multiplier] / the mean day
-    factor over the days watched, and
-    1/activity_shape = (1 + 1/r) / (1 + cv^2) - 1 (the visible multipliers' spread taken
-    out); the dropout rate is Gamma(s, beta): dropout_shape = s, dropout_per_year = s / beta."""
-    x, t_x, big_t = customer_histories(sample)
-    key = np.stack([x, np.round(t_x * DAYS_PER_YEAR), np.round(big_t * DAYS_PER_YEAR)], axis=1)
-    unique, inverse = np.unique(key, axis=0, return_inverse=True)
-    grouped = np.bincount(inverse.ravel(), weights=weights, minlength=unique.shape[0])
-    ux, ut, u_end = unique[:, 0], unique[:, 1] / DAYS_PER_YEAR, unique[:, 2] / DAYS_PER_YEAR
-    total = max(float(grouped.sum()), 1.0)
+def alive_day_factor(
+    spec: Spec,
+    start: np.ndarray,
+    before: np.ndarray,
+    weights: np.ndarray,
+    dropout: tuple[float, float],
+) -> float:
+    """The spec's day factor F(d) averaged over the days each customer was watched, each
+    day weighted by the chance that the customer is still buying then (Gamma(s, beta + d)
+    dropout after ``before`` years alive): the rate a fit without seasons has absorbed
+    comes from the days a customer was alive, and early days are alive more often."""
+    s, beta = dropout
+    factors = cached_day_factors(spec, spec.calendar.start, spec.calendar.end).overall
+    days = np.arange(factors.shape[0], dtype=np.float64)
+    weighted = total = 0.0
+    for chunk in range(0, start.shape[0], DAY_FACTOR_CHUNK):
+        first = start[chunk : chunk + DAY_FACTOR_CHUNK, None].astype(np.float64)
+        scale = beta + before[chunk : chunk + DAY_FACTOR_CHUNK, None]
+        elapsed = np.maximum(days[None, :] + 1.0 - first, 0.0) / DAYS_PER_YEAR
+        alive = (scale / (scale + elapsed)) ** s * (days[None, :] >= first)
+        alive *= weights[chunk : chunk + DAY_FACTOR_CHUNK, None]
+        weighted += float((alive * factors[None, :]).sum())
+        total += float(alive.sum())
+    return weighted / max(total, 1e-300)
+
+
+def fit_pareto_nbd(
+    objective: Callable[[np.ndarray], float], total: float
+) -> tuple[float, float, float, float]:
+    """(r, alpha, s, beta) maximising a weighted Pareto/NBD log-likelihood."""
     result = optimize.minimize(
-        lambda p: -pareto_nbd_log_likelihood(p, ux, ut, u_end, grouped) / total,
-        START,
-        method="L-BFGS-B",
-        bounds=[LOG_BOUNDS] * 4,
+        lambda p: -objective(p) / total, START, method="L-BFGS-B", bounds=[LOG_BOUNDS] * 4
     )
-    r, alpha, s, beta = np.exp(result.x)
+    r, alpha, s, beta = (float(v) for v in np.exp(result.x))
+    return r, alpha, s, beta
+
+
+def lifecycle_values(
+    fitted: tuple[float, float, float, float], spec: Spec, day_factor: float, per_visit: float
+) -> Values:
+    """The spec's purchase and lifetime fields from a Pareto/NBD fit (r, alpha, s, beta) of
+    purchases counted ``per_visit`` times a visit: the rate is Gamma(r, alpha) a year, so
+    visits_per_year = r / alpha / per_visit / E[multiplier] / the mean day factor over the
+    days watched, and 1/activity_shape = (1 + 1/r) / (1 + cv^2) - 1 (the
+    visible multipliers' spread taken out); the dropout rate is Gamma(s, beta):
+    dropout_shape = s, dropout_per_year = s / beta."""
+    r, alpha, s, beta = fitted
     # the spec's moments: once per spec, not once per bootstrap replicate
     multiplier = cached_per_spec("mean_multiplier", spec, mean_multiplier)
     spread = cached_per_spec("multiplier_cv2", spec, multiplier_cv2)
-    visits = float(r / alpha) / multiplier / observed_day_factor(sample, spec, weights)
+    visits = r / alpha / per_visit / multiplier / day_factor
     inverse_k = (1.0 + 1.0 / r) / (1.0 + spread) - 1.0
     # a sample with almost no spread reads as an extreme shape: kept inside the spec's range
     return {
@@ -408,6 +475,172 @@ def lifecycle(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Val
         "customers.lifetime.dropout_shape": round(float(np.clip(s, *DROPOUT_SHAPES)), 4),
         "customers.lifetime.dropout_per_year": round(float(np.clip(s / beta, 0.0, MAX_DROPOUT)), 4),
     }
+
+
+def lifecycle(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
+    """Purchase frequency, activity and dropout from a Pareto/NBD fit on each customer's
+    visits after the first (frequency, recency and age), for samples without signup dates.
+    Customers who joined before the sample are survivors, so the dropout reads low."""
+    if sample.signup is not None:
+        return {}  # the estimator from signup reads the same fields without that bias
+    x, t_x, big_t = customer_histories(sample)
+    key = np.stack([x, np.round(t_x * DAYS_PER_YEAR), np.round(big_t * DAYS_PER_YEAR)], axis=1)
+    unique, inverse = np.unique(key, axis=0, return_inverse=True)
+    grouped = np.bincount(inverse.ravel(), weights=weights, minlength=unique.shape[0])
+    ux, ut, u_end = unique[:, 0], unique[:, 1] / DAYS_PER_YEAR, unique[:, 2] / DAYS_PER_YEAR
+    fitted = fit_pareto_nbd(
+        lambda p: pareto_nbd_log_likelihood(p, ux, ut, u_end, grouped),
+        max(float(grouped.sum()), 1.0),
+    )
+    day_factor = observed_day_factor(spec, first_purchase_days(sample) + 1, weights)
+    return lifecycle_values(fitted, spec, day_factor, 1.0)  # distinct days: visits
+
+
+@dataclass(frozen=True)
+class Watched:
+    """Per customer, watched from signup or the sample's first day, whichever is later
+    (``start``, days from the sample's first): distinct purchase days ``x``, the end of the
+    last one ``t_x`` and of the sample ``big_t``, and the years alive before (all years)."""
+
+    start: np.ndarray
+    x: np.ndarray  # 0 for a customer seen only in fraud or refunds
+    t_x: np.ndarray
+    big_t: np.ndarray
+    before: np.ndarray
+
+
+def watched_histories(sample: Sample) -> Watched:
+    """Each customer's legitimate sales from the later of signup and the sample's first day
+    (a customer buys on a day only when alive until its end, hence the ends of days). Every
+    sale counts, a same-day repeat included: ``lifecycle_values`` divides the repeats out."""
+    assert sample.signup is not None
+    origin = int(sample.day.min())
+    legitimate = sample.amount >= 0
+    if sample.fraud is not None:
+        legitimate &= ~sample.fraud
+    customer = sample.customer[legitimate]
+    day = sample.day[legitimate] - origin
+    last = np.zeros(sample.customers, dtype=np.int64)
+    np.maximum.at(last, customer, day)
+    start = np.maximum(sample.signup - origin, 0)
+    end = int(sample.day.max()) - origin + 1
+    return Watched(
+        start=start,
+        x=np.bincount(customer, minlength=sample.customers).astype(np.float64),
+        t_x=(last + 1 - start) / DAYS_PER_YEAR,
+        big_t=(end - start) / DAYS_PER_YEAR,
+        before=np.maximum(origin - sample.signup, 0) / DAYS_PER_YEAR,
+    )
+
+
+def seen_probability(
+    r: float, alpha: float, s: float, beta: float, before: np.ndarray, watched: np.ndarray
+) -> np.ndarray:
+    """P(a customer alive ``before`` years unwatched, then watched ``watched`` years, is in
+    the sample): alive at the start, (beta / (beta + d))^s, times buying at least once."""
+    params = np.log([r, alpha, s])
+    scale = beta + before
+    zero = np.zeros_like(watched)
+    none = pareto_nbd_terms(params, zero, zero, watched, scale)
+    return np.asarray((beta / scale) ** s * -np.expm1(np.minimum(none, 0.0)))
+
+
+def signup_growth(
+    signup: np.ndarray, weights: np.ndarray, seen: Callable[[np.ndarray], np.ndarray]
+) -> tuple[float, float]:
+    """(signup_growth, customers signed up in all, seen or not) by maximum likelihood: the
+    seen signups have density g(a) x P(seen | a), g growing by e^(rho) a day over the
+    window of seen signups; the count is the seen over the mean of P(seen) under g."""
+    first, last = int(signup.min()), int(signup.max())
+    days = np.arange(last - first + 1, dtype=np.float64)
+    p_seen = seen(days + first)
+    offsets = (signup - first).astype(np.float64)
+    total = float(weights.sum())
+    mean_offset = float((weights * offsets).sum()) / max(total, 1e-300)
+
+    def negative(growth: float) -> float:
+        rho = math.log1p(growth) / DAYS_PER_YEAR
+        log_g = rho * days
+        top = float(log_g.max())
+        norm = top + math.log(float((np.exp(log_g - top) * p_seen).sum()))
+        return -(rho * mean_offset - norm)
+
+    found = optimize.minimize_scalar(negative, bounds=GROWTH_RANGE, method="bounded")
+    growth = float(found.x)
+    g = np.exp(math.log1p(growth) / DAYS_PER_YEAR * days)
+    count = total * float(g.sum()) / max(float((g * p_seen).sum()), 1e-300)
+    return growth, count
+
+
+def month_start(day: int) -> str:
+    """The first day of the month of ``day`` (days since 1970), ISO."""
+    return str(np.datetime64(day, "D").astype("datetime64[M]").astype("datetime64[D]"))
+
+
+def month_end(day: int, cap: int) -> str:
+    """The last day of the month of ``day``, at most ``cap`` (days since 1970), ISO."""
+    following = (np.datetime64(day, "D").astype("datetime64[M]") + 1).astype("datetime64[D]")
+    return str(min(following - 1, np.datetime64(cap, "D")))
+
+
+def lifecycle_from_signup(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
+    """Purchase frequency, activity, dropout, the signup history and the customers in all,
+    from a Pareto/NBD fit of customers watched from signup or the sample's first day, with
+    the survival to that day and being seen at all (``truncated_log_likelihood``) in the
+    likelihood, so long-standing survivors do not read as a low dropout. The signup window
+    is the seen signups' months; the growth and count are ``signup_growth``'s."""
+    assert sample.signup is not None
+    watched = watched_histories(sample)
+    present = (weights > 0) & (watched.x > 0)  # a customer seen only in fraud or refunds: not
+    key = np.stack(
+        [
+            watched.x,
+            np.round(watched.t_x * DAYS_PER_YEAR),
+            np.round(watched.big_t * DAYS_PER_YEAR),
+            np.round(watched.before * DAYS_PER_YEAR),
+        ],
+        axis=1,
+    )[present]
+    unique, inverse = np.unique(key, axis=0, return_inverse=True)
+    grouped = np.bincount(inverse.ravel(), weights=weights[present], minlength=unique.shape[0])
+    ux, ut, u_end, u_before = (unique[:, i] for i in range(4))
+    r, alpha, s, beta = fit_pareto_nbd(
+        lambda p: truncated_log_likelihood(
+            p,
+            ux,
+            ut / DAYS_PER_YEAR,
+            u_end / DAYS_PER_YEAR,
+            u_before / DAYS_PER_YEAR,
+            grouped,
+        ),
+        max(float(grouped.sum()), 1.0),
+    )
+    values = lifecycle_values(
+        (r, alpha, s, beta),
+        spec,
+        alive_day_factor(
+            spec, watched.start[present], watched.before[present], weights[present], (s, beta)
+        ),
+        1.0 + spec.sales.habits.repeat_same_day,  # every sale counted: a visit and its repeat
+    )
+    origin, end = int(sample.day.min()), int(sample.day.max())
+
+    def seen(signup: np.ndarray) -> np.ndarray:
+        return seen_probability(
+            r,
+            alpha,
+            s,
+            beta,
+            np.maximum(origin - signup, 0) / DAYS_PER_YEAR,
+            (end + 1 - np.maximum(signup, origin)) / DAYS_PER_YEAR,
+        )
+
+    growth, count = signup_growth(sample.signup[present], weights[present], seen)
+    values["customers.signup_start"] = month_start(int(sample.signup.min()))
+    values["customers.signup_end"] = month_end(int(sample.signup.max()), end)
+    values["customers.signup_growth"] = round(growth, 4)
+    values["customers.count"] = round(count)
+    return values
 
 
 ESTIMATORS: tuple[Estimator, ...] = (
@@ -436,7 +669,8 @@ ESTIMATORS: tuple[Estimator, ...] = (
         category_prices,
     ),
     Estimator(
-        "purchase frequency and lifecycle (Pareto/NBD)",
+        "purchase frequency and lifecycle (Pareto/NBD from the first purchase; survivors'"
+        " dropout without signup dates)",
         (
             "sales.visits_per_year",
             "customers.activity_shape",
@@ -447,6 +681,22 @@ ESTIMATORS: tuple[Estimator, ...] = (
         lifecycle,
         LIFECYCLE_REPLICATES,
     ),
+    Estimator(
+        "purchase frequency, lifecycle and signups (Pareto/NBD from signup)",
+        (
+            "sales.visits_per_year",
+            "customers.activity_shape",
+            "customers.lifetime.dropout_shape",
+            "customers.lifetime.dropout_per_year",
+            "customers.signup_start",
+            "customers.signup_end",
+            "customers.signup_growth",
+            "customers.count",
+        ),
+        ("customer_id", "ts", "signup_date"),
+        lifecycle_from_signup,
+        LIFECYCLE_REPLICATES,
+    ),
 )
 
 
@@ -454,9 +704,6 @@ ESTIMATORS: tuple[Estimator, ...] = (
 NOT_ESTIMATED = {
     "sales.monthly": "default: not estimated (needs several years to part from the trend)",
     "sales.trend": "default: not estimated",
-    "customers.signup_start": "default: signup dates are not in a transaction sample",
-    "customers.signup_end": "default: signup dates are not in a transaction sample",
-    "customers.signup_growth": "default: signup dates are not in a transaction sample",
     "sales.return_rate": "default: not estimated (refunds are not read)",
     "fraud.types": "default: not estimated (the sample's fraud labels have no type)",
     "sales.habits": "default: not estimated",

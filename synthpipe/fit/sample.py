@@ -1,8 +1,10 @@
 """A real transaction sample, read once and reduced to numeric columns for the estimators.
 
 Required: a customer id, a time or a date, an amount. Optional: items, channel, payment
-method, fraud label. Identifiers become dense codes at once and the sample's text never
-leaves this module: estimators see numbers and our own vocabulary only.
+method, fraud label, category, and each customer's signup date (which lets the lifecycle
+be fitted from signup, not from the first purchase seen). Identifiers become dense codes
+at once and the sample's text never leaves this module: estimators see numbers and our own
+vocabulary only.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from synthpipe.samples import read_user_table
 from synthpipe.vocabulary import CHANNELS
 
 REQUIRED = ("customer_id", "ts", "amount")
-OPTIONAL = ("items", "channel", "payment_method", "is_fraud", "category")
+OPTIONAL = ("items", "channel", "payment_method", "is_fraud", "category", "signup_date")
 COLUMNS = REQUIRED + OPTIONAL
 TRUE_LABELS = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_LABELS = frozenset({"false", "0", "no", "n", "f", ""})
@@ -43,6 +45,7 @@ class Sample:
     customers: int
     category: np.ndarray | None = None  # code into ``category_labels``
     category_labels: tuple[str, ...] = ()  # lower-cased; only the spec's names leave
+    signup: np.ndarray | None = None  # per customer code: signup day (days since 1970)
 
     @property
     def rows(self) -> int:
@@ -67,7 +70,7 @@ def renamed(table: pa.Table, mapping: dict[str, str], path: str) -> pa.Table:
     return table.rename_columns([renames.get(n, n) for n in table.column_names])
 
 
-def _times(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None]:
+def _times(column: pa.ChunkedArray, name: str = "ts") -> tuple[np.ndarray, np.ndarray | None]:
     """Days since 1970 and hours (None for dates only) of a time or date column."""
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
         try:
@@ -77,13 +80,13 @@ def _times(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray | None]:
                 column = pc.cast(pc.strptime(column, "%Y-%m-%d", "s"), pa.timestamp("us"))
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 raise InputError(
-                    "sample column 'ts' has values that are not dates or times"
+                    f"sample column {name!r} has values that are not dates or times"
                 ) from None
     if pa.types.is_date(column.type):
         days = pc.cast(pc.cast(column, pa.date32()), pa.int32()).to_numpy(zero_copy_only=False)
         return days.astype(np.int64), None
     if not pa.types.is_timestamp(column.type):
-        raise InputError(f"sample column 'ts' is {column.type}, not a date or a time")
+        raise InputError(f"sample column {name!r} is {column.type}, not a date or a time")
     micros = pc.cast(pc.cast(column, pa.timestamp("us")), pa.int64()).to_numpy(zero_copy_only=False)
     days = micros // MICROS_PER_DAY
     within = micros - days * MICROS_PER_DAY
@@ -151,6 +154,25 @@ def _coded(table: pa.Table, name: str) -> tuple[np.ndarray | None, tuple[str, ..
     return codes, tuple(str(x) for x in labels)
 
 
+def _signups(table: pa.Table, customer: np.ndarray, customers: int, day: np.ndarray) -> np.ndarray:
+    """Each customer's signup day (the earliest given), checked against the purchases: no
+    empty value, and no customer signing up after a purchase of theirs."""
+    column = table.column("signup_date")
+    if column.null_count:
+        raise InputError("sample column 'signup_date' has empty values")
+    days, _ = _times(column, "signup_date")
+    signup = np.full(customers, np.iinfo(np.int64).max)
+    np.minimum.at(signup, customer, days)
+    first = np.full(customers, np.iinfo(np.int64).max)
+    np.minimum.at(first, customer, day)
+    late = int(np.count_nonzero(signup > first))
+    if late:
+        raise InputError(
+            f"sample column 'signup_date' is after the first purchase for {late:,} customers"
+        )
+    return signup
+
+
 def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sample:
     """Read and check a sample: exit-2 errors name the column and the problem."""
     table = renamed(read_table(path), mapping, path)
@@ -192,4 +214,7 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
         customers=customers,
         category=category,
         category_labels=category_labels,
+        signup=_signups(table, customer, customers, day)
+        if "signup_date" in table.column_names
+        else None,
     )
