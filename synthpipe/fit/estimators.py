@@ -24,10 +24,10 @@ from synthpipe.model.expectation import age_distribution, rate_moments
 from synthpipe.model.money import CENTS
 from synthpipe.model.products import charm_price_cents
 from synthpipe.model.sales import splurge_lines_mean
-from synthpipe.model.seasonality import day_factors
+from synthpipe.model.seasonality import date_range, day_factors, yearly_factor
 from synthpipe.model.truth import expected_mean_sale_value, line_values
 from synthpipe.spec.models import Spec
-from synthpipe.vocabulary import CHANNELS
+from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES
 
 DAYS_PER_WEEK = 7
 HOURS_PER_DAY = 24
@@ -37,14 +37,14 @@ START = np.log([1.0, 0.2, 1.0, 1.0])  # Pareto/NBD starting point: log r, alpha,
 SHAPES = (0.06, 100.0)  # customers.activity_shape's range in the spec
 DROPOUT_SHAPES = (0.06, 100.0)  # customers.lifetime.dropout_shape's range
 MAX_DROPOUT = 50.0  # customers.lifetime.dropout_per_year's largest value
-MAX_VISITS = 2_000.0
-MAX_BASKET = (
-    100.0  # sales.basket_mean_items's largest value  # sales.visits_per_year's largest value
-)
+MAX_VISITS = 2_000.0  # sales.visits_per_year's largest value
+MAX_BASKET = 100.0  # sales.basket_mean_items's largest value
 LIFECYCLE_REPLICATES = 10  # a Pareto/NBD fit costs seconds at 10^5 customers
 LOG_BOUNDS = (-9.0, 9.0)  # each Pareto/NBD parameter between e^-9 and e^9
 DAY_FACTOR_CHUNK = 4_096  # customers at a time in ``alive_day_factor`` (x calendar days)
 GROWTH_RANGE = (-0.89, 5.0)  # customers.signup_growth's range in the spec
+MONTHS = 12
+DAYS_PER_FULL_YEAR = 365  # a sample this long sees every month (the monthly profile)
 
 Values = dict[str, object]
 
@@ -72,6 +72,7 @@ class Estimator:
                 ("category", sample.category),
                 ("hour", sample.hour),
                 ("signup_date", sample.signup),
+                ("fraud_type", sample.fraud_type),
             )
             if value is not None
         }
@@ -215,6 +216,29 @@ def fraud_rate(sample: Sample, weights: np.ndarray, _spec: Spec, _min: int) -> V
     assert sample.fraud is not None
     row = np.asarray(weights[sample.customer], dtype=np.float64)
     return {"fraud.rate": round(float(row[sample.fraud].sum()) / float(row.sum()), 6)}
+
+
+def fraud_mix(sample: Sample, weights: np.ndarray, _spec: Spec, min_customers: int) -> Values:
+    """fraud.types.<type>.share: each of the spec's fraud types' share of the labelled fraud
+    transactions (the spec's mix is per transaction), counting a type only when
+    min_customers customers have it (a type absent or suppressed gets 0; labels that are
+    not our type names never leave the sample)."""
+    assert sample.fraud is not None
+    assert sample.fraud_type is not None
+    row = np.asarray(weights[sample.customer], dtype=np.float64)
+    counts: dict[str, float] = {}
+    for name in FRAUD_TYPES:
+        if name not in sample.fraud_type_labels:
+            continue
+        rows = sample.fraud & (sample.fraud_type == sample.fraud_type_labels.index(name))
+        if np.unique(sample.customer[rows]).shape[0] >= min_customers:
+            counts[name] = float(row[rows].sum())
+    total = sum(counts.values())
+    if total <= 0:
+        return {}
+    return {
+        f"fraud.types.{name}.share": round(counts.get(name, 0.0) / total, 5) for name in FRAUD_TYPES
+    }
 
 
 def price_scale(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
@@ -583,6 +607,46 @@ def month_end(day: int, cap: int) -> str:
     return str(min(following - 1, np.datetime64(cap, "D")))
 
 
+def flat_month_factors(spec: Spec) -> np.ndarray:
+    """The spec's day factors over its calendar with a flat monthly profile: what the
+    monthly profile multiplies."""
+    flat = spec.model_copy(
+        update={"sales": spec.sales.model_copy(update={"monthly": [1.0] * MONTHS})}
+    )
+    return day_factors(flat, flat.calendar.start, flat.calendar.end).overall
+
+
+def month_basis(spec: Spec) -> np.ndarray:
+    """(days, 12): the yearly profile's interpolation weights, so that the yearly factor of
+    a profile v (mean 1) on each calendar day is ``month_basis @ v``."""
+    dates = date_range(spec.calendar.start, spec.calendar.end)
+    return np.stack([yearly_factor(row, dates) for row in np.eye(MONTHS)], axis=1) / MONTHS
+
+
+def buying_customers(
+    signup: tuple[int, int, float], dropout: tuple[float, float], days: np.ndarray
+) -> np.ndarray:
+    """Relative number of customers still buying on each of ``days`` (consecutive, days
+    since 1970): signups with density e^(rho a) on days first..last (``signup``: first,
+    last, rho), each buying until its dropout, (beta / (beta + t))^s of them after t =
+    (days since signup + 1) / 365.25 years (``dropout``: s, beta)."""
+    first, last, rho = signup
+    s, beta = dropout
+    density = np.exp(rho * np.arange(last - first + 1, dtype=np.float64))
+    lags = np.arange(int(days[-1]) - first + 1, dtype=np.float64)
+    staying = (beta / (beta + (lags + 1.0) / DAYS_PER_YEAR)) ** s
+    return np.asarray(np.convolve(density, staying)[days - first])
+
+
+def monthly_from_daily(sales: np.ndarray, expected: np.ndarray, basis: np.ndarray) -> Values:
+    """sales.monthly: the profile v (mean 1) for which expected x (basis @ v) fits the sales
+    per day best (non-negative least squares)."""
+    profile, _ = optimize.nnls(basis * expected[:, None], sales)
+    if not profile.any():
+        return {}
+    return {"sales.monthly": _profile(profile)}
+
+
 def lifecycle_from_signup(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
     """Purchase frequency, activity, dropout, the signup history and the customers in all,
     from a Pareto/NBD fit of customers watched from signup or the sample's first day, with
@@ -636,6 +700,22 @@ def lifecycle_from_signup(sample: Sample, weights: np.ndarray, spec: Spec, _min:
         )
 
     growth, count = signup_growth(sample.signup[present], weights[present], seen)
+    days = np.arange(origin, end + 1)
+    flat = cached_per_spec("flat_month_factors", spec, flat_month_factors)
+    # a year sees every month's weight; the spec's calendar is the sample's unless --set
+    if days.shape[0] >= DAYS_PER_FULL_YEAR and flat.shape[0] == days.shape[0]:
+        row = _row_weights(sample, weights) * (sample.amount >= 0)
+        first_signup, last_signup = int(sample.signup.min()), int(sample.signup.max())
+        buying = buying_customers(
+            (first_signup, last_signup, math.log1p(growth) / DAYS_PER_YEAR), (s, beta), days
+        )
+        values.update(
+            monthly_from_daily(
+                np.bincount(sample.day - origin, weights=row, minlength=days.shape[0]),
+                buying * flat,
+                cached_per_spec("month_basis", spec, month_basis),
+            )
+        )
     values["customers.signup_start"] = month_start(int(sample.signup.min()))
     values["customers.signup_end"] = month_end(int(sample.signup.max()), end)
     values["customers.signup_growth"] = round(growth, 4)
@@ -661,6 +741,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
     ),
     Estimator("basket size", ("sales.basket_mean_items",), ("items",), basket_size),
     Estimator("fraud rate", ("fraud.rate",), ("is_fraud",), fraud_rate),
+    Estimator("fraud mix", ("fraud.types.*.share",), ("is_fraud", "fraud_type"), fraud_mix),
     Estimator("price scale", ("products.categories.*.price.median",), ("amount",), price_scale),
     Estimator(
         "price per category",
@@ -692,6 +773,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
             "customers.signup_end",
             "customers.signup_growth",
             "customers.count",
+            "sales.monthly",
         ),
         ("customer_id", "ts", "signup_date"),
         lifecycle_from_signup,
@@ -702,10 +784,8 @@ ESTIMATORS: tuple[Estimator, ...] = (
 
 # Fields this version of `synthpipe fit` never estimates, and why (listed in the report).
 NOT_ESTIMATED = {
-    "sales.monthly": "default: not estimated (needs several years to part from the trend)",
-    "sales.trend": "default: not estimated",
+    "sales.trend": "default: not estimated (needs several years to part from the months)",
     "sales.return_rate": "default: not estimated (refunds are not read)",
-    "fraud.types": "default: not estimated (the sample's fraud labels have no type)",
     "sales.habits": "default: not estimated",
     "sales.replenishment": "default: not estimated",
     "products.complements": "default: line items are not in a transaction sample",

@@ -1,7 +1,7 @@
 """A real transaction sample, read once and reduced to numeric columns for the estimators.
 
 Required: a customer id, a time or a date, an amount. Optional: items, channel, payment
-method, fraud label, category, and each customer's signup date (which lets the lifecycle
+method, fraud label and type, category, and each customer's signup date (which lets the lifecycle
 be fitted from signup, not from the first purchase seen). Identifiers become dense codes
 at once and the sample's text never leaves this module: estimators see numbers and our own
 vocabulary only.
@@ -21,7 +21,15 @@ from synthpipe.samples import read_user_table
 from synthpipe.vocabulary import CHANNELS
 
 REQUIRED = ("customer_id", "ts", "amount")
-OPTIONAL = ("items", "channel", "payment_method", "is_fraud", "category", "signup_date")
+OPTIONAL = (
+    "items",
+    "channel",
+    "payment_method",
+    "is_fraud",
+    "fraud_type",
+    "category",
+    "signup_date",
+)
 COLUMNS = REQUIRED + OPTIONAL
 TRUE_LABELS = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_LABELS = frozenset({"false", "0", "no", "n", "f", ""})
@@ -46,6 +54,8 @@ class Sample:
     category: np.ndarray | None = None  # code into ``category_labels``
     category_labels: tuple[str, ...] = ()  # lower-cased; only the spec's names leave
     signup: np.ndarray | None = None  # per customer code: signup day (days since 1970)
+    fraud_type: np.ndarray | None = None  # code into ``fraud_type_labels``
+    fraud_type_labels: tuple[str, ...] = ()  # lower-cased; only the spec's type names leave
 
     @property
     def rows(self) -> int:
@@ -201,6 +211,7 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
         raise InputError("sample column 'items' has negative counts")
     payment, payment_labels = _coded(table, "payment_method")
     category, category_labels = _coded(table, "category")
+    fraud_type, fraud_type_labels = _coded(table, "fraud_type")
     return Sample(
         customer=customer.astype(np.int64),
         day=day,
@@ -217,4 +228,6 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
         signup=_signups(table, customer, customers, day)
         if "signup_date" in table.column_names
         else None,
+        fraud_type=fraud_type,
+        fraud_type_labels=fraud_type_labels,
     )

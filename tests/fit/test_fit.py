@@ -33,6 +33,7 @@ MAPPING = [
     "--map=channel=chan",
     "--map=payment_method=pay",
     "--map=is_fraud=fraud",
+    "--map=fraud_type=scheme",
 ]
 WITH_SIGNUP = [*MAPPING, "--map=signup_date=joined"]
 
@@ -73,6 +74,7 @@ def _sample(out: Path, target: Path, prefix: str = "C-", signup: bool = False) -
             "chan": pc.cast(t.column("channel"), pa.string()),
             "pay": pc.cast(t.column("payment_method"), pa.string()),
             "fraud": t.column("is_fraud"),
+            "scheme": pc.cast(t.column("fraud_type"), pa.string()),
         }
     )
     if signup:
@@ -172,6 +174,16 @@ def test_intervals_cover_the_known_parameters(
         "customers.signup_growth": spec.customers.signup_growth,
         "customers.count": spec.customers.count,
     }
+    for name, share in spec.fraud.shares().items():
+        mix = _estimate(report, f"fraud.types.{name}.share")
+        assert _covers(mix["low"], mix["high"], share), (name, mix, share)
+    monthly = _estimate(report, "sales.monthly")
+    truth_monthly = np.asarray(spec.sales.monthly) / np.mean(spec.sales.monthly)
+    covered = [
+        _covers(lo, hi, t)
+        for lo, hi, t in zip(monthly["low"], monthly["high"], truth_monthly, strict=True)  # type: ignore[call-overload]
+    ]
+    assert sum(covered) >= 11, (monthly, truth_monthly)
     found = {field: _estimate(report, field) for field in lifecycle}
     missed = [
         f for f, truth in lifecycle.items() if not _covers(found[f]["low"], found[f]["high"], truth)
@@ -203,6 +215,12 @@ def test_labels_and_groups_below_min_customers_are_suppressed(tmp_path: Path) ->
                 "secret_voucher" if i % 2 else ("cash" if i < 4 else "credit_card")
                 for i in range(rows)
             ],
+            "is_fraud": [i % 3 == 0 for i in range(rows)],
+            # a fraud type of the sample's own, and one of ours
+            "fraud_type": [
+                ("secret_scheme" if i % 20 == 0 else "stolen_card") if i % 3 == 0 else ""
+                for i in range(rows)
+            ],
         }
     )
     pv.write_csv(table, tmp_path / "s.csv")
@@ -211,6 +229,9 @@ def test_labels_and_groups_below_min_customers_are_suppressed(tmp_path: Path) ->
     report = json.loads((tmp_path / "f.fit.json").read_text())
     text = out.read_text() + (tmp_path / "f.fit.json").read_text()
     assert "secret_voucher" not in text
+    assert "secret_scheme" not in text
+    assert _estimate(report, "fraud.types.stolen_card.share")["estimate"] == 1.0
+    assert _estimate(report, "fraud.types.card_testing.share")["estimate"] == 0.0
     assert "person-" not in text
     mix = _estimate(report, "sales.channels.in_store.payment")["estimate"]
     assert set(mix) == {"credit_card"}  # type: ignore[arg-type]

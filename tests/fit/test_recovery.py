@@ -16,6 +16,7 @@ from test_fit import KNOWN, WITH_SIGNUP, _sample, _world
 
 from synthpipe.cli import main
 from synthpipe.spec import Spec
+from synthpipe.vocabulary import FRAUD_TYPES
 
 SEEDS = range(1, 21)
 # the bar is 0.9 for every estimated parameter; measured over these 20 seeds, the
@@ -33,6 +34,8 @@ FIELDS = (
     "customers.lifetime.dropout_per_year",
     "customers.signup_growth",
     "customers.count",
+    "sales.monthly",
+    *(f"fraud.types.{name}.share" for name in FRAUD_TYPES),
 )
 
 
@@ -47,6 +50,8 @@ def _truth(spec: Spec, field: str) -> np.ndarray:
         "customers.lifetime.dropout_per_year": spec.customers.lifetime.dropout_per_year,
         "customers.signup_growth": spec.customers.signup_growth,
         "customers.count": spec.customers.count,
+        "sales.monthly": np.asarray(spec.sales.monthly) / np.mean(spec.sales.monthly),
+        **{f"fraud.types.{k}.share": v for k, v in spec.fraud.shares().items()},
     }
     return np.atleast_1d(np.asarray(values[field], dtype=np.float64))
 
