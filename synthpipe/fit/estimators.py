@@ -27,7 +27,7 @@ from synthpipe.model.sales import splurge_lines_mean
 from synthpipe.model.seasonality import date_range, day_factors, yearly_factor
 from synthpipe.model.truth import expected_mean_sale_value, line_values
 from synthpipe.spec.models import Spec
-from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES
+from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS
 
 DAYS_PER_WEEK = 7
 HOURS_PER_DAY = 24
@@ -73,6 +73,8 @@ class Estimator:
                 ("hour", sample.hour),
                 ("signup_date", sample.signup),
                 ("fraud_type", sample.fraud_type),
+                ("age", sample.age),
+                ("gender", sample.gender),
             )
             if value is not None
         }
@@ -239,6 +241,46 @@ def fraud_mix(sample: Sample, weights: np.ndarray, _spec: Spec, min_customers: i
     return {
         f"fraud.types.{name}.share": round(counts.get(name, 0.0) / total, 5) for name in FRAUD_TYPES
     }
+
+
+def _customer_shares(
+    groups: np.ndarray, count: int, weights: np.ndarray, min_customers: int
+) -> np.ndarray | None:
+    """Each group's weighted share of the customers (``groups``: a group index per
+    customer, -1 for none); a group of fewer than min_customers customers counts 0. None
+    when no group is left."""
+    known = groups >= 0
+    seen = np.bincount(groups[known], minlength=count)
+    weighted = np.bincount(groups[known], weights=weights[known], minlength=count)
+    weighted = np.where(seen >= min_customers, weighted, 0.0)
+    total = float(weighted.sum())
+    return None if total <= 0 else np.asarray(weighted / total)
+
+
+def gender_mix(sample: Sample, weights: np.ndarray, _spec: Spec, min_customers: int) -> Values:
+    """customers.gender: the share of the sample's customers of each gender (labels read
+    as female, male or nonbinary; others left out)."""
+    assert sample.gender is not None
+    shares = _customer_shares(sample.gender, len(GENDERS), weights, min_customers)
+    if shares is None:
+        return {}
+    return {
+        f"customers.gender.{g}": round(float(v), 5) for g, v in zip(GENDERS, shares, strict=True)
+    }
+
+
+def age_pyramid(sample: Sample, weights: np.ndarray, spec: Spec, min_customers: int) -> Values:
+    """customers.age_pyramid.<band>.weight: the share of the sample's customers (with an
+    age) in each of the spec's age bands."""
+    assert sample.age is not None
+    bands = spec.customers.age_pyramid
+    band = np.full(sample.customers, -1, dtype=np.int64)
+    for i, b in enumerate(bands):
+        band[(sample.age >= b.min) & (sample.age < b.max + 1)] = i
+    shares = _customer_shares(band, len(bands), weights, min_customers)
+    if shares is None:
+        return {}
+    return {f"customers.age_pyramid.{i}.weight": round(float(v), 5) for i, v in enumerate(shares)}
 
 
 def price_scale(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
@@ -742,6 +784,8 @@ ESTIMATORS: tuple[Estimator, ...] = (
     Estimator("basket size", ("sales.basket_mean_items",), ("items",), basket_size),
     Estimator("fraud rate", ("fraud.rate",), ("is_fraud",), fraud_rate),
     Estimator("fraud mix", ("fraud.types.*.share",), ("is_fraud", "fraud_type"), fraud_mix),
+    Estimator("gender mix", ("customers.gender.*",), ("gender",), gender_mix),
+    Estimator("age pyramid", ("customers.age_pyramid.*.weight",), ("age",), age_pyramid),
     Estimator("price scale", ("products.categories.*.price.median",), ("amount",), price_scale),
     Estimator(
         "price per category",

@@ -1,10 +1,10 @@
 """A real transaction sample, read once and reduced to numeric columns for the estimators.
 
 Required: a customer id, a time or a date, an amount. Optional: items, channel, payment
-method, fraud label and type, category, and each customer's signup date (which lets the lifecycle
-be fitted from signup, not from the first purchase seen). Identifiers become dense codes
-at once and the sample's text never leaves this module: estimators see numbers and our own
-vocabulary only.
+method, fraud label and type, category, and the customer's signup date (which lets the
+lifecycle be fitted from signup, not from the first purchase seen), age and gender.
+Identifiers become dense codes at once and the sample's text never leaves this module:
+estimators see numbers and our own vocabulary only.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
 from synthpipe.errors import InputError
 from synthpipe.samples import read_user_table
-from synthpipe.vocabulary import CHANNELS
+from synthpipe.vocabulary import CHANNELS, GENDERS
 
 REQUIRED = ("customer_id", "ts", "amount")
 OPTIONAL = (
@@ -29,12 +29,19 @@ OPTIONAL = (
     "fraud_type",
     "category",
     "signup_date",
+    "age",
+    "gender",
 )
 COLUMNS = REQUIRED + OPTIONAL
 TRUE_LABELS = frozenset({"true", "1", "yes", "y", "t"})
 FALSE_LABELS = frozenset({"false", "0", "no", "n", "f", ""})
 IN_STORE_ALIASES = frozenset({"in_store", "instore", "in-store", "store", "offline", "pos"})
 ONLINE_ALIASES = frozenset({"online", "web", "ecommerce", "e-commerce", "app", "internet"})
+GENDER_ALIASES = {
+    "female": ("female", "f", "woman", "w"),
+    "male": ("male", "m", "man"),
+    "nonbinary": ("nonbinary", "non-binary", "non binary", "nb", "x", "diverse"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class Sample:
     signup: np.ndarray | None = None  # per customer code: signup day (days since 1970)
     fraud_type: np.ndarray | None = None  # code into ``fraud_type_labels``
     fraud_type_labels: tuple[str, ...] = ()  # lower-cased; only the spec's type names leave
+    age: np.ndarray | None = None  # per customer code, from its first row (NaN: not given)
+    gender: np.ndarray | None = None  # per customer code: index into GENDERS, -1 unknown
 
     @property
     def rows(self) -> int:
@@ -183,6 +192,34 @@ def _signups(table: pa.Table, customer: np.ndarray, customers: int, day: np.ndar
     return signup
 
 
+def _first_rows(customer: np.ndarray) -> np.ndarray:
+    """The row index of each customer code's first row."""
+    _, first = np.unique(customer, return_index=True)
+    return np.asarray(first)
+
+
+def _ages(table: pa.Table, first: np.ndarray) -> np.ndarray:
+    """Each customer's age on its first row (NaN where the sample leaves it empty)."""
+    try:
+        values = pc.cast(table.column("age"), pa.float64()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise InputError("sample column 'age' has values that are not numbers") from None
+    ages = np.asarray(values, dtype=np.float64)[first]
+    if (ages[~np.isnan(ages)] < 0).any():
+        raise InputError("sample column 'age' has negative values")
+    return np.asarray(ages)
+
+
+def _genders(table: pa.Table, first: np.ndarray) -> np.ndarray:
+    """Each customer's gender on its first row as an index into GENDERS (-1: another or
+    no label; the sample's own labels do not leave this module)."""
+    codes, labels = _labels(table.column("gender"))
+    by_label = np.full(labels.shape[0], -1, dtype=np.int64)
+    for g, name in enumerate(GENDERS):
+        by_label[np.isin(labels, list(GENDER_ALIASES[name]))] = g
+    return np.asarray(by_label[codes[first]])
+
+
 def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sample:
     """Read and check a sample: exit-2 errors name the column and the problem."""
     table = renamed(read_table(path), mapping, path)
@@ -230,4 +267,6 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
         else None,
         fraud_type=fraud_type,
         fraud_type_labels=fraud_type_labels,
+        age=_ages(table, _first_rows(customer)) if "age" in table.column_names else None,
+        gender=_genders(table, _first_rows(customer)) if "gender" in table.column_names else None,
     )

@@ -35,7 +35,7 @@ MAPPING = [
     "--map=is_fraud=fraud",
     "--map=fraud_type=scheme",
 ]
-WITH_SIGNUP = [*MAPPING, "--map=signup_date=joined"]
+WITH_CUSTOMERS = [*MAPPING, "--map=signup_date=joined", "--map=age=age_years", "--map=gender=sex"]
 
 
 def _world() -> Spec:
@@ -57,13 +57,15 @@ def _world() -> Spec:
     )
 
 
-def _sample(out: Path, target: Path, prefix: str = "C-", signup: bool = False) -> int:
-    """The world's transactions as a CSV in the user's own column names (with each
-    customer's signup date as ``joined`` when ``signup``)."""
+def _sample(out: Path, target: Path, prefix: str = "C-", customers: bool = False) -> int:
+    """The world's transactions as a CSV in the user's own column names (with the
+    customer's signup date, age and gender as ``joined``, ``age_years`` and ``sex`` when
+    ``customers``)."""
     t = ds.dataset(out / "transactions", format="parquet", partitioning="hive").to_table()
-    if signup:
-        customers = ds.dataset(out / "customers", format="parquet", partitioning="hive")
-        t = t.join(customers.to_table(columns=["customer_id", "signup_date"]), "customer_id")
+    if customers:
+        people = ds.dataset(out / "customers", format="parquet", partitioning="hive")
+        columns = ["customer_id", "signup_date", "age", "gender"]
+        t = t.join(people.to_table(columns=columns), "customer_id")
     ids = pc.binary_join_element_wise(prefix, pc.cast(t.column("customer_id"), pa.string()), "")
     table = pa.table(
         {
@@ -77,8 +79,10 @@ def _sample(out: Path, target: Path, prefix: str = "C-", signup: bool = False) -
             "scheme": pc.cast(t.column("fraud_type"), pa.string()),
         }
     )
-    if signup:
+    if customers:
         table = table.append_column("joined", t.column("signup_date"))
+        table = table.append_column("age_years", t.column("age"))
+        table = table.append_column("sex", pc.cast(t.column("gender"), pa.string()))
     pv.write_csv(table, target)
     return table.num_rows
 
@@ -101,9 +105,16 @@ def fitted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Spec, dict[str, ob
     root = tmp_path_factory.mktemp("fit")
     spec = _world()
     build(spec, root / "data", validate=False)
-    _sample(root / "data", root / "sample.csv", signup=True)
+    _sample(root / "data", root / "sample.csv", customers=True)
     code = main(
-        ["fit", str(root / "sample.csv"), *WITH_SIGNUP, *KNOWN, "--out", str(root / "fitted.yaml")]
+        [
+            "fit",
+            str(root / "sample.csv"),
+            *WITH_CUSTOMERS,
+            *KNOWN,
+            "--out",
+            str(root / "fitted.yaml"),
+        ]
     )
     assert code == EXIT_OK
     report = json.loads((root / "fitted.fit.json").read_text())
@@ -177,6 +188,21 @@ def test_intervals_cover_the_known_parameters(
     for name, share in spec.fraud.shares().items():
         mix = _estimate(report, f"fraud.types.{name}.share")
         assert _covers(mix["low"], mix["high"], share), (name, mix, share)
+    # the customers' mixes: eight sets of 95% intervals of one seed, so one may miss
+    genders = spec.customers.gender
+    bands = spec.customers.age_pyramid
+    mix = {f"customers.gender.{g}": w / sum(genders.values()) for g, w in genders.items()}
+    mix |= {
+        f"customers.age_pyramid.{i}.weight": b.weight / sum(b.weight for b in bands)
+        for i, b in enumerate(bands)
+    }
+    shares = {field: _estimate(report, field) for field in mix}
+    missed = {
+        f.rsplit(".", 1)[0] if "gender" in f else f  # the gender shares are one mix
+        for f, t in mix.items()
+        if not _covers(shares[f]["low"], shares[f]["high"], t)
+    }
+    assert len(missed) <= 1, (missed, shares, mix)
     monthly = _estimate(report, "sales.monthly")
     truth_monthly = np.asarray(spec.sales.monthly) / np.mean(spec.sales.monthly)
     covered = [

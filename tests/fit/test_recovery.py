@@ -12,11 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import build
-from test_fit import KNOWN, WITH_SIGNUP, _sample, _world
+from test_fit import KNOWN, WITH_CUSTOMERS, _sample, _world
 
 from synthpipe.cli import main
 from synthpipe.spec import Spec
-from synthpipe.vocabulary import FRAUD_TYPES
+from synthpipe.spec.defaults import AGE_PYRAMID
+from synthpipe.vocabulary import FRAUD_TYPES, GENDERS
 
 SEEDS = range(1, 21)
 # the bar is 0.9 for every estimated parameter; measured over these 20 seeds, the
@@ -36,10 +37,14 @@ FIELDS = (
     "customers.count",
     "sales.monthly",
     *(f"fraud.types.{name}.share" for name in FRAUD_TYPES),
+    *(f"customers.gender.{name}" for name in GENDERS),
+    *(f"customers.age_pyramid.{i}.weight" for i in range(len(AGE_PYRAMID))),
 )
 
 
 def _truth(spec: Spec, field: str) -> np.ndarray:
+    genders, bands = spec.customers.gender, spec.customers.age_pyramid
+    ages = sum(b.weight for b in bands)
     values = {
         "sales.channels.online_share": spec.sales.channels.online_share,
         "fraud.rate": spec.fraud.rate,
@@ -52,6 +57,8 @@ def _truth(spec: Spec, field: str) -> np.ndarray:
         "customers.count": spec.customers.count,
         "sales.monthly": np.asarray(spec.sales.monthly) / np.mean(spec.sales.monthly),
         **{f"fraud.types.{k}.share": v for k, v in spec.fraud.shares().items()},
+        **{f"customers.gender.{k}": v / sum(genders.values()) for k, v in genders.items()},
+        **{f"customers.age_pyramid.{i}.weight": b.weight / ages for i, b in enumerate(bands)},
     }
     return np.atleast_1d(np.asarray(values[field], dtype=np.float64))
 
@@ -63,8 +70,8 @@ def test_intervals_cover_the_truth_in_nine_seeds_of_ten(tmp_path: Path) -> None:
         spec = _world().model_copy(update={"seed": seed})
         root = tmp_path / str(seed)
         build(spec, root / "data", validate=False)
-        _sample(root / "data", root / "s.csv", signup=True)
-        args = ["fit", str(root / "s.csv"), *WITH_SIGNUP, *KNOWN, "--out", str(root / "f.yaml")]
+        _sample(root / "data", root / "s.csv", customers=True)
+        args = ["fit", str(root / "s.csv"), *WITH_CUSTOMERS, *KNOWN, "--out", str(root / "f.yaml")]
         assert main(args) == 0
         report = json.loads((root / "f.fit.json").read_text())
         for estimate in report["estimates"]:
