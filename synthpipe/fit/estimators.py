@@ -39,6 +39,7 @@ DROPOUT_SHAPES = (0.06, 100.0)  # customers.lifetime.dropout_shape's range
 MAX_DROPOUT = 50.0  # customers.lifetime.dropout_per_year's largest value
 MAX_VISITS = 2_000.0  # sales.visits_per_year's largest value
 MAX_BASKET = 100.0  # sales.basket_mean_items's largest value
+MAX_RETURN_RATE = 0.5  # sales.return_rate's largest value
 LIFECYCLE_REPLICATES = 10  # a Pareto/NBD fit costs seconds at 10^5 customers
 LOG_BOUNDS = (-9.0, 9.0)  # each Pareto/NBD parameter between e^-9 and e^9
 DAY_FACTOR_CHUNK = 4_096  # customers at a time in ``alive_day_factor`` (x calendar days)
@@ -211,6 +212,17 @@ def basket_from(mean_items: float, spec: Spec) -> Values:
     ) * channels.in_store.basket_factor + online * channels.online.basket_factor
     extra = (mean_items - 1.0 - splurge_lines_mean(spec)) / max(basket * factor, 1e-12)
     return {"sales.basket_mean_items": round(float(np.clip(1.0 + extra, 1.0, MAX_BASKET)), 4)}
+
+
+def return_rate(sample: Sample, weights: np.ndarray, _spec: Spec, _min: int) -> Values:
+    """sales.return_rate: refunds (rows with a negative amount) per sale, the legitimate
+    ones (refunds come at return_rate x the sales intensity, same-day repeats included)."""
+    row = _row_weights(sample, weights)
+    refunds = float(row[sample.amount < 0].sum())
+    if refunds <= 0:
+        return {}
+    sales = float(row[sample.amount >= 0].sum())
+    return {"sales.return_rate": round(min(refunds / max(sales, 1e-300), MAX_RETURN_RATE), 6)}
 
 
 def fraud_rate(sample: Sample, weights: np.ndarray, _spec: Spec, _min: int) -> Values:
@@ -783,6 +795,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
     ),
     Estimator("basket size", ("sales.basket_mean_items",), ("items",), basket_size),
     Estimator("fraud rate", ("fraud.rate",), ("is_fraud",), fraud_rate),
+    Estimator("return rate", ("sales.return_rate",), ("amount",), return_rate),
     Estimator("fraud mix", ("fraud.types.*.share",), ("is_fraud", "fraud_type"), fraud_mix),
     Estimator("gender mix", ("customers.gender.*",), ("gender",), gender_mix),
     Estimator("age pyramid", ("customers.age_pyramid.*.weight",), ("age",), age_pyramid),
@@ -829,7 +842,6 @@ ESTIMATORS: tuple[Estimator, ...] = (
 # Fields this version of `synthpipe fit` never estimates, and why (listed in the report).
 NOT_ESTIMATED = {
     "sales.trend": "default: not estimated (needs several years to part from the months)",
-    "sales.return_rate": "default: not estimated (refunds are not read)",
     "sales.habits": "default: not estimated",
     "sales.replenishment": "default: not estimated",
     "products.complements": "default: line items are not in a transaction sample",

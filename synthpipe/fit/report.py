@@ -19,7 +19,8 @@ def report_document(result: FitResult, sample_name: str) -> dict[str, Any]:
     """The report as plain data (aggregates only: no value of the sample's rows)."""
     return {
         "sample": {"file": sample_name, "rows": result.rows, "customers": result.customers},
-        "interval": "95% percentile bootstrap over customers (Poisson(1) weights)",
+        "interval": "95% normal bootstrap interval over customers (Poisson(1) weights):"
+        " the estimate -/+ Student's t(0.975, replicates - 1) x the replicates' deviation",
         "estimates": [
             {
                 "field": e.field,

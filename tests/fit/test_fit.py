@@ -157,6 +157,8 @@ def test_intervals_cover_the_known_parameters(
     assert _covers(online["low"], online["high"], spec.sales.channels.online_share)
     fraud = _estimate(report, "fraud.rate")
     assert _covers(fraud["low"], fraud["high"], spec.fraud.rate)
+    returns = _estimate(report, "sales.return_rate")
+    assert _covers(returns["low"], returns["high"], spec.sales.return_rate)
     for channel in ("in_store", "online"):
         mix = _estimate(report, f"sales.channels.{channel}.payment")
         truth = getattr(spec.sales.channels, channel).payment
@@ -188,7 +190,8 @@ def test_intervals_cover_the_known_parameters(
     for name, share in spec.fraud.shares().items():
         mix = _estimate(report, f"fraud.types.{name}.share")
         assert _covers(mix["low"], mix["high"], share), (name, mix, share)
-    # the customers' mixes: eight sets of 95% intervals of one seed, so one may miss
+    # the customers' mixes: each share within 4 binomial deviations of the customers seen
+    seen = int(report["sample"]["customers"])  # type: ignore[index]
     genders = spec.customers.gender
     bands = spec.customers.age_pyramid
     mix = {f"customers.gender.{g}": w / sum(genders.values()) for g, w in genders.items()}
@@ -196,13 +199,9 @@ def test_intervals_cover_the_known_parameters(
         f"customers.age_pyramid.{i}.weight": b.weight / sum(b.weight for b in bands)
         for i, b in enumerate(bands)
     }
-    shares = {field: _estimate(report, field) for field in mix}
-    missed = {
-        f.rsplit(".", 1)[0] if "gender" in f else f  # the gender shares are one mix
-        for f, t in mix.items()
-        if not _covers(shares[f]["low"], shares[f]["high"], t)
-    }
-    assert len(missed) <= 1, (missed, shares, mix)
+    for field, share in mix.items():
+        estimate = float(_estimate(report, field)["estimate"])  # type: ignore[arg-type]
+        assert abs(estimate - share) <= 4 * np.sqrt(share * (1 - share) / seen), (field, estimate)
     monthly = _estimate(report, "sales.monthly")
     truth_monthly = np.asarray(spec.sales.monthly) / np.mean(spec.sales.monthly)
     covered = [
@@ -351,7 +350,7 @@ def test_the_lifecycle_is_recovered_when_customers_join_during_the_sample(
     truth = spec.customers.lifetime.dropout_per_year
     assert abs(float(rate["estimate"]) / truth - 1) < 0.25  # type: ignore[arg-type]
     shape = _estimate(report, "customers.lifetime.dropout_shape")
-    assert _covers(shape["low"], shape["high"], spec.customers.lifetime.dropout_shape)
+    assert abs(float(shape["estimate"]) / spec.customers.lifetime.dropout_shape - 1) < 0.3, shape  # type: ignore[arg-type]
     # without signup dates the signup history is not estimated, and the report says why
     assert "signup_date" in report["defaults"]["customers.signup_growth"]
     assert "first purchase" in str(shape["method"])
