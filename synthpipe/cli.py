@@ -191,8 +191,8 @@ def build_parser() -> ArgumentParser:
         action="append",
         default=[],
         metavar="OURS=THEIRS",
-        help="name the sample's column for one of ours: customer_id, ts, amount, items,"
-        " channel, payment_method, is_fraud (repeatable)",
+        help="name the sample's column for one of ours: customer_id, ts, amount and the"
+        " optional ones of README 'Calibrating to your data' (repeatable)",
     )
     fit.add_argument("--out", default="fitted.yaml", help="spec file to write (fitted.yaml)")
     fit.add_argument(

@@ -415,14 +415,36 @@ def pareto_nbd_log_likelihood(
     return total if math.isfinite(total) else -1e300
 
 
-def truncated_log_likelihood(
-    params: np.ndarray,
-    x: np.ndarray,
-    t_x: np.ndarray,
-    big_t: np.ndarray,
-    before: np.ndarray,
-    weight: np.ndarray,
-) -> float:
+@dataclass(frozen=True)
+class Seen:
+    """Histories of seen customers for ``truncated_log_likelihood``: one row per distinct
+    (x, t_x, T, years before) with its summed weight, and one per distinct (T, years
+    before), which is all that the chance of being seen depends on."""
+
+    x: np.ndarray
+    t_x: np.ndarray
+    big_t: np.ndarray
+    before: np.ndarray
+    weight: np.ndarray
+    pair_t: np.ndarray
+    pair_before: np.ndarray
+    pair_weight: np.ndarray
+
+    @staticmethod
+    def of(
+        x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, before: np.ndarray, weight: np.ndarray
+    ) -> Seen:
+        """Customers' histories (years) grouped by their distinct values."""
+        rows, inverse = np.unique(
+            np.stack([x, t_x, big_t, before], axis=1), axis=0, return_inverse=True
+        )
+        summed = np.bincount(inverse.ravel(), weights=weight, minlength=rows.shape[0])
+        pairs, pair_inverse = np.unique(rows[:, 2:], axis=0, return_inverse=True)
+        pair_weight = np.bincount(pair_inverse.ravel(), weights=summed, minlength=pairs.shape[0])
+        return Seen(*rows.T, summed, *pairs.T, pair_weight)
+
+
+def truncated_log_likelihood(params: np.ndarray, seen: Seen) -> float:
     """Weighted Pareto/NBD log-likelihood of customers watched from signup or from the
     sample's first day, whichever is later, given that they were seen: x purchases in
     (0, T], the last at t_x, after ``before`` years alive unwatched. Surviving d years
@@ -430,12 +452,13 @@ def truncated_log_likelihood(
     seen (alive at the start and buying at least once) divides by that same factor times
     1 - P(no purchase in T); so each term is the Pareto/NBD likelihood with beta + d over
     1 - its value at x = 0."""
-    beta = np.exp(params[3]) + before
-    seen = pareto_nbd_terms(params, x, t_x, big_t, beta)
-    unseen = pareto_nbd_terms(params, np.zeros_like(x), np.zeros_like(t_x), big_t, beta)
+    beta = np.exp(params[3])
+    bought = pareto_nbd_terms(params, seen.x, seen.t_x, seen.big_t, beta + seen.before)
+    zero = np.zeros_like(seen.pair_t)
+    none = pareto_nbd_terms(params, zero, zero, seen.pair_t, beta + seen.pair_before)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        value = seen - np.log(np.maximum(-np.expm1(np.minimum(unseen, 0.0)), 1e-300))
-    total = float((weight * value).sum())
+        chance = np.log(np.maximum(-np.expm1(np.minimum(none, 0.0)), 1e-300))
+    total = float((seen.weight * bought).sum() - (seen.pair_weight * chance).sum())
     return total if math.isfinite(total) else -1e300
 
 
@@ -525,7 +548,10 @@ def fit_pareto_nbd(
 ) -> tuple[float, float, float, float]:
     """(r, alpha, s, beta) maximising a weighted Pareto/NBD log-likelihood."""
     result = optimize.minimize(
-        lambda p: -objective(p) / total, START, method="L-BFGS-B", bounds=[LOG_BOUNDS] * 4
+        lambda p: -objective(p) / total,
+        START,
+        method="L-BFGS-B",
+        bounds=[LOG_BOUNDS] * 4,
     )
     r, alpha, s, beta = (float(v) for v in np.exp(result.x))
     return r, alpha, s, beta
@@ -710,28 +736,15 @@ def lifecycle_from_signup(sample: Sample, weights: np.ndarray, spec: Spec, _min:
     assert sample.signup is not None
     watched = watched_histories(sample)
     present = (weights > 0) & (watched.x > 0)  # a customer seen only in fraud or refunds: not
-    key = np.stack(
-        [
-            watched.x,
-            np.round(watched.t_x * DAYS_PER_YEAR),
-            np.round(watched.big_t * DAYS_PER_YEAR),
-            np.round(watched.before * DAYS_PER_YEAR),
-        ],
-        axis=1,
-    )[present]
-    unique, inverse = np.unique(key, axis=0, return_inverse=True)
-    grouped = np.bincount(inverse.ravel(), weights=weights[present], minlength=unique.shape[0])
-    ux, ut, u_end, u_before = (unique[:, i] for i in range(4))
+    seen = Seen.of(
+        watched.x[present],
+        np.round(watched.t_x[present] * DAYS_PER_YEAR) / DAYS_PER_YEAR,
+        np.round(watched.big_t[present] * DAYS_PER_YEAR) / DAYS_PER_YEAR,
+        np.round(watched.before[present] * DAYS_PER_YEAR) / DAYS_PER_YEAR,
+        weights[present],
+    )
     r, alpha, s, beta = fit_pareto_nbd(
-        lambda p: truncated_log_likelihood(
-            p,
-            ux,
-            ut / DAYS_PER_YEAR,
-            u_end / DAYS_PER_YEAR,
-            u_before / DAYS_PER_YEAR,
-            grouped,
-        ),
-        max(float(grouped.sum()), 1.0),
+        lambda p: truncated_log_likelihood(p, seen), max(float(seen.weight.sum()), 1.0)
     )
     values = lifecycle_values(
         (r, alpha, s, beta),

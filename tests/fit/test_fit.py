@@ -18,6 +18,7 @@ from helpers import build, small_spec
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from synthpipe.fit.estimators import (
+    Seen,
     fit_pareto_nbd,
     pareto_nbd_log_likelihood,
     truncated_log_likelihood,
@@ -391,7 +392,7 @@ def test_the_truncated_likelihood_recovers_a_left_truncated_pareto_nbd() -> None
     x, t_x, big_t, before, first, seen = _pareto_nbd_sample(np.random.default_rng(5), 40_000, truth)
     ones = np.ones(x.shape[0])
     r, alpha, s, beta = fit_pareto_nbd(
-        lambda p: truncated_log_likelihood(p, x, t_x, big_t, before, ones), float(seen)
+        lambda p: truncated_log_likelihood(p, Seen.of(x, t_x, big_t, before, ones)), float(seen)
     )
     # ~20,000 customers seen: the mean rate to a few percent, the dropout to ~15%
     assert abs(r / alpha / 16 - 1) < 0.05, (r, alpha)
