@@ -441,7 +441,16 @@ class Seen:
         summed = np.bincount(inverse.ravel(), weights=weight, minlength=rows.shape[0])
         pairs, pair_inverse = np.unique(rows[:, 2:], axis=0, return_inverse=True)
         pair_weight = np.bincount(pair_inverse.ravel(), weights=summed, minlength=pairs.shape[0])
-        return Seen(*rows.T, summed, *pairs.T, pair_weight)
+        return Seen(
+            x=rows[:, 0],
+            t_x=rows[:, 1],
+            big_t=rows[:, 2],
+            before=rows[:, 3],
+            weight=summed,
+            pair_t=pairs[:, 0],
+            pair_before=pairs[:, 1],
+            pair_weight=pair_weight,
+        )
 
 
 def truncated_log_likelihood(params: np.ndarray, seen: Seen) -> float:
@@ -736,7 +745,7 @@ def lifecycle_from_signup(sample: Sample, weights: np.ndarray, spec: Spec, _min:
     assert sample.signup is not None
     watched = watched_histories(sample)
     present = (weights > 0) & (watched.x > 0)  # a customer seen only in fraud or refunds: not
-    seen = Seen.of(
+    histories = Seen.of(
         watched.x[present],
         np.round(watched.t_x[present] * DAYS_PER_YEAR) / DAYS_PER_YEAR,
         np.round(watched.big_t[present] * DAYS_PER_YEAR) / DAYS_PER_YEAR,
@@ -744,7 +753,7 @@ def lifecycle_from_signup(sample: Sample, weights: np.ndarray, spec: Spec, _min:
         weights[present],
     )
     r, alpha, s, beta = fit_pareto_nbd(
-        lambda p: truncated_log_likelihood(p, seen), max(float(seen.weight.sum()), 1.0)
+        lambda p: truncated_log_likelihood(p, histories), max(float(histories.weight.sum()), 1.0)
     )
     values = lifecycle_values(
         (r, alpha, s, beta),
