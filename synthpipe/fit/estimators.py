@@ -17,6 +17,7 @@ from scipy import optimize, special
 from scipy.special import ndtri
 
 from synthpipe.fit.sample import Sample
+from synthpipe.fit.seasonal import SeasonalSeen, seasonal_log_likelihood, seen_chance
 from synthpipe.model.blockmonth import cached_day_factors
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import DAYS_PER_YEAR, median_income, reference_income
@@ -42,7 +43,6 @@ MAX_BASKET = 100.0  # sales.basket_mean_items's largest value
 MAX_RETURN_RATE = 0.5  # sales.return_rate's largest value
 LIFECYCLE_REPLICATES = 10  # a Pareto/NBD fit costs seconds at 10^5 customers
 LOG_BOUNDS = (-9.0, 9.0)  # each Pareto/NBD parameter between e^-9 and e^9
-DAY_FACTOR_CHUNK = 4_096  # customers at a time in ``alive_day_factor`` (x calendar days)
 GROWTH_RANGE = (-0.89, 5.0)  # customers.signup_growth's range in the spec
 MONTHS = 12
 DAYS_PER_FULL_YEAR = 365  # a sample this long sees every month (the monthly profile)
@@ -415,62 +415,6 @@ def pareto_nbd_log_likelihood(
     return total if math.isfinite(total) else -1e300
 
 
-@dataclass(frozen=True)
-class Seen:
-    """Histories of seen customers for ``truncated_log_likelihood``: one row per distinct
-    (x, t_x, T, years before) with its summed weight, and one per distinct (T, years
-    before), which is all that the chance of being seen depends on."""
-
-    x: np.ndarray
-    t_x: np.ndarray
-    big_t: np.ndarray
-    before: np.ndarray
-    weight: np.ndarray
-    pair_t: np.ndarray
-    pair_before: np.ndarray
-    pair_weight: np.ndarray
-
-    @staticmethod
-    def of(
-        x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, before: np.ndarray, weight: np.ndarray
-    ) -> Seen:
-        """Customers' histories (years) grouped by their distinct values."""
-        rows, inverse = np.unique(
-            np.stack([x, t_x, big_t, before], axis=1), axis=0, return_inverse=True
-        )
-        summed = np.bincount(inverse.ravel(), weights=weight, minlength=rows.shape[0])
-        pairs, pair_inverse = np.unique(rows[:, 2:], axis=0, return_inverse=True)
-        pair_weight = np.bincount(pair_inverse.ravel(), weights=summed, minlength=pairs.shape[0])
-        return Seen(
-            x=rows[:, 0],
-            t_x=rows[:, 1],
-            big_t=rows[:, 2],
-            before=rows[:, 3],
-            weight=summed,
-            pair_t=pairs[:, 0],
-            pair_before=pairs[:, 1],
-            pair_weight=pair_weight,
-        )
-
-
-def truncated_log_likelihood(params: np.ndarray, seen: Seen) -> float:
-    """Weighted Pareto/NBD log-likelihood of customers watched from signup or from the
-    sample's first day, whichever is later, given that they were seen: x purchases in
-    (0, T], the last at t_x, after ``before`` years alive unwatched. Surviving d years
-    turns Gamma(s, beta) into Gamma(s, beta + d) times (beta / (beta + d))^s, and being
-    seen (alive at the start and buying at least once) divides by that same factor times
-    1 - P(no purchase in T); so each term is the Pareto/NBD likelihood with beta + d over
-    1 - its value at x = 0."""
-    beta = np.exp(params[3])
-    bought = pareto_nbd_terms(params, seen.x, seen.t_x, seen.big_t, beta + seen.before)
-    zero = np.zeros_like(seen.pair_t)
-    none = pareto_nbd_terms(params, zero, zero, seen.pair_t, beta + seen.pair_before)
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        chance = np.log(np.maximum(-np.expm1(np.minimum(none, 0.0)), 1e-300))
-    total = float((seen.weight * bought).sum() - (seen.pair_weight * chance).sum())
-    return total if math.isfinite(total) else -1e300
-
-
 def multiplier_cv2(spec: Spec) -> float:
     """Squared coefficient of variation of a customer's visible rate multiplier (segment
     frequency x (income / reference)^b x (1 + uplift x loyal)) over the population: the
@@ -524,32 +468,6 @@ def observed_day_factor(spec: Spec, start: np.ndarray, weights: np.ndarray) -> f
     covered = running[-1] - running[start]
     days = factors.shape[0] - start
     return float((weights * covered).sum()) / max(float((weights * days).sum()), 1e-300)
-
-
-def alive_day_factor(
-    spec: Spec,
-    start: np.ndarray,
-    before: np.ndarray,
-    weights: np.ndarray,
-    dropout: tuple[float, float],
-) -> float:
-    """The spec's day factor F(d) averaged over the days each customer was watched, each
-    day weighted by the chance that the customer is still buying then (Gamma(s, beta + d)
-    dropout after ``before`` years alive): the rate a fit without seasons has absorbed
-    comes from the days a customer was alive, and early days are alive more often."""
-    s, beta = dropout
-    factors = cached_day_factors(spec, spec.calendar.start, spec.calendar.end).overall
-    days = np.arange(factors.shape[0], dtype=np.float64)
-    weighted = total = 0.0
-    for chunk in range(0, start.shape[0], DAY_FACTOR_CHUNK):
-        first = start[chunk : chunk + DAY_FACTOR_CHUNK, None].astype(np.float64)
-        scale = beta + before[chunk : chunk + DAY_FACTOR_CHUNK, None]
-        elapsed = np.maximum(days[None, :] + 1.0 - first, 0.0) / DAYS_PER_YEAR
-        alive = (scale / (scale + elapsed)) ** s * (days[None, :] >= first)
-        alive *= weights[chunk : chunk + DAY_FACTOR_CHUNK, None]
-        weighted += float((alive * factors[None, :]).sum())
-        total += float(alive.sum())
-    return weighted / max(total, 1e-300)
 
 
 def fit_pareto_nbd(
@@ -612,50 +530,38 @@ def lifecycle(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Val
 @dataclass(frozen=True)
 class Watched:
     """Per customer, watched from signup or the sample's first day, whichever is later
-    (``start``, days from the sample's first): distinct purchase days ``x``, the end of the
-    last one ``t_x`` and of the sample ``big_t``, and the years alive before (all years)."""
+    (``start``, days from the sample's first), after ``before`` days alive unwatched: its
+    legitimate sales, the distinct days it bought on and the last of them (-1: none)."""
 
     start: np.ndarray
-    x: np.ndarray  # 0 for a customer seen only in fraud or refunds
-    t_x: np.ndarray
-    big_t: np.ndarray
     before: np.ndarray
+    sales: np.ndarray  # 0 for a customer seen only in fraud or refunds
+    days: np.ndarray
+    last: np.ndarray  # watched day index of the last purchase day
 
 
 def watched_histories(sample: Sample) -> Watched:
-    """Each customer's legitimate sales from the later of signup and the sample's first day
-    (a customer buys on a day only when alive until its end, hence the ends of days). Every
-    sale counts, a same-day repeat included: ``lifecycle_values`` divides the repeats out."""
+    """Each customer's legitimate sales from the later of signup and the sample's first
+    day. The likelihood counts purchase days (a day's second sale is mostly a same-day
+    repeat, which the model adds on top of a visit); ``sales`` scales the rate back."""
     assert sample.signup is not None
     origin = int(sample.day.min())
     legitimate = sample.amount >= 0
     if sample.fraud is not None:
         legitimate &= ~sample.fraud
     customer = sample.customer[legitimate]
-    day = sample.day[legitimate] - origin
-    last = np.zeros(sample.customers, dtype=np.int64)
-    np.maximum.at(last, customer, day)
+    key = np.unique(customer * np.int64(1 << 32) + (sample.day[legitimate] - origin))
+    buyer = key >> 32
+    last = np.full(sample.customers, -1, dtype=np.int64)
+    np.maximum.at(last, buyer, key & ((1 << 32) - 1))
     start = np.maximum(sample.signup - origin, 0)
-    end = int(sample.day.max()) - origin + 1
     return Watched(
         start=start,
-        x=np.bincount(customer, minlength=sample.customers).astype(np.float64),
-        t_x=(last + 1 - start) / DAYS_PER_YEAR,
-        big_t=(end - start) / DAYS_PER_YEAR,
-        before=np.maximum(origin - sample.signup, 0) / DAYS_PER_YEAR,
+        before=np.maximum(origin - sample.signup, 0),
+        sales=np.bincount(customer, minlength=sample.customers).astype(np.float64),
+        days=np.bincount(buyer, minlength=sample.customers).astype(np.float64),
+        last=np.where(last >= 0, last - start, -1),
     )
-
-
-def seen_probability(
-    r: float, alpha: float, s: float, beta: float, before: np.ndarray, watched: np.ndarray
-) -> np.ndarray:
-    """P(a customer alive ``before`` years unwatched, then watched ``watched`` years, is in
-    the sample): alive at the start, (beta / (beta + d))^s, times buying at least once."""
-    params = np.log([r, alpha, s])
-    scale = beta + before
-    zero = np.zeros_like(watched)
-    none = pareto_nbd_terms(params, zero, zero, watched, scale)
-    return np.asarray((beta / scale) ** s * -np.expm1(np.minimum(none, 0.0)))
 
 
 def signup_growth(
@@ -738,41 +644,42 @@ def monthly_from_daily(sales: np.ndarray, expected: np.ndarray, basis: np.ndarra
 
 def lifecycle_from_signup(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
     """Purchase frequency, activity, dropout, the signup history and the customers in all,
-    from a Pareto/NBD fit of customers watched from signup or the sample's first day, with
-    the survival to that day and being seen at all (``truncated_log_likelihood``) in the
-    likelihood, so long-standing survivors do not read as a low dropout. The signup window
-    is the seen signups' months; the growth and count are ``signup_growth``'s."""
+    from the seasonal Pareto/NBD (``synthpipe.fit.seasonal``) of customers watched from
+    signup or the sample's first day, with the survival to that day, the spec's day factors
+    and being seen at all in the likelihood: long-standing survivors do not read as a low
+    dropout, nor the seasons as a spread of dropout rates. The signup window is the seen
+    signups' months; the growth and count are ``signup_growth``'s."""
     assert sample.signup is not None
+    origin, end = int(sample.day.min()), int(sample.day.max())
+    factors = cached_day_factors(spec, spec.calendar.start, spec.calendar.end).overall
+    if factors.shape[0] != end - origin + 1:
+        return {}  # --set moved the calendar off the sample's days
     watched = watched_histories(sample)
-    present = (weights > 0) & (watched.x > 0)  # a customer seen only in fraud or refunds: not
-    histories = Seen.of(
-        watched.x[present],
-        np.round(watched.t_x[present] * DAYS_PER_YEAR) / DAYS_PER_YEAR,
-        np.round(watched.big_t[present] * DAYS_PER_YEAR) / DAYS_PER_YEAR,
-        np.round(watched.before[present] * DAYS_PER_YEAR) / DAYS_PER_YEAR,
+    present = (weights > 0) & (watched.days > 0)  # a customer seen only in fraud or refunds: not
+    histories = SeasonalSeen.of(
+        watched.days[present],
+        watched.last[present],
+        watched.start[present],
+        watched.before[present],
         weights[present],
+        factors,
     )
     r, alpha, s, beta = fit_pareto_nbd(
-        lambda p: truncated_log_likelihood(p, histories), max(float(histories.weight.sum()), 1.0)
+        lambda p: seasonal_log_likelihood(p, histories), max(float(histories.weight.sum()), 1.0)
     )
-    values = lifecycle_values(
-        (r, alpha, s, beta),
-        spec,
-        alive_day_factor(
-            spec, watched.start[present], watched.before[present], weights[present], (s, beta)
-        ),
-        1.0 + spec.sales.habits.repeat_same_day,  # every sale counted: a visit and its repeat
-    )
-    origin, end = int(sample.day.min()), int(sample.day.max())
+    # the rates are of purchase days at day factor 1: a repeat's sale is on top of its
+    # visit (1 + repeat_same_day), and two visits on one day are one purchase day
+    visits = float((weights * watched.sales).sum()) / (1.0 + spec.sales.habits.repeat_same_day)
+    per_visit = float((weights * watched.days).sum()) / max(visits, 1e-300)
+    values = lifecycle_values((r, alpha, s, beta), spec, 1.0, per_visit)
 
     def seen(signup: np.ndarray) -> np.ndarray:
-        return seen_probability(
-            r,
-            alpha,
-            s,
-            beta,
-            np.maximum(origin - signup, 0) / DAYS_PER_YEAR,
-            (end + 1 - np.maximum(signup, origin)) / DAYS_PER_YEAR,
+        day = signup.astype(np.int64)
+        return seen_chance(
+            (r, alpha, s, beta),
+            np.maximum(day - origin, 0),
+            np.maximum(origin - day, 0),
+            histories.cumulative,
         )
 
     growth, count = signup_growth(sample.signup[present], weights[present], seen)
@@ -842,7 +749,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
         LIFECYCLE_REPLICATES,
     ),
     Estimator(
-        "purchase frequency, lifecycle and signups (Pareto/NBD from signup)",
+        "purchase frequency, lifecycle and signups (seasonal Pareto/NBD from signup)",
         (
             "sales.visits_per_year",
             "customers.activity_shape",

@@ -17,12 +17,10 @@ import pytest
 from helpers import build, small_spec
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from synthpipe.fit.estimators import (
-    Seen,
-    fit_pareto_nbd,
-    pareto_nbd_log_likelihood,
-    truncated_log_likelihood,
-)
+from synthpipe.fit.estimators import fit_pareto_nbd, pareto_nbd_log_likelihood
+from synthpipe.fit.seasonal import SeasonalSeen, seasonal_log_likelihood
+from synthpipe.model.blockmonth import cached_day_factors
+from synthpipe.model.customers import DAYS_PER_YEAR
 from synthpipe.model.products import product_world
 from synthpipe.spec import Spec, spec_from_dict
 
@@ -357,49 +355,67 @@ def test_the_lifecycle_is_recovered_when_customers_join_during_the_sample(
     assert "first purchase" in str(shape["method"])
 
 
-def _pareto_nbd_sample(
-    rng: np.random.Generator, n: int, truth: tuple[float, float, float, float]
-) -> tuple[np.ndarray, ...]:
-    """Customers who signed up uniformly over the 5 years before a year's sample, buying at
-    Gamma(r, alpha) rates until Exponential(Gamma(s, beta)) dropout, and what the sample
-    shows of those seen: (x, t_x, T, years alive before, first purchase, n seen)."""
+def _seasonal_sample(
+    rng: np.random.Generator, n: int, truth: tuple[float, float, float, float], factors: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Customers who signed up over the 3 years before a year's sample (and in its first
+    half), buying on day d at Gamma(r, alpha) rates x ``factors[d]`` until Exponential(
+    Gamma(s, beta)) dropout, in whole days as the generator does; what the sample shows of
+    those who bought in it."""
     r, alpha, s, beta = truth
     rate, dropout = rng.gamma(r, 1 / alpha, n), rng.gamma(s, 1 / beta, n)
-    signup = rng.uniform(-5.0, 0.0, n)
-    start = np.maximum(signup, 0.0)
-    exposure = np.maximum(np.minimum(signup + rng.exponential(1 / dropout), 1.0) - start, 0.0)
-    x = rng.poisson(rate * exposure)
-    seen = x > 0
-    # the purchases are uniform over the exposure: the first and last of x uniforms
-    first = start + exposure * (1 - rng.random(n) ** (1 / np.maximum(x, 1)))
-    last = first + (start + exposure - first) * rng.random(n) ** (1 / np.maximum(x - 1, 1))
-    last = np.where(x > 1, last, first)
-    return (
-        x[seen].astype(np.float64),
-        (last - start)[seen],
-        (1.0 - start)[seen],
-        (start - signup)[seen],
-        first[seen],
-        np.asarray(seen.sum()),
-    )
+    signup = np.floor(rng.uniform(-3.0, 0.5, n) * DAYS_PER_YEAR).astype(np.int64)
+    stop = signup + np.floor(rng.exponential(1 / dropout) * DAYS_PER_YEAR).astype(np.int64)
+    day = np.arange(factors.shape[0])
+    alive = (day[None, :] >= signup[:, None]) & (day[None, :] < stop[:, None])
+    bought = (rng.poisson(rate[:, None] * factors[None, :] / DAYS_PER_YEAR) * alive) > 0
+    seen = bought.any(axis=1)
+    start = np.maximum(signup, 0)[seen]
+    first = np.argmax(bought, axis=1)[seen]
+    last = (factors.shape[0] - 1 - np.argmax(bought[:, ::-1], axis=1))[seen]
+    return {
+        "days": bought.sum(axis=1)[seen].astype(np.float64),
+        "first": first,
+        "last": last,
+        "start": start,
+        "before": np.maximum(-signup, 0)[seen],
+    }
 
 
-def test_the_truncated_likelihood_recovers_a_left_truncated_pareto_nbd() -> None:
-    """Simulated Pareto/NBD customers, a year watched after up to five unwatched: the
-    likelihood with survival and being seen recovers the mean rate and the dropout, where
-    dating birth at the first purchase reads the survivors' lower dropout."""
+def test_the_seasonal_likelihood_recovers_a_left_truncated_pareto_nbd() -> None:
+    """Simulated customers with the test world's seasons, a year watched after up to three
+    unwatched: the seasonal likelihood with survival and being seen recovers the mean rate
+    and the dropout; dating birth at the first purchase reads the survivors' lower dropout."""
+    spec = _world()
+    factors = cached_day_factors(spec, spec.calendar.start, spec.calendar.end).overall
     truth = (1.2, 1.2 / 16, 0.6, 1.0)  # r, alpha, s, beta: 16 purchases and 0.6 dropouts a year
-    x, t_x, big_t, before, first, seen = _pareto_nbd_sample(np.random.default_rng(5), 40_000, truth)
-    ones = np.ones(x.shape[0])
-    r, alpha, s, beta = fit_pareto_nbd(
-        lambda p: truncated_log_likelihood(p, Seen.of(x, t_x, big_t, before, ones)), float(seen)
+    sample = _seasonal_sample(np.random.default_rng(5), 20_000, truth, factors)
+    seen = float(sample["days"].shape[0])
+    ones = np.ones(sample["days"].shape[0])
+    histories = SeasonalSeen.of(
+        sample["days"],
+        sample["last"] - sample["start"],
+        sample["start"],
+        sample["before"],
+        ones,
+        factors,
     )
-    # ~20,000 customers seen: the mean rate to a few percent, the dropout to ~15%
+    r, alpha, s, beta = fit_pareto_nbd(lambda p: seasonal_log_likelihood(p, histories), seen)
+    # ~10,000 customers seen: the mean rate to a few percent, the dropout to ~15%
     assert abs(r / alpha / 16 - 1) < 0.05, (r, alpha)
     assert abs(s / beta / 0.6 - 1) < 0.15, (s, beta)
+    assert abs(s / 0.6 - 1) < 0.2, s
+    year = DAYS_PER_YEAR
+    end = factors.shape[0]
     naive = fit_pareto_nbd(
-        lambda p: pareto_nbd_log_likelihood(p, x - 1, t_x - (first - (1 - big_t)), 1 - first, ones),
-        float(seen),
+        lambda p: pareto_nbd_log_likelihood(
+            p,
+            sample["days"] - 1,
+            (sample["last"] - sample["first"]) / year,
+            (end - sample["first"]) / year,
+            ones,
+        ),
+        seen,
     )
     assert naive[2] / naive[3] < 0.8 * 0.6  # the survivors' dropout, without the truncation
 
