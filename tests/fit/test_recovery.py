@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from helpers import build
-from test_fit import KNOWN, WITH_CUSTOMERS, _sample, _world
+from test_fit import KNOWN, WITH_CUSTOMERS, _sample, _world, lifecycle_truth
 
 from synthpipe.cli import main
 from synthpipe.spec import Spec
@@ -72,12 +72,7 @@ def _truth(spec: Spec, field: str, keys: list[str]) -> np.ndarray:
         "sales.channels.online_share": spec.sales.channels.online_share,
         "fraud.rate": spec.fraud.rate,
         "sales.weekday": np.asarray(spec.sales.weekday) / np.mean(spec.sales.weekday),
-        "sales.visits_per_year": spec.sales.visits_per_year,
-        "customers.activity_shape": spec.customers.activity_shape,
-        "customers.lifetime.dropout_shape": spec.customers.lifetime.dropout_shape,
-        "customers.lifetime.dropout_per_year": spec.customers.lifetime.dropout_per_year,
-        "customers.signup_growth": spec.customers.signup_growth,
-        "customers.count": spec.customers.count,
+        **lifecycle_truth(spec),
         "sales.monthly": np.asarray(spec.sales.monthly) / np.mean(spec.sales.monthly),
         "sales.return_rate": spec.sales.return_rate,
         "sales.basket_mean_items": spec.sales.basket_mean_items,
