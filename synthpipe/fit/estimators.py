@@ -24,7 +24,7 @@ from synthpipe.model.customers import DAYS_PER_YEAR, median_income, reference_in
 from synthpipe.model.expectation import age_distribution, rate_moments
 from synthpipe.model.money import CENTS
 from synthpipe.model.products import charm_price_cents
-from synthpipe.model.sales import splurge_lines_mean
+from synthpipe.model.sales import NIGHT_END_HOUR, splurge_lines_mean
 from synthpipe.model.seasonality import date_range, day_factors, yearly_factor
 from synthpipe.model.truth import expected_mean_sale_value, line_values
 from synthpipe.spec.models import Spec
@@ -130,9 +130,11 @@ def _profile(values: np.ndarray) -> list[float]:
     return [round(float(v), 4) for v in np.maximum(scaled, PROFILE_FLOOR)]
 
 
-def hour_profiles(sample: Sample, weights: np.ndarray, _spec: Spec, min_customers: int) -> Values:
+def hour_profiles(sample: Sample, weights: np.ndarray, spec: Spec, min_customers: int) -> Values:
     """sales.channels.<channel>.hours: purchases per hour of each channel (both channels
-    alike when the sample has no channel), when the channel has min_customers customers."""
+    alike when the sample has no channel), when the channel has min_customers customers.
+    Online, the night shopping the spec adds on top (a share ``habits.night_online`` of
+    online sales, uniform over hours 0 to NIGHT_END_HOUR) is taken out first."""
     assert sample.hour is not None
     row = _row_weights(sample, weights)
     values: Values = {}
@@ -141,8 +143,18 @@ def hour_profiles(sample: Sample, weights: np.ndarray, _spec: Spec, min_customer
         if np.unique(sample.customer[mask]).shape[0] < min_customers:
             continue
         counts = np.bincount(sample.hour[mask], weights=row[mask], minlength=HOURS_PER_DAY)
+        if name == "online" and sample.channel is not None:
+            counts = without_night_shopping(counts, spec.sales.habits.night_online)
         values[f"sales.channels.{name}.hours"] = _profile(counts)
     return values
+
+
+def without_night_shopping(counts: np.ndarray, night: float) -> np.ndarray:
+    """Online purchases per hour less the night shopping: the observed shares are
+    (1 - night) x the profile + night x uniform over the first NIGHT_END_HOUR hours."""
+    shares = counts / max(float(counts.sum()), 1e-300)
+    shares[:NIGHT_END_HOUR] -= night / NIGHT_END_HOUR
+    return np.asarray(np.maximum(shares, 0.0) / max(1.0 - night, 1e-12))
 
 
 def online_share(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:

@@ -17,10 +17,15 @@ import pytest
 from helpers import build, small_spec
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from synthpipe.fit.estimators import fit_pareto_nbd, pareto_nbd_log_likelihood
+from synthpipe.fit.estimators import (
+    fit_pareto_nbd,
+    pareto_nbd_log_likelihood,
+    without_night_shopping,
+)
 from synthpipe.fit.seasonal import SeasonalSeen, seasonal_log_likelihood
 from synthpipe.model.blockmonth import cached_day_factors
 from synthpipe.model.customers import DAYS_PER_YEAR
+from synthpipe.model.sales import NIGHT_END_HOUR
 from synthpipe.model.products import product_world
 from synthpipe.spec import Spec, spec_from_dict
 
@@ -534,3 +539,14 @@ def test_prices_per_category_from_a_line_level_sample(tmp_path: Path) -> None:
         checked += 1
     assert checked >= 8
     assert "price scale" not in {e["method"] for e in report["estimates"]}
+
+
+def test_night_shopping_is_taken_out_of_the_online_hours() -> None:
+    """The online hours a sample shows are (1 - night) x the profile + night x uniform over
+    the first NIGHT_END_HOUR hours; taking the night out gives the profile back."""
+    profile = np.asarray(_world().sales.channels.online.hours)
+    night = 0.05
+    shown = (1 - night) * profile / profile.sum()
+    shown[:NIGHT_END_HOUR] += night / NIGHT_END_HOUR
+    recovered = without_night_shopping(shown * 12_345.0, night)
+    np.testing.assert_allclose(recovered / recovered.sum(), profile / profile.sum(), rtol=1e-12)
