@@ -25,8 +25,8 @@ from synthpipe.fit.estimators import (
 from synthpipe.fit.seasonal import SeasonalSeen, seasonal_log_likelihood
 from synthpipe.model.blockmonth import cached_day_factors
 from synthpipe.model.customers import DAYS_PER_YEAR
-from synthpipe.model.sales import NIGHT_END_HOUR
 from synthpipe.model.products import product_world
+from synthpipe.model.sales import NIGHT_END_HOUR
 from synthpipe.spec import Spec, spec_from_dict
 
 MAPPING = [
