@@ -543,19 +543,18 @@ def lifecycle(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Val
 class Watched:
     """Per customer, watched from signup or the sample's first day, whichever is later
     (``start``, days from the sample's first), after ``before`` days alive unwatched: its
-    legitimate sales, the distinct days it bought on and the last of them (-1: none)."""
+    legitimate sales' distinct days and the last of them (-1: none)."""
 
     start: np.ndarray
     before: np.ndarray
-    sales: np.ndarray  # 0 for a customer seen only in fraud or refunds
-    days: np.ndarray
+    days: np.ndarray  # 0 for a customer seen only in fraud or refunds
     last: np.ndarray  # watched day index of the last purchase day
 
 
 def watched_histories(sample: Sample) -> Watched:
     """Each customer's legitimate sales from the later of signup and the sample's first
-    day. The likelihood counts purchase days (a day's second sale is mostly a same-day
-    repeat, which the model adds on top of a visit); ``sales`` scales the rate back."""
+    day, as purchase days: a day's second sale is mostly a same-day repeat, which the model
+    adds on top of a visit (``undo_day_merging`` turns day rates back into visit rates)."""
     assert sample.signup is not None
     origin = int(sample.day.min())
     legitimate = sample.amount >= 0
@@ -570,7 +569,6 @@ def watched_histories(sample: Sample) -> Watched:
     return Watched(
         start=start,
         before=np.maximum(origin - sample.signup, 0),
-        sales=np.bincount(customer, minlength=sample.customers).astype(np.float64),
         days=np.bincount(buyer, minlength=sample.customers).astype(np.float64),
         last=np.where(last >= 0, last - start, -1),
     )
@@ -654,6 +652,36 @@ def monthly_from_daily(sales: np.ndarray, expected: np.ndarray, basis: np.ndarra
     return {"sales.monthly": _profile(profile)}
 
 
+def day_moments(r: float, alpha: float, step: np.ndarray) -> tuple[float, float]:
+    """E[D] and E[D(D - 1)] of the purchase days D of a year in which a customer buys on
+    day d with probability 1 - exp(-lambda step[d]), lambda ~ Gamma(r, alpha): sums of the
+    Gamma's Laplace transform (alpha / (alpha + t))^r over days and pairs of days."""
+    laplace = (alpha / (alpha + step)) ** r
+    pairs = (alpha / (alpha + step[:, None] + step[None, :])) ** r
+    first = float((1.0 - laplace).sum())
+    both = 1.0 - laplace[:, None] - laplace[None, :] + pairs
+    np.fill_diagonal(both, 0.0)
+    return first, float(both.sum())
+
+
+def undo_day_merging(r: float, alpha: float, step: np.ndarray) -> tuple[float, float]:
+    """Gamma(r, alpha) of the visit rates whose purchase days (a day's visits merge into
+    one) have the first two factorial moments that the Gamma(r_d, alpha_d) fitted to them
+    as Poisson counts gives over the same exposure L: r_d L / alpha_d and L^2 r_d
+    (r_d + 1) / alpha_d^2."""
+    exposure = float(step.sum())
+    target = np.asarray(
+        [r * exposure / alpha, exposure**2 * r * (r + 1.0) / alpha**2], dtype=np.float64
+    )
+
+    def gap(log_params: np.ndarray) -> np.ndarray:
+        moments = day_moments(float(np.exp(log_params[0])), float(np.exp(log_params[1])), step)
+        return np.asarray(moments) / target - 1.0
+
+    found = optimize.least_squares(gap, np.log([r, alpha]))
+    return float(np.exp(found.x[0])), float(np.exp(found.x[1]))
+
+
 def lifecycle_from_signup(sample: Sample, weights: np.ndarray, spec: Spec, _min: int) -> Values:
     """Purchase frequency, activity, dropout, the signup history and the customers in all,
     from the seasonal Pareto/NBD (``synthpipe.fit.seasonal``) of customers watched from
@@ -679,11 +707,10 @@ def lifecycle_from_signup(sample: Sample, weights: np.ndarray, spec: Spec, _min:
     r, alpha, s, beta = fit_pareto_nbd(
         lambda p: seasonal_log_likelihood(p, histories), max(float(histories.weight.sum()), 1.0)
     )
-    # the rates are of purchase days at day factor 1: a repeat's sale is on top of its
-    # visit (1 + repeat_same_day), and two visits on one day are one purchase day
-    visits = float((weights * watched.sales).sum()) / (1.0 + spec.sales.habits.repeat_same_day)
-    per_visit = float((weights * watched.days).sum()) / max(visits, 1e-300)
-    values = lifecycle_values((r, alpha, s, beta), spec, 1.0, per_visit)
+    # the fitted rates are of purchase days (a day's visits, and a visit's same-day repeat,
+    # are one day); the visit rates are those whose merged days have the same moments
+    visit_r, visit_alpha = undo_day_merging(r, alpha, factors / DAYS_PER_YEAR)
+    values = lifecycle_values((visit_r, visit_alpha, s, beta), spec, 1.0, 1.0)
 
     def seen(signup: np.ndarray) -> np.ndarray:
         day = signup.astype(np.int64)

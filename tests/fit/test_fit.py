@@ -18,8 +18,10 @@ from helpers import build, small_spec
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_OK, main
 from synthpipe.fit.estimators import (
+    day_moments,
     fit_pareto_nbd,
     pareto_nbd_log_likelihood,
+    undo_day_merging,
     without_night_shopping,
 )
 from synthpipe.fit.seasonal import SeasonalSeen, seasonal_log_likelihood
@@ -198,10 +200,8 @@ def test_intervals_cover_the_known_parameters(
     basket = _estimate(report, "sales.basket_mean_items")
     assert abs(float(basket["estimate"]) / spec.sales.basket_mean_items - 1) < 0.05  # type: ignore[arg-type]
     # the lifecycle from signup (survivors and customers never seen are in the likelihood):
-    # five 95% intervals of one seed, so one may miss (test_recovery counts over 20 seeds)
-    # (activity_shape reads ~11% high: README, "What to expect")
+    # six 95% intervals of one seed, so one may miss (test_recovery counts over 20 seeds)
     lifecycle = lifecycle_truth(spec)
-    del lifecycle["customers.activity_shape"]
     for name, share in spec.fraud.shares().items():
         mix = _estimate(report, f"fraud.types.{name}.share")
         assert _covers(mix["low"], mix["high"], share), (name, mix, share)
@@ -550,3 +550,20 @@ def test_night_shopping_is_taken_out_of_the_online_hours() -> None:
     shown[:NIGHT_END_HOUR] += night / NIGHT_END_HOUR
     recovered = without_night_shopping(shown * 12_345.0, night)
     np.testing.assert_allclose(recovered / recovered.sum(), profile / profile.sum(), rtol=1e-12)
+
+
+def test_merged_purchase_days_are_turned_back_into_visit_rates() -> None:
+    """Visits at Gamma(1.2, 1.2/40) a year with the test world's seasons, merged into
+    purchase days (a day's visits count once), read as a Gamma of Poisson day counts with
+    the same first two factorial moments; undoing the merge gives the visit Gamma back."""
+    spec = _world()
+    step = cached_day_factors(spec, spec.calendar.start, spec.calendar.end).overall / DAYS_PER_YEAR
+    r, alpha = 1.2, 1.2 / 40.0
+    first, second = day_moments(r, alpha, step)
+    exposure = float(step.sum())
+    merged_r = first**2 / (second - first**2)
+    merged_alpha = merged_r * exposure / first
+    assert first < r / alpha * exposure  # merging loses days
+    assert merged_r > r  # and makes the rates look less spread
+    back = undo_day_merging(merged_r, merged_alpha, step)
+    np.testing.assert_allclose(back, (r, alpha), rtol=1e-6)
