@@ -371,13 +371,18 @@ def category_prices(sample: Sample, weights: np.ndarray, spec: Spec, min_custome
     return values
 
 
+def distinct_days(customer: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct (customer, day) pairs of purchases (days from the sample's first),
+    sorted by customer then day: one sort of a packed key."""
+    key = np.unique(customer * np.int64(1 << 32) + day)
+    return key >> 32, key & ((1 << 32) - 1)
+
+
 def customer_histories(sample: Sample) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per customer, in years: repeat purchase days x, the last purchase day after the
     first t_x, and the time from the first to the sample's end T (distinct days: a second
     purchase the same day is not a new visit)."""
-    key = np.unique(sample.customer * np.int64(1 << 32) + (sample.day - sample.day.min()))
-    customer = key >> 32
-    day = key & ((1 << 32) - 1)
+    customer, day = distinct_days(sample.customer, sample.day - sample.day.min())
     first = np.full(sample.customers, np.iinfo(np.int64).max)
     last = np.zeros(sample.customers, dtype=np.int64)
     np.minimum.at(first, customer, day)
@@ -391,39 +396,31 @@ def customer_histories(sample: Sample) -> tuple[np.ndarray, np.ndarray, np.ndarr
     )
 
 
-def pareto_nbd_terms(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, beta: np.ndarray
-) -> np.ndarray:
-    """Each customer's Pareto/NBD log-likelihood (Schmittlein, Morrison and Colombo; Fader
-    and Hardie's form) of x purchases in (0, T], the last at t_x, with log r, log alpha and
-    log s from ``params`` and a dropout scale ``beta`` per customer."""
-    r, alpha, s = np.exp(params[:3])
-    rsx = r + s + x
-    head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
-    above = alpha >= beta  # the hypergeometric series is taken about the larger scale
-    base = np.where(above, alpha, beta)
-    b = np.where(above, s + 1.0, r + x)
-    gap = np.abs(alpha - beta)
-    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):  # a wild step
-        early = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + t_x))) - rsx * np.log(
-            base + t_x
-        )
-        late = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + big_t))) - rsx * np.log(
-            base + big_t
-        )
-        top = np.maximum(alive, early)
-        mixed = np.exp(alive - top) + s / rsx * (np.exp(early - top) - np.exp(late - top))
-        return np.asarray(head + top + np.log(np.maximum(mixed, 1e-300)))
-
-
 def pareto_nbd_log_likelihood(
     params: np.ndarray, x: np.ndarray, t_x: np.ndarray, big_t: np.ndarray, weight: np.ndarray
 ) -> float:
-    """Weighted Pareto/NBD log-likelihood with log r, log alpha, log s, log beta, time
-    counted from each customer's first purchase (x: the purchases after it)."""
-    beta = np.full(x.shape, np.exp(params[3]))
-    total = float((weight * pareto_nbd_terms(params, x, t_x, big_t, beta)).sum())
+    """Weighted log-likelihood of Pareto/NBD (Schmittlein, Morrison and Colombo; Fader and
+    Hardie's form) with log r, log alpha, log s, log beta, time counted from each
+    customer's first purchase (x: the purchases after it)."""
+    r, alpha, s, beta = np.exp(params)
+    rsx = r + s + x
+    head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+    if alpha >= beta:
+        base, b = alpha, s + 1.0
+        gap = alpha - beta
+    else:
+        base, b = beta, r + x
+        gap = beta - alpha
+    early = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + t_x))) - rsx * np.log(base + t_x)
+    late = np.log(special.hyp2f1(rsx, b, rsx + 1.0, gap / (base + big_t))) - rsx * np.log(
+        base + big_t
+    )
+    with np.errstate(invalid="ignore", over="ignore"):  # a wild step: -1e300 below
+        top = np.maximum(alive, early)
+        mixed = np.exp(alive - top) + s / rsx * (np.exp(early - top) - np.exp(late - top))
+        value = head + top + np.log(np.maximum(mixed, 1e-300))
+    total = float((weight * value).sum())
     return total if math.isfinite(total) else -1e300
 
 
@@ -560,11 +557,9 @@ def watched_histories(sample: Sample) -> Watched:
     legitimate = sample.amount >= 0
     if sample.fraud is not None:
         legitimate &= ~sample.fraud
-    customer = sample.customer[legitimate]
-    key = np.unique(customer * np.int64(1 << 32) + (sample.day[legitimate] - origin))
-    buyer = key >> 32
+    buyer, day = distinct_days(sample.customer[legitimate], sample.day[legitimate] - origin)
     last = np.full(sample.customers, -1, dtype=np.int64)
-    np.maximum.at(last, buyer, key & ((1 << 32) - 1))
+    np.maximum.at(last, buyer, day)
     start = np.maximum(sample.signup - origin, 0)
     return Watched(
         start=start,

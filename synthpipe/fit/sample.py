@@ -38,9 +38,9 @@ FALSE_LABELS = frozenset({"false", "0", "no", "n", "f", ""})
 IN_STORE_ALIASES = frozenset({"in_store", "instore", "in-store", "store", "offline", "pos"})
 ONLINE_ALIASES = frozenset({"online", "web", "ecommerce", "e-commerce", "app", "internet"})
 GENDER_ALIASES = {
-    "female": ("female", "f", "woman", "w"),
-    "male": ("male", "m", "man"),
-    "nonbinary": ("nonbinary", "non-binary", "non binary", "nb", "x", "diverse"),
+    "female": frozenset({"female", "f", "woman", "w"}),
+    "male": frozenset({"male", "m", "man"}),
+    "nonbinary": frozenset({"nonbinary", "non-binary", "non binary", "nb", "x", "diverse"}),
 }
 
 
@@ -150,12 +150,19 @@ def _numbers(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(array)
 
 
-def _channels(table: pa.Table) -> np.ndarray:
-    codes, labels = _labels(table.column("channel"))
+def _vocabulary_codes(column: pa.ChunkedArray, aliases: list[frozenset[str]]) -> np.ndarray:
+    """Each row's index into our vocabulary, whose word i the labels ``aliases[i]`` name
+    (-1: another label; the sample's own labels do not leave this module)."""
+    codes, labels = _labels(column)
     by_label = np.full(labels.shape[0], -1, dtype=np.int64)
-    by_label[np.isin(labels, list(IN_STORE_ALIASES))] = CHANNELS.index("in_store")
-    by_label[np.isin(labels, list(ONLINE_ALIASES))] = CHANNELS.index("online")
+    for index, names in enumerate(aliases):
+        by_label[np.isin(labels, list(names))] = index
     return np.asarray(by_label[codes])
+
+
+def _channels(table: pa.Table) -> np.ndarray:
+    aliases = {"in_store": IN_STORE_ALIASES, "online": ONLINE_ALIASES}
+    return _vocabulary_codes(table.column("channel"), [aliases[c] for c in CHANNELS])
 
 
 def _fraud(table: pa.Table) -> np.ndarray:
@@ -212,12 +219,9 @@ def _ages(table: pa.Table, first: np.ndarray) -> np.ndarray:
 
 def _genders(table: pa.Table, first: np.ndarray) -> np.ndarray:
     """Each customer's gender on its first row as an index into GENDERS (-1: another or
-    no label; the sample's own labels do not leave this module)."""
-    codes, labels = _labels(table.column("gender"))
-    by_label = np.full(labels.shape[0], -1, dtype=np.int64)
-    for g, name in enumerate(GENDERS):
-        by_label[np.isin(labels, list(GENDER_ALIASES[name]))] = g
-    return np.asarray(by_label[codes[first]])
+    no label)."""
+    codes = _vocabulary_codes(table.column("gender"), [GENDER_ALIASES[g] for g in GENDERS])
+    return np.asarray(codes[first])
 
 
 def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sample:
@@ -249,6 +253,7 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
     payment, payment_labels = _coded(table, "payment_method")
     category, category_labels = _coded(table, "category")
     fraud_type, fraud_type_labels = _coded(table, "fraud_type")
+    first = _first_rows(customer)  # a customer's age and gender: its first row's
     return Sample(
         customer=customer.astype(np.int64),
         day=day,
@@ -267,6 +272,6 @@ def read_sample(path: str, mapping: dict[str, str], min_customers: int) -> Sampl
         else None,
         fraud_type=fraud_type,
         fraud_type_labels=fraud_type_labels,
-        age=_ages(table, _first_rows(customer)) if "age" in table.column_names else None,
-        gender=_genders(table, _first_rows(customer)) if "gender" in table.column_names else None,
+        age=_ages(table, first) if "age" in table.column_names else None,
+        gender=_genders(table, first) if "gender" in table.column_names else None,
     )
