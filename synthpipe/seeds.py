@@ -25,6 +25,7 @@ class Entity(IntEnum):
     POOLS = 7
     IDS = 8
     LEARNING = 9  # the learnability section's models (no data comes from it)
+    VALIDATION = 10  # the fidelity report's simulated laws (no data comes from it)
 
 
 class Stream(IntEnum):
@@ -51,6 +52,7 @@ class Stream(IntEnum):
     FAVOURITE_BRAND = 18  # one uniform per customer and category (products.brand_loyalty)
     STAPLES = 19  # per customer and staple category: whether, which product, cycle, phase
     CHANGES = 28  # per customer and month: which changes happen, when, and to what
+    REACTIVATION = 29  # how many times a customer comes back, its dormant and active spells
     # products
     CATEGORY = 20
     SUBCATEGORY = 21
@@ -101,6 +103,8 @@ class Stream(IntEnum):
     ID_PERMUTATION = 81
     # learnability
     MODEL = 90
+    # validation
+    LIFECYCLE_SIMULATION = 91  # simulated lifecycles where a law has no closed form
 
 
 class FraudKey(IntEnum):

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from synthpipe.data.geography import load_geography
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.geography import city_weights
+from synthpipe.model.lifecycle import Returns, draw_returns, lifetimes
 from synthpipe.model.pools import address_pool, name_pool, sample_counted
 from synthpipe.model.sampling import categorical
 from synthpipe.model.schema import CUSTOMERS_SCHEMA, dictionary_array
@@ -27,7 +28,6 @@ from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import GENDERS
 
 DAYS_PER_YEAR = 365.25
-MAX_LIFETIME_YEARS = 1_000.0  # a churn day this far away means "never"
 INCOME_REFERENCE_AGE = 45  # frequency scales with income relative to the median at this age
 MAX_ONLINE_PROBABILITY = 0.95  # no customer is online-only or store-only by construction
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")  # RFC 2606 reserved domains
@@ -56,11 +56,12 @@ class CustomerBlock:
     loyal: np.ndarray  # bool
     activity: np.ndarray  # gamma(k, 1/k) purchase-frequency heterogeneity, mean 1
     dropout_rate: np.ndarray  # latent mu per year (customers.lifetime)
-    churn_day: np.ndarray  # datetime64[D]: the first day the customer no longer buys
+    churn_day: np.ndarray  # datetime64[D]: the end of the first life (its first dropout)
     favourite: np.ndarray  # (customers, categories) float32 uniforms: the favourite brands
     base_rate: np.ndarray  # expected transactions per day before day factors
     online_probability: np.ndarray  # P(online | a transaction happens)
     signup_order: np.ndarray  # customer indices sorted by signup day (stable)
+    returns: Returns  # the spells of the customers who come back (reactivation)
 
     @property
     def size(self) -> int:
@@ -231,8 +232,15 @@ def customer_block(spec: Spec, block: int) -> CustomerBlock:
     activity = generator(seed, Entity.CUSTOMERS, Stream.ACTIVITY, block).gamma(
         shape, 1.0 / shape, n
     )
-    dropout_rate, churn = lifetimes(
+    dropout_rate, first_life, churn = lifetimes(
         spec, signup, generator(seed, Entity.CUSTOMERS, Stream.LIFETIME, block)
+    )
+    returns = draw_returns(
+        spec,
+        signup,
+        first_life,
+        dropout_rate,
+        generator(seed, Entity.CUSTOMERS, Stream.REACTIVATION, block),
     )
     return CustomerBlock(
         block=block,
@@ -257,28 +265,8 @@ def customer_block(spec: Spec, block: int) -> CustomerBlock:
         base_rate=base_rates(spec, activity, segment, income, loyal),
         online_probability=online_probability(spec, band),
         signup_order=np.argsort(signup, kind="stable"),
+        returns=returns,
     )
-
-
-def lifetimes(
-    spec: Spec, signup: np.ndarray, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each customer's latent dropout rate mu ~ Gamma(dropout_shape, mean dropout_per_year)
-    (per year) and churn day: signup + tau, tau ~ Exponential(mu) years, in whole days
-    (at most MAX_LIFETIME_YEARS: "never" within any calendar). The block's whole column of
-    rates, then one uniform a customer, from the block's own stream."""
-    lifetime = spec.customers.lifetime
-    shape = lifetime.dropout_shape
-    n = int(signup.shape[0])
-    if lifetime.dropout_per_year <= 0:
-        rate = np.zeros(n)
-    else:
-        rate = rng.gamma(shape, lifetime.dropout_per_year / shape, n)
-    u = rng.random(n)
-    with np.errstate(divide="ignore"):
-        years = np.where(rate > 0, -np.log1p(-u) / np.maximum(rate, 1e-300), np.inf)
-    days = np.floor(np.minimum(years, MAX_LIFETIME_YEARS) * DAYS_PER_YEAR).astype(np.int64)
-    return np.asarray(rate), np.asarray(signup + days.astype("timedelta64[D]"))
 
 
 CACHED_BLOCKS = 2  # customer blocks a worker keeps (about 12 MB per 100,000 customers)
@@ -288,18 +276,6 @@ def cached_customer_block(spec: Spec, block: int) -> CustomerBlock:
     """A customer block, kept in this process for the block's other tasks (its customers
     task, change log, feed and sales months: the plan runs a block's tasks together)."""
     return cached_per_spec("customer_block", spec, customer_block, block, capacity=CACHED_BLOCKS)
-
-
-def survival(spec: Spec, days: np.ndarray) -> np.ndarray:
-    """P(a customer still buys on the day ``days`` after signing up; day 0 is the signup
-    day): the Pareto/NBD survival (1 + t x dropout_per_year / dropout_shape) **
-    -dropout_shape at t = (days + 1) / 365.25 years (the churn day is whole; 0 before)."""
-    lifetime = spec.customers.lifetime
-    years = (np.maximum(np.asarray(days, dtype=np.float64), 0.0) + 1.0) / DAYS_PER_YEAR
-    alive = (1.0 + years * lifetime.dropout_per_year / lifetime.dropout_shape) ** (
-        -lifetime.dropout_shape
-    )
-    return np.asarray(np.where(np.asarray(days) >= 0, alive, 0.0))
 
 
 def _names(spec: Spec, block: int, attrs: CustomerBlock) -> dict[str, pa.Array]:

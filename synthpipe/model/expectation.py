@@ -20,9 +20,9 @@ from synthpipe.model.customers import (
     block_range,
     median_income,
     reference_income,
-    survival,
 )
 from synthpipe.model.fraud import expected_lines
+from synthpipe.model.lifecycle import active_probability
 from synthpipe.model.products import product_world, share_in_category
 from synthpipe.model.sales import REFUND_EXTRA_LINES_MEAN, repeat_factor, splurge_lines_mean
 from synthpipe.model.seasonality import date_range, day_factors
@@ -103,13 +103,14 @@ def signup_cdf(spec: Spec, dates: np.ndarray) -> np.ndarray:
 
 def buying_share(spec: Spec, dates: np.ndarray) -> np.ndarray:
     """P(a customer has signed up by day d and still buys on it): the signup density
-    over the window convolved with the survival (customers.lifetime)."""
+    over the window convolved with the chance of buying at each age (customers.lifetime,
+    reactivation included)."""
     first, last = spec.customers.signup_window()
     start = min(first, spec.calendar.start)
     window = date_range(start, max(last, spec.calendar.end, dates[-1].astype(dt.date)))
     signed = signup_cdf(spec, window)
     density = np.diff(signed, prepend=0.0)
-    alive = survival(spec, np.arange(window.shape[0]))
+    alive = active_probability(spec, np.arange(window.shape[0]))
     share = np.convolve(density, alive)[: window.shape[0]]
     index = (dates - window[0]).astype(np.int64)
     return np.asarray(share[index])

@@ -28,6 +28,7 @@ from synthpipe.model.blockmonth import (
     time_of_day,
 )
 from synthpipe.model.ids import LEGIT_SUBRANGE
+from synthpipe.model.lifecycle import active_on
 from synthpipe.model.sampling import (
     categorical,
     grouped_categorical,
@@ -92,10 +93,12 @@ def choose_stores(
 def still_buying(
     ctx: BlockMonth, day: np.ndarray, customer: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The transactions whose customer has not dropped out by that day (customers.lifetime):
-    thinning each customer's Poisson purchases by 1[day < churn day] leaves exactly the
-    Poisson purchases of a customer who buys until then."""
-    keep = ctx.factors.dates[day] < ctx.customers.churn_day[customer]
+    """The transactions whose customer buys on that day (customers.lifetime): thinning each
+    customer's Poisson purchases by 1[day in one of its active spells] leaves exactly the
+    Poisson purchases of a customer who buys in those spells."""
+    keep = active_on(
+        ctx.customers.churn_day, ctx.customers.returns, customer, ctx.factors.dates[day]
+    )
     return day[keep], customer[keep]
 
 

@@ -30,6 +30,15 @@ from synthpipe.model.baskets import (
 from synthpipe.model.blockmonth import block_month, channel_weights
 from synthpipe.model.customers import DAYS_PER_YEAR, CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
+from synthpipe.model.lifecycle import (
+    StateAtEnd,
+    active_after_active,
+    active_after_dormant,
+    buying_spells,
+    reactivates,
+    return_rate,
+    state_at,
+)
 from synthpipe.model.money import CENTS
 from synthpipe.model.products import (
     FIRST_PRODUCT_ID,
@@ -80,23 +89,27 @@ def block_truth(spec: Spec, block: int) -> BlockTruth:
     groups = len(spec.customers.age_pyramid) * len(GENDERS)
     group = audience_group(customers.band, customers.gender)
     first = ctx.factors.dates[0]
-    start = np.clip((customers.signup_day - first).astype(np.int64), 0, days)
-    end = np.clip((customers.churn_day - first).astype(np.int64), 0, days)
-    buying = start < end  # buys on some calendar day: from signup until the churn day
+    owner, first_day_of, last_day_of = buying_spells(
+        customers.signup_day, customers.churn_day, customers.returns
+    )
+    start = np.clip((first_day_of - first).astype(np.int64), 0, days)
+    end = np.clip((last_day_of - first).astype(np.int64), 0, days)
+    buying = start < end  # a spell with some calendar day: its customer buys on [start, end)
     sales = np.zeros((days, len(CHANNELS)))
     weighted_lines = np.zeros((days, groups))
     repeats = repeat_factor(spec)
     for channel in (IN_STORE, ONLINE):
-        weight = channel_weights(ctx, channel) * repeats
+        weight = (channel_weights(ctx, channel) * repeats)[owner]
         lines_per_sale = (
             1.0 + extra_lines_mean(spec, customers.segment, channel) + splurge_lines_mean(spec)
-        )
+        )[owner]
         day_factor = ctx.factors.overall * ctx.factors.channel[:, channel]
         sales[:, channel] = buying_sum(start, end, buying, weight, days) * day_factor
         change = np.zeros((days + 1, groups))
         value = (weight * lines_per_sale)[buying]
-        np.add.at(change, (start[buying], group[buying]), value)
-        np.add.at(change, (end[buying], group[buying]), -value)
+        spell_group = group[owner][buying]
+        np.add.at(change, (start[buying], spell_group), value)
+        np.add.at(change, (end[buying], spell_group), -value)
         weighted_lines += np.cumsum(change, axis=0)[:days] * day_factor[:, None]
     probability = np.diff(cumulative(category_weights(spec, ctx.factors)), axis=1, prepend=0.0)
     probability = probability.reshape(days, groups, -1)
@@ -157,13 +170,32 @@ def staples_truth(customers: CustomerBlock, held: Staples) -> pa.Table:
     )
 
 
+def chance_buying_ahead(
+    spec: Spec, customers: CustomerBlock, state: StateAtEnd, ahead: int
+) -> np.ndarray:
+    """P(each customer buys on the day ``ahead`` + 1 days after calendar.end, given its
+    state at the end and its mu): P_A(t) when buying, P_D(t) when dormant, else 0, at
+    t = (ahead + 1) / 365.25 (exp(-mu t) when nobody comes back)."""
+    years = (ahead + 1) / DAYS_PER_YEAR
+    mu = customers.dropout_rate
+    if not reactivates(spec):
+        return np.asarray(np.exp(-mu * years) * state.buying)
+    p, rho = spec.customers.lifetime.reactivation.probability, return_rate(spec)
+    return np.asarray(
+        np.where(state.buying, active_after_active(mu, years, p, rho), 0.0)
+        + np.where(state.dormant, active_after_dormant(mu, years, p, rho), 0.0)
+    )
+
+
 def lifecycle_truth(spec: Spec, customers: CustomerBlock, held: Staples) -> pa.Table:
     """Each customer's latent lifecycle at calendar.end: the activity A and dropout rate mu,
-    whether it still buys, the day it stopped, and over the next CLV_HORIZON_DAYS (0 once
-    stopped, each day weighted by exp(-mu x days ahead / 365.25)): its expected purchases,
-    (1 + r) x r_c A_c x (P(in store) F G_in + P(online) F G_online), its staples' scheduled
-    reorders, and the expected spend of both (``expected_sale_values``)."""
+    whether it buys on the last day or is dormant (a return to come, and when), its returns
+    so far, its last dropout, and over the next CLV_HORIZON_DAYS (each day weighted by
+    ``chance_buying_ahead``): its expected purchases, (1 + r) x r_c A_c x (P(in store) F G_in
+    + P(online) F G_online), its staples' scheduled reorders (staples end with the first
+    life), and the expected spend of both (``expected_sale_values``)."""
     end = np.datetime64(spec.calendar.end, "D")
+    state = state_at(customers.signup_day, customers.churn_day, customers.returns, end)
     horizon = spec.calendar.end + dt.timedelta(days=CLV_HORIZON_DAYS)
     factors = day_factors(spec, spec.calendar.end + dt.timedelta(days=1), horizon)
     online = customers.online_probability
@@ -173,7 +205,7 @@ def lifecycle_truth(spec: Spec, customers: CustomerBlock, held: Staples) -> pa.T
     expected = np.zeros(customers.size)
     spend = np.zeros(customers.size)
     for ahead in range(CLV_HORIZON_DAYS):  # whole columns, one day at a time (memory)
-        staying = np.exp(-customers.dropout_rate * (ahead + 1) / DAYS_PER_YEAR)
+        staying = chance_buying_ahead(spec, customers, state, ahead)
         in_store = (1.0 - online) * by_channel[ahead, IN_STORE]
         on_line = online * by_channel[ahead, ONLINE]
         expected += (in_store + on_line) * staying
@@ -182,17 +214,20 @@ def lifecycle_truth(spec: Spec, customers: CustomerBlock, held: Staples) -> pa.T
             + on_line * values[ahead, group, ONLINE, customers.segment]
         ) * staying
     signed_up = customers.signup_day <= end
-    buying = signed_up & (customers.churn_day > end)
-    rate = repeat_factor(spec) * customers.base_rate * buying
-    reorders, reorder_spend = _reorders_ahead(spec, customers, held, factors, buying)
-    stopped = signed_up & ~buying
+    first_life = signed_up & (customers.churn_day > end)
+    rate = repeat_factor(spec) * customers.base_rate
+    reorders, reorder_spend = _reorders_ahead(spec, customers, held, factors, first_life)
+    stopped = signed_up & ~state.buying
     return pa.table(
         {
             "customer_id": pa.array(customers.ids, pa.int64()),
             "activity": pa.array(customers.activity, pa.float64()),
             "dropout_rate_per_year": pa.array(customers.dropout_rate, pa.float64()),
-            "buying_at_end": pa.array(buying, pa.bool_()),
-            "stopped_on": pa.array(customers.churn_day, pa.date32(), mask=~stopped),
+            "buying_at_end": pa.array(state.buying, pa.bool_()),
+            "dormant_at_end": pa.array(state.dormant, pa.bool_()),
+            "returns_by_end": pa.array(state.returns, pa.int32()),
+            "stopped_on": pa.array(state.last_dropout, pa.date32(), mask=~stopped),
+            "back_on": pa.array(state.next_return, pa.date32(), mask=~state.dormant),
             f"expected_purchases_next_{CLV_HORIZON_DAYS}d": pa.array(rate * expected, pa.float64()),
             f"expected_reorders_next_{CLV_HORIZON_DAYS}d": pa.array(reorders, pa.float64()),
             f"expected_spend_next_{CLV_HORIZON_DAYS}d": pa.array(

@@ -142,13 +142,24 @@ class Segment(StrictModel):
     loyalty_rate: Fraction = 0.3
 
 
+class Reactivation(StrictModel):
+    """Customers who come back (README, "Lifecycle"): each dropout is, with probability
+    ``probability``, a dormant spell of Exponential(mean ``dormant_days``) days after which
+    the customer buys again (same activity, same dropout rate) until its next dropout;
+    otherwise it is for good. 0: nobody comes back."""
+
+    probability: float = Field(default=0.0, ge=0, le=0.95)
+    dormant_days: float = Field(default=120.0, ge=1, le=3_650)
+
+
 class Lifetime(StrictModel):
     """How long customers stay (Pareto/NBD): from signup a customer buys until a latent
     dropout time tau ~ Exponential(mu) years, mu ~ Gamma(dropout_shape) with mean
-    dropout_per_year (0: nobody leaves)."""
+    dropout_per_year (0: nobody leaves); ``reactivation`` may bring it back."""
 
     dropout_per_year: float = Field(default=0.6, ge=0, le=50)
     dropout_shape: float = Field(default=0.6, gt=0.05, le=100)
+    reactivation: Reactivation = Field(default_factory=Reactivation)
 
 
 class Changes(StrictModel):

@@ -4,17 +4,29 @@ expected per-line category probabilities (the spec's formula, evaluated day by d
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.signal import lfilter
 
 from synthpipe.data.geography import load_geography
 from synthpipe.model.associations import associations
 from synthpipe.model.baskets import category_weights, complement_attach
 from synthpipe.model.blockmonth import payment_methods
 from synthpipe.model.cache import cached_per_spec
-from synthpipe.model.customers import median_income, reference_income, survival
+from synthpipe.model.customers import median_income, reference_income
+from synthpipe.model.lifecycle import (
+    DAYS_PER_YEAR,
+    active_after_active,
+    active_probability,
+    chain_roots,
+    dropout_nodes,
+    reactivates,
+    return_rate,
+    survival,
+)
 from synthpipe.model.products import FIRST_PRODUCT_ID, brand_names, brand_shares, product_world
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.seasonality import date_range, day_factors
@@ -55,7 +67,8 @@ class ValidationContext:
     income_reference: float  # income at which the purchase rate's income term is 1
     first_signup_day: int  # days since 1970 of the signup window's first day (or earlier)
     daily_factors: np.ndarray  # (days, channels): F(d) x G_channel(d)
-    survival_by_lag: np.ndarray  # P(still buying) on each day after signup, 0..window + days
+    survival_by_lag: np.ndarray  # P(in the first life) each day after signup, 0..window + days
+    active_by_lag: np.ndarray  # P(buying) each day after signup, returns included
     exposure_from_signup: np.ndarray  # (window days, channels): E[buying days x factors]
     exposure_ratio_from_signup: np.ndarray  # (window days,): E[T^2] / E[T]^2 (see _exposures)
     pairs: PlantedPairs  # the planted complement and substitute pairs, by product id
@@ -231,7 +244,7 @@ def _exposures(spec: Spec, dates: np.ndarray, daily: np.ndarray) -> dict[str, An
     start = int((dates[0] - UNIX_EPOCH).astype(np.int64))
     days = dates.shape[0]
     window = start - first_day + days
-    alive = survival(spec, np.arange(window + days))
+    alive = active_probability(spec, np.arange(window + days))
     exposure = np.stack(
         [per_signup_day(daily[:, c], alive, window) for c in range(daily.shape[1])], axis=1
     )
@@ -245,14 +258,43 @@ def _exposures(spec: Spec, dates: np.ndarray, daily: np.ndarray) -> dict[str, An
         - 2.0 * before * mean
         - per_signup_day(overall * overall, alive, window)
     )
+    if reactivates(spec):
+        second = returning_second_moment(spec, overall, window)
     ratio = np.divide(second, mean * mean, out=np.ones(window), where=mean > 0)
     return {
         "first_signup_day": first_day,
         "daily_factors": daily,
-        "survival_by_lag": alive,
+        "survival_by_lag": survival(spec, np.arange(window + days)),
+        "active_by_lag": alive,
         "exposure_from_signup": exposure,
         "exposure_ratio_from_signup": ratio,
     }
+
+
+def returning_second_moment(spec: Spec, overall: np.ndarray, window: int) -> np.ndarray:
+    """E[T^2] of ``_exposures`` for customers who may come back: given mu, days d < d' are
+    both bought on with chance P_A(d - u + 1) P_A(d' - d) (the chain restarts active on d),
+    so E[T^2] = sum_d P_A(d - u + 1) (F(d)^2 + 2 F(d) H(d)), H(d) = sum_{d' > d} F(d')
+    P_A(d' - d); P_A is a sum of two exponentials, so H is two backward recursions. The
+    mixture over mu is the quadrature of ``dropout_nodes``."""
+    lifetime = spec.customers.lifetime
+    p, rho = lifetime.reactivation.probability, return_rate(spec)
+    days = overall.shape[0]
+    lags = (np.arange(window + days, dtype=np.float64) + 1.0) / DAYS_PER_YEAR
+    total = np.zeros(window)
+    nodes, weights = dropout_nodes(lifetime.dropout_shape, lifetime.dropout_per_year)
+    for mu, weight in zip(nodes, weights, strict=True):
+        l1, l2 = chain_roots(np.asarray(mu), p, rho)
+        c1 = float((-mu - l2) / (l1 - l2))
+        ahead = np.zeros(days)
+        for c, root in ((c1, float(l1)), (1.0 - c1, float(l2))):
+            z = math.exp(root / DAYS_PER_YEAR)
+            running = lfilter([1.0], [1.0, -z], overall[::-1])[::-1]  # sum_{d' >= d} z^(d'-d) F
+            ahead += c * (running - overall)
+        values = overall * overall + 2.0 * overall * ahead
+        alive = active_after_active(np.asarray(mu), lags, p, rho)
+        total += weight * per_signup_day(values, alive, window)
+    return total
 
 
 def validation_context(spec: Spec) -> ValidationContext:

@@ -14,7 +14,8 @@ import pyarrow.parquet as pq
 from helpers import small_spec
 from scipy import stats
 
-from synthpipe.model.customers import block_count, customer_block, survival
+from synthpipe.model.customers import block_count, customer_block
+from synthpipe.model.lifecycle import survival
 from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.transactions import generate_sales

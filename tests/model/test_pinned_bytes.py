@@ -17,27 +17,27 @@ from synthpipe.spec import Spec
 from synthpipe.storage import Location
 
 PINNED_SEED_11 = {
-    "customer_changes/month=2024-01/part-00000.parquet": "e27a9a7f63114a44ec1a9f5865fc22b250f5f5606d1b0d5757f6876af55e983b",
-    "customer_changes/month=2024-01/part-00001.parquet": "a45c4fe9f7e88048b25fa642256171a79bfeb8d216c875558a4cc842d3a6c355",
-    "customer_changes/month=2024-02/part-00000.parquet": "e2bf6d58006814b07abee25fea16c2bf1a7df17ec3b7c34b6325af1e40e22f6a",
-    "customer_changes/month=2024-02/part-00001.parquet": "422b1f3ed16b173f21a9abff0433686c2f05059419567741e85a92a1a5029573",
-    "customer_history/part-00000.parquet": "61561a56db1ea09145b7d251377fbc50f31a1ed106d65bc3bb9d04c1e2aa79c8",
-    "customer_history/part-00001.parquet": "09fa057f11febb11ad6b143c7f9a999e09bba0f0d54b8f9f3cba66bcff6648c0",
-    "customers/part-00000.parquet": "d24638e84d47fb885ab5b45b325dbf6c07e4c2e8e01c780602b9f447a65171cc",
-    "customers/part-00001.parquet": "453d9927e0e5cab7b961f827fdbbf8eb11eceabfc65ed4a42f1eb61e8ae00160",
-    "line_items/month=2024-01/part-00000.parquet": "dfe94756fc9f1f7fd6ebd747e62c448c803bb951205b3d900106ee6fec33d497",
-    "line_items/month=2024-01/part-00001.parquet": "1412028303fc6d9d344917223ef925de756d1567e5a2342f52ca211fe3543229",
-    "line_items/month=2024-02/part-00000.parquet": "82d77e67cfa94c4f9e7fa03d90a4f2a4f6277a90153bc71dfa8ba4c4e6df32b0",
-    "line_items/month=2024-02/part-00001.parquet": "a48a05f75105c52a71898138e3c17f6c263a0ecff775e1cad40dd6d3780a091f",
-    "products/part-00000.parquet": "cb54a3bc4014237e20dd0c3b2ac83f7f77f6ee394dd5fda02df62e5b059b805e",
-    "stores/part-00000.parquet": "28f638174136e473a966aae67f98a9e95bf749e6070d7fb8f2dd51d28f3e552b",
-    "transactions/month=2024-01/part-00000.parquet": "f807ca9dd20c755988feb08c3de0ba5f60f0fef09a2b17a674b8112bc178d96b",
-    "transactions/month=2024-01/part-00001.parquet": "fa49e109fa6041f83a7155b7f751790d50771f1bba30e025a54fc5e366fbb377",
-    "transactions/month=2024-02/part-00000.parquet": "0d7f532ab29c2a438d4c2029183f1cd07985f32b539bfa62dba9eb1809656d1d",
-    "transactions/month=2024-02/part-00001.parquet": "b9c9f8f653ba2055acdb00a6a3ff1c58051ffd3796441500a7e3596a6a43db3c",
+    "customer_changes/month=2024-01/part-00000.parquet": "7e358aa200f1c78330fa1e3600bcecd4a8bdec96fb285e9d289ab589bc9440bf",
+    "customer_changes/month=2024-01/part-00001.parquet": "9ea0a9d4f2ce6e809d8d62933bdab98fd141296ff4a21f289644373fd7bc9580",
+    "customer_changes/month=2024-02/part-00000.parquet": "6d9a0a42675cc36d30481c37962e284451b5c21d2c18c0ff1a559f4f0c4e3540",
+    "customer_changes/month=2024-02/part-00001.parquet": "38366efecd732d820be49dd472b980bc1e6feca7449713630ab26bec763deeb3",
+    "customer_history/part-00000.parquet": "a4172f924fdce655426dd50e61fe533d00de32a0cd6e52d9f7771df68a56424a",
+    "customer_history/part-00001.parquet": "1eabb1b55d7636b699a3aa84437966bd6cb5ce249eb821a2fe607b4fd42f25e1",
+    "customers/part-00000.parquet": "52daf862cb722f60e7bd4c79f1e2fa6e269ac5018185e78891350ab4ebd76304",
+    "customers/part-00001.parquet": "e3893e9d5dc629045a356f01cd83b2f4ec78ae3ddd30e1f2530347abfb7d4da4",
+    "line_items/month=2024-01/part-00000.parquet": "ab2d001665d4637ceb84b069db56db00a55ad84be49fe831f38ba9fc35df3484",
+    "line_items/month=2024-01/part-00001.parquet": "92cb0118844620a580b21d2068734334cb93746ebab14ee250ba45f5ee03b59a",
+    "line_items/month=2024-02/part-00000.parquet": "500a075f16d81c3b1c251ef1c8a05cfbcc291c9c15c118b2be6dbf3ebb423a2e",
+    "line_items/month=2024-02/part-00001.parquet": "9f45d03e8be8dd70c520635b5aafe37b4c3e53f9ea89ee5c0c635c486c3add1f",
+    "products/part-00000.parquet": "e1f42da3370271a9c771d9c7067edd037f5564441298fffcb4877c627089cb7a",
+    "stores/part-00000.parquet": "eed38c431191d49768e988d319713972af5d2c5b9d144a2b3d38ef3bcf9465cc",
+    "transactions/month=2024-01/part-00000.parquet": "2c45ec5b7479ac337e1647523de1080495a65dac1a9c0211809cfa34b3db4b60",
+    "transactions/month=2024-01/part-00001.parquet": "6d4c8d06e5bbcc641864d9d3bc11bce4b6d4579afc79129efea37614d1277b81",
+    "transactions/month=2024-02/part-00000.parquet": "209fe5f84e59c040f02664cc25b2e29184def55d5149bed7c80dabc2a8c20543",
+    "transactions/month=2024-02/part-00001.parquet": "fe8e3c2bf7675766953a92e3a9d70aae581abe12fd99db7c5507082013dd39db",
 }
 # a second seed, pinned as one digest of its sorted "path=sha256" lines
-PINNED_SEED_4242 = "fa512f8adeedfc7a0dacc57fdcce11ad58223c9fc99ba19fe4f22bf1430d7fee"
+PINNED_SEED_4242 = "87879c60960d06d448ba739d902eaa544fd3595cc4270686a41315eea260c1f3"
 
 
 def _pinned_world(seed: int) -> Spec:

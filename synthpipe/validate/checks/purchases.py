@@ -9,17 +9,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthpipe.model.customers import survival
+from synthpipe.model.lifecycle import reactivates, survival
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import MIX_SLACK, CheckFamily, CheckInfo, fidelity, stat
 from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
 from synthpipe.validate.gates import Check, at_most, kish_effective, tvd, tvd_threshold
+from synthpipe.validate.lifecycles import (
+    RETURN_MIN_PURCHASES,
+    SimulatedPurchases,
+    day_cells,
+    longest_gaps,
+    simulate_purchases,
+    simulated_size,
+)
 from synthpipe.validate.merge import Stats
 
 MIN_CUSTOMERS = 200  # fewer followed customers than this: not judged
 MAX_PURCHASES = 40  # purchases per customer counted one by one; more share the last cell
 CHURN_CELLS = 60  # the churn day's distribution over the calendar, in at most this many cells
 GAP_EDGES = np.asarray([0, 1, 2, 3, 5, 8, 15, 31, 61, 121, 241, 481])  # days, left edges
+RETURN_GAP_EDGES = np.asarray([21, 31, 46, 61, 91, 121, 181, 241, 361])  # days, left edges
 GAP_WORK = 40_000_000  # (purchase, day) pairs evaluated for the gaps' law, at most
 CHUNK = 2_048  # customers per block of the purchase counts' expectation
 GAP_CELLS = 2_000_000  # (purchase, day) pairs per block of the gaps' expectation
@@ -93,8 +102,11 @@ def negative_binomial_cells(k: float, means: np.ndarray) -> np.ndarray:
     return cells
 
 
-def purchases_check(ctx: ValidationContext, stats: Stats) -> Check | None:
-    """Purchases per followed customer over the calendar against the NBD-with-dropout law."""
+def purchases_check(
+    ctx: ValidationContext, stats: Stats, simulated: SimulatedPurchases | None = None
+) -> Check | None:
+    """Purchases per followed customer over the calendar against the NBD-with-dropout law
+    (against ``simulated`` histories when customers can come back)."""
     customers, bought = _followed(ctx, stats)
     if customers.shape[0] < MIN_CUSTOMERS:
         return None
@@ -103,9 +115,13 @@ def purchases_check(ctx: ValidationContext, stats: Stats) -> Check | None:
     known = (row < ids.shape[0]) & (ids[np.minimum(row, ids.shape[0] - 1)] == bought[:, 0])
     per_customer = np.bincount(row[known], minlength=ids.shape[0])
     observed = np.bincount(np.minimum(per_customer, MAX_PURCHASES), minlength=MAX_PURCHASES + 1)
-    expected = expected_purchase_counts(ctx, customers)
+    size = float(ids.shape[0])
+    if simulated is None:
+        expected = expected_purchase_counts(ctx, customers)
+    else:
+        expected, size = simulated.per_customer, simulated_size(size)
     distance = tvd(observed, expected)
-    gate = tvd_threshold(float(ids.shape[0]), expected, MIX_SLACK)
+    gate = tvd_threshold(size, expected, MIX_SLACK)
     mean_observed = float(per_customer.mean())
     mean_expected = float((expected * np.arange(MAX_PURCHASES + 1)).sum() / expected.sum())
     return at_most(
@@ -179,10 +195,50 @@ def expected_gaps(
     return cells
 
 
-def gap_check(ctx: ValidationContext, stats: Stats) -> Check | None:
-    """Days from a followed customer's purchase to its next, against ``expected_gaps``;
-    a customer's gaps share its activity, so the sample's size is the Kish effective
-    number of customers."""
+def gap_check(
+    ctx: ValidationContext, stats: Stats, simulated: SimulatedPurchases | None = None
+) -> Check | None:
+    """Days from a followed customer's purchase to its next, against ``expected_gaps``
+    (against ``simulated`` histories of every followed customer when customers can come
+    back); a customer's gaps share its activity, so the sample's size is the Kish
+    effective number of customers."""
+    found = _observed_gaps(ctx, stats, exact=simulated is None)
+    if found is None:
+        return None
+    gap, owner, expected = found
+    if simulated is not None:
+        expected = simulated.gap_cells(GAP_EDGES)
+    observed = np.bincount(
+        np.searchsorted(GAP_EDGES, gap, side="right") - 1, minlength=GAP_EDGES.shape[0]
+    )
+    per_customer = np.bincount(owner)
+    per_customer = per_customer[per_customer > 0]
+    if per_customer.shape[0] < MIN_CUSTOMERS:
+        return None
+    effective = kish_effective(per_customer)
+    if simulated is not None:
+        effective = simulated_size(effective)
+    distance = tvd(observed, expected)
+    gate = tvd_threshold(effective, expected, MIX_SLACK)
+    return at_most(
+        "transactions.inter_purchase_time",
+        "fidelity",
+        "TVD",
+        distance,
+        gate,
+        f"days from a followed customer's purchase to its next vs the Poisson-Gamma law with"
+        f" dropout ({gap.shape[0]:,} gaps of {per_customer.shape[0]:,} customers, median"
+        f" {np.median(gap):.0f} days)",
+    )
+
+
+def _observed_gaps(
+    ctx: ValidationContext, stats: Stats, exact: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The followed customers' gaps in days from a purchase to their next, each gap's
+    customer row, and with ``exact`` the ``expected_gaps`` of the same purchases (the
+    exact law's work is bounded: whole customers in id order until GAP_WORK; else every
+    followed customer, and no expectation)."""
     customers, bought = _followed(ctx, stats)
     if customers.shape[0] < MIN_CUSTOMERS or bought.shape[0] < 2:
         return None
@@ -194,43 +250,76 @@ def gap_check(ctx: ValidationContext, stats: Stats) -> Check | None:
     day = bought[:, 1] - start
     same = np.append(bought[1:, 0] == bought[:-1, 0], False)
     gap = np.append(np.diff(day), 0)
-    # a bounded amount of work: whole customers, in id order, until GAP_WORK
     work = np.cumsum(ctx.days - day)
     keep = work <= max(GAP_WORK, int(work[0]) if work.shape[0] else 0)
+    keep |= not exact
     if keep.shape[0] and not keep.all():
         last_customer = bought[np.flatnonzero(keep)[-1], 0]
         keep &= bought[:, 0] != last_customer
     signed = bought[:, 1] - customers[row, 1].astype(np.int64)
     # a purchase before signup is an integrity failure (transactions.after_signup)
     chosen = np.flatnonzero(keep & (day >= 0) & (day < ctx.days) & (signed >= 0))
-    tenure = signed[chosen]
-    expected = expected_gaps(ctx, customers[row[chosen], 2:4], tenure, day[chosen])
+    expected = np.zeros(GAP_EDGES.shape[0])
+    if exact:
+        expected = expected_gaps(ctx, customers[row[chosen], 2:4], signed[chosen], day[chosen])
     seen = chosen[same[chosen]]
-    observed = np.bincount(
-        np.searchsorted(GAP_EDGES, gap[seen], side="right") - 1, minlength=GAP_EDGES.shape[0]
-    )
-    per_customer = np.bincount(row[seen])
-    per_customer = per_customer[per_customer > 0]
-    if per_customer.shape[0] < MIN_CUSTOMERS:
+    return gap[seen], row[seen], expected
+
+
+def return_gap_check(
+    ctx: ValidationContext, stats: Stats, simulated: SimulatedPurchases
+) -> Check | None:
+    """The longest gap of each followed customer who buys RETURN_MIN_PURCHASES or more
+    times over the calendar: their ordinary gaps are short, so a dormant spell shows as one
+    long silence. Its distribution over RETURN_GAP_EDGES against the simulated
+    histories'."""
+    customers, bought = _followed(ctx, stats)
+    ids = customers[:, 0].astype(np.int64)
+    row = np.searchsorted(ids, bought[:, 0])
+    known = (row < ids.shape[0]) & (ids[np.minimum(row, ids.shape[0] - 1)] == bought[:, 0])
+    day = bought[known, 1] - int(ctx.start_day)
+    inside = (day >= 0) & (day < ctx.days)
+    row, day = row[known][inside], day[inside]
+    often = np.bincount(row, minlength=ids.shape[0]) >= RETURN_MIN_PURCHASES
+    if int(often.sum()) < MIN_CUSTOMERS:
         return None
-    effective = kish_effective(per_customer)
+    edges = RETURN_GAP_EDGES[ctx.days > RETURN_GAP_EDGES]
+    longest = longest_gaps(row, day, ids.shape[0])[often]
+    observed = np.bincount(
+        np.searchsorted(edges, longest, side="right"), minlength=edges.shape[0] + 1
+    )
+    expected = np.concatenate(
+        [
+            [simulated.longest_gap_days[: edges[0]].sum()],
+            day_cells(simulated.longest_gap_days, edges),
+        ]
+    )
     distance = tvd(observed, expected)
-    gate = tvd_threshold(effective, expected, MIX_SLACK)
+    gate = tvd_threshold(simulated_size(float(often.sum())), expected, MIX_SLACK)
     return at_most(
-        "transactions.inter_purchase_time",
+        "customers.return_gaps",
         "fidelity",
         "TVD",
         distance,
         gate,
-        f"days from a followed customer's purchase to its next vs the Poisson-Gamma law with"
-        f" dropout ({seen.shape[0]:,} gaps of {per_customer.shape[0]:,} customers, median"
-        f" {np.median(gap[seen]):.0f} days)",
+        f"longest gap of the followed customers buying {RETURN_MIN_PURCHASES}+ times vs"
+        f" simulated histories with reactivation ({int(often.sum()):,} customers; a gap of"
+        f" {edges[0]}+ days: {float((longest >= edges[0]).mean()):.3f} observed,"
+        f" {float(expected[1:].sum() / max(expected.sum(), 1e-300)):.3f} expected)",
     )
 
 
 def purchase_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
-    """Purchases per customer and the time between purchases."""
-    found = [purchases_check(ctx, stats), gap_check(ctx, stats)]
+    """Purchases per customer and the time between purchases: exact laws, or simulated
+    histories when customers can come back (``synthpipe.validate.lifecycles``)."""
+    simulated = None
+    if reactivates(ctx.spec):
+        customers, _ = _followed(ctx, stats)
+        if customers.shape[0] >= MIN_CUSTOMERS:
+            simulated = simulate_purchases(ctx, customers, MAX_PURCHASES)
+    found = [purchases_check(ctx, stats, simulated), gap_check(ctx, stats, simulated)]
+    if simulated is not None:
+        found.append(return_gap_check(ctx, stats, simulated))
     return [check for check in found if check is not None]
 
 
@@ -250,6 +339,14 @@ CHECKS: tuple[CheckInfo, ...] = (
         st.CUSTOMERS_SAMPLE,
         st.TRANSACTIONS_SAMPLE,
         only_when=f"{MIN_CUSTOMERS}+ followed customers with a repeat purchase",
+    ),
+    fidelity(
+        "customers.return_gaps",
+        "the longest gap of the followed customers who buy often vs simulated histories"
+        " (customers.lifetime.reactivation)",
+        st.CUSTOMERS_SAMPLE,
+        st.TRANSACTIONS_SAMPLE,
+        only_when=f"reactivation on, {MIN_CUSTOMERS}+ followed customers who buy often",
     ),
 )
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from scipy import stats as distributions
 
-from synthpipe.model.customers import survival
+from synthpipe.model.lifecycle import survival
 from synthpipe.model.products import product_world
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import MIX_SLACK, CheckFamily, CheckInfo, fidelity, stat

@@ -45,7 +45,7 @@ def expected_sales(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     x (1 + repeat_same_day)."""
     rate = _rates_by_signup(ctx, stats)
     base = np.stack(
-        [buying_base(rate[:, c], ctx.survival_by_lag, ctx.days) for c in range(2)], axis=1
+        [buying_base(rate[:, c], ctx.active_by_lag, ctx.days) for c in range(2)], axis=1
     )
     return np.asarray(ctx.daily_factors * base * repeat_factor(ctx.spec))
 
@@ -59,11 +59,11 @@ def expected_by_tenure(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     """Expected legitimate sales by whole years since signup: over calendar days d and
     signup days u, (1 + r) x sum f_ch(d) R_ch(u) S(d - u) in the bucket of d - u."""
     rate = _rates_by_signup(ctx, stats)
-    lag = np.arange(ctx.survival_by_lag.shape[0])
+    lag = np.arange(ctx.active_by_lag.shape[0])
     bucket = np.minimum(lag // DAYS_PER_TENURE_YEAR, TENURE_YEARS - 1)
     expected = np.zeros(TENURE_YEARS)
     for year in range(TENURE_YEARS):
-        alive = np.where(bucket == year, ctx.survival_by_lag, 0.0)
+        alive = np.where(bucket == year, ctx.active_by_lag, 0.0)
         expected[year] = sum(
             float(buying_base(rate[:, c], alive, ctx.days) @ ctx.daily_factors[:, c])
             for c in range(ctx.daily_factors.shape[1])
