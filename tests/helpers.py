@@ -6,6 +6,7 @@ import copy
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,20 @@ def cli_environment(prefect_api: str) -> dict[str, str]:
         "PREFECT_API_URL": prefect_api,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
+
+
+def misstate_spec(path: str, value: object) -> Callable[[Path], None]:
+    """A tampering that changes one field of the spec the data is judged against (the
+    manifest's copy), so a parameter the data does not follow must fail its check."""
+
+    def change(root: Path) -> None:
+        manifest = json.loads((root / "_manifest.json").read_text())
+        node = manifest["spec"]
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+        (root / "_manifest.json").write_text(json.dumps(manifest))
+
+    change.__name__ = f"misstate_{path}"
+    return change

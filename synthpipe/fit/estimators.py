@@ -811,4 +811,6 @@ NOT_ESTIMATED = {
     "products.substitutes": "default: line items are not in a transaction sample",
     "products.brand_loyalty": "default: line items are not in a transaction sample",
     "customers.changes": "default: a transaction sample has no customer history",
+    "customers.lifetime.reactivation": "default (nobody comes back): the lifecycle fitted is"
+    " the Pareto/NBD, whose dropout is for good",
 }

@@ -120,8 +120,8 @@ def draw_returns(
     returning = count > 0
     first = (np.cumsum(count) - count)[returning]
     own = before - np.repeat(before[first], count[returning])
-    end = np.minimum(first_life[owner] + own + step, MAX_LIFETIME_DAYS)
-    start = np.minimum(end - active, MAX_LIFETIME_DAYS)
+    start = np.minimum(first_life[owner] + own + dormant, MAX_LIFETIME_DAYS)
+    end = np.minimum(start + active, MAX_LIFETIME_DAYS)
     base = signup[owner]
     return Returns(
         owner,

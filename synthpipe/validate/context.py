@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.signal import lfilter
 
 from synthpipe.data.geography import load_geography
 from synthpipe.model.associations import associations
@@ -277,6 +276,8 @@ def returning_second_moment(spec: Spec, overall: np.ndarray, window: int) -> np.
     so E[T^2] = sum_d P_A(d - u + 1) (F(d)^2 + 2 F(d) H(d)), H(d) = sum_{d' > d} F(d')
     P_A(d' - d); P_A is a sum of two exponentials, so H is two backward recursions. The
     mixture over mu is the quadrature of ``dropout_nodes``."""
+    from scipy.signal import lfilter  # here: scipy.signal loads scipy.stats (a worker's second)
+
     lifetime = spec.customers.lifetime
     p, rho = lifetime.reactivation.probability, return_rate(spec)
     days = overall.shape[0]

@@ -15,8 +15,15 @@ from synthpipe.sink.manifest import build_manifest
 from synthpipe.storage import Location
 
 
-def test_one_worker_two_workers_and_in_process_write_identical_bytes(tmp_path: Path) -> None:
-    spec = small_spec()
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"customers.lifetime.reactivation.probability": 0.6}],
+    ids=["first_lives", "with_returns"],
+)
+def test_one_worker_two_workers_and_in_process_write_identical_bytes(
+    tmp_path: Path, overrides: dict[str, float]
+) -> None:
+    spec = small_spec(**overrides)
     tasks = make_plan(spec)
     manifests = {}
     for name, workers in (("one", 1), ("two", 2)):

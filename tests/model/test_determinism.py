@@ -134,11 +134,16 @@ def test_adding_a_fraud_type_keeps_the_other_types() -> None:
     assert len(shared) >= 0.5 * min(a.num_rows, b.num_rows) > 0
 
 
-def test_extending_the_calendar_keeps_every_row() -> None:
+@pytest.mark.parametrize(
+    "overrides",
+    [{}, {"customers.lifetime.reactivation.probability": 0.6}],
+    ids=["first_lives", "with_returns"],
+)
+def test_extending_the_calendar_keeps_every_row(overrides: dict[str, float]) -> None:
     """Data to mid-March, then to the end of March: the mid-March rows are exactly the
     same rows (values and ids); complete months are identical."""
-    short = small_spec(calendar__end="2024-03-15")
-    long = small_spec()
+    short = small_spec(calendar__end="2024-03-15", **overrides)
+    long = small_spec(**overrides)
     a = generate_sales(short, 0, dt.date(2024, 3, 1), dt.date(2024, 3, 15))
     b = generate_sales(long, 0, dt.date(2024, 3, 1), dt.date(2024, 3, 31))
     cutoff = pa.scalar(dt.datetime(2024, 3, 16), pa.timestamp("us"))

@@ -15,8 +15,8 @@ from helpers import small_spec
 from scipy import stats
 
 from synthpipe.model.customers import block_count, customer_block
-from synthpipe.model.lifecycle import survival
 from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
+from synthpipe.model.lifecycle import survival
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.transactions import generate_sales
 from synthpipe.model.truth import CLV_HORIZON_DAYS, CUSTOMER_LIFECYCLE, block_truth, merge_truth

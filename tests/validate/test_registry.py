@@ -70,9 +70,11 @@ def test_every_family_emits_exactly_what_it_declares_in_order(
     unjudged = [c for c in declared_checks() if c.name not in judged_names]
     assert all(c.only_when for c in unjudged)
     # Jan-Mar has no Black Friday; the small world has under 20 friendly reports; amount
-    # signatures are judged at fraud.difficulty 0 only (the default is 0.5)
+    # signatures are judged at fraud.difficulty 0 only (the default is 0.5); nobody comes
+    # back (reactivation is off by default)
     assert {c.name for c in unjudged} == {
         "transactions.black_friday_lift",
+        "customers.return_gaps",
         "labels.report_delay_friendly",
         "signature.account_takeover_value",
         "signature.refund_abuse_value",

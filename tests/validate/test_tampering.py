@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-from helpers import parquet_files, rewrite_table
+from helpers import misstate_spec, parquet_files, rewrite_table
 
 from synthpipe.cli import EXIT_FAILURE, main
 from synthpipe.model.associations import associations
@@ -329,23 +329,6 @@ def drop_report_times(root: Path) -> None:
         return _replace(table, "fraud_reported_at", pa.nulls(table.num_rows, pa.timestamp("us")))
 
     _rewrite_labels(root, change)
-
-
-def misstate_spec(path: str, value: object) -> Callable[[Path], None]:
-    """A tampering that changes one field of the spec the data is judged against (the
-    manifest's copy), so a parameter the data does not follow must fail its check."""
-
-    def change(root: Path) -> None:
-        manifest = json.loads((root / "_manifest.json").read_text())
-        node = manifest["spec"]
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
-        (root / "_manifest.json").write_text(json.dumps(manifest))
-
-    change.__name__ = f"misstate_{path}"
-    return change
 
 
 def ship_every_online_sale_home(root: Path) -> None:
