@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import hashlib
 import json
 import os
@@ -10,14 +11,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import yaml
 
 from synthpipe.engine.generate import generate, write_truth
 from synthpipe.engine.validation import ValidationOutcome, validate_location
-from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
-from synthpipe.plan import make_plan
+from synthpipe.model.customers import block_count
+from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
+from synthpipe.model.money import decimal_to_cents
+from synthpipe.model.transactions import generate_sales
+from synthpipe.model.truth import CLV_HORIZON_DAYS, TRUTH_FOLDER, truth_tables
+from synthpipe.plan import make_plan, month_ranges
 from synthpipe.sink.manifest import MANIFEST_NAME, build_manifest, realised_fraud, write_manifest
 from synthpipe.sink.partitions import write_tables
 from synthpipe.sink.publish import publish
@@ -151,3 +158,40 @@ def misstate_spec(path: str, value: object) -> Callable[[Path], None]:
 
     change.__name__ = f"misstate_{path}"
     return change
+
+
+def realised_after(
+    spec: Spec, ids: np.ndarray, **overrides: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per customer id (index into ``ids``), over the CLV horizon after calendar.end of a
+    calendar extended by it: legitimate ordinary sales, staple reorders and the spend of
+    both (legitimate sales, in currency units). ``overrides`` are the small world's ones
+    of ``spec``: the extended calendar keeps every earlier row, so this is its future."""
+    horizon_end = spec.calendar.end + dt.timedelta(days=CLV_HORIZON_DAYS)
+    longer = small_spec(calendar__end=str(horizon_end), **overrides)
+    reorder_ranges = [LEGIT_SUBRANGE["replenish_in_store"], LEGIT_SUBRANGE["replenish_online"]]
+    purchases = np.zeros(ids.shape[0])
+    reorders = np.zeros(ids.shape[0])
+    spend = np.zeros(ids.shape[0])
+    first = spec.calendar.end + dt.timedelta(days=1)
+    last = longer.calendar.end
+    for block in range(block_count(longer)):
+        for start, end in month_ranges(longer):
+            start, end = max(start, first), min(end, last)
+            if start > end:
+                continue
+            txn = generate_sales(longer, block, start, end).transactions
+            sale = pc.and_(
+                pc.invert(txn.column("is_fraud")),
+                pc.equal(txn.column("transaction_type"), "sale"),
+            )
+            txn = txn.filter(sale)
+            row = np.searchsorted(ids, txn.column("customer_id").to_numpy())
+            reorder = np.isin(
+                id_subrange(txn.column("transaction_id").to_numpy(), spec.seed), reorder_ranges
+            )
+            amount = decimal_to_cents(txn.column("amount")) / 100.0
+            np.add.at(purchases, row[~reorder], 1.0)
+            np.add.at(reorders, row[reorder], 1.0)
+            np.add.at(spend, row, amount)
+    return purchases, reorders, spend

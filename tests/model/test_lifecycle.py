@@ -9,19 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from helpers import small_spec
+from helpers import realised_after, small_spec
 from scipy import stats
 
 from synthpipe.model.customers import block_count, customer_block
-from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
 from synthpipe.model.lifecycle import survival
-from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.transactions import generate_sales
 from synthpipe.model.truth import CLV_HORIZON_DAYS, CUSTOMER_LIFECYCLE, block_truth, merge_truth
-from synthpipe.plan import month_ranges
-from synthpipe.spec import Spec
 
 Z = 5.0
 
@@ -85,46 +80,13 @@ def test_the_lifecycle_truth_states_each_customers_end_state(small_dataset: Path
     assert 0.6 < float(np.median(ratio)) < 1.3
 
 
-def _realised_after(spec: Spec, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per customer id (index into ``ids``), over the CLV horizon after calendar.end of a
-    calendar extended by it: legitimate ordinary sales, staple reorders and the spend of
-    both (legitimate sales, in currency units)."""
-    longer = small_spec(calendar__end=str(spec.calendar.end + dt.timedelta(days=CLV_HORIZON_DAYS)))
-    reorder_ranges = [LEGIT_SUBRANGE["replenish_in_store"], LEGIT_SUBRANGE["replenish_online"]]
-    purchases = np.zeros(ids.shape[0])
-    reorders = np.zeros(ids.shape[0])
-    spend = np.zeros(ids.shape[0])
-    first = spec.calendar.end + dt.timedelta(days=1)
-    last = longer.calendar.end
-    for block in range(block_count(longer)):
-        for start, end in month_ranges(longer):
-            start, end = max(start, first), min(end, last)
-            if start > end:
-                continue
-            txn = generate_sales(longer, block, start, end).transactions
-            sale = pc.and_(
-                pc.invert(txn.column("is_fraud")),
-                pc.equal(txn.column("transaction_type"), "sale"),
-            )
-            txn = txn.filter(sale)
-            row = np.searchsorted(ids, txn.column("customer_id").to_numpy())
-            reorder = np.isin(
-                id_subrange(txn.column("transaction_id").to_numpy(), spec.seed), reorder_ranges
-            )
-            amount = decimal_to_cents(txn.column("amount")) / 100.0
-            np.add.at(purchases, row[~reorder], 1.0)
-            np.add.at(reorders, row[reorder], 1.0)
-            np.add.at(spend, row, amount)
-    return purchases, reorders, spend
-
-
 def test_the_clv_truth_predicts_the_next_90_days() -> None:
     """The truth at calendar.end against what the same world does in the 90 days after it
     (the extended calendar keeps every earlier row, so this is the world's future)."""
     spec = small_spec()
     truth = merge_truth([block_truth(spec, b) for b in range(block_count(spec))]).lifecycle
     ids = truth.column("customer_id").to_numpy()
-    purchases, reorders, spend = _realised_after(spec, ids)
+    purchases, reorders, spend = realised_after(spec, ids)
     # customers who stopped have no future; those who sign up later are not in the truth
     buying = truth.column("buying_at_end").to_numpy(zero_copy_only=False)
     signed_up = np.concatenate(

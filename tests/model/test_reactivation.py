@@ -12,10 +12,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from helpers import small_spec
+from helpers import realised_after, small_spec
 
 from synthpipe.model.customers import block_count, customer_block
-from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
+from synthpipe.model.ids import LEGIT_SUBRANGE
 from synthpipe.model.lifecycle import (
     active_after_active,
     active_on,
@@ -25,7 +25,6 @@ from synthpipe.model.lifecycle import (
 )
 from synthpipe.model.transactions import generate_sales
 from synthpipe.model.truth import CLV_HORIZON_DAYS, block_truth, merge_truth
-from synthpipe.plan import month_ranges
 
 Z = 5.0
 P_RETURN = 0.5
@@ -108,32 +107,6 @@ def test_without_reactivation_nobody_returns() -> None:
     assert block.returns.size == 0
 
 
-def _future_purchases(spec: Any, ids: np.ndarray) -> np.ndarray:
-    """Legitimate ordinary sales per customer (staple reorders apart) in the CLV horizon
-    after calendar.end (the extended calendar keeps every earlier row, so this is the
-    world's future)."""
-    end = spec.calendar.end + dt.timedelta(days=CLV_HORIZON_DAYS)
-    longer = small_spec(calendar__end=str(end), **REACTIVATING)
-    first = spec.calendar.end + dt.timedelta(days=1)
-    purchases = np.zeros(ids.shape[0])
-    for block in range(block_count(longer)):
-        for start, last in month_ranges(longer):
-            start, last = max(start, first), min(last, end)
-            if start > last:
-                continue
-            txn = generate_sales(longer, block, start, last).transactions
-            ordinary = pc.and_(
-                pc.invert(txn.column("is_fraud")), pc.equal(txn.column("transaction_type"), "sale")
-            )
-            txn = txn.filter(ordinary)
-            reorder = np.isin(
-                id_subrange(txn.column("transaction_id").to_numpy(), spec.seed), STAPLE_RANGES
-            )
-            row = np.searchsorted(ids, txn.column("customer_id").to_numpy())
-            np.add.at(purchases, row[~reorder], 1.0)
-    return purchases
-
-
 def test_the_truth_states_dormant_customers_and_their_future() -> None:
     spec = small_spec(**REACTIVATING)
     truth = merge_truth([block_truth(spec, b) for b in range(block_count(spec))]).lifecycle
@@ -166,7 +139,7 @@ def test_the_truth_states_dormant_customers_and_their_future() -> None:
     assert np.all(expected[dormant] > 0)
     # the next 90 days of the world against the truth: for those buying and those dormant
     ids = truth.column("customer_id").to_numpy()
-    realised = _future_purchases(spec, ids)
+    realised, _, _ = realised_after(spec, ids, **REACTIVATING)
     signed_up = truth.column("stopped_on").is_valid().to_numpy(zero_copy_only=False) | buying
     gone = signed_up & ~buying & ~dormant
     assert realised[gone].sum() == 0
