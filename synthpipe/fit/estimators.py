@@ -16,11 +16,12 @@ import numpy as np
 from scipy import optimize, special
 from scipy.special import ndtri
 
+from synthpipe.clock import DAYS_PER_YEAR
 from synthpipe.fit.sample import Sample
 from synthpipe.fit.seasonal import SeasonalSeen, seasonal_log_likelihood, seen_chance
 from synthpipe.model.blockmonth import cached_day_factors
 from synthpipe.model.cache import cached_per_spec
-from synthpipe.model.customers import DAYS_PER_YEAR, median_income, reference_income
+from synthpipe.model.customers import median_income, reference_income
 from synthpipe.model.expectation import age_distribution, rate_moments
 from synthpipe.model.money import CENTS
 from synthpipe.model.products import charm_price_cents

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from synthpipe.clock import DAYS_PER_YEAR
 from synthpipe.fit.kernels import dropout_day_sums
-from synthpipe.model.customers import DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthpipe.clock import MICROS_PER_DAY
+from synthpipe.clock import DAYS_PER_YEAR, MICROS_PER_DAY
 from synthpipe.data.geography import load_geography
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import (
@@ -57,7 +57,6 @@ from synthpipe.spec.models import Spec
 MONTHS_PER_YEAR = 12
 KINDS = ("move", "income", "loyalty", "email")
 MOVE, INCOME, LOYALTY, EMAIL = range(len(KINDS))
-DAYS_PER_YEAR = 365.25
 # Uniform draws per customer and month: occurs, day and time of each kind, then the
 # move's city, store and address (street, number, postcode), the new e-mail's domain;
 # then one standard normal per customer and month, the income step.

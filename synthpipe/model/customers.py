@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synthpipe.clock import DAYS_PER_YEAR
 from synthpipe.data.geography import load_geography
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.geography import city_weights
@@ -27,7 +28,6 @@ from synthpipe.seeds import Entity, Stream, generator
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import GENDERS
 
-DAYS_PER_YEAR = 365.25
 INCOME_REFERENCE_AGE = 45  # frequency scales with income relative to the median at this age
 MAX_ONLINE_PROBABILITY = 0.95  # no customer is online-only or store-only by construction
 EMAIL_DOMAINS = ("example.com", "example.org", "example.net")  # RFC 2606 reserved domains

@@ -12,10 +12,10 @@ import datetime as dt
 
 import numpy as np
 
+from synthpipe.clock import DAYS_PER_YEAR
 from synthpipe.model.associations import associations
 from synthpipe.model.baskets import category_line_shares, complement_attach
 from synthpipe.model.customers import (
-    DAYS_PER_YEAR,
     MAX_ONLINE_PROBABILITY,
     block_range,
     median_income,

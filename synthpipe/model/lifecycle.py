@@ -27,14 +27,13 @@ import numpy as np
 from scipy.special import gamma as gamma_function
 from scipy.special import roots_genlaguerre
 
+from synthpipe.clock import DAYS_PER_YEAR, UNIX_EPOCH
 from synthpipe.spec.models import Spec
 
-DAYS_PER_YEAR = 365.25
 MAX_LIFETIME_YEARS = 1_000.0  # a churn day this far away means "never"
 MAX_LIFETIME_DAYS = MAX_LIFETIME_YEARS * DAYS_PER_YEAR
 QUADRATURE_NODES = 96  # Gauss-Laguerre nodes for the mixture over mu (error ~1e-8)
 KEY_STRIDE = np.int64(1) << np.int64(32)  # (customer, day) packed into one sortable key
-UNIX_EPOCH = np.datetime64("1970-01-01", "D")
 
 
 @dataclass(frozen=True)
@@ -160,6 +159,12 @@ def chain_roots(mu: np.ndarray, p: float, rho: float) -> tuple[np.ndarray, np.nd
     return l1, l2
 
 
+def active_terms(mu: np.ndarray, p: float, rho: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(c1, l1, l2) of P_A(t) = c1 e^(l1 t) + (1 - c1) e^(l2 t), given mu (p > 0)."""
+    l1, l2 = chain_roots(mu, p, rho)
+    return (-np.asarray(mu, dtype=np.float64) - l2) / (l1 - l2), l1, l2
+
+
 def active_after_active(
     mu: np.ndarray, years: np.ndarray | float, p: float, rho: float
 ) -> np.ndarray:
@@ -168,8 +173,7 @@ def active_after_active(
     mu = np.asarray(mu, dtype=np.float64)
     if p <= 0:
         return np.asarray(np.exp(-mu * years))
-    l1, l2 = chain_roots(mu, p, rho)
-    c1 = (-mu - l2) / (l1 - l2)
+    c1, l1, l2 = active_terms(mu, p, rho)
     return np.asarray(c1 * np.exp(l1 * years) + (1.0 - c1) * np.exp(l2 * years))
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthpipe.clock import UNIX_EPOCH
 from synthpipe.model.baskets import Lines, discounts, products_by_popularity
 from synthpipe.model.blockmonth import (
     NO_REGION,
@@ -36,7 +37,6 @@ from synthpipe.seeds import Entity, Stream, generator
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS, IN_STORE, ONLINE, SALE
 
-UNIX_EPOCH = np.datetime64("1970-01-01", "D")
 ORDER_UNIFORMS = 9  # channel, time (2), store (2), payment, quantity, markdown (2)
 
 

@@ -14,10 +14,10 @@ from functools import lru_cache
 import holidays as holiday_calendars
 import numpy as np
 
+from synthpipe.clock import DAYS_PER_YEAR
 from synthpipe.spec.models import Promotion, Spec
 from synthpipe.vocabulary import CHANNELS, IN_STORE, ONLINE
 
-DAYS_PER_YEAR = 365.25
 HOLIDAY_LANGUAGE = "en_US"  # holiday names are matched in English whatever the country
 OBSERVED_SUFFIX = " (observed)"
 THANKSGIVING_MONTH = 11

@@ -9,6 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synthpipe.clock import DAYS_PER_YEAR
 from synthpipe.data.geography import Geography, load_geography
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.geography import city_weights
@@ -17,7 +18,6 @@ from synthpipe.model.schema import STORES_SCHEMA, dictionary_array
 from synthpipe.seeds import Entity, Stream, generator
 from synthpipe.spec.models import Spec
 
-DAYS_PER_YEAR = 365.25
 FIRST_STORE_ID = 1
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pyarrow as pa
 
-from synthpipe.clock import MICROS_PER_DAY
+from synthpipe.clock import DAYS_PER_YEAR, MICROS_PER_DAY, UNIX_EPOCH
 from synthpipe.formats import output_format
 from synthpipe.model.associations import associations
 from synthpipe.model.baskets import (
@@ -28,7 +28,7 @@ from synthpipe.model.baskets import (
     extra_lines_mean,
 )
 from synthpipe.model.blockmonth import block_month, channel_weights
-from synthpipe.model.customers import DAYS_PER_YEAR, CustomerBlock
+from synthpipe.model.customers import CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
 from synthpipe.model.lifecycle import (
     StateAtEnd,
@@ -47,7 +47,7 @@ from synthpipe.model.products import (
     product_world,
     share_in_category,
 )
-from synthpipe.model.replenishment import UNIX_EPOCH, Staples, order_days, staples
+from synthpipe.model.replenishment import Staples, order_days, staples
 from synthpipe.model.sales import repeat_factor, splurge_lines_mean
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.schema import dictionary_array

@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthpipe.clock import MICROS_PER_DAY
+from synthpipe.clock import MICROS_PER_DAY, UNIX_EPOCH
 from synthpipe.model.changes import calendar_months, change_probability
 from synthpipe.model.schema import (
     CUSTOMER_CHANGES_SCHEMA,
@@ -29,7 +29,6 @@ FEED_COLUMNS = ["customer_id", "version", "change_ts", "operation", "changed_col
 CHANGE_KINDS = ("move", "income", "loyalty_join", "loyalty_leave", "email")
 MOVE, INCOME, JOIN, LEAVE, EMAIL = range(len(CHANGE_KINDS))
 MOVE_COLUMNS = ("street_address", "postcode", "city", "state", "region", "home_store_id")
-UNIX_EPOCH = np.datetime64("1970-01-01", "D")
 KEY_SPAN = 1 << 26  # (customer, day) keys: customer x KEY_SPAN + days since 1970
 SNAPSHOT_COLUMNS = CUSTOMERS_SCHEMA.names
 

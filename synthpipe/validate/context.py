@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from synthpipe.clock import DAYS_PER_YEAR, UNIX_EPOCH
 from synthpipe.data.geography import load_geography
 from synthpipe.model.associations import associations
 from synthpipe.model.baskets import category_weights, complement_attach
@@ -17,10 +18,9 @@ from synthpipe.model.blockmonth import payment_methods
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import median_income, reference_income
 from synthpipe.model.lifecycle import (
-    DAYS_PER_YEAR,
     active_after_active,
     active_probability,
-    chain_roots,
+    active_terms,
     dropout_nodes,
     reactivates,
     return_rate,
@@ -33,7 +33,6 @@ from synthpipe.plan import month_ranges
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import GENDERS
 
-UNIX_EPOCH = np.datetime64("1970-01-01", "D")
 MAX_AGE = 120  # ages are looked up in tables over 0..MAX_AGE (clipped there)
 # Purchase-rate classes of customers: segment x loyalty x income band, the attributes the
 # spec's purchase rate depends on. Income bands are ln(income / reference income) cut at
@@ -285,10 +284,9 @@ def returning_second_moment(spec: Spec, overall: np.ndarray, window: int) -> np.
     total = np.zeros(window)
     nodes, weights = dropout_nodes(lifetime.dropout_shape, lifetime.dropout_per_year)
     for mu, weight in zip(nodes, weights, strict=True):
-        l1, l2 = chain_roots(np.asarray(mu), p, rho)
-        c1 = float((-mu - l2) / (l1 - l2))
+        c1, l1, l2 = (float(x) for x in active_terms(np.asarray(mu), p, rho))
         ahead = np.zeros(days)
-        for c, root in ((c1, float(l1)), (1.0 - c1, float(l2))):
+        for c, root in ((c1, l1), (1.0 - c1, l2)):
             z = math.exp(root / DAYS_PER_YEAR)
             running = lfilter([1.0], [1.0, -z], overall[::-1])[::-1]  # sum_{d' >= d} z^(d'-d) F
             ahead += c * (running - overall)

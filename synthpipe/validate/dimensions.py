@@ -8,11 +8,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from synthpipe.clock import UNIX_EPOCH
 from synthpipe.model.customers import base_rates, block_range, online_probability
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.schema import CUSTOMERS_SCHEMA, PRODUCTS_SCHEMA, STORES_SCHEMA
 from synthpipe.validate import statistics as st
-from synthpipe.validate.context import MAX_AGE, UNIX_EPOCH, ValidationContext
+from synthpipe.validate.context import MAX_AGE, ValidationContext
 from synthpipe.validate.merge import Stats, issue
 from synthpipe.validate.reading import FileRead, column_codes
 from synthpipe.vocabulary import GENDERS

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthpipe.clock import UNIX_EPOCH
 from synthpipe.model.lifecycle import buying_spells, draw_returns, lifetimes
 from synthpipe.seeds import Entity, Stream, generator
-from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
+from synthpipe.validate.context import ValidationContext
 
 REPLICATES = 8  # simulated histories per followed customer
 RETURN_MIN_PURCHASES = 6  # customers who buy this often show a dormant spell as a long gap

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE
+from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE, UNIX_EPOCH
 from synthpipe.fraud import TYPOLOGIES
 from synthpipe.fraud.base import LEGIT_GROUPS, Feature
 from synthpipe.model.baskets import audience_group
@@ -26,7 +26,7 @@ from synthpipe.model.sales import MAX_REPEAT_GAP_MINUTES
 from synthpipe.model.schema import LINE_ITEMS_SCHEMA, TRANSACTIONS_SCHEMA
 from synthpipe.validate import statistics as st
 from synthpipe.validate.binning import LogBins
-from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
+from synthpipe.validate.context import ValidationContext
 from synthpipe.validate.dimensions import (
     PRICE_BINS,
     Catalogue,

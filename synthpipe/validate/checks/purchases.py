@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from synthpipe.clock import UNIX_EPOCH
 from synthpipe.model.lifecycle import reactivates, survival
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import MIX_SLACK, CheckFamily, CheckInfo, fidelity, stat
-from synthpipe.validate.context import UNIX_EPOCH, ValidationContext
+from synthpipe.validate.context import ValidationContext
 from synthpipe.validate.gates import Check, at_most, kish_effective, tvd, tvd_threshold
 from synthpipe.validate.lifecycles import (
     RETURN_MIN_PURCHASES,
@@ -47,6 +48,14 @@ def _followed(ctx: ValidationContext, stats: Stats) -> tuple[np.ndarray, np.ndar
     bought = np.concatenate(sales) if sales else np.zeros((0, 3), dtype=np.int64)
     bought = bought[np.lexsort((bought[:, 2], bought[:, 0]))]
     return customers, bought
+
+
+def _rows_of(ids: np.ndarray, customer: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each purchase's row among the followed customers' sorted ``ids``, and whether its
+    customer is one of them."""
+    row = np.searchsorted(ids, customer)
+    known = (row < ids.shape[0]) & (ids[np.minimum(row, ids.shape[0] - 1)] == customer)
+    return row, known
 
 
 def _rate_cumulative(ctx: ValidationContext, rates: np.ndarray) -> np.ndarray:
@@ -111,8 +120,7 @@ def purchases_check(
     if customers.shape[0] < MIN_CUSTOMERS:
         return None
     ids = customers[:, 0].astype(np.int64)
-    row = np.searchsorted(ids, bought[:, 0])
-    known = (row < ids.shape[0]) & (ids[np.minimum(row, ids.shape[0] - 1)] == bought[:, 0])
+    row, known = _rows_of(ids, bought[:, 0])
     per_customer = np.bincount(row[known], minlength=ids.shape[0])
     observed = np.bincount(np.minimum(per_customer, MAX_PURCHASES), minlength=MAX_PURCHASES + 1)
     size = float(ids.shape[0])
@@ -243,8 +251,7 @@ def _observed_gaps(
     if customers.shape[0] < MIN_CUSTOMERS or bought.shape[0] < 2:
         return None
     ids = customers[:, 0].astype(np.int64)
-    row = np.searchsorted(ids, bought[:, 0])
-    known = (row < ids.shape[0]) & (ids[np.minimum(row, ids.shape[0] - 1)] == bought[:, 0])
+    row, known = _rows_of(ids, bought[:, 0])
     bought, row = bought[known], row[known]
     start = int(ctx.start_day)
     day = bought[:, 1] - start
@@ -275,8 +282,7 @@ def return_gap_check(
     histories'."""
     customers, bought = _followed(ctx, stats)
     ids = customers[:, 0].astype(np.int64)
-    row = np.searchsorted(ids, bought[:, 0])
-    known = (row < ids.shape[0]) & (ids[np.minimum(row, ids.shape[0] - 1)] == bought[:, 0])
+    row, known = _rows_of(ids, bought[:, 0])
     day = bought[known, 1] - int(ctx.start_day)
     inside = (day >= 0) & (day < ctx.days)
     row, day = row[known][inside], day[inside]

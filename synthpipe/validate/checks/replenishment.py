@@ -11,6 +11,7 @@ import math
 import numpy as np
 from scipy import stats as distributions
 
+from synthpipe.clock import UNIX_EPOCH
 from synthpipe.model.lifecycle import survival
 from synthpipe.model.products import product_world
 from synthpipe.validate import statistics as st
@@ -24,7 +25,6 @@ MIN_SERIES = 30  # fewer sampled staples of a category with an interval: not jud
 MIN_ORDERS_IN_SERIES = 3  # a staple's intervals are compared when it has this many orders
 ORDER_CHUNK = 4_096  # orders per block of the expected-interval sum
 INTERVAL_QUANTILE = 1.0 - 1e-7  # longest interval considered: this quantile of the cycle
-UNIX_EPOCH = np.datetime64("1970-01-01", "D")
 
 
 def inverse_cycle_moments(ctx: ValidationContext, category: int) -> tuple[float, float]:
