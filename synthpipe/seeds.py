@@ -105,6 +105,7 @@ class Stream(IntEnum):
     MODEL = 90
     # validation
     LIFECYCLE_SIMULATION = 91  # simulated lifecycles where a law has no closed form
+    LEAKAGE_SAMPLE = 92  # the leakage audit's share of rows when its blocks hold too many
 
 
 class FraudKey(IntEnum):
@@ -132,3 +133,10 @@ def integer_seed(seed: int, entity: Entity, stream: Stream, *block: int) -> int:
     """Return a 32-bit integer derived from the key, for libraries that take an int seed."""
     key = (int(entity), int(stream), *(int(part) for part in block))
     return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
+
+
+def integer_seed64(seed: int, entity: Entity, stream: Stream, *block: int) -> int:
+    """Return a 64-bit integer derived from the key, for keyed hashes (the id permutation)."""
+    key = (int(entity), int(stream), *(int(part) for part in block))
+    state = np.random.SeedSequence(seed, spawn_key=key).generate_state(1, dtype=np.uint64)
+    return int(state[0])

@@ -14,7 +14,13 @@ from synthpipe.fraud import TYPOLOGIES
 from synthpipe.model.blockmonth import block_month
 from synthpipe.model.customers import birth_dates
 from synthpipe.model.fraud import BlockFraudDraws, event_counts, event_size_moments
-from synthpipe.model.ids import SEQUENCE_BITS, permute_sequence, transaction_ids
+from synthpipe.model.ids import (
+    SEQUENCE_BITS,
+    id_subrange,
+    permute_sequence,
+    transaction_ids,
+    unpermute_sequence,
+)
 from synthpipe.model.money import cents_to_decimal, decimal_to_cents
 from synthpipe.model.products import charm_price_cents, charm_upper_bound
 from synthpipe.model.sampling import (
@@ -31,12 +37,36 @@ from synthpipe.seeds import Entity, Stream, generator
 
 def test_feistel_permutation_is_a_bijection_and_scrambles() -> None:
     sample = np.arange(0, 1 << 20, dtype=np.int64)
-    permuted = permute_sequence(sample, seed=5)
+    permuted = permute_sequence(sample, seed=5, days=100, block=3)
     assert np.unique(permuted).size == sample.size
     assert permuted.max() < 1 << SEQUENCE_BITS
+    assert np.array_equal(unpermute_sequence(permuted, seed=5, days=100, block=3), sample)
     # consecutive inputs do not give consecutive outputs (no label leak by position)
     assert np.mean(np.abs(np.diff(permuted[:1000])) == 1) < 0.01
-    assert not np.array_equal(permute_sequence(sample, seed=6), permuted)
+    for other in ({"seed": 6, "days": 100, "block": 3}, {"seed": 5, "days": 101, "block": 3}):
+        assert not np.array_equal(permute_sequence(sample, **other), permuted)
+    assert not np.array_equal(permute_sequence(sample, seed=5, days=100, block=4), permuted)
+
+
+def test_id_bits_carry_no_subrange_from_day_to_day() -> None:
+    """The PaySim leak: with one key for every day, the same (sub-range, sequence) got the
+    same low bits every day, so a rare process reused a handful of bit patterns. Keyed by
+    the day too, a rare sub-range's low 16 bits recur across days no more than chance."""
+    days = np.repeat(np.arange(400), 5)
+    rare = transaction_ids(days, 7, 9, np.tile(np.arange(5), 400), seed=3)
+    low = rare & 0xFFFF
+    earlier, later = low[days < 300], low[days >= 300]
+    # 1,500 earlier values among 65,536: a later value is among them with chance ~2.3%
+    chance = 1 - (1 - 1 / 65536) ** earlier.size
+    seen = np.isin(later, earlier).mean()
+    assert seen < chance + 4 * np.sqrt(chance * (1 - chance) / later.size)
+    assert np.unique(low).size > 0.97 * low.size  # old scheme: 5 distinct values
+
+
+@given(st.integers(0, 2**16 - 1), st.integers(0, 2**19 - 1), st.integers(0, 63))
+def test_id_subrange_inverts_the_permutation(day: int, block: int, subrange: int) -> None:
+    ids = transaction_ids(np.asarray([day, day]), block, subrange, np.asarray([0, 77]), seed=9)
+    assert np.array_equal(id_subrange(ids, seed=9), [subrange, subrange])
 
 
 @given(st.integers(0, 2**16 - 1), st.integers(0, 2**19 - 1), st.integers(0, 63))
