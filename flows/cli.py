@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
-import signal
 import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 from typing import Any
 
 from synthpipe.cli import DeployRequest, RunRequest
@@ -30,23 +27,19 @@ def run_flow(request: RunRequest) -> dict[str, Any]:
 
     if server is not None:
         server.join()
-    with _interrupt_noted() as interrupted:
-        try:
-            state = retail_flow(
-                spec=flow_parameter(request.spec),
-                out=request.location.url,
-                workers=request.workers,
-                scheduler=request.scheduler,
-                mode=request.mode,
-                return_state=True,
-            )
-            result: dict[str, Any] = state.result(raise_on_failure=True)
-        except Exception as exc:
-            # Ctrl-C also stops Prefect's temporary server (same process group), so Prefect's
-            # report of the crash fails next with a connection error: report the interrupt.
-            if interrupted.is_set():
-                raise KeyboardInterrupt from exc
-            raise
+    # Ctrl-C and SIGTERM never reach the flow: the command's handler (synthpipe.stopping)
+    # stops the workers, the cluster and Prefect's temporary server, releases the lock and
+    # exits with one line, instead of Prefect reporting the crash to a server the same
+    # Ctrl-C has already stopped (which hung the command in retries).
+    state = retail_flow(
+        spec=flow_parameter(request.spec),
+        out=request.location.url,
+        workers=request.workers,
+        scheduler=request.scheduler,
+        mode=request.mode,
+        return_state=True,
+    )
+    result: dict[str, Any] = state.result(raise_on_failure=True)
     return result
 
 
@@ -58,25 +51,6 @@ def flow_parameter(spec: Spec) -> dict[str, Any]:
     options = document["output"]["storage_options"]
     document["output"]["storage_options"] = externalise(options, os.environ, STORAGE_OPTIONS)
     return document
-
-
-@contextmanager
-def _interrupt_noted() -> Iterator[threading.Event]:
-    """While inside, Ctrl-C raises KeyboardInterrupt as usual and also sets the event."""
-    interrupted = threading.Event()
-
-    def note(signum: int, frame: FrameType | None) -> None:
-        interrupted.set()
-        signal.default_int_handler(signum, frame)
-
-    previous = signal.getsignal(signal.SIGINT)
-    if previous is signal.default_int_handler:  # leave a handler someone else set alone
-        signal.signal(signal.SIGINT, note)
-    try:
-        yield interrupted
-    finally:
-        if previous is signal.default_int_handler:
-            signal.signal(signal.SIGINT, previous)
 
 
 def _ephemeral_server_in_background() -> threading.Thread | None:
@@ -98,9 +72,19 @@ def _ephemeral_server_in_background() -> threading.Thread | None:
         file=sys.stderr,
     )
     server = SubprocessASGIServer()
-    thread = threading.Thread(target=server.start, name="prefect-server-start", daemon=True)
+    thread = threading.Thread(
+        target=_start_quietly, args=(server,), name="prefect-server-start", daemon=True
+    )
     thread.start()
     return thread
+
+
+def _start_quietly(server: Any) -> None:
+    """Start the server; a failed early start (Prefect gives up after its own timeout on a
+    loaded machine) is left to Prefect's start at the flow's first call, not printed as a
+    thread's traceback."""
+    with contextlib.suppress(Exception):
+        server.start()
 
 
 # Prefect settings of the command unless the user set them: no telemetry (it fails

@@ -197,6 +197,7 @@ def validate_dataset(plan: RunPlan, manifest: Manifest, scheduler: str) -> Valid
             progress=_progress("validate"),
             manifest=manifest,
             report_location=plan.write_location,
+            leaving=plan.stale,
         )
 
 

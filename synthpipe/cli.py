@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -29,7 +30,8 @@ from synthpipe.sink.output import check_format, check_output, check_writable, ou
 from synthpipe.sink.refresh import prepare
 from synthpipe.spec import Spec, load_spec, spec_from_dict
 from synthpipe.spec.loader import STORAGE_OPTIONS, parse_override, read_spec_document, set_dotted
-from synthpipe.storage import Location
+from synthpipe.stopping import stop_message, stopping_cleanly
+from synthpipe.storage import Location, check_local_path, check_location, shown_path
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -230,11 +232,15 @@ def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
 def command_fit(args: argparse.Namespace) -> int:
     """Fit a spec to a sample and write it with its report."""
     from synthpipe.fit import fit
-    from synthpipe.fit.report import write_fit
+    from synthpipe.fit.report import fit_paths, write_fit
 
     mapping = _reference_map(args.map, "--map")
+    for path in fit_paths(args.out):  # a bad --out: exit 2 before the fit's work
+        check_local_path(str(path), f"--out {shown_path(str(path))}", folder=False)
     result = fit(args.sample, mapping, args.set, args.min_customers, args.seed, args.epsilon)
     spec_file, json_file, html_file = write_fit(result, args.out, Path(args.sample).name)
+    for note in result.notes:
+        print(f"synthpipe: note: {note}", file=sys.stderr)
     print(
         f"fitted {len(result.estimates)} fields from {result.rows:,} rows of"
         f" {result.customers:,} customers; {len(result.defaults)} left at their defaults"
@@ -336,6 +342,10 @@ def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
     """Check every input, then run the flow."""
     spec = load_spec(args.spec, args.set)
     location = _location(spec, args.out)
+    check_location(location, "--out")  # too long, a file, no bucket, no access: exit 2 now
+    if args.summary:
+        named = f"--summary {shown_path(args.summary)}"
+        check_local_path(args.summary, named, folder=False, make_parents=False)
     check_output(location, args.mode)
     check_format(spec, location)
     check_unlocked(location)
@@ -419,6 +429,7 @@ def command_validate(args: argparse.Namespace) -> int:
     from synthpipe.sink.manifest import load_dataset_spec
 
     location = Location(args.out)
+    check_location(location, "dataset", must_exist=True)  # before the lock and any worker
     if args.scheduler:
         from synthpipe.engine.cluster import check_scheduler_address
 
@@ -485,6 +496,20 @@ def _reference_map(pairs: list[str], option: str = "--reference-map") -> dict[st
     return mapping
 
 
+def _dispatch(
+    args: argparse.Namespace, runner: FlowRunner | None, deployer: Deployer | None
+) -> int:
+    if args.command == "plan":
+        return command_plan(args)
+    if args.command == "run":
+        return command_run(args, runner)
+    if args.command == "deploy":
+        return command_deploy(args, deployer)
+    if args.command == "fit":
+        return command_fit(args)
+    return command_validate(args)
+
+
 def main(
     argv: Sequence[str] | None = None,
     runner: FlowRunner | None = None,
@@ -494,15 +519,8 @@ def main(
     debug = debugging()
     try:
         args = build_parser().parse_args(argv)
-        if args.command == "plan":
-            return command_plan(args)
-        if args.command == "run":
-            return command_run(args, runner)
-        if args.command == "deploy":
-            return command_deploy(args, deployer)
-        if args.command == "fit":
-            return command_fit(args)
-        return command_validate(args)
+        with stopping_cleanly(stop_message):
+            return _dispatch(args, runner, deployer)
     except InputError as exc:
         if debug:
             raise
@@ -516,11 +534,7 @@ def main(
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
     except KeyboardInterrupt:
-        print(
-            "synthpipe: interrupted (whole files only: a run leaves its dataset unpublished,"
-            " and the next run completes it)",
-            file=sys.stderr,
-        )
+        print(stop_message(signal.SIGINT), file=sys.stderr)
         return EXIT_INTERRUPTED
     except StorageError as exc:  # a full disk: the path and the cause, nothing to retry
         if debug:

@@ -57,9 +57,20 @@ def _walk(value: Any, path: str, name: str, leaf: Any) -> Any:
     return leaf(path, name, value)
 
 
+def is_externalised(value: object) -> bool:
+    """A reference ``externalise`` wrote for a literal credential: it stands for a secret."""
+    match = ENV_REFERENCE.match(value) if isinstance(value, str) else None
+    return match is not None and match.group(1).startswith(EXTERNAL_PREFIX)
+
+
 def redact(options: Mapping[str, Any]) -> dict[str, Any]:
-    """``options`` with every literal credential replaced by REDACTED (references stay)."""
-    return dict(_walk(options, "", "", lambda _p, n, v: REDACTED if is_credential(n, v) else v))
+    """``options`` with every literal credential, and every reference ``externalise``
+    made for one, replaced by REDACTED (references the user wrote stay)."""
+
+    def hidden(_path: str, name: str, value: Any) -> Any:
+        return REDACTED if is_credential(name, value) or is_externalised(value) else value
+
+    return dict(_walk(options, "", "", hidden))
 
 
 def credential_paths(options: Mapping[str, Any], where: str) -> list[str]:

@@ -24,6 +24,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, small_dataset: Path) -> 
     (root / "invalid.yaml").write_text("seed: [1\ncalendar: {\n")
     (root / "list.yaml").write_text("- 1\n- 2\n")
     (root / "empty.yaml").write_text("")
+    (root / "duplicate.yaml").write_text(yaml.safe_dump(small_document()) + "seed: 2\n")
     (root / "unknown.yaml").write_text(yaml.safe_dump(dict(small_document(), colour="blue")))
     impossible = small_document()
     impossible["calendar"]["start"] = "2024-02-30"
@@ -46,6 +47,7 @@ def cases(root: Path) -> list[tuple[list[str], str]]:
         (["run", str(root / "invalid.yaml"), *out], "is not valid YAML at line"),
         (["run", str(root / "list.yaml"), *out], "must be a YAML mapping, got list"),
         (["run", str(root / "empty.yaml"), *out], "is empty"),
+        (["run", str(root / "duplicate.yaml"), *out], "duplicate key `seed` (first given at line"),
         (["run", str(root / "unknown.yaml"), *out], "`colour` is not a known field"),
         (["run", good, *out, "--set", "fraud.rate=2"], "`fraud.rate` must be at most 0.5, got 2"),
         (["run", good, *out, "--set", "fraud.rate"], "--set expects KEY=VALUE"),

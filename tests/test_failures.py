@@ -228,3 +228,33 @@ def test_a_read_only_output_is_refused_before_anything_starts(
             f"synthpipe: error: {dataset_copy} cannot be written: a read-only file system"
         ]
     assert started == []
+
+
+def test_validate_on_a_full_disk_names_the_lock_and_leaves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: the lock was created empty and then written, so a full disk left an empty
+    `_lock.json` behind (which the next command took for a dead owner's) and the error
+    line named no file. Every file opened for writing below the dataset writes to
+    /dev/full, a device that is always full."""
+    from synthpipe.sink.manifest import build_manifest, write_manifest
+    from synthpipe.spec import spec_from_dict
+
+    if not (os.path.exists("/dev/full") and os.path.isdir("/proc/self/fd")):
+        pytest.skip("needs /dev/full and /proc")
+    out = tmp_path / "data"
+    write_manifest(Location(str(out)), build_manifest(spec_from_dict(small_document()), []))
+    before = sorted(p.name for p in out.iterdir())
+    real_fdopen = os.fdopen
+
+    def full(fd: int, *args: Any, **kwargs: Any) -> Any:
+        if os.readlink(f"/proc/self/fd/{fd}").startswith(str(out)):
+            os.close(fd)
+            return open("/dev/full", "wb")  # the caller closes it
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(os, "fdopen", full)
+    assert main(["validate", str(out)]) == EXIT_FAILURE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"synthpipe: failed: cannot write {out / LOCK_NAME}: No space left on device"]
+    assert sorted(p.name for p in out.iterdir()) == before  # no lock, no temporary file

@@ -13,6 +13,7 @@ from typing import Any
 
 import dask
 from distributed import Client, LocalCluster
+from distributed.core import Status
 
 from synthpipe.engine.workers import (
     PRELOAD_MODULE,
@@ -23,6 +24,7 @@ from synthpipe.engine.workers import (
 )
 from synthpipe.errors import InputError, debugging
 from synthpipe.machine import available_cores
+from synthpipe.stopping import before_stopping
 
 SCHEDULER_ADDRESS = re.compile(
     r"^(?P<protocol>tcp|tls|inproc|ws|wss)://(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]]+)"
@@ -36,6 +38,9 @@ CONNECT_TIMEOUT = "30s"
 # Each worker is one process with one thread: generation is CPU-bound numpy, so threads
 # would only contend for the GIL between numpy calls.
 THREADS_PER_WORKER = 1
+SCHEDULER_HTTP_ADDRESS = (
+    "127.0.0.1:0"  # the scheduler's HTTP routes (health, metrics) on a free port
+)
 
 
 def default_workers() -> int:
@@ -97,6 +102,10 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             threads_per_worker=THREADS_PER_WORKER,
             processes=True,
             dashboard_address=None,
+            # The scheduler serves its HTTP routes even without a dashboard, on port 8787
+            # by default, and warns on stderr when another cluster holds that port: any
+            # free port will do.
+            scheduler_kwargs={"dashboard_address": SCHEDULER_HTTP_ADDRESS},
             # a worker's failure reaches the command as its task's exception, said in one
             # line; its own log lines (heartbeats lost at Ctrl-C, a task's error before a
             # retry) are tracebacks over that line, shown only when debugging
@@ -108,10 +117,18 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
         )
     client = Client(cluster)
     try:
-        yield client
+        with before_stopping(lambda: _no_more_workers(cluster)):
+            yield client
     finally:
         client.close()
         cluster.close()
+
+
+def _no_more_workers(cluster: LocalCluster) -> None:
+    """Tell the cluster's nannies (which run in this process) that they are closing, so
+    that a worker stopped by a stop signal is not replaced by a new one."""
+    for nanny in list(cluster.workers.values()):
+        nanny.status = Status.closing
 
 
 class DaskSession:

@@ -191,16 +191,17 @@ def validate_location(
     progress: Progress = no_progress,
     manifest: Manifest | None = None,
     report_location: Location | None = None,
+    leaving: tuple[str, ...] = (),
 ) -> ValidationOutcome:
     """Validate the dataset at ``location`` against the spec in its manifest (or the given
     pending ``manifest``), and against a real sample when ``reference`` is one (as
     ``read_reference`` returns it); the report goes to ``report_location`` (default: the
-    dataset)."""
+    dataset). ``leaving``: files in place that the run removes when it publishes."""
     if manifest is None:
         spec, manifest = load_dataset_spec(location)
     else:
         spec = Spec.model_validate(manifest.spec)
-    listing = manifest.listing()
+    listing = manifest.listing(location, leaving)
     learning = _start_learnability(client, spec, location, listing)
     stats = collect_stats(client, spec, location, listing, progress)
     ctx = validation_context(spec)

@@ -7,7 +7,8 @@ server imports them once; each worker is then a fork of it, ready at once. Start
 (``start_worker_server``, at the top of a command), the server imports on another core
 while the command imports Prefect, so the cluster is up about as soon as the command is.
 
-This module imports only the standard library, so that it can run before anything heavy.
+This module imports only the standard library (and the leaf ``synthpipe.stopping``), so
+that it can run before anything heavy.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from multiprocessing import forkserver
 
+from synthpipe.errors import debugging
+from synthpipe.stopping import ignoring_interrupts
+
 FORKSERVER = "forkserver"
+POSIX = "posix"
+STDERR_FD = 2
 SPAWN = "spawn"
 LINUX = "linux"
 PRELOAD_MODULE = __name__  # Dask runs this module's dask_setup in each LocalCluster worker
@@ -63,11 +69,37 @@ def start_worker_server() -> None:
     """Start the fork server the workers will be forked from, with ``worker_environment``
     and ``WORKER_MODULES`` (it imports them in the background; this returns at once).
     Nothing happens when it already runs, or where workers are spawned instead."""
+    start_quiet_resource_tracker()
     if worker_start_method() != FORKSERVER:
         return
-    with _environment(worker_environment()):
+    # The fork server imports WORKER_MODULES before it protects itself from Ctrl-C: started
+    # with SIGINT ignored, it and every worker forked from it keep it ignored (the command
+    # stops them itself, see synthpipe.stopping), so none prints a KeyboardInterrupt trace.
+    with _environment(worker_environment()), ignoring_interrupts():
         multiprocessing.get_context(FORKSERVER).set_forkserver_preload(list(WORKER_MODULES))
         forkserver.ensure_running()
+
+
+def start_quiet_resource_tracker() -> None:
+    """Start Python's multiprocessing resource tracker (which the workers' semaphores
+    register with) with its stderr on the null device, unless debugging: when a stop
+    signal kills the workers (synthpipe.stopping), it warns of their semaphores at exit,
+    a warning about our own shutdown that a user can do nothing with."""
+    if debugging() or os.name != POSIX:
+        return
+    from multiprocessing import resource_tracker
+
+    saved = os.dup(STDERR_FD)
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, STDERR_FD)
+            resource_tracker.ensure_running()
+        finally:
+            os.close(null)
+            os.dup2(saved, STDERR_FD)
+    finally:
+        os.close(saved)
 
 
 def dask_setup(worker: object) -> None:

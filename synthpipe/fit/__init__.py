@@ -49,6 +49,7 @@ class FitResult:
     customers: int = 0
     rows: int = 0
     privacy: dict[str, Any] | None = None  # what --epsilon released and spent
+    notes: list[str] = field(default_factory=list)  # how the sample was read (offsets)
 
 
 def _normal(value: float, replicates: np.ndarray) -> tuple[float, float]:
@@ -122,7 +123,9 @@ def fit(
     # with holidays off divides out no holiday uplift), and they win in the written spec
     base = spec_from_dict(_overridden(copy.deepcopy(document), overrides))
     rng = np.random.Generator(np.random.PCG64([seed, BOOTSTRAP_STREAM]))
-    result = FitResult(base, document, customers=sample.customers, rows=sample.rows)
+    result = FitResult(
+        base, document, customers=sample.customers, rows=sample.rows, notes=list(sample.notes)
+    )
     result.defaults.update(NOT_ESTIMATED)
     if epsilon is not None:
         _private(result, sample, base, epsilon, min_customers)

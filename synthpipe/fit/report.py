@@ -33,6 +33,7 @@ def report_document(result: FitResult, sample_name: str) -> dict[str, Any]:
             for e in result.estimates
         ],
         "defaults": result.defaults,
+        "notes": result.notes,
         "privacy": result.privacy or {"epsilon": None, "note": "no differential privacy asked"},
     }
 
@@ -59,6 +60,7 @@ def report_html(document: dict[str, Any]) -> str:
     )
     sample = document["sample"]
     privacy = document["privacy"]
+    notes = "".join(f"<p>Note: {html.escape(n)}</p>" for n in document.get("notes", []))
     budget = (
         f"<p>Differential privacy: epsilon {privacy['epsilon']}, spent {privacy['spent']}"
         f" ({html.escape(privacy['mechanism'])}).</p>"
@@ -70,7 +72,7 @@ def report_html(document: dict[str, Any]) -> str:
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;"
         "border-bottom:1px solid #ddd;vertical-align:top}</style>"
         f"<h1>Fit report</h1><p>{sample['rows']:,} rows, {sample['customers']:,} customers;"
-        f" intervals: {html.escape(document['interval'])}.</p>{budget}"
+        f" intervals: {html.escape(document['interval'])}.</p>{notes}{budget}"
         "<h2>Estimated</h2><table><tr><th>field</th><th>estimate</th><th>low</th>"
         f"<th>high</th><th>columns</th><th>method</th></tr>{rows}</table>"
         "<h2>Left at the default</h2><table><tr><th>field</th><th>why</th></tr>"
@@ -83,12 +85,16 @@ def write_text_atomically(path: Path, text: str) -> None:
     write_atomic(fsspec.filesystem("file"), str(path.resolve()), text.encode())
 
 
-def write_fit(result: FitResult, spec_path: str, sample_name: str) -> tuple[Path, Path, Path]:
-    """Write the spec (YAML), the report (JSON) and its HTML page, each atomically."""
+def fit_paths(spec_path: str) -> tuple[Path, Path, Path]:
+    """The files ``write_fit`` writes: the spec, and its report as JSON and HTML beside it."""
     spec_file = Path(spec_path)
     stem = spec_file.with_suffix("")
-    json_file = Path(f"{stem}.fit.json")
-    html_file = Path(f"{stem}.fit.html")
+    return spec_file, Path(f"{stem}.fit.json"), Path(f"{stem}.fit.html")
+
+
+def write_fit(result: FitResult, spec_path: str, sample_name: str) -> tuple[Path, Path, Path]:
+    """Write the spec (YAML), the report (JSON) and its HTML page, each atomically."""
+    spec_file, json_file, html_file = fit_paths(spec_path)
     document = report_document(result, sample_name)
     spec_text = (
         "# fitted by `synthpipe fit`; see the fit report beside this file\n"

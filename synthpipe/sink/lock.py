@@ -1,10 +1,16 @@
 """One writer per dataset: a lock object next to the data.
 
-The lock is created exclusively (O_EXCL on local disk, If-None-Match on S3) and carries
-its owner and a heartbeat the owner refreshes. A second run is refused with a clear
-message while the owner lives; a lock whose owner is gone (a dead process on this host,
-or no heartbeat for STALE_AFTER_SECONDS) is taken over, so a killed run never blocks the
-next one.
+The lock is created exclusively and whole (on local disk a hidden temporary file linked
+to the lock's name, which fails if it exists; on S3 one PUT with If-None-Match) and carries
+its owner and a heartbeat the owner refreshes by replacing it whole (a rename on disk, one
+PUT on object stores), so a reader never sees it half-written. A second run is refused
+with a clear message while the owner lives; a lock whose owner is gone is taken over, so a
+killed run never blocks the next one. The owner is gone when its heartbeat is older than
+STALE_AFTER_SECONDS, or, on its own host, when its process is gone or its pid now belongs
+to another process (a different start time). A lock that cannot be parsed proves nothing:
+it is held until the file itself is STALE_AFTER_SECONDS old. A take-over removes the lock
+only if it is still the one judged dead (on disk it is renamed aside first, and put back
+if another run had just taken it; on object stores it is read again just before).
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import contextlib
 import datetime as dt
 import json
 import os
+import posixpath
 import socket
 import threading
 import uuid
@@ -22,29 +29,72 @@ from typing import Any
 
 import fsspec
 
-from synthpipe.errors import OutputError
-from synthpipe.storage import Location, is_local
+from synthpipe.errors import OutputError, StorageError
+from synthpipe.stopping import on_stop
+from synthpipe.storage import FINAL_WRITE_ERRORS, Location, is_local, temporary_name
 
 LOCK_NAME = "_lock.json"
 HEARTBEAT_SECONDS = 10.0
 STALE_AFTER_SECONDS = 90.0  # several missed heartbeats: the owner is gone
+ASIDE_PREFIX = ".lock-aside-"  # a take-over's private name for the lock it judges
+ACQUIRE_ATTEMPTS = 3  # create, or take over a dead owner's lock, this many times
+PROC_STAT = "/proc/{pid}/stat"
+STAT_START_FIELD = 19  # starttime (field 22 of proc(5)) counted after the ")" of comm
+LOCK_MODE = 0o644
+UNREADABLE = "unreadable"  # the key read_lock sets on a lock it could not parse
 
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def create_exclusive(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> bool:
-    """Create ``path`` with ``data`` only if it does not exist; False if it does."""
-    if is_local(fs):
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc), or None where
+    /proc does not say (no such process, or no /proc)."""
+    try:
+        with open(PROC_STAT.format(pid=pid), "rb") as handle:
+            stat = handle.read()
+        return stat[stat.rindex(b")") + 2 :].split()[STAT_START_FIELD].decode("ascii")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _write_new(path: str, data: bytes) -> None:
+    """Write ``data`` to a new local file (one that exists already: FileExistsError)."""
+    with os.fdopen(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, LOCK_MODE), "wb") as stream:
+        stream.write(data)
+
+
+def _write_whole(path: str, data: bytes, replace: bool) -> bool:
+    """Put ``data`` at the local ``path`` whole: written under a hidden temporary name,
+    then linked into place (only if ``path`` does not exist: False if it does) or, with
+    ``replace``, renamed over it. A full disk is a StorageError naming ``path``, and leaves
+    nothing behind."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    temporary = temporary_name(path)
+    try:
+        _write_new(temporary, data)
+        if replace:
+            os.replace(temporary, path)
+            return True
         try:
-            handle = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            os.link(temporary, path)
         except FileExistsError:
             return False
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
         return True
+    except OSError as exc:
+        if exc.errno in FINAL_WRITE_ERRORS:
+            raise StorageError(f"cannot write {path}: {os.strerror(exc.errno)}") from None
+        raise
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(temporary)
+
+
+def create_exclusive(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> bool:
+    """Create ``path`` with ``data``, whole, only if it does not exist; False if it does."""
+    if is_local(fs):
+        return _write_whole(path, data, replace=False)
     try:
         fs.pipe_file(path, data, mode="create")
     except FileExistsError:
@@ -60,20 +110,71 @@ def create_exclusive(fs: fsspec.AbstractFileSystem, path: str, data: bytes) -> b
     return True
 
 
+def _age_seconds(stamp: object) -> float:
+    """Seconds since an ISO timestamp (one that does not parse: infinitely old)."""
+    try:
+        moment = dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return float("inf")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return (_now() - moment).total_seconds()
+
+
 def _owner_alive(info: dict[str, Any]) -> bool:
-    if info.get("host") == socket.gethostname():
-        pid = int(info.get("pid", 0))
-        if pid <= 0:
-            return False
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
+    """Whether the lock described by ``info`` belongs to a live run."""
+    if _age_seconds(info.get("heartbeat_at")) >= STALE_AFTER_SECONDS:
+        return False  # silent too long (for an unparsable lock: the file is that old)
+    if info.get(UNREADABLE) or info.get("host") != socket.gethostname():
         return True
-    beat = dt.datetime.fromisoformat(str(info.get("heartbeat_at")))
-    return (_now() - beat).total_seconds() < STALE_AFTER_SECONDS
+    pid = int(info.get("pid", 0) or 0)
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # another user's process: it exists
+    recorded = info.get("pid_start")
+    current = process_start(pid)
+    # the pid was reused by another process when it started at another time
+    return recorded is None or current is None or str(recorded) == current
+
+
+def _modified(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    """When ``path`` was last written (ISO); now when the store does not say."""
+    try:
+        if is_local(fs):
+            return dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.UTC).isoformat()
+        moment = fs.modified(path)
+    except FileNotFoundError:
+        raise
+    except Exception:  # a store that does not keep modification times
+        return _now().isoformat()
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return str(moment.isoformat())
+
+
+def _parse(data: bytes, modified: str) -> dict[str, Any]:
+    """A lock's document; one that does not parse is judged by the file's age."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+        if isinstance(document, dict):
+            return document
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return {UNREADABLE: True, "host": "?", "pid": 0, "heartbeat_at": modified}
+
+
+def _read_at(fs: fsspec.AbstractFileSystem, path: str) -> dict[str, Any] | None:
+    try:
+        with fs.open(path, "rb") as handle:
+            data = handle.read()
+        return _parse(data, _modified(fs, path))
+    except FileNotFoundError:
+        return None
 
 
 @dataclass
@@ -89,34 +190,59 @@ class DatasetLock:
         return self.location.join(LOCK_NAME)
 
     def heartbeat(self) -> None:
-        """Refresh the heartbeat (only while the lock is still ours)."""
+        """Refresh the heartbeat (only while the lock is still ours), replacing the lock
+        whole: a rename on local disk, one PUT on object stores."""
         fs, _ = self.location.filesystem()
         current = read_lock(self.location)
         if current is None or current.get("token") != self.token:
             return
         self.info["heartbeat_at"] = _now().isoformat()
-        fs.pipe_file(self.path(), json.dumps(self.info).encode("utf-8"))
+        data = json.dumps(self.info).encode("utf-8")
+        if is_local(fs):
+            _write_whole(self.path(), data, replace=True)
+        else:
+            fs.pipe_file(self.path(), data)
 
     def release(self) -> None:
         """Remove the lock if it is still ours."""
-        fs, _ = self.location.filesystem()
         current = read_lock(self.location)
         if current is not None and current.get("token") == self.token:
-            fs.rm(self.path())
+            _remove_if(self.location, current)
 
 
 def read_lock(location: Location) -> dict[str, Any] | None:
-    """The current lock's contents, or None."""
+    """The current lock's contents, or None. A lock that does not parse reads as
+    ``{"unreadable": True, ...}`` with the file's modification time as its heartbeat."""
+    fs, _ = location.filesystem()
+    return _read_at(fs, location.join(LOCK_NAME))
+
+
+def _remove_if(location: Location, judged: dict[str, Any]) -> bool:
+    """Remove the lock if it still is ``judged``; False (the lock left as it is) when
+    another run has replaced it meanwhile. On local disk it is renamed aside (atomic) and
+    compared there, and put back if it is not the one judged; on an object store it is
+    read again right before the delete."""
     fs, _ = location.filesystem()
     path = location.join(LOCK_NAME)
+    if not is_local(fs):
+        if _read_at(fs, path) != judged:
+            return False
+        with contextlib.suppress(FileNotFoundError):
+            fs.rm(path)
+        return True
+    aside = posixpath.join(posixpath.dirname(path), f"{ASIDE_PREFIX}{uuid.uuid4().hex}")
     try:
-        with fs.open(path, "rb") as handle:
-            document: dict[str, Any] = json.loads(handle.read().decode("utf-8"))
+        os.rename(path, aside)
     except FileNotFoundError:
-        return None
-    except (ValueError, UnicodeDecodeError):
-        return {"host": "?", "pid": 0, "heartbeat_at": "1970-01-01T00:00:00+00:00"}
-    return document
+        return True  # gone already
+    try:
+        if _read_at(fs, aside) == judged:
+            return True
+        with contextlib.suppress(FileExistsError):  # a third run took it: leave theirs
+            os.link(aside, path)  # not the one judged: put it back, unless one is there
+        return False
+    finally:
+        os.remove(aside)
 
 
 def check_unlocked(location: Location) -> None:
@@ -127,6 +253,12 @@ def check_unlocked(location: Location) -> None:
 
 
 def _held_message(location: Location, info: dict[str, Any]) -> str:
+    if info.get(UNREADABLE):
+        return (
+            f"{location.display(LOCK_NAME)} cannot be read (written {info.get('heartbeat_at')});"
+            f" it is taken over {STALE_AFTER_SECONDS:.0f} s after that, or remove it if no run"
+            " is writing the dataset"
+        )
     return (
         f"{location.display()} is being written by another run (host {info.get('host')},"
         f" pid {info.get('pid')}, since {info.get('started_at')}); wait for it to finish"
@@ -141,18 +273,23 @@ def acquire(location: Location) -> DatasetLock:
         "token": uuid.uuid4().hex,
         "host": socket.gethostname(),
         "pid": os.getpid(),
+        "pid_start": process_start(os.getpid()),
         "started_at": now,
         "heartbeat_at": now,
     }
     data = json.dumps(info).encode("utf-8")
-    for _ in range(2):
-        if create_exclusive(fs, location.join(LOCK_NAME), data):
-            return DatasetLock(location, str(info["token"]), info)
+    for _ in range(ACQUIRE_ATTEMPTS):
+        try:
+            if create_exclusive(fs, location.join(LOCK_NAME), data):
+                return DatasetLock(location, str(info["token"]), info)
+        except FileNotFoundError:  # our temporary file was cleaned away: try again
+            continue
         current = read_lock(location)
-        if current is not None and _owner_alive(current):
+        if current is None:
+            continue  # released meanwhile
+        if _owner_alive(current):
             raise OutputError(_held_message(location, current))
-        with contextlib.suppress(FileNotFoundError):
-            fs.rm(location.join(LOCK_NAME))  # the owner is gone: take over
+        _remove_if(location, current)  # the owner is gone: take over (if still theirs)
     raise OutputError(f"could not take the lock of {location.display()}; another run raced for it")
 
 
@@ -180,7 +317,8 @@ def holding(location: Location) -> Iterator[DatasetLock]:
     thread = threading.Thread(target=beat, name="synthpipe-lock-heartbeat", daemon=True)
     thread.start()
     try:
-        yield lock
+        with on_stop(lock.release):  # a stop signal ends the command: release on the way
+            yield lock
     finally:
         stop.set()
         thread.join()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import platform
+import posixpath
 from collections import defaultdict
+from collections.abc import Collection
 from importlib import metadata
 from typing import Any
 
@@ -14,11 +16,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import synthpipe
 from synthpipe.errors import InputError, OutputError
+from synthpipe.formats import DEFAULT_FORMAT, output_format
 from synthpipe.plan import PartitionId
 from synthpipe.sink.partitions import FileRecord, PartitionResult
 from synthpipe.spec import Spec, data_hash, public_document, world_hash
 from synthpipe.storage import Location, write_atomic
 from synthpipe.validate.listing import ListedFile, Listing
+from synthpipe.vocabulary import TABLES
 
 MANIFEST_NAME = "_manifest.json"
 MANIFEST_FORMAT = 1
@@ -26,6 +30,7 @@ RECORDED_PACKAGES = ("numpy", "pyarrow", "pandas", "faker", "holidays", "scipy",
 # Versions that shape the generated values (random streams, Faker pools, holiday
 # calendars, the model itself): a refresh never mixes partitions of two of them.
 VALUE_PACKAGES = ("synthpipe", "numpy", "faker", "holidays")
+HIDDEN_PREFIXES = (".", "_")  # names readers of a folder skip (pyarrow, Spark, DuckDB)
 
 
 def package_versions() -> dict[str, str]:
@@ -137,8 +142,10 @@ class Manifest(BaseModel):
         entry = self.files.get(path)
         return entry.staged if entry is not None and entry.staged else path
 
-    def listing(self) -> Listing:
-        """What validation reads: every data file where it is now, with its records."""
+    def listing(self, location: Location | None = None, leaving: Collection[str] = ()) -> Listing:
+        """What validation reads: every data file where it is now, with its records; with
+        the dataset's ``location``, also the data files found there that it does not list
+        (``leaving``: files a run removes when it publishes)."""
         return Listing(
             files=tuple(
                 ListedFile(
@@ -153,7 +160,38 @@ class Manifest(BaseModel):
             ),
             spec_sha256=self.spec_sha256,
             table_rows={name: summary.rows for name, summary in self.tables.items()},
+            unlisted=() if location is None else unlisted_files(location, self, leaving),
         )
+
+
+def _hidden(relative: str) -> bool:
+    """Below a table folder, a hidden name or a table format's own (``.tmp-*``,
+    ``_delta_log``): no reader of the folder takes it for data."""
+    return any(part.startswith(HIDDEN_PREFIXES) for part in relative.split("/")[1:])
+
+
+def unlisted_files(
+    location: Location, manifest: Manifest, leaving: Collection[str] = ()
+) -> tuple[str, ...]:
+    """Data files in the dataset's table folders that ``manifest`` does not list (its
+    report and ground truth live outside them; hidden names and ``leaving`` aside). Only
+    where readers take a folder's files for the table (Parquet): a table format's readers
+    read the files its log lists, which keeps older versions' files on disk."""
+    name = str(manifest.spec.get("output", {}).get("format", DEFAULT_FORMAT))
+    if output_format(name).immutable_files:
+        return ()
+    fs, root = location.filesystem()
+    known = {*manifest.files, *leaving}
+    found: list[str] = []
+    for table in TABLES:
+        folder = location.join(table)
+        if not fs.isdir(folder):
+            continue
+        for full in fs.find(folder):
+            relative = posixpath.relpath(str(full), root)
+            if relative not in known and not _hidden(relative):
+                found.append(relative)
+    return tuple(sorted(found))
 
 
 def build_manifest(

@@ -11,7 +11,7 @@ from synthpipe.errors import OutputError
 from synthpipe.formats import FORMATS, output_format
 from synthpipe.model.truth import TRUTH_FOLDER
 from synthpipe.secrets import resolve
-from synthpipe.sink.lock import LOCK_NAME
+from synthpipe.sink.lock import ASIDE_PREFIX, LOCK_NAME
 from synthpipe.sink.manifest import MANIFEST_NAME
 from synthpipe.sink.refresh import STAGING
 from synthpipe.spec import Spec
@@ -113,7 +113,7 @@ def _reason(exc: BaseException) -> str:
 
 def _ours(name: str) -> bool:
     """Names a synthpipe run can leave before its manifest exists (a killed first run)."""
-    return name in OWN_NAMES or name.startswith(TEMP_PREFIX)
+    return name in OWN_NAMES or name.startswith((TEMP_PREFIX, ASIDE_PREFIX))
 
 
 def _check_local_parent(root: str, url: str) -> None:

@@ -38,6 +38,7 @@ SHOWN_TEXT = 60  # characters of a bad value echoed in an error
 STORAGE_OPTIONS = "output.storage_options"
 ABSENT = "<absent>"
 YAML_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+YAML_MERGE_TAG = "tag:yaml.org,2002:merge"  # `<<: *base`: merged keys may be overridden
 
 
 # libyaml's parser where PyYAML was built with it (about ten times quicker on big input)
@@ -45,9 +46,50 @@ SafeLoaderBase: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLo
 
 
 class SpecYamlLoader(SafeLoaderBase):  # type: ignore[valid-type,misc]
-    """YAML's safe loader, except that dates stay text: PyYAML's own date parsing raises a
-    bare ValueError on an impossible date (``2024-13-01``), where the spec's validation
-    names the field that holds it."""
+    """YAML's safe loader, except that dates stay text (PyYAML's own date parsing raises a
+    bare ValueError on an impossible date, ``2024-13-01``, where the spec's validation
+    names the field that holds it) and a key given twice in one mapping is refused
+    (PyYAML keeps the last silently): ``seed: 1`` then ``seed: 2`` is a mistake to show."""
+
+    def get_single_data(self) -> Any:
+        """The document's one value, its mappings checked for duplicate keys first."""
+        node = self.get_single_node()
+        if node is None:
+            return None
+        refuse_duplicate_keys(node)
+        return self.construct_document(node)
+
+
+def refuse_duplicate_keys(root: yaml.Node) -> None:
+    """Raise a YAML error at the second of two equal keys in any mapping of the composed
+    document (``<<`` merge keys aside: a mapping's own key overrides a merged one, as YAML
+    says). Iterative and once per node, so deep nesting and aliases cost nothing extra."""
+    stack: list[tuple[yaml.Node, str]] = [(root, "")]
+    seen: set[int] = set()
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(
+                (child, f"{path}.{i}" if path else str(i)) for i, child in enumerate(node.value)
+            )
+        elif isinstance(node, yaml.MappingNode):
+            first: dict[tuple[str, str], yaml.Node] = {}
+            for key, value in node.value:
+                if not isinstance(key, yaml.ScalarNode) or key.tag == YAML_MERGE_TAG:
+                    stack.append((value, path))
+                    continue
+                name = f"{path}.{key.value}" if path else str(key.value)
+                earlier = first.setdefault((key.tag, key.value), key)
+                if earlier is not key:
+                    raise yaml.constructor.ConstructorError(
+                        problem=f"duplicate key `{name}` (first given at line"
+                        f" {earlier.start_mark.line + 1})",
+                        problem_mark=key.start_mark,
+                    )
+                stack.append((value, name))
 
 
 def _date_as_text(loader: SpecYamlLoader, node: yaml.Node) -> str:

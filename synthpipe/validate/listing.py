@@ -1,6 +1,7 @@
 """What validation is given of a dataset: its files (where to read each one now, with the
-rows and checksum the manifest records) and a few facts of the manifest. The sink builds
-it from its manifest; where a pending refresh keeps its files is the sink's business."""
+rows and checksum the manifest records), the files found that the manifest does not list,
+and a few facts of the manifest. The sink builds it from its manifest and the dataset's
+folders; where a pending refresh keeps its files is the sink's business."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ class Listing:
     files: tuple[ListedFile, ...]
     spec_sha256: str
     table_rows: dict[str, int]
+    # data files found in the dataset's table folders that the manifest does not list
+    # (a stray copy that readers of the folders would read as data); the sink looks
+    unlisted: tuple[str, ...] = ()
 
     def of_table(self, table: str) -> list[ListedFile]:
         """The files of one table."""

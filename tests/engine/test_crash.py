@@ -116,19 +116,3 @@ def test_ctrl_c_stops_the_run_with_one_line_and_leaves_no_worker(
     left = [pid for pid in family if psutil.pid_exists(pid)]
     assert all(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE for pid in left), left
     assert not (out / "_SUCCESS").exists()
-
-
-def test_an_interrupt_is_noted_and_the_handler_restored() -> None:
-    from flows.cli import _interrupt_noted
-
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    with _interrupt_noted() as interrupted:
-        assert not interrupted.is_set()
-        try:
-            os.kill(os.getpid(), signal.SIGINT)
-            time.sleep(1)  # the handler runs between these bytecodes
-            raise AssertionError("no KeyboardInterrupt")
-        except KeyboardInterrupt:
-            pass
-        assert interrupted.is_set()
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -13,7 +13,7 @@ from helpers import DEFAULT_SPEC, small_document
 
 from synthpipe.errors import SpecError
 from synthpipe.spec import data_hash, load_spec, spec_from_dict
-from synthpipe.spec.loader import parse_override, set_dotted
+from synthpipe.spec.loader import parse_override, read_spec_document, set_dotted
 
 
 def test_minimal_spec_gets_the_default_world() -> None:
@@ -279,3 +279,56 @@ def test_label_parameters_out_of_range_name_the_field(
     with pytest.raises(SpecError) as caught:
         load_spec(path, [override])
     assert fragment in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        (
+            "seed: 1\ncalendar: {start: 2024-01-01, end: 2024-01-31}\nseed: 2\n",
+            "at line 3, column 1: duplicate key `seed` (first given at line 1)",
+        ),
+        (
+            "seed: 1\ncalendar:\n  start: 2024-01-01\n  end: 2024-01-31\n  start: 2024-02-01\n",
+            "at line 5, column 3: duplicate key `calendar.start` (first given at line 3)",
+        ),
+        (
+            "seed: 1\ncalendar: {start: 2024-01-01, end: 2024-01-31}\n"
+            "fraud: {types: {stolen_card: {report_rate: 0.5, 'report_rate': 0.6}}}\n",
+            "at line 3, column 49: duplicate key `fraud.types.stolen_card.report_rate`"
+            " (first given at line 3)",
+        ),
+    ],
+    ids=["top-level", "nested", "quoted-twin"],
+)
+def test_a_key_given_twice_is_refused_naming_it_and_its_line(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = tmp_path / "spec.yaml"
+    path.write_text(text)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    message = str(caught.value)
+    assert message == f"spec file {str(path)!r} is not valid YAML {fragment}"
+    assert "\n" not in message
+
+
+def test_merge_keys_may_still_be_overridden_and_aliases_shared(tmp_path: Path) -> None:
+    """`<<: *base` then a key of the mapping's own is YAML's override, not a duplicate; a
+    mapping reached twice through an alias is one mapping, not two with equal keys."""
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        "seed: 1\n"
+        "base: &base {start: 2024-01-01, end: 2024-03-31}\n"
+        "calendar:\n  <<: *base\n  end: 2024-01-31\n"
+        "again: *base\n"
+    )
+    raw = read_spec_document(path)
+    assert raw["calendar"] == {"start": "2024-01-01", "end": "2024-01-31"}
+    assert raw["again"] is raw["base"]
+    assert raw["base"] == {"start": "2024-01-01", "end": "2024-03-31"}
+
+
+def test_a_key_given_twice_in_a_set_value_is_refused() -> None:
+    with pytest.raises(SpecError, match=r"--set sales\.weekday: value .* is not valid YAML"):
+        parse_override("sales.weekday={a: 1, a: 2}")

@@ -4,6 +4,7 @@ exit non-zero with the right test named as failed."""
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import pytest
 from helpers import misstate_spec, parquet_files, rewrite_table
 
 from synthpipe.cli import EXIT_FAILURE, main
+from synthpipe.formats.parquet import SUCCESS_NAME
 from synthpipe.model.associations import associations
 from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
 from synthpipe.model.money import cents_to_decimal, decimal_to_cents
@@ -285,6 +287,18 @@ def corrupt_file(root: Path) -> None:
     path.write_bytes(bytes(data))
 
 
+STRAY_NAME = "part-09999.parquet"
+
+
+def copy_a_file(root: Path) -> Path:
+    """Copy a transactions file under a new name beside it (readers of the folder now see
+    its transactions twice); the manifest is not told. Returns the copy."""
+    original = root / parquet_files(root, "transactions")[0]
+    stray = original.with_name(STRAY_NAME)
+    shutil.copyfile(original, stray)
+    return stray
+
+
 def _rewrite_labels(root: Path, change: Callable[[pa.Table], pa.Table]) -> None:
     for relative in parquet_files(root, "transactions"):
         rewrite_table(root, relative, change)
@@ -408,6 +422,7 @@ TAMPERING: list[tuple[Callable[[Path], None], str]] = [
     (shuffle_ages, "transactions.online_share_by_age"),
     (swap_segments, "line_items.basket_size_by_segment_channel"),
     (corrupt_file, "files.checksum"),
+    # copy_a_file (files.unlisted): test_a_stray_copy_is_named_and_the_dataset_unpublished
     (report_every_fraud, "labels.report_rate_card_testing"),
     (delay_reports, "labels.report_delay_account_takeover"),
     (drop_report_times, "labels.consistent"),
@@ -512,3 +527,28 @@ def test_workers_and_in_process_reading_give_the_same_report(
     on_workers = json.loads(report_path.read_text())
     assert _without_clock(on_workers) == _without_clock(in_process)
     assert len(in_process["tests"]) >= 75
+
+
+def test_a_stray_copy_is_named_and_the_dataset_unpublished(
+    dataset_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before: a partition file copied under a new name passed (`fidelity report: PASS`,
+    `_SUCCESS` kept) while readers of the folder saw its transaction ids twice. Hidden
+    names (a temporary file, a table format's own folder) are not data and stay allowed."""
+    month = (dataset_copy / parquet_files(dataset_copy, "transactions")[0]).parent
+    (month / ".tmp-0123-part-00000.parquet").write_bytes(b"an interrupted write")
+    (month / "_delta_log").mkdir()
+    (month / "_delta_log" / "00000.json").write_text("{}")
+    stray = str(copy_a_file(dataset_copy).relative_to(dataset_copy))
+    assert main(["validate", str(dataset_copy)]) == EXIT_FAILURE
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert (
+        "files.unlisted (every data file in the table folders is one the manifest lists;"
+        f" not so: {stray})" in err[0]
+    )
+    assert "part-00000.parquet" not in err[0]  # the hidden ones are not named
+    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
+    assert report["summary"]["failed_tests"] == ["files.unlisted"]
+    assert not (dataset_copy / SUCCESS_NAME).exists()
+    assert json.loads((dataset_copy / "_manifest.json").read_text())["published"] is False

@@ -29,6 +29,7 @@ def integrity_checks(ctx: ValidationContext, stats: Stats, listing: Listing) -> 
     offending = {
         "files.readable": sorted(unreadable),
         "files.present": sorted(p for p in listed if p not in files and p not in unreadable),
+        "files.unlisted": sorted(listing.unlisted),
         "files.checksum": sorted(
             p for p, f in files.items() if p in listed and listed[p].sha256 != f["sha256"]
         ),
@@ -221,6 +222,11 @@ NOT_PARSED = ("unreadable", "unread")  # units.py: records of files whose conten
 FILE_CHECKS: tuple[CheckInfo, ...] = (
     integrity("files.readable", "every file in the manifest can be read as Parquet", *_FILES),
     integrity("files.present", "every file the manifest lists was found", *_FILES),
+    integrity(
+        "files.unlisted",
+        "every data file in the table folders is one the manifest lists",
+        *_FILES,
+    ),
     integrity("files.checksum", "every file's SHA-256 matches the manifest", *_FILES),
     integrity("files.row_count", "every file's row count matches the manifest", *_FILES),
     integrity("files.schema", "every file has the table's columns and types", *_FILES),
