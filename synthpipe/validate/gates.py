@@ -28,7 +28,7 @@ class Check:
     """One named test with its statistic, threshold and verdict."""
 
     name: str
-    group: str  # integrity, fidelity, fraud, signature, reference
+    group: str  # integrity, fidelity, fraud, signature, leakage, reference
     statistic: str
     value: float
     threshold: float

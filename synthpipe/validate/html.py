@@ -335,6 +335,32 @@ def learnability_table(section: dict[str, Any]) -> str:
     return tag("p", text(caption)) + tag("table", head + "".join(rows))
 
 
+LEAKAGE_HEADINGS = ("transform", "kind", "what", "ROC AUC", "SE", "later fraud", "verdict")
+
+
+def leakage_table(section: dict[str, Any]) -> str:
+    """Every audited transform's target-encoding ROC AUC on the later part, artefacts
+    with their verdict (the report's leakage section)."""
+    if not section.get("transforms"):
+        return tag("p", text(str(section.get("note", "not computed"))))
+    rows = [tag("tr", "".join(tag("th", text(h)) for h in LEAKAGE_HEADINGS))]
+    for record in section["transforms"]:
+        verdict = {True: "pass", False: "FAIL"}.get(record.get("passed"), "listed")
+        cells = [_cell(record[k]) for k in ("name", "kind", "what")]
+        cells += [_cell(_format(record[k], ".3f"), numeric=True) for k in ("roc_auc", "se")]
+        cells += [_cell(record["later_fraud"] or "", numeric=True), _cell(verdict)]
+        failed = record.get("passed") is False
+        rows.append(tag("tr", "".join(cells), class_="failed" if failed else ""))
+    sample = section["sample"]
+    caption = (
+        f"Target encoding (smoothing {section['smoothing']:g}) fitted until"
+        f" {sample['earlier_until']}, ROC AUC after, on {sample['transactions']:,}"
+        f" transactions ({sample['fraud']:,} fraud). Artefacts fail above"
+        f" {section['gate']:g}; behavioural signals are listed."
+    )
+    return tag("p", text(caption)) + tag("table", "".join(rows))
+
+
 def _section(anchor: str, title: str, *content: str) -> str:
     return tag("h2", text(title), id=anchor) + "".join(content)
 
@@ -518,6 +544,11 @@ def render_html(report: dict[str, Any]) -> str:
             "learnability",
             "How learnable the fraud is",
             learnability_table(report.get("learnability") or {}),
+        ),
+        _section(
+            "leakage",
+            "Does anything but behaviour predict the fraud label?",
+            leakage_table(report.get("leakage") or {}),
         ),
         _section("verdicts", "Every test", tests_table(report["tests"])),
     ]

@@ -5,9 +5,8 @@ split, scored on the true ones.
 Reads a sample of whole customers (every transaction of every customer whose id falls on
 the sampling stride, in the first customer blocks: only their files are read), builds
 ``synthpipe.features``'s table, trains on the first TRAIN_SHARE of the calendar and tests
-on the rest. Needs
-scikit-learn (the ``ml`` extra); without it the section says how to enable it and
-nothing fails.
+on the rest (scikit-learn's learners: a runtime dependency). Its cost is bounded by
+MAX_TRANSACTIONS, whatever the dataset's size.
 """
 
 from __future__ import annotations
@@ -38,7 +37,6 @@ BOOSTING_ROUNDS = 200
 BOOSTING_MIN_LEAF = 40
 BOOSTING_L2 = 1.0
 LEARNERS = ("naive_bayes", "logistic_regression", "gradient_boosting")
-ENABLE_NOTE = "install the ml extra to compute it: pip install 'synthpipe[ml]'"
 TRANSACTION_COLUMNS = [
     "transaction_id", "ts", "customer_id", "store_id", "channel", "transaction_type",
     "payment_method", "items", "amount", "ship_region", "is_fraud", "fraud_type",
@@ -101,11 +99,7 @@ def _every(table: pa.Table, stride: int) -> pa.Table:
 
 
 def learnability(spec: Spec, location: Location, listing: Listing) -> dict[str, Any]:
-    """The report's learnability section (never raises for a missing extra)."""
-    try:
-        from sklearn import metrics  # noqa: F401  (the ml extra's presence)
-    except ImportError:
-        return {"available": False, "note": ENABLE_NOTE}
+    """The report's learnability section."""
     features, stride = sample_features(location, listing)
     return score_learners(features, spec, stride)
 
@@ -205,7 +199,7 @@ def _cut_day(spec: Spec) -> int:
 
 
 def _model(learner: str, seed: int) -> Any:
-    """A fresh scikit-learn estimator (the ml extra)."""
+    """A fresh scikit-learn estimator."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.naive_bayes import GaussianNB

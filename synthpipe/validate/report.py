@@ -196,6 +196,7 @@ def build_report(
         },
         "fraud_counts": fraud_summary(ctx, stats),
         "issues": stats.get(st.ISSUES, []),
+        "leakage": stats.get(st.LEAKAGE_AUDIT, {}),
         "busy_seconds": round(float(stats.get(st.BUSY_SECONDS, 0.0)), 3),
         "tests": [c.as_dict() for c in checks],
         "series": series(ctx, stats),

@@ -241,6 +241,9 @@ LABELS_LEGIT_SALES = statistic("labels.legit_sales")
 LABELS_DELAY_HIST = statistic("labels.delay_hist")  # (fraud types + friendly) x log10 days
 LABELS_INCONSISTENT = statistic("labels.inconsistent")
 
+# the leakage audit (one unit computes it on its sample: synthpipe.validate.leakage)
+LEAKAGE_AUDIT = statistic("leakage.audit", Merge.FIRST)
+
 # per table, by name: the same keys as the constants above
 ROWS = {t: StatKey(f"{t}.rows") for t in TABLES}
 UNKNOWN_LABELS = {t: StatKey(f"{t}.unknown_labels") for t in (*DIMENSION_TABLES, "transactions")}

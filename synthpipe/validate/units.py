@@ -33,6 +33,7 @@ from synthpipe.validate.dimensions import (
     product_stats,
     store_stats,
 )
+from synthpipe.validate.leakage import chosen_files, leakage_stats
 from synthpipe.validate.listing import Listing
 from synthpipe.validate.merge import Stats, issue, merge_two
 from synthpipe.validate.reading import FileRead, read_file
@@ -45,8 +46,8 @@ from synthpipe.validate.sales import LINE_COLUMNS, TRANSACTION_COLUMNS, sales_st
 class Unit:
     """One independent piece of validation work."""
 
-    kind: str  # customers, products, stores, sales
-    paths: tuple[str, ...]  # sales: transactions, line items
+    kind: str  # customers, products, stores, sales, leakage
+    paths: tuple[str, ...]  # sales: transactions, line items; leakage: its sample's files
     block: int = 0
     month: str | None = None
     customers_path: str | None = None  # sales: the block's customers file
@@ -94,8 +95,10 @@ def units(listing: Listing) -> list[Unit]:
             found.append(
                 Unit(kind, (tables[kind],), block, None, None, None, None, products, stores)
             )
-    # Block by block, so a worker's consecutive units reuse the block's customers.
-    return sorted(found, key=lambda u: (u.kind != "sales", u.block, u.month or ""))
+    # Block by block, so a worker's consecutive units reuse the block's customers; the
+    # leakage audit (one unit reading a bounded sample: the longest) first.
+    audit = [Unit("leakage", chosen_files(listing))] if listing.of_table("transactions") else []
+    return audit + sorted(found, key=lambda u: (u.kind != "sales", u.block, u.month or ""))
 
 
 _CATALOGUES: dict[tuple[str, str | None, str | None], Catalogue | None] = {}
@@ -200,6 +203,8 @@ def unit_stats(unit: Unit, spec: Spec, location: Location) -> Stats:
 
 
 def _unit_stats(spec: Spec, location: Location, unit: Unit) -> Stats:
+    if unit.kind == "leakage":  # reads other units' files (they checksum them)
+        return leakage_stats(spec, location, unit.paths)
     ctx = validation_context(spec)
     reads: list[FileRead] = []
     for path, columns in _unit_files(unit):

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import builtins
 import datetime as dt
 import itertools
 import json
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -18,7 +16,7 @@ from synthpipe.model.money import money_type
 from synthpipe.sink.manifest import load_dataset_spec
 from synthpipe.spec import spec_from_dict
 from synthpipe.storage import Location
-from synthpipe.validate.learnability import ENABLE_NOTE, LEARNERS, learnability
+from synthpipe.validate.learnability import LEARNERS, learnability
 
 DAY = dt.datetime(2024, 3, 4)  # a Monday
 
@@ -98,25 +96,6 @@ def test_the_section_scores_every_learner_reproducibly(small_dataset: Path) -> N
     assert report["learnability"]["true_labels"].keys() == first["true_labels"].keys()
     html = (small_dataset / "_fidelity" / "report.html").read_text()
     assert "How learnable the fraud is" in html
-
-
-def test_without_scikit_learn_the_section_says_how_to_enable_it(
-    small_dataset: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real_import = builtins.__import__
-
-    def no_sklearn(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.startswith("sklearn"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_sklearn)
-    location = Location(str(small_dataset))
-    spec, manifest = load_dataset_spec(location)
-    assert learnability(spec, location, manifest.listing()) == {
-        "available": False,
-        "note": ENABLE_NOTE,
-    }
 
 
 def test_the_report_states_each_months_expected_fraud_beside_the_realised(

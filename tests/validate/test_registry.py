@@ -53,7 +53,8 @@ def judged(small_dataset: Path) -> tuple[Any, Any, dict[str, Any]]:
 def test_names_are_unique_and_groups_known() -> None:
     names = [c.name for c in declared_checks()]
     assert len(names) == len(set(names))
-    assert {c.group for c in declared_checks()} <= {"integrity", "fidelity", "fraud", "signature"}
+    groups = {"integrity", "fidelity", "fraud", "signature", "leakage"}
+    assert {c.group for c in declared_checks()} <= groups
     assert all(c.summary and "\n" not in c.summary for c in declared_checks())
 
 

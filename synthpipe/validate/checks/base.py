@@ -32,7 +32,7 @@ MEDIAN_SLACK = 0.01  # relative: the median is read from a histogram of 0.01 log
 VOLUME_SLACK = 0.01  # relative error of total volume: rounding of the calendar's parts
 MIN_SIGNATURE_EVENTS = 10  # fewer transactions than this: the signature is not judged
 
-GROUPS = ("integrity", "fidelity", "fraud", "signature", "reference")
+GROUPS = ("integrity", "fidelity", "fraud", "signature", "leakage", "reference")
 Judge = Callable[[ValidationContext, Stats, Listing], list[Check]]
 
 
