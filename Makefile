@@ -11,7 +11,7 @@ SOURCES := synthpipe flows tests benchmarks
 EXTRAS ?=
 RUNTIME := $(if $(EXTRAS),.[$(EXTRAS)],.)
 
-.PHONY: install run test test-all lint format bench bench-generation bench-validation bench-commit clean
+.PHONY: install run test test-slow test-all lint format bench bench-generation bench-validation bench-commit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,18 +31,28 @@ $(VENV)/.dev: pyproject.toml constraints.txt | $(BIN)/python
 run: $(VENV)/.runtime
 	$(BIN)/synthpipe run $(SPEC) $(ARGS)
 
+# pytest-xdist workers: one per core; each module's tests stay on one worker, so a module's
+# shared world is built once
+TEST_WORKERS ?= auto
+PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
+
 ## test: lint and type-check, then the test suite (slow tests excluded; see test-all)
 test: $(VENV)/.dev lint
-	$(BIN)/pytest -q
+	$(PYTEST)
+
+## test-slow: the slow tests only (fault injection, crash and cluster runs, many seeds)
+test-slow: $(VENV)/.dev
+	$(PYTEST) -m slow
 
 ## test-all: every test, the slow ones too
 test-all: $(VENV)/.dev lint
-	$(BIN)/pytest -q -m ''
+	$(PYTEST) -m ''
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check $(SOURCES)
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy synthpipe
+	$(BIN)/lint-imports
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix $(SOURCES)
@@ -65,4 +75,4 @@ bench-validation: $(VENV)/.dev
 	$(BIN)/python benchmarks/validation.py $(ARGS)
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -35,13 +35,15 @@ from synthpipe.engine.validation import (
     validate_location,
 )
 from synthpipe.errors import FidelityError, InputError, StorageError
-from synthpipe.model.truth import TRUTH_FOLDER, truth_tables
+from synthpipe.model.truth import truth_tables
 from synthpipe.sink.lock import holding
 from synthpipe.sink.manifest import Manifest, realised_fraud
+from synthpipe.sink.names import TRUTH_FOLDER, truth_files
 from synthpipe.sink.output import check_format, check_output, output_location
 from synthpipe.sink.partitions import FileRecord, PartitionResult, write_tables
 from synthpipe.sink.publish import unpublish
 from synthpipe.sink.refresh import (
+    Checkpoint,
     RunPlan,
     clean_leftovers,
     pending_manifest,
@@ -106,14 +108,29 @@ def verify_kept(plan: RunPlan, scheduler: str) -> RunPlan:
     cache_policy=NONE,
 )
 def generate_partitions(plan: RunPlan, scheduler: str) -> list[PartitionResult]:
-    """Generate and write every partition to run, on the Dask cluster (one task each)."""
+    """Generate and write every partition to run, on the Dask cluster (one task each);
+    an in-place run checkpoints the partitions it finished, so a killed run's successor
+    keeps them."""
     start(plan)
     if plan.staging is None:  # in place: readers must not trust a dataset in flux
         unpublish(plan.location, plan.spec.output.format)
-    with Client(scheduler, set_as_default=False) as client:
-        return generate(
-            client, plan.spec, list(plan.to_run), plan.write_location, _progress("generate")
-        )
+    checkpoint = Checkpoint(plan)
+    try:
+        with Client(scheduler, set_as_default=False) as client:
+            results = generate(
+                client,
+                plan.spec,
+                list(plan.to_run),
+                plan.write_location,
+                _progress("generate"),
+                finished=checkpoint,
+            )
+    except BaseException:  # a partition failed: the next run keeps what is whole
+        with contextlib.suppress(Exception):  # the failure is the news, not the checkpoint's
+            checkpoint.flush()
+        raise
+    checkpoint.flush()
+    return results
 
 
 class ProgressArtifact:
@@ -161,7 +178,7 @@ def write_ground_truth(
     with Client(scheduler, set_as_default=False) as client:
         truth, streamed = write_truth(client, plan.spec, plan.write_location, TRUTH_FOLDER)
     tables = truth_tables(plan.spec, truth, realised_fraud([*plan.kept, *results]))
-    summed = write_tables(plan.spec, tables, plan.write_location, TRUTH_FOLDER)
+    summed = write_tables(plan.spec, truth_files(tables), plan.write_location, TRUTH_FOLDER)
     return summed + streamed, truth.seconds
 
 

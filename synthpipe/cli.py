@@ -26,6 +26,7 @@ from synthpipe.model.expectation import BYTES_PER_ROW, expected_partition_rows, 
 from synthpipe.plan import make_plan, partition_count
 from synthpipe.secrets import credential_paths
 from synthpipe.sink.lock import check_unlocked, holding
+from synthpipe.sink.names import partition_files
 from synthpipe.sink.output import check_format, check_output, check_writable, output_location
 from synthpipe.sink.refresh import prepare
 from synthpipe.spec import Spec, load_spec, spec_from_dict
@@ -280,7 +281,12 @@ def command_plan(args: argparse.Namespace) -> int:
     rows = [(task, expected_partition_rows(spec, task)) for task in tasks]
     if args.json:
         document = [
-            {"partition": t.key, "kind": t.kind, "expected_rows": e, "files": t.outputs()}
+            {
+                "partition": t.key,
+                "kind": t.kind,
+                "expected_rows": e,
+                "files": partition_files(spec, t),
+            }
             for t, e in rows
         ]
         print(json.dumps(document, indent=2))
@@ -296,7 +302,8 @@ def command_plan(args: argparse.Namespace) -> int:
     print()
     for task, expected in rows:
         described = ", ".join(f"{k} ~{v:,.0f}" for k, v in expected.items())
-        print(f"{task.key:<28} {described:<52} -> {', '.join(task.outputs().values())}")
+        files = ", ".join(partition_files(spec, task).values())
+        print(f"{task.key:<28} {described:<52} -> {files}")
     return EXIT_OK
 
 

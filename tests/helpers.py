@@ -23,9 +23,10 @@ from synthpipe.model.customers import block_count
 from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.transactions import generate_sales
-from synthpipe.model.truth import CLV_HORIZON_DAYS, TRUTH_FOLDER, truth_tables
+from synthpipe.model.truth import CLV_HORIZON_DAYS, truth_tables
 from synthpipe.plan import make_plan, month_ranges
 from synthpipe.sink.manifest import MANIFEST_NAME, build_manifest, realised_fraud, write_manifest
+from synthpipe.sink.names import TRUTH_FOLDER, truth_files
 from synthpipe.sink.partitions import write_tables
 from synthpipe.sink.publish import publish
 from synthpipe.spec import Spec, spec_from_dict
@@ -82,7 +83,7 @@ def build(spec: Spec, out: Path, validate: bool = True) -> ValidationOutcome | N
     results = generate(None, spec, make_plan(spec), location)
     summed, streamed = write_truth(None, spec, location, TRUTH_FOLDER)
     tables = truth_tables(spec, summed, realised_fraud(results))
-    truth = write_tables(spec, tables, location, TRUTH_FOLDER) + streamed
+    truth = write_tables(spec, truth_files(tables), location, TRUTH_FOLDER) + streamed
     manifest = build_manifest(spec, results, truth=truth)
     write_manifest(location, manifest)
     if not validate:

@@ -14,6 +14,7 @@ from distributed import Client, as_completed
 
 Progress = Callable[[int, int], None]
 R = TypeVar("R")
+Finished = Callable[[R], None]  # told each result as its task finishes, in any order
 
 
 def no_progress(done: int, total: int) -> None:
@@ -32,6 +33,7 @@ def run_batch(
     progress: Progress = no_progress,
     fail_fast: bool = False,
     groups: Sequence[int] | None = None,
+    finished: Finished[R] | None = None,
 ) -> Iterator[R]:
     """``function(item, **shared, **broadcast)`` for every item, results in item order.
 
@@ -43,11 +45,13 @@ def run_batch(
     ``client`` None runs the items here, one after the other, lazily. ``groups`` (one
     number per item) asks for the items of a group to run on one worker, where per-group
     state is cached (a customer block): group g prefers worker g mod n, and an idle worker
-    still takes (steals) others' items, so the load stays balanced.
+    still takes (steals) others' items, so the load stays balanced. ``finished`` is
+    called in this process with each result as soon as it is read (with ``fail_fast``: as
+    its task finishes), before the results are returned.
     """
     arguments = {**(shared or {}), **(broadcast or {})}
     if client is None:
-        return _in_process(function, items, arguments, progress)
+        return _in_process(function, items, arguments, progress, finished)
     if broadcast:
         scattered = client.scatter(list(broadcast.values()), broadcast=True, hash=False)
         arguments.update(zip(broadcast, scattered, strict=True))
@@ -59,8 +63,8 @@ def run_batch(
     else:
         futures = _map_by_group(client, function, list(items), groups, names, retries, arguments)
     if fail_fast:
-        return _finished_then_ordered(client, futures, progress)
-    return _ordered(futures, progress)
+        return _finished_then_ordered(client, futures, progress, finished)
+    return _ordered(futures, progress, finished)
 
 
 def _map_by_group(
@@ -98,30 +102,43 @@ def _map_by_group(
 
 
 def _in_process(
-    function: Callable[..., R], items: Sequence[Any], arguments: dict[str, Any], progress: Progress
+    function: Callable[..., R],
+    items: Sequence[Any],
+    arguments: dict[str, Any],
+    progress: Progress,
+    finished: Finished[R] | None,
 ) -> Iterator[R]:
     total = len(items)
     progress(0, total)
     for done, item in enumerate(items, 1):
-        yield function(item, **arguments)
+        result = function(item, **arguments)
+        if finished is not None:
+            finished(result)
+        yield result
         progress(done, total)
 
 
-def _ordered(futures: list[Any], progress: Progress) -> Iterator[R]:
+def _ordered(futures: list[Any], progress: Progress, finished: Finished[R] | None) -> Iterator[R]:
     total = len(futures)
     progress(0, total)
     for done, future in enumerate(futures, 1):
         result: R = future.result()
         future.release()
+        if finished is not None:
+            finished(result)
         yield result
         progress(done, total)
 
 
-def _finished_then_ordered(client: Client, futures: list[Any], progress: Progress) -> Iterator[R]:
+def _finished_then_ordered(
+    client: Client, futures: list[Any], progress: Progress, finished: Finished[R] | None
+) -> Iterator[R]:
     total = len(futures)
     progress(0, total)
-    for done, finished in enumerate(as_completed(futures), 1):
-        finished.result()  # raise the first failure at once
+    for done, future in enumerate(as_completed(futures), 1):
+        result = future.result()  # raise the first failure at once
+        if finished is not None:
+            finished(result)
         progress(done, total)
     results: list[R] = client.gather(futures)
     yield from results

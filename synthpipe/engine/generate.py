@@ -9,7 +9,7 @@ from dataclasses import replace
 
 from distributed import Client
 
-from synthpipe.engine.batch import Progress, no_progress, run_batch
+from synthpipe.engine.batch import Finished, Progress, no_progress, run_batch
 from synthpipe.model.truth import (
     BlockTruth,
     add_truth,
@@ -18,6 +18,7 @@ from synthpipe.model.truth import (
     per_customer_rows,
 )
 from synthpipe.plan import PartitionTask, customer_blocks
+from synthpipe.sink.names import truth_file
 from synthpipe.sink.partitions import FileRecord, PartitionResult, write_partition
 from synthpipe.sink.streamed import StreamedTable
 from synthpipe.spec import Spec
@@ -37,9 +38,11 @@ def generate(
     tasks: list[PartitionTask],
     location: Location,
     progress: Progress = no_progress,
+    finished: Finished[PartitionResult] | None = None,
 ) -> list[PartitionResult]:
     """Generate and write every task on the cluster (in this process when ``client`` is
-    None); returns their results in task order."""
+    None); returns their results in task order. ``finished`` is told each partition's
+    result as soon as its files are in place (a checkpoint)."""
     if not tasks:
         return []
     run = uuid.uuid4().hex[:8]
@@ -55,6 +58,7 @@ def generate(
             progress=progress,
             fail_fast=True,
             groups=[task.block for task in tasks],  # a worker builds a block's customers once
+            finished=finished,
         )
     )
 
@@ -79,12 +83,14 @@ def write_truth(
     total: BlockTruth | None = None
     with ExitStack() as stack:
         streams = {
-            path: stack.enter_context(StreamedTable(spec, location, path, label, columns))
-            for path, columns in finish.items()
+            name: stack.enter_context(
+                StreamedTable(spec, location, truth_file(name), label, columns)
+            )
+            for name, columns in finish.items()
         }
         for part in run_batch(client, truth_block, blocks, broadcast={"spec": spec}):
-            for path, rows in per_customer_rows(part).items():
-                streams[path].add(rows)
+            for name, rows in per_customer_rows(part).items():
+                streams[name].add(rows)
             total = add_truth(total, part)
     assert total is not None  # a spec has at least one customer block
     return total, tuple(stream.record for stream in streams.values())

@@ -2,8 +2,8 @@
 
 Each module (other than ``base``) defines ``FORMAT``, an ``OutputFormat``: file
 extension, encode, decode for validation, publish. Parquet (with a ``_SUCCESS`` marker)
-is the only one today and the default; the plan, the ground truth, the sink and the
-validation all ask this registry instead of naming a format.
+is the only one today and the default; the sink (which names every file, ground truth
+included) and the validation ask this registry instead of naming a format.
 """
 
 from __future__ import annotations

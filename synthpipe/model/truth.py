@@ -5,7 +5,7 @@ of fraud transactions per type, and of sale line items per category. These are t
 Poisson means of the generating process given the customers that were generated (their
 latent purchase activity included), so a forecaster can be scored against the truth
 rather than against noise. Computed per customer block without drawing anything, then
-summed.
+summed. Returned as tables by name: the sink names and writes their files.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import numpy as np
 import pyarrow as pa
 
 from synthpipe.clock import DAYS_PER_YEAR, MICROS_PER_DAY, UNIX_EPOCH
-from synthpipe.formats import output_format
 from synthpipe.model.associations import associations
 from synthpipe.model.baskets import (
     audience_group,
@@ -55,16 +54,16 @@ from synthpipe.model.seasonality import DayFactors, day_factors
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS, IN_STORE, ONLINE, TRANSACTION_TYPES
 
-TRUTH_FOLDER = "_truth"
-EXTENSION = output_format().extension
-EXPECTED_DAILY = f"{TRUTH_FOLDER}/expected_daily{EXTENSION}"
-EXPECTED_CATEGORIES = f"{TRUTH_FOLDER}/expected_category_daily{EXTENSION}"
-FRAUD_COUNTS = f"{TRUTH_FOLDER}/fraud_counts{EXTENSION}"
-FRAUD_SCHEDULE = f"{TRUTH_FOLDER}/fraud_schedule{EXTENSION}"
-CUSTOMER_LIFECYCLE = f"{TRUTH_FOLDER}/customer_lifecycle{EXTENSION}"
-BRAND_LOYALTY = f"{TRUTH_FOLDER}/brand_loyalty{EXTENSION}"
-BASKET_ASSOCIATIONS = f"{TRUTH_FOLDER}/basket_associations{EXTENSION}"
-STAPLES = f"{TRUTH_FOLDER}/staples{EXTENSION}"
+# The ground-truth tables, by name: returned as tables, never written here (the sink
+# names their files: synthpipe.sink.names.truth_file)
+EXPECTED_DAILY = "expected_daily"
+EXPECTED_CATEGORIES = "expected_category_daily"
+FRAUD_COUNTS = "fraud_counts"
+FRAUD_SCHEDULE = "fraud_schedule"
+CUSTOMER_LIFECYCLE = "customer_lifecycle"
+BRAND_LOYALTY = "brand_loyalty"
+BASKET_ASSOCIATIONS = "basket_associations"
+STAPLES = "staples"
 ASSOCIATION_KINDS = ("complement", "substitute")
 CLV_HORIZON_DAYS = 90  # the lifetime-value truth looks this many days past calendar.end
 
@@ -354,7 +353,7 @@ def merge_truth(parts: list[BlockTruth]) -> BlockTruth:
 def truth_tables(
     spec: Spec, truth: BlockTruth, realised: dict[str, dict[str, int]]
 ) -> dict[str, pa.Table]:
-    """The ground-truth tables, by their path under the dataset root.
+    """The ground-truth tables that are sums over the blocks, by name.
 
     ``realised`` is the manifest's fraud counts (month -> type -> transactions).
     """
@@ -430,7 +429,7 @@ def truth_tables(
 
 def per_customer_rows(truth: BlockTruth) -> dict[str, pa.Table]:
     """The rows of the per-customer truth tables (one row per customer, one per staple)
-    that ``truth`` holds, by path: written block by block as they arrive (``truth_tables``
+    that ``truth`` holds, by name: written block by block as they arrive (``truth_tables``
     holds the others, which are sums over the blocks)."""
     return {CUSTOMER_LIFECYCLE: truth.lifecycle, STAPLES: truth.staples}
 

@@ -1,30 +1,24 @@
 """The plan: a pure function from a spec to the list of partition tasks.
 
 A task names one block of data (a customer block, the catalogue, the stores, or a
-customer block over one month) and the files it writes. Tasks are small, picklable and
-independent; their seeds come from the data block they name, never from their position
-in the list or the worker that runs them.
+customer block over one month), not the files it becomes: the sink names those
+(``synthpipe.sink.names``). Tasks are small, picklable and independent; their seeds come
+from the data block they name, never from their position in the list or the worker that
+runs them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 import typing
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
-import pyarrow as pa
-
-import synthpipe
-from synthpipe.formats import output_format
-from synthpipe.spec import world_hash
 from synthpipe.spec.models import Spec
 
 TaskKind = Literal["customers", "products", "stores", "sales"]
-PART_DIGITS = 5  # part-00000 and the format's extension
-TAG_CHARACTERS = 16  # hex digits of a content tag in a file name (64 bits)
+PART_DIGITS = 5  # the block's digits in a partition key (and in its files' names)
 TABLES = (
     "customers",
     "customer_history",
@@ -69,7 +63,7 @@ class PartitionId:
 
 @dataclass(frozen=True)
 class PartitionTask:
-    """One unit of generation: a data block and the files it becomes."""
+    """One unit of generation: a data block (its tables' files are named by the sink)."""
 
     kind: TaskKind
     block: int
@@ -77,9 +71,6 @@ class PartitionTask:
     # sales: the last day; customers: the day they are as of (calendar.end), since
     # customers change over the calendar (customers.changes)
     last_day: dt.date | None = None
-    # formats whose files never change once written (table formats) put a tag of what the
-    # file holds in its name (part-00000-<tag>, then the extension); empty: plain names
-    tag: str = ""
 
     @property
     def month(self) -> str | None:
@@ -121,15 +112,14 @@ class PartitionTask:
             raise ValueError(f"{self.key} is not a sales task and has no days")
         return self.first_day, self.last_day
 
-    def outputs(self) -> dict[str, str]:
-        """Table name -> path of the file relative to the dataset root."""
-        tag = f"-{self.tag}" if self.tag else ""
-        part = f"part-{self.block:0{PART_DIGITS}d}{tag}{output_format().extension}"
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The tables this task's partition holds (one file each)."""
         if self.kind == "sales":
-            return {table: f"{table}/month={self.month}/{part}" for table in SALES_TABLES}
+            return SALES_TABLES
         if self.kind == "customers":
-            return {table: f"{table}/{part}" for table in CUSTOMER_TABLES}
-        return {self.kind: f"{self.kind}/{part}"}
+            return CUSTOMER_TABLES
+        return (self.kind,)
 
 
 def customer_blocks(spec: Spec) -> int:
@@ -160,20 +150,7 @@ def make_plan(spec: Spec) -> list[PartitionTask]:
     for b in range(blocks):
         tasks.append(PartitionTask("customers", b, last_day=end))
         tasks += [PartitionTask("sales", b, first, last) for first, last in months]
-    if output_format(spec.output.format).immutable_files:
-        tasks = [replace(t, tag=content_tag(spec, t)) for t in tasks]
     return tasks
-
-
-def content_tag(spec: Spec, task: PartitionTask) -> str:
-    """A tag of everything a task's files hold: the world (the spec without calendar.end
-    and the location), the generator's and the Parquet writer's versions, the partition
-    and its days. Two files with one name hold the same bytes; a partial month that a
-    refresh completes, or a world that changed, gets a new name."""
-    identity = "|".join(
-        (world_hash(spec), synthpipe.__version__, f"pyarrow {pa.__version__}", task.label)
-    )
-    return hashlib.sha256(identity.encode("utf-8")).hexdigest()[:TAG_CHARACTERS]
 
 
 def partition_count(spec: Spec) -> dict[str, int]:

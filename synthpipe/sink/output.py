@@ -9,10 +9,10 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from synthpipe.errors import OutputError
 from synthpipe.formats import FORMATS, output_format
-from synthpipe.model.truth import TRUTH_FOLDER
 from synthpipe.secrets import resolve
 from synthpipe.sink.lock import ASIDE_PREFIX, LOCK_NAME
 from synthpipe.sink.manifest import MANIFEST_NAME
+from synthpipe.sink.names import TRUTH_FOLDER
 from synthpipe.sink.refresh import STAGING
 from synthpipe.spec import Spec
 from synthpipe.spec.loader import STORAGE_OPTIONS

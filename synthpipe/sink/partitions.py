@@ -15,6 +15,7 @@ from synthpipe.formats import output_format
 from synthpipe.model.partition import generate_partition
 from synthpipe.plan import PartitionTask
 from synthpipe.sink.labels import encoded_file
+from synthpipe.sink.names import partition_files
 from synthpipe.spec import Spec
 from synthpipe.storage import Location, sha256_hex, write_atomic
 
@@ -47,7 +48,7 @@ def write_partition(spec: Spec, task: PartitionTask, location: Location) -> Part
     output = generate_partition(spec, task)
     fs, _ = location.filesystem()
     records = []
-    for table_name, relative in task.outputs().items():
+    for table_name, relative in partition_files(spec, task).items():
         table = output.tables[table_name]
         data = encoded_file(table, spec, table_name, task.label)
         write_atomic(fs, location.join(relative), data)

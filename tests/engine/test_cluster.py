@@ -137,3 +137,26 @@ def test_a_worker_killed_mid_run_loses_nothing(
     reference = tmp_path / "reference"
     build(small_spec(**CHANGES), reference)
     assert file_hashes(out) == file_hashes(reference)
+
+
+DASK_DASHBOARD_PORT = 8787  # where Dask's scheduler serves HTTP unless told otherwise
+
+
+def test_another_cluster_on_the_dashboard_port_brings_no_warning(
+    recwarn: pytest.WarningsRecorder, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Before: with port 8787 taken (another Dask cluster on the host), the embedded
+    cluster's scheduler printed Dask's 4-line `Port 8787 is already in use` warning."""
+    from synthpipe.engine.cluster import dask_client
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            taken.bind(("127.0.0.1", DASK_DASHBOARD_PORT))
+            taken.listen()
+        except OSError:
+            pytest.skip("port 8787 is in use here already")
+        with dask_client(workers=1) as client:
+            assert client.submit(sum, [1, 2]).result() == 3
+    assert not [w for w in recwarn if "already in use" in str(w.message)]
+    assert "already in use" not in capfd.readouterr().err

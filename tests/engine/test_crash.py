@@ -1,9 +1,11 @@
 """Crash safety: a run killed at any moment (SIGKILL of its whole process group) leaves no
 file a reader can mistake for data, and the next run completes the dataset, byte for
-byte what an uninterrupted run writes."""
+byte what an uninterrupted run writes, keeping the partitions the killed run recorded in
+its checkpoint and regenerating only the others."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +16,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 from helpers import ROOT, build, cli_environment, file_hashes, small_document, small_spec
+
+from synthpipe.plan import make_plan
 
 CHANGES = {
     "customers__count": 30_000,
@@ -28,6 +32,39 @@ def _sales_files(out: Path) -> list[Path]:
     return (
         list((out / "transactions").rglob("*.parquet")) if (out / "transactions").exists() else []
     )
+
+
+def _recorded(out: Path) -> dict[str, str]:
+    """Path -> partition of every file the manifest on disk lists (atomic: never partial)."""
+    try:
+        files = json.loads((out / "_manifest.json").read_text())["files"]
+    except FileNotFoundError:
+        return {}
+    return {path: entry["partition"] for path, entry in files.items()}
+
+
+def _unrecorded_sales(out: Path) -> list[Path]:
+    """Whole transactions files on disk that the checkpoint does not list (yet)."""
+    recorded = _recorded(out)
+    return [
+        p
+        for p in _sales_files(out)
+        if not p.name.startswith(".") and str(p.relative_to(out)) not in recorded
+    ]
+
+
+def _mid_generation(out: Path) -> bool:
+    """Enough sales files, a checkpoint listing some, and whole files it does not list."""
+    return (
+        len(_sales_files(out)) >= KILL_AFTER_FILES
+        and any(p.startswith("transactions/") for p in _recorded(out))
+        and bool(_unrecorded_sales(out))
+    )
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
 
 
 def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(
@@ -55,11 +92,7 @@ def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(
         start_new_session=True,
     )
     deadline = time.monotonic() + DEADLINE_SECONDS
-    while (
-        len(_sales_files(out)) < KILL_AFTER_FILES
-        and time.monotonic() < deadline
-        and run.poll() is None
-    ):
+    while not _mid_generation(out) and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.05)
     assert run.poll() is None, "the run finished before it could be killed"
     os.killpg(run.pid, signal.SIGKILL)
@@ -71,12 +104,31 @@ def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(
     for path in visible:  # every file a reader can see is a whole Parquet file
         assert pq.read_metadata(path).num_rows >= 0
     assert all(p.name.startswith(".") for p in out.rglob("*") if p.is_file() and ".tmp-" in p.name)
+    recorded = _recorded(out)
+    kept = {path: _identity(out / path) for path in recorded}
+    unrecorded = {str(p.relative_to(out)): _identity(p) for p in _unrecorded_sales(out)}
+    partitions = len(make_plan(small_spec(**CHANGES)))
+    checkpointed = len(set(recorded.values()))
+    assert 0 < checkpointed < partitions
+    assert unrecorded  # whole files the checkpoint does not vouch for
+    summary = tmp_path / "summary.json"
     done = subprocess.run(
-        command, env=environment, cwd=ROOT, capture_output=True, text=True, timeout=DEADLINE_SECONDS
+        [*command, "--summary", str(summary)],
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=DEADLINE_SECONDS,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "_SUCCESS").exists()
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
+    made = json.loads(summary.read_text())
+    assert made["skipped"] == checkpointed  # before checkpoints: 0, all regenerated
+    assert made["generated"] == partitions - checkpointed
+    assert {path: _identity(out / path) for path in kept} == kept  # not rewritten
+    for path, before in unrecorded.items():  # never trusted: rewritten whole
+        assert _identity(out / path) != before, path
     reference = tmp_path / "reference"
     build(small_spec(**CHANGES), reference)
     assert file_hashes(out) == file_hashes(reference)

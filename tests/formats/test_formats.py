@@ -12,6 +12,7 @@ from synthpipe.formats import DEFAULT_FORMAT, FORMATS, output_format
 from synthpipe.formats.base import Release
 from synthpipe.model.partition import generate_partition
 from synthpipe.plan import make_plan
+from synthpipe.sink.names import partition_files
 from synthpipe.storage import Location
 
 # the user's reference sample may be Parquet or CSV: that reader names its input's format
@@ -69,5 +70,6 @@ def test_no_layer_outside_formats_names_a_file_format() -> None:
 
 def test_data_files_carry_the_formats_extension() -> None:
     extension = output_format().extension
-    for task in make_plan(small_spec()):
-        assert all(path.endswith(extension) for path in task.outputs().values())
+    spec = small_spec()
+    for task in make_plan(spec):
+        assert all(path.endswith(extension) for path in partition_files(spec, task).values())

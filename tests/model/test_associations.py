@@ -19,6 +19,7 @@ from synthpipe.model.baskets import complement_attach
 from synthpipe.model.products import product_world
 from synthpipe.model.transactions import generate_sales
 from synthpipe.model.truth import BASKET_ASSOCIATIONS
+from synthpipe.sink.names import truth_file
 from synthpipe.spec import Spec
 
 MONTHS = [(dt.date(2024, m, 1), dt.date(2024, m, 28)) for m in (1, 2, 3)]
@@ -133,7 +134,7 @@ def test_substitutes_keep_each_members_share() -> None:
 def test_truth_lists_every_planted_pair(small_dataset: Path) -> None:
     spec = small_spec()
     planted = associations(spec)
-    truth = pq.read_table(small_dataset / BASKET_ASSOCIATIONS).to_pydict()
+    truth = pq.read_table(small_dataset / truth_file(BASKET_ASSOCIATIONS)).to_pydict()
     kinds = truth["kind"]
     assert kinds.count("complement") == planted.anchor.shape[0]
     assert kinds.count("substitute") == planted.substitutes

@@ -17,6 +17,7 @@ from synthpipe.model.customers import block_count, customer_block
 from synthpipe.model.lifecycle import survival
 from synthpipe.model.transactions import generate_sales
 from synthpipe.model.truth import CLV_HORIZON_DAYS, CUSTOMER_LIFECYCLE, block_truth, merge_truth
+from synthpipe.sink.names import truth_file
 
 Z = 5.0
 
@@ -60,7 +61,7 @@ def test_no_dropout_keeps_everyone() -> None:
 
 
 def test_the_lifecycle_truth_states_each_customers_end_state(small_dataset: Path) -> None:
-    truth = pq.read_table(small_dataset / CUSTOMER_LIFECYCLE)
+    truth = pq.read_table(small_dataset / truth_file(CUSTOMER_LIFECYCLE))
     spec = small_spec()
     blocks = [customer_block(spec, b) for b in range(3)]
     churn = np.concatenate([b.churn_day for b in blocks])

@@ -25,16 +25,16 @@ from synthpipe.model.truth import (
     FRAUD_SCHEDULE,
     STAPLES,
 )
+from synthpipe.sink.names import truth_file
 
 Z = 5.0
 
 
 def test_expected_daily_volume_matches_what_was_generated(small_dataset: Path) -> None:
-    truth = pq.read_table(small_dataset / EXPECTED_DAILY)
+    path = small_dataset / truth_file(EXPECTED_DAILY)
+    truth = pq.read_table(path)
     assert truth.num_rows == 91 * 2 * 2  # days x channels x {sale, refund}
-    assert (
-        pq.read_metadata(small_dataset / EXPECTED_DAILY).metadata[b"synthpipe.synthetic"] == b"true"
-    )
+    assert pq.read_metadata(path).metadata[b"synthpipe.synthetic"] == b"true"
     t = ds.dataset(small_dataset / "transactions", partitioning="hive").to_table()
     legit = t.filter(pc.invert(t.column("is_fraud")))
     for channel in ("in_store", "online"):
@@ -89,7 +89,7 @@ def test_expected_daily_volume_matches_what_was_generated(small_dataset: Path) -
 
 
 def test_expected_lines_per_category_match(small_dataset: Path) -> None:
-    truth = pq.read_table(small_dataset / EXPECTED_CATEGORIES)
+    truth = pq.read_table(small_dataset / truth_file(EXPECTED_CATEGORIES))
     per_category = dict(
         zip(
             *truth.group_by("category")
@@ -122,7 +122,7 @@ def test_expected_lines_per_category_match(small_dataset: Path) -> None:
 
 
 def test_fraud_counts_are_the_realised_ones(small_dataset: Path) -> None:
-    counts = pq.read_table(small_dataset / FRAUD_COUNTS)
+    counts = pq.read_table(small_dataset / truth_file(FRAUD_COUNTS))
     manifest = json.loads((small_dataset / "_manifest.json").read_text())
     realised = {
         (m, k): v for m, types in manifest["fraud_counts"].items() for k, v in types.items()
@@ -133,14 +133,17 @@ def test_fraud_counts_are_the_realised_ones(small_dataset: Path) -> None:
     ):
         assert realised.get((month, kind), 0) == value
     assert set(manifest["truth"]) == {
-        EXPECTED_DAILY,
-        EXPECTED_CATEGORIES,
-        FRAUD_COUNTS,
-        FRAUD_SCHEDULE,
-        CUSTOMER_LIFECYCLE,
-        BRAND_LOYALTY,
-        BASKET_ASSOCIATIONS,
-        STAPLES,
+        truth_file(name)
+        for name in (
+            EXPECTED_DAILY,
+            EXPECTED_CATEGORIES,
+            FRAUD_COUNTS,
+            FRAUD_SCHEDULE,
+            CUSTOMER_LIFECYCLE,
+            BRAND_LOYALTY,
+            BASKET_ASSOCIATIONS,
+            STAPLES,
+        )
     }
     expected = sum(table["expected_transactions"])
     assert abs(sum(table["realised_transactions"]) / expected - 1) < 0.35
@@ -149,8 +152,8 @@ def test_fraud_counts_are_the_realised_ones(small_dataset: Path) -> None:
 def test_fraud_schedule_states_each_days_mix_difficulty_and_expected_count(
     small_dataset: Path,
 ) -> None:
-    schedule = pq.read_table(small_dataset / FRAUD_SCHEDULE).to_pydict()
-    counts = pq.read_table(small_dataset / FRAUD_COUNTS).to_pydict()
+    schedule = pq.read_table(small_dataset / truth_file(FRAUD_SCHEDULE)).to_pydict()
+    counts = pq.read_table(small_dataset / truth_file(FRAUD_COUNTS)).to_pydict()
     manifest = json.loads((small_dataset / "_manifest.json").read_text())
     fraud = manifest["spec"]["fraud"]
     shares = {k: v["share"] for k, v in fraud["types"].items()}
@@ -167,7 +170,7 @@ def test_fraud_schedule_states_each_days_mix_difficulty_and_expected_count(
 
 
 def test_brand_loyalty_truth_states_each_brands_share(small_dataset: Path) -> None:
-    truth = pq.read_table(small_dataset / BRAND_LOYALTY).to_pydict()
+    truth = pq.read_table(small_dataset / truth_file(BRAND_LOYALTY)).to_pydict()
     spec = small_spec()
     per = spec.products.brands_per_category
     rho = spec.products.brand_loyalty
