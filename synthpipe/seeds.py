@@ -91,12 +91,12 @@ class Stream(IntEnum):
     FRAUD_EVENT_SIZE = 62
     FRAUD_TIME = 63
     FRAUD_PLACE = 64
-    FRAUD_ITEMS = 65
-    FRAUD_LINES = 67
+    FRAUD_ITEMS = 65  # how many lines a fraud transaction has
+    FRAUD_LINES = 67  # a fraud line: category, product, quantity, markdown, depth
     LABEL_REPORT = 68  # whether a transaction is ever reported as fraud (per process)
     LABEL_DELAY = 69  # when its report arrives
     FRAUD_CAMOUFLAGE = 70  # whether an event imitates its victim (fraud.difficulty)
-    FRAUD_USUAL_GOODS = 71  # what a camouflaged event buys instead
+    FRAUD_USUAL_GOODS = 71  # retired: camouflaged lines now draw from FRAUD_LINES
     FRAUD_USUAL_PAYMENT = 72  # how a camouflaged event pays instead
     # pools and ids
     FAKER_POOL = 80

@@ -3,7 +3,9 @@ does not live in.
 
 Event size: uniform 1..orders_max orders; the first starts in a uniform hour of
 ``night_hours``, the next ones ATO_GAP_MINUTES apart; each order one line (a second with
-ATO_SECOND_LINE_PROBABILITY) from the priciest ``priciest_share`` of ``categories``.
+ATO_SECOND_LINE_PROBABILITY), drawn like an ordinary line of the victim that day from the
+priciest ``priciest_share`` of ``categories`` (by popularity, the day's discounts), with
+1 + Poisson(quantity_factor x quantity_mean) units (several, for resale).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from synthpipe.fraud.base import (
     AmountSignature,
     FraudDraws,
     FraudParams,
+    GoodsTilt,
     ReportDelay,
     ShareSignature,
     TransactionSet,
@@ -31,7 +34,6 @@ from synthpipe.vocabulary import ONLINE, SALE
 ATO_GAP_MINUTES = (5.0, 45.0)  # minutes between orders of one account takeover
 ATO_SECOND_LINE_PROBABILITY = 0.35
 ATO_EXTRA_LINES_MAX = 1  # at most one extra line
-ATO_SECOND_UNIT_PROBABILITY = 0.2
 ATO_WALLET_PROBABILITY = 0.3  # share of takeover orders paid by mobile wallet
 NIGHT_SHARE = 0.9  # takeovers start at night; later orders may run past 6:00
 AWAY_SHARE = 0.95  # shipped outside the home region
@@ -47,10 +49,14 @@ class AccountTakeover(FraudParams):
     report_delay: ReportDelay = Field(
         default_factory=lambda: ReportDelay(median_days=6.0, sigma=0.6)
     )
-    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Gift Cards"])
+    categories: list[str] = Field(
+        default_factory=lambda: ["Electronics", "Gift Cards"], min_length=1
+    )
     night_hours: list[int] = Field(default_factory=lambda: [0, 1, 2, 3, 4, 5])
     orders_max: int = Field(default=3, ge=1, le=20)
     priciest_share: float = Field(default=0.25, gt=0, le=1)
+    # resalable goods are bought several at a time
+    quantity_factor: float = Field(default=3.0, ge=0, le=20)
 
     @field_validator("night_hours")
     @classmethod
@@ -58,6 +64,13 @@ class AccountTakeover(FraudParams):
         if not value or any(not 0 <= h <= 23 for h in value):
             raise ValueError("must list hours between 0 and 23")
         return sorted(set(value))
+
+
+def goods_tilt(params: AccountTakeover) -> GoodsTilt:
+    """The priciest ``priciest_share`` of ``categories``, more units."""
+    return GoodsTilt(
+        tuple(params.categories), "priciest", params.priciest_share, params.quantity_factor
+    )
 
 
 def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> TransactionSet:
@@ -83,15 +96,14 @@ def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> 
         draws.payment("mobile_wallet", total),
         draws.payment("credit_card", total),
     )
-    lines = draws.pricey_lines(
-        params.categories,
-        params.priciest_share,
-        total,
+    lines = draws.goods(
+        victim[event],
+        day[event],
+        goods_tilt(params),
+        camouflaged[event],
         ATO_SECOND_LINE_PROBABILITY,
         ATO_EXTRA_LINES_MAX,
-        ATO_SECOND_UNIT_PROBABILITY,
     )
-    lines = draws.disguised(lines, camouflaged[event])
     return draws.transactions(
         day[event],
         micros,

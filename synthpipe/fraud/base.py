@@ -25,6 +25,25 @@ TransactionSet = Any
 Lines = Any
 
 
+@dataclass(frozen=True)
+class GoodsTilt:
+    """How a typology's goods lean away from an ordinary customer's (README, "Fraud
+    typologies"). A fraud line is drawn like an ordinary line of its customer that day,
+    conditioned on a product set S: the products of ``categories`` (None: all), and of
+    them the ``price_share`` cheapest or priciest (``price_side``; None: all of them).
+    Its category is drawn by the day's law times each category's popularity share in S,
+    its product by popularity within S, its quantity 1 + Poisson(``quantity_factor`` x the
+    category's ``quantity_mean``), its discount the day's as for any line."""
+
+    categories: tuple[str, ...] | None = None
+    price_side: Literal["cheapest", "priciest"] | None = None
+    price_share: float = 1.0
+    quantity_factor: float = 1.0
+
+
+USUAL_GOODS = GoodsTilt()  # an ordinary customer's goods: what camouflaged events buy
+
+
 class FraudDraws(Protocol):
     """The drawing tools a typology's generator is given (``synthpipe.model.fraud``
     implements them for one block-month): its own random streams, and the block's world to
@@ -57,14 +76,6 @@ class FraudDraws(Protocol):
 
     def stores_near(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A store in the home region (any store when there is none)."""
-        ...
-
-    def disguised(
-        self, lines: Lines, camouflaged: np.ndarray, u: np.ndarray | None = None
-    ) -> Lines:
-        """The lines, with the products of camouflaged transactions re-drawn uniformly
-        from the whole catalogue (goods like any customer's, not the priciest): one
-        uniform per line, ``u`` or else the typology's usual-goods stream."""
         ...
 
     def stream(self, stream: Stream) -> np.random.Generator:
@@ -107,32 +118,20 @@ class FraudDraws(Protocol):
         """``n`` payments by the method called ``name``."""
         ...
 
-    def cheapest(self, share: float, u: np.ndarray) -> np.ndarray:
-        """A product among the cheapest ``share`` of the catalogue."""
-        ...
-
-    def price(self, product: np.ndarray) -> np.ndarray:
-        """List price in cents of each product."""
-        ...
-
-    def single_lines(self, products: np.ndarray, quantity: np.ndarray, price: np.ndarray) -> Lines:
-        """One line per transaction."""
-        ...
-
-    def pricey_lines(
+    def goods(
         self,
-        categories: list[str],
-        share: float,
-        n: int,
-        extra_probability: float,
-        extra_max: int,
-        second_unit_probability: float,
+        customer: np.ndarray,
+        day: np.ndarray,
+        tilt: GoodsTilt,
+        camouflaged: np.ndarray,
+        extra_probability: float = 0.0,
+        extra_max: int = 0,
+        refund: bool = False,
     ) -> Lines:
-        """Lines of the priciest products of some categories (see ``extra_lines_mean``)."""
-        ...
-
-    def returned(self, lines: Lines) -> Lines:
-        """The same lines with negative quantities (a refund)."""
+        """The lines of each transaction (one, plus with ``extra_probability`` a uniform
+        1..``extra_max`` more: ``extra_lines_mean``), each drawn like an ordinary line of the
+        customer that day, leaned by ``tilt`` (``USUAL_GOODS`` for camouflaged
+        transactions); ``refund``: like an ordinary refund's, negative and undiscounted."""
         ...
 
     def stores_away(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -186,6 +185,9 @@ class FraudParams(StrictModel):
     share: NonNegativeFloat = 0.0
     report_rate: float = Field(default=0.85, ge=0, le=1)
     report_delay: ReportDelay = Field(default_factory=ReportDelay)
+    # units a line: 1 + Poisson(quantity_factor x the category's quantity_mean); 1 is an
+    # ordinary customer's law (GoodsTilt)
+    quantity_factor: float = Field(default=1.0, ge=0, le=20)
 
 
 P = TypeVar("P", bound=FraudParams)

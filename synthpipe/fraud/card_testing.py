@@ -2,8 +2,10 @@
 
 Event size: burst_min + Poisson(burst_extra_mean) charges (a camouflaged event: one
 charge of an ordinary product, paid like the customer's other online purchases); gaps uniform in
-[gap_minutes_min, gap_minutes_max]; each charge one unit of a product among the cheapest
-``cheapest_share`` of the catalogue, paid by credit card, shipped to the home region.
+[gap_minutes_min, gap_minutes_max]; each charge one line drawn like an ordinary line of the
+victim that day from the cheapest ``cheapest_share`` of the catalogue (by popularity, the
+day's discounts), 1 + Poisson(quantity_factor x quantity_mean) units, paid by credit card,
+shipped to the home region.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from synthpipe.fraud.base import (
     LEGIT_ONLINE,
     FraudDraws,
     FraudParams,
+    GoodsTilt,
     ReportDelay,
     ShareSignature,
     TransactionSet,
@@ -45,12 +48,19 @@ class CardTesting(FraudParams):
     gap_minutes_min: float = Field(default=0.5, gt=0, le=30)
     gap_minutes_max: float = Field(default=4.0, gt=0, le=30)
     cheapest_share: float = Field(default=0.03, gt=0, le=1)
+    # tests buy fewer units than customers (half the quantity law's extra units)
+    quantity_factor: float = Field(default=0.5, ge=0, le=20)
 
     @model_validator(mode="after")
     def _gaps(self) -> CardTesting:
         if self.gap_minutes_max < self.gap_minutes_min:
             raise ValueError("gap_minutes_max must not be below gap_minutes_min")
         return self
+
+
+def goods_tilt(params: CardTesting) -> GoodsTilt:
+    """The cheapest ``cheapest_share`` of the whole catalogue, fewer units."""
+    return GoodsTilt(None, "cheapest", params.cheapest_share, params.quantity_factor)
 
 
 def size_moments(params: CardTesting, difficulty: float) -> tuple[float, float]:
@@ -77,13 +87,11 @@ def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> Tran
     start = (per_event[:, 1] * np.maximum(draws.last_micro - longest, 0)).astype(np.int64)
     start = np.where(camouflaged, draws.online_time(per_event[:, 1:3]), start)
     event, _ = draws.event_rows(size)
-    per_txn = draws.stream(Stream.FRAUD_TIME).random((total, 2))
+    per_txn = draws.stream(Stream.FRAUD_TIME).random(total)
     low, high = params.gap_minutes_min, params.gap_minutes_max
-    gaps = low + per_txn[:, 0] * (high - low)
+    gaps = low + per_txn * (high - low)
     micros = draws.burst_times(start, size, gaps)
-    product = draws.cheapest(params.cheapest_share, per_txn[:, 1])
-    lines = draws.single_lines(product, np.ones(total, dtype=np.int64), draws.price(product))
-    lines = draws.disguised(lines, camouflaged[event], per_txn[:, 1])
+    lines = draws.goods(victim[event], day[event], goods_tilt(params), camouflaged[event])
     payment = draws.payment("credit_card", total)
     return draws.transactions(
         day[event],

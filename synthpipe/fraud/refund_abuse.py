@@ -1,10 +1,11 @@
 """Refund abuse: several high-value refunds on one account in one day, at different stores.
 
 Event size: uniform refunds_min..refunds_max refunds at in-store hours, each at any store,
-one line of 1 unit from the priciest ``priciest_share`` of ``categories``, paid out as a
-gift card with REFUND_ABUSE_STORE_CREDIT_PROBABILITY, else to the credit card. A
-camouflaged event is one refund of an ordinary product at the victim's home store, paid by
-the in-store mix.
+one line drawn like an ordinary refund's line of the victim that day from the priciest
+``priciest_share`` of ``categories`` (by popularity; 1 + Poisson(quantity_factor x
+quantity_mean) units, no discount), paid out as a gift card with
+REFUND_ABUSE_STORE_CREDIT_PROBABILITY, else to the credit card. A camouflaged event is one
+refund of an ordinary product at the victim's home store, paid by the in-store mix.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from synthpipe.fraud.base import (
     AmountSignature,
     FraudDraws,
     FraudParams,
+    GoodsTilt,
     ReportDelay,
     ShareSignature,
     TransactionSet,
@@ -45,16 +47,25 @@ class RefundAbuse(FraudParams):
     report_delay: ReportDelay = Field(
         default_factory=lambda: ReportDelay(median_days=35.0, sigma=0.5)
     )
-    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel"])
+    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel"], min_length=1)
     refunds_min: int = Field(default=2, ge=1, le=20)
     refunds_max: int = Field(default=4, ge=1, le=20)
     priciest_share: float = Field(default=0.15, gt=0, le=1)
+    # units returned: an ordinary refund's law
+    quantity_factor: float = Field(default=1.0, ge=0, le=20)
 
     @model_validator(mode="after")
     def _ordered(self) -> RefundAbuse:
         if self.refunds_max < self.refunds_min:
             raise ValueError("refunds_max must not be below refunds_min")
         return self
+
+
+def goods_tilt(params: RefundAbuse) -> GoodsTilt:
+    """The priciest ``priciest_share`` of ``categories``."""
+    return GoodsTilt(
+        tuple(params.categories), "priciest", params.priciest_share, params.quantity_factor
+    )
 
 
 def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> TransactionSet:
@@ -77,9 +88,7 @@ def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> Tran
         draws.payment("credit_card", total),
     )
     pay = draws.usual_payments(IN_STORE, camouflaged, pay)
-    bought = draws.pricey_lines(params.categories, params.priciest_share, total, 0.0, 0, 0.0)
-    bought = draws.disguised(bought, camouflaged)
-    lines = draws.returned(bought)
+    lines = draws.goods(victim[event], day[event], goods_tilt(params), camouflaged, refund=True)
     return draws.transactions(
         day[event],
         micros,

@@ -2,8 +2,11 @@
 region.
 
 Event size: uniform 1..purchases_max purchases at in-store hours, each in a store of
-another region, 1 to 3 lines (an extra 1-2 with STOLEN_EXTRA_LINE_PROBABILITY) from the
-priciest ``priciest_share`` of ``categories``, paid by credit card.
+another region, 1 to 3 lines (an extra 1-2 with STOLEN_EXTRA_LINE_PROBABILITY), each
+drawn like an ordinary line of the cardholder that day from the priciest
+``priciest_share`` of ``categories`` (by popularity, the day's discounts), with
+1 + Poisson(quantity_factor x quantity_mean) units (several, for resale); paid by credit
+card.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from synthpipe.fraud.base import (
     LEGIT_IN_STORE,
     FraudDraws,
     FraudParams,
+    GoodsTilt,
     ReportDelay,
     ShareSignature,
     TransactionSet,
@@ -28,7 +32,6 @@ from synthpipe.vocabulary import IN_STORE, SALE
 
 STOLEN_EXTRA_LINES_MAX = 2  # stolen-card baskets have 1 to 3 lines
 STOLEN_EXTRA_LINE_PROBABILITY = 0.5
-STOLEN_SECOND_UNIT_PROBABILITY = 0.25
 AWAY_SHARE = 0.95  # bought outside the home region
 
 
@@ -41,9 +44,20 @@ class StolenCard(FraudParams):
     report_delay: ReportDelay = Field(
         default_factory=lambda: ReportDelay(median_days=3.0, sigma=0.7)
     )
-    categories: list[str] = Field(default_factory=lambda: ["Electronics", "Apparel", "Gift Cards"])
+    categories: list[str] = Field(
+        default_factory=lambda: ["Electronics", "Apparel", "Gift Cards"], min_length=1
+    )
     purchases_max: int = Field(default=3, ge=1, le=20)
     priciest_share: float = Field(default=0.4, gt=0, le=1)
+    # resalable goods are bought several at a time
+    quantity_factor: float = Field(default=3.0, ge=0, le=20)
+
+
+def goods_tilt(params: StolenCard) -> GoodsTilt:
+    """The priciest ``priciest_share`` of ``categories``, more units."""
+    return GoodsTilt(
+        tuple(params.categories), "priciest", params.priciest_share, params.quantity_factor
+    )
 
 
 def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> TransactionSet:
@@ -59,15 +73,14 @@ def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> Trans
         camouflaged, draws.stores_near(home, per_txn[:, 0]), draws.stores_away(home, per_txn[:, 0])
     )
     micros = draws.in_store_time(per_txn[:, 1:3])
-    lines = draws.pricey_lines(
-        params.categories,
-        params.priciest_share,
-        total,
+    lines = draws.goods(
+        victim[event],
+        day[event],
+        goods_tilt(params),
+        camouflaged,
         STOLEN_EXTRA_LINE_PROBABILITY,
         STOLEN_EXTRA_LINES_MAX,
-        STOLEN_SECOND_UNIT_PROBABILITY,
     )
-    lines = draws.disguised(lines, camouflaged)
     return draws.transactions(
         day[event],
         micros,

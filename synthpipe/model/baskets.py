@@ -111,31 +111,6 @@ def products_by_popularity(world: ProductWorld, category: np.ndarray, u: np.ndar
     return np.asarray(np.clip(pick, start, end - 1))
 
 
-def product_subset(
-    world: ProductWorld, spec: Spec, categories: list[str], top_share: float
-) -> np.ndarray:
-    """The priciest ``top_share`` of the products in ``categories`` (at least one)."""
-    names = [c.name for c in spec.products.categories]
-    wanted = np.isin(world.category, [names.index(n) for n in categories])
-    chosen = np.flatnonzero(wanted)
-    keep = max(1, int(np.ceil(top_share * chosen.shape[0])))
-    by_price = chosen[np.argsort(-world.price_cents[chosen], kind="stable")]
-    return np.sort(by_price[:keep])
-
-
-def cheapest_products(world: ProductWorld, share: float) -> np.ndarray:
-    """The cheapest ``share`` of the whole catalogue (at least one product)."""
-    keep = max(1, int(np.ceil(share * world.count)))
-    return np.sort(np.argsort(world.price_cents, kind="stable")[:keep])
-
-
-def pick_from(subset: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Uniform choice from a product subset."""
-    return np.asarray(
-        subset[np.minimum((u * subset.shape[0]).astype(np.int64), subset.shape[0] - 1)]
-    )
-
-
 def quantities(
     spec: Spec, world: ProductWorld, product: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:

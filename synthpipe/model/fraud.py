@@ -22,7 +22,8 @@ import numpy as np
 
 from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_MINUTE
 from synthpipe.fraud import TYPOLOGIES
-from synthpipe.model.baskets import Lines, cheapest_products, pick_from, product_subset
+from synthpipe.fraud.base import USUAL_GOODS, GoodsTilt
+from synthpipe.model.baskets import Lines, audience_group, category_weights, discounts
 from synthpipe.model.blockmonth import (
     NO_REGION,
     NO_STORE,
@@ -34,12 +35,16 @@ from synthpipe.model.blockmonth import (
     time_of_day,
 )
 from synthpipe.model.ids import FRAUD_SUBRANGE_BASE
+from synthpipe.model.products import ProductWorld
 from synthpipe.model.sales import channel_payments
+from synthpipe.model.sampling import grouped_categorical, poisson_by_group, poisson_table
+from synthpipe.model.seasonality import DayFactors
 from synthpipe.seeds import Entity, FraudKey, Stream
 from synthpipe.spec.models import Spec
-from synthpipe.vocabulary import FRAUD_TYPES
+from synthpipe.vocabulary import FRAUD_TYPES, GENDERS
 
 LAST_MICRO = MICROS_PER_DAY - 1
+LINE_UNIFORMS = 5  # per fraud line: category, product, quantity, markdown, markdown depth
 
 
 def event_size_moments(
@@ -136,12 +141,101 @@ def burst_times(start: np.ndarray, size: np.ndarray, gap_minutes: np.ndarray) ->
     return np.asarray(np.minimum(start[event] + elapsed.astype(np.int64), LAST_MICRO))
 
 
-def single_lines(products: np.ndarray, quantity: np.ndarray, price: np.ndarray) -> Lines:
-    """One line per transaction."""
-    n = products.shape[0]
-    return Lines(
-        np.arange(n, dtype=np.int64), products, quantity, price, np.zeros(n, dtype=np.int64)
-    )
+def tilted_products(spec: Spec, world: ProductWorld, tilt: GoodsTilt) -> np.ndarray:
+    """Whether each product is in the tilt's set S: of its ``categories`` (all when None),
+    the ``price_share`` cheapest or priciest (at least one; ties in id order), or all of
+    them when it names no ``price_side``."""
+    if tilt.categories is None:
+        pool = np.ones(world.count, dtype=bool)
+    else:
+        names = [c.name for c in spec.products.categories]
+        pool = np.isin(world.category, [names.index(n) for n in tilt.categories])
+    if tilt.price_side is None:
+        return pool
+    chosen = np.flatnonzero(pool)
+    keep = max(1, int(np.ceil(tilt.price_share * chosen.shape[0])))
+    price = world.price_cents[chosen]
+    order = np.argsort(price if tilt.price_side == "cheapest" else -price, kind="stable")
+    inside = np.zeros(world.count, dtype=bool)
+    inside[chosen[order[:keep]]] = True
+    return inside
+
+
+def tilt_category_shares(world: ProductWorld, inside: np.ndarray) -> np.ndarray:
+    """Each category's popularity share in S: sum of popularity over S in the category
+    over the category's (the factor its line weight takes, so that a line of S is drawn
+    with its ordinary chance given S)."""
+    categories = world.category_offsets.shape[0] - 1
+    kind = world.category.astype(np.int64)
+    total = np.bincount(kind, weights=world.popularity, minlength=categories)
+    kept = np.bincount(kind, weights=world.popularity * inside, minlength=categories)
+    return np.asarray(np.divide(kept, total, out=np.zeros_like(kept), where=total > 0))
+
+
+def products_in_set(
+    world: ProductWorld, inside: np.ndarray, category: np.ndarray, u: np.ndarray
+) -> np.ndarray:
+    """A product of each line's category by popularity among the products of S (the
+    category has some): the inverse of the cumulative popularity over S."""
+    cumulative = np.cumsum(world.popularity * inside)
+    start = world.category_offsets[category]
+    end = world.category_offsets[category + 1]
+    before = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
+    target = before + u * (cumulative[end - 1] - before)
+    pick = np.searchsorted(cumulative, target, side="right")
+    return np.asarray(np.clip(pick, start, end - 1))
+
+
+def goods_lines(
+    spec: Spec,
+    world: ProductWorld,
+    factors: DayFactors,
+    day: np.ndarray,
+    group: np.ndarray,
+    counts: np.ndarray,
+    which: np.ndarray,
+    tilts: tuple[GoodsTilt, ...],
+    u: np.ndarray,
+    refund: bool = False,
+) -> Lines:
+    """Lines of fraud transactions (``counts`` each; ``day`` and audience ``group`` per
+    transaction), each drawn like an ordinary line of that day and group conditioned on
+    the set S of its transaction's tilt ``tilts[which]``: category by the day's weights
+    (demand, or demand x return_rate for a refund; affinities, seasonality, promotions)
+    times the category's popularity share in S (``tilt_category_shares``), product by
+    popularity within S, quantity 1 + Poisson(quantity_factor x quantity_mean), list
+    price, and the larger of the day's promotion and a markdown (no discount on a
+    refund, as on ordinary refunds). ``u``: five uniforms a line (category, product,
+    quantity, markdown, markdown depth)."""
+    transaction = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
+    line_day = day[transaction]
+    tilt = which[transaction]
+    categories = spec.products.categories
+    base = np.asarray([c.demand * (c.return_rate if refund else 1.0) for c in categories])
+    weights = category_weights(spec, factors, base)  # (days x groups, K)
+    sets = [tilted_products(spec, world, t) for t in tilts]
+    tables = []
+    for inside in sets:
+        shares = tilt_category_shares(world, inside)
+        tilted = weights * shares[None, :]
+        empty = tilted.sum(axis=1) <= 0  # no ordinary line of S that day: S by popularity
+        tables.append(np.where(empty[:, None], shares[None, :], tilted))
+    n_groups = len(spec.customers.age_pyramid) * len(GENDERS)
+    key = (tilt * factors.dates.shape[0] + line_day) * n_groups + group[transaction]
+    category = grouped_categorical(u[:, 0], key, np.concatenate(tables))
+    product = np.zeros(transaction.shape[0], dtype=np.int64)
+    for t, inside in enumerate(sets):
+        mine = np.flatnonzero(tilt == t)
+        product[mine] = products_in_set(world, inside, category[mine], u[mine, 1])
+    means = np.asarray([c.quantity_mean for c in categories])
+    factor = np.asarray([t.quantity_factor for t in tilts])
+    table = poisson_table((factor[:, None] * means[None, :]).ravel())
+    quantity = 1 + poisson_by_group(u[:, 2], tilt * len(categories) + category, table)
+    price = world.price_cents[product]
+    if refund:
+        return Lines(transaction, product, -quantity, price, np.zeros_like(price))
+    discount = discounts(spec, factors, category, line_day, quantity * price, u[:, 3:5])
+    return Lines(transaction, product, quantity, price, discount)
 
 
 class BlockFraudDraws:
@@ -154,7 +248,6 @@ class BlockFraudDraws:
     event_days = staticmethod(event_days)
     event_rows = staticmethod(event_rows)
     burst_times = staticmethod(burst_times)
-    single_lines = staticmethod(single_lines)
 
     def __init__(
         self, ctx: BlockMonth, key: FraudKey, schedule: FraudSchedule | None = None
@@ -206,42 +299,6 @@ class BlockFraudDraws:
         per_event = self.stream(Stream.FRAUD_VICTIM).random((n_events, event_draws))
         return day, size, per_event
 
-    def cheapest(self, share: float, u: np.ndarray) -> np.ndarray:
-        """A product among the cheapest ``share`` of the catalogue, for each uniform."""
-        return pick_from(cheapest_products(self.ctx.products, share), u)
-
-    def price(self, product: np.ndarray) -> np.ndarray:
-        """List price in cents of each product."""
-        return np.asarray(self.ctx.products.price_cents[product])
-
-    def pricey_lines(
-        self,
-        categories: list[str],
-        share: float,
-        n: int,
-        extra_probability: float,
-        extra_max: int,
-        second_unit_probability: float,
-    ) -> Lines:
-        """1 + up to ``extra_max`` lines per transaction from the priciest products of some
-        categories, 1 or 2 units each. Draws: 2 uniforms per transaction, 2 per line.
-        Its mean lines per transaction is ``synthpipe.fraud.base.extra_lines_mean``."""
-        world = self.ctx.products
-        subset = product_subset(world, self.ctx.spec, categories, share)
-        per_txn = self.stream(Stream.FRAUD_ITEMS).random((n, 2))
-        how_many = np.minimum((per_txn[:, 1] * extra_max).astype(np.int64), max(extra_max - 1, 0))
-        extra = np.where(per_txn[:, 0] < extra_probability, 1 + how_many, 0) if extra_max else 0
-        transaction = np.repeat(np.arange(n, dtype=np.int64), 1 + extra)
-        per_line = self.stream(Stream.FRAUD_LINES).random((transaction.shape[0], 2))
-        product = pick_from(subset, per_line[:, 0])
-        quantity = 1 + (per_line[:, 1] < second_unit_probability).astype(np.int64)
-        price = world.price_cents[product]
-        return Lines(transaction, product, quantity, price, np.zeros_like(price))
-
-    def returned(self, lines: Lines) -> Lines:
-        """The same lines with negative quantities (a refund)."""
-        return Lines(lines.transaction, lines.product, -lines.quantity, lines.price, lines.discount)
-
     def camouflaged(self, day: np.ndarray) -> np.ndarray:
         """Which events imitate their victim (probability: the day's difficulty)."""
         if self.difficulty.max(initial=0.0) <= 0:
@@ -271,26 +328,40 @@ class BlockFraudDraws:
         near, found = stores_in_region(self.ctx, home, u, True)
         return np.where(found, near, any_store(self.ctx, u))
 
-    def disguised(
-        self, lines: Lines, camouflaged: np.ndarray, u: np.ndarray | None = None
+    def goods(
+        self,
+        customer: np.ndarray,
+        day: np.ndarray,
+        tilt: GoodsTilt,
+        camouflaged: np.ndarray,
+        extra_probability: float = 0.0,
+        extra_max: int = 0,
+        refund: bool = False,
     ) -> Lines:
-        """The lines, with the products of camouflaged transactions re-drawn uniformly
-        from the whole catalogue; one uniform per line, ``u`` or the usual-goods stream
-        (drawn only when some transaction is camouflaged)."""
-        if not camouflaged.any():
-            return lines
-        if u is None:
-            u = self.stream(Stream.FRAUD_USUAL_GOODS).random(lines.size)
-        world = self.ctx.products
-        every = [c.name for c in self.ctx.spec.products.categories]
-        usual = pick_from(product_subset(world, self.ctx.spec, every, 1.0), u)
-        take = camouflaged[lines.transaction]
-        return Lines(
-            lines.transaction,
-            np.where(take, usual, lines.product),
-            lines.quantity,
-            np.where(take, world.price_cents[usual], lines.price),
-            np.where(take, 0, lines.discount),
+        """The lines of each transaction: one, plus with ``extra_probability`` a uniform
+        1..``extra_max`` more (two uniforms a transaction, drawn only when ``extra_max``),
+        by ``goods_lines`` with the typology's ``tilt`` (``USUAL_GOODS`` for camouflaged
+        transactions): five uniforms a line."""
+        ctx = self.ctx
+        n = int(day.shape[0])
+        counts = np.ones(n, dtype=np.int64)
+        if extra_max > 0:
+            per_txn = self.stream(Stream.FRAUD_ITEMS).random((n, 2))
+            how_many = np.minimum((per_txn[:, 1] * extra_max).astype(np.int64), extra_max - 1)
+            counts += np.where(per_txn[:, 0] < extra_probability, 1 + how_many, 0)
+        u = self.stream(Stream.FRAUD_LINES).random((int(counts.sum()), LINE_UNIFORMS))
+        customers = ctx.customers
+        return goods_lines(
+            ctx.spec,
+            ctx.products,
+            ctx.factors,
+            day,
+            audience_group(customers.band[customer], customers.gender[customer]),
+            counts,
+            camouflaged.astype(np.int64),
+            (tilt, USUAL_GOODS),
+            u,
+            refund,
         )
 
     def stores_away(self, home: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -92,14 +92,30 @@ def _legitimate(table: pa.Table) -> dict[int, tuple[int, int, int]]:
         {"fraud__rate": 0.05},
         {"fraud__types__card_testing__share": 0.0},
         {"fraud__types__stolen_card__share": 0.0, "fraud__types__refund_abuse__share": 3.0},
+        {
+            "fraud__types__card_testing__quantity_factor": 3.0,
+            "fraud__types__card_testing__cheapest_share": 0.5,
+            "fraud__types__account_takeover__priciest_share": 1.0,
+            "fraud__types__stolen_card__categories": ["Toys & Games"],
+            "fraud__types__refund_abuse__quantity_factor": 0.0,
+        },
     ],
-    ids=["no-fraud", "more-fraud", "drop-card-testing", "other-mix"],
+    ids=["no-fraud", "more-fraud", "drop-card-testing", "other-mix", "other-goods"],
 )
-def test_fraud_settings_never_move_legitimate_transactions(change: dict[str, float]) -> None:
+def test_fraud_settings_never_move_legitimate_transactions(change: dict[str, object]) -> None:
     base = generate_sales(small_spec(), 0, *FEB)
     other = generate_sales(small_spec(**change), 0, *FEB)
     assert _legitimate(base.transactions) == _legitimate(other.transactions)
     assert base.legitimate == other.legitimate
+    # every column of the legitimate rows and of their line items, byte for byte
+    legit = base.transactions.filter(pc.invert(base.transactions.column("is_fraud")))
+    assert legit.equals(other.transactions.filter(pc.invert(other.transactions.column("is_fraud"))))
+    ids = legit.column("transaction_id")
+
+    def legit_lines(items: pa.Table) -> pa.Table:
+        return items.filter(pc.is_in(items.column("transaction_id"), value_set=ids))
+
+    assert legit_lines(base.line_items).equals(legit_lines(other.line_items))
 
 
 def test_adding_a_fraud_type_keeps_the_other_types() -> None:

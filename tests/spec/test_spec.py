@@ -99,6 +99,27 @@ REJECTED: list[tuple[dict[str, Any], str]] = [
         {"fraud.drift": [{"start": "2024-02-01", "shares": {"phishing": 1}}]},
         "`fraud.drift.0.shares` names the unknown fraud type 'phishing'",
     ),
+    (
+        {"fraud.types.card_testing.quantity_factor": -0.5},
+        "`fraud.types.card_testing.quantity_factor` must be at least 0",
+    ),
+    (
+        {"fraud.types.refund_abuse.quantity_factor": 21},
+        "`fraud.types.refund_abuse.quantity_factor` must be at most 20",
+    ),
+    (
+        {"fraud.types.card_testing.cheapest_share": 0},
+        "`fraud.types.card_testing.cheapest_share` must be greater than 0",
+    ),
+    (
+        {"fraud.types.account_takeover.priciest_share": 1.5},
+        "`fraud.types.account_takeover.priciest_share` must be at most 1",
+    ),
+    ({"fraud.types.stolen_card.categories": []}, "`fraud.types.stolen_card.categories`"),
+    (
+        {"fraud.types.refund_abuse.categories": ["Phones"]},
+        "`fraud.types.refund_abuse.categories` names the unknown category 'Phones'",
+    ),
     ({"sales.habits.repeat_same_day": 1.2}, "`sales.habits.repeat_same_day` must be at most 1"),
     ({"sales.habits.repeat_gap_minutes": 0}, "`sales.habits.repeat_gap_minutes`"),
     ({"sales.habits.splurge_extra_lines": -1}, "`sales.habits.splurge_extra_lines`"),
