@@ -2,10 +2,11 @@
 does not live in.
 
 Event size: uniform 1..orders_max orders; the first starts in a uniform hour of
-``night_hours``, the next ones ATO_GAP_MINUTES apart; each order one line (a second with
-ATO_SECOND_LINE_PROBABILITY), drawn like an ordinary line of the victim that day from the
-priciest ``priciest_share`` of ``categories`` (by popularity, the day's discounts), with
-1 + Poisson(quantity_factor x quantity_mean) units (several, for resale).
+``night_hours``, the next ones ATO_GAP_MINUTES apart (an event that would run past midnight
+is moved earlier to end at its drawn start: ``FraudDraws.burst_times``); each order one
+line (a second with ATO_SECOND_LINE_PROBABILITY), drawn like an ordinary line of the victim
+that day from the priciest ``priciest_share`` of ``categories`` (by popularity, the day's
+discounts), with 1 + Poisson(quantity_factor x quantity_mean) units (several, for resale).
 """
 
 from __future__ import annotations

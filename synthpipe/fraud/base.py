@@ -78,6 +78,12 @@ class FraudDraws(Protocol):
         """A store in the home region (any store when there is none)."""
         ...
 
+    def usual_stores(self, customer: np.ndarray, day: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A store as the customer's legitimate in-store purchases pick one
+        (``sales.store_choice``: home store, another of the home region, or any store;
+        two uniforms a row)."""
+        ...
+
     def stream(self, stream: Stream) -> np.random.Generator:
         """The typology's generator for ``stream`` in this block-month."""
         ...
@@ -93,7 +99,8 @@ class FraudDraws(Protocol):
     def burst_times(
         self, start: np.ndarray, size: np.ndarray, gap_minutes: np.ndarray
     ) -> np.ndarray:
-        """Times of each event's transactions: its start, then cumulative gaps."""
+        """Times of each event's transactions: its start, then cumulative gaps; never
+        clamped: an event that would run past midnight ends at its drawn start instead."""
         ...
 
     def uniform_events(

@@ -84,7 +84,10 @@ def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> Tran
     per_event = draws.stream(Stream.FRAUD_VICTIM).random((n_events, 3))
     victim = draws.victims(day, per_event[:, 0])
     longest = (size - 1) * params.gap_minutes_max * MICROS_PER_MINUTE
-    start = (per_event[:, 1] * np.maximum(draws.last_micro - longest, 0)).astype(np.int64)
+    # the burst fits its day; one longer than half a day is squeezed to half a day
+    # (burst_times), so its start stays uniform over the first half
+    room = np.maximum(draws.last_micro - longest, draws.last_micro // 2)
+    start = (per_event[:, 1] * room).astype(np.int64)
     start = np.where(camouflaged, draws.online_time(per_event[:, 1:3]), start)
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_TIME).random(total)

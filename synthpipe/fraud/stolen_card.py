@@ -2,11 +2,12 @@
 region.
 
 Event size: uniform 1..purchases_max purchases at in-store hours, each in a store of
-another region, 1 to 3 lines (an extra 1-2 with STOLEN_EXTRA_LINE_PROBABILITY), each
-drawn like an ordinary line of the cardholder that day from the priciest
-``priciest_share`` of ``categories`` (by popularity, the day's discounts), with
-1 + Poisson(quantity_factor x quantity_mean) units (several, for resale); paid by credit
-card.
+another region (a camouflaged event: each in a store picked as the cardholder's own
+in-store purchases pick one, ``sales.store_choice``: mostly the home store), 1 to 3 lines
+(an extra 1-2 with STOLEN_EXTRA_LINE_PROBABILITY), each drawn like an ordinary line of the
+cardholder that day from the priciest ``priciest_share`` of ``categories`` (by popularity,
+the day's discounts), with 1 + Poisson(quantity_factor x quantity_mean) units (several, for
+resale); paid by credit card.
 """
 
 from __future__ import annotations
@@ -67,11 +68,11 @@ def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> Trans
     victim = draws.victims(day, per_event[:, 0])
     event, _ = draws.event_rows(size)
     per_txn = draws.stream(Stream.FRAUD_PLACE).random((total, 4))
-    camouflaged = draws.camouflaged(day)[event]  # used near home, ordinary goods, usual payment
+    # camouflaged: the victim's usual stores, ordinary goods, usual payment
+    camouflaged = draws.camouflaged(day)[event]
     home = draws.home_region(victim[event], day[event])
-    store = np.where(
-        camouflaged, draws.stores_near(home, per_txn[:, 0]), draws.stores_away(home, per_txn[:, 0])
-    )
+    usual = draws.usual_stores(victim[event], day[event], per_txn[:, [0, 3]])
+    store = np.where(camouflaged, usual, draws.stores_away(home, per_txn[:, 0]))
     micros = draws.in_store_time(per_txn[:, 1:3])
     lines = draws.goods(
         victim[event],

@@ -36,7 +36,7 @@ from synthpipe.model.blockmonth import (
 )
 from synthpipe.model.ids import FRAUD_SUBRANGE_BASE
 from synthpipe.model.products import ProductWorld
-from synthpipe.model.sales import channel_payments
+from synthpipe.model.sales import channel_payments, choose_stores
 from synthpipe.model.sampling import grouped_categorical, poisson_by_group, poisson_table
 from synthpipe.model.seasonality import DayFactors
 from synthpipe.seeds import Entity, FraudKey, Stream
@@ -44,6 +44,7 @@ from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import FRAUD_TYPES, GENDERS
 
 LAST_MICRO = MICROS_PER_DAY - 1
+HALF_DAY = MICROS_PER_DAY // 2  # the longest a fraud event may span (burst_times)
 LINE_UNIFORMS = 5  # per fraud line: category, product, quantity, markdown, markdown depth
 
 
@@ -133,12 +134,24 @@ def event_rows(event_size: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def burst_times(start: np.ndarray, size: np.ndarray, gap_minutes: np.ndarray) -> np.ndarray:
-    """Times of the transactions of each event: the event's start, then cumulative gaps."""
+    """Times of the transactions of each event: the event's drawn start, then cumulative
+    gaps. Nothing is clamped to the end of the day: an event that would run past midnight
+    is moved earlier by its span, so that it ends at its drawn start (as a same-day repeat
+    goes before its sale when after would leave the day); an event longer than half a day
+    (possible only at extreme spec values) first has its gaps scaled down to span half a
+    day, so that the move always stays within the day."""
     event, position = event_rows(size)
     gaps = np.where(position > 0, gap_minutes * MICROS_PER_MINUTE, 0.0)
     elapsed = np.cumsum(gaps)
     elapsed -= np.repeat(elapsed[position == 0], size)
-    return np.asarray(np.minimum(start[event] + elapsed.astype(np.int64), LAST_MICRO))
+    span = np.zeros(size.shape[0], dtype=np.float64)
+    np.maximum.at(span, event, elapsed)
+    squeeze = np.minimum(1.0, HALF_DAY / np.maximum(span, 1.0))
+    offset = (elapsed * squeeze[event]).astype(np.int64)
+    span_micros = np.zeros(size.shape[0], dtype=np.int64)
+    np.maximum.at(span_micros, event, offset)
+    first = np.where(start + span_micros > LAST_MICRO, start - span_micros, start)
+    return np.asarray(first[event] + offset)
 
 
 def tilted_products(spec: Spec, world: ProductWorld, tilt: GoodsTilt) -> np.ndarray:
@@ -327,6 +340,11 @@ class BlockFraudDraws:
         """A store in the home region (any store when there is none)."""
         near, found = stores_in_region(self.ctx, home, u, True)
         return np.where(found, near, any_store(self.ctx, u))
+
+    def usual_stores(self, customer: np.ndarray, day: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """A store by the law of the customer's legitimate in-store purchases
+        (``synthpipe.model.sales.choose_stores``; two uniforms a row)."""
+        return choose_stores(self.ctx, customer, day, u)
 
     def goods(
         self,
