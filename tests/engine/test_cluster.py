@@ -108,6 +108,7 @@ def test_run_on_an_existing_cluster_matches_a_local_build(
     assert file_hashes(out) == file_hashes(reference)
 
 
+@pytest.mark.slow  # a cluster of its own and a run; fault injection
 def test_a_worker_killed_mid_run_loses_nothing(
     cluster: tuple[str, list[subprocess.Popen[bytes]]], tmp_path: Path, prefect_api: str
 ) -> None:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 import yaml
 from helpers import ROOT, build, cli_environment, file_hashes, small_document, small_spec
 
@@ -67,6 +68,7 @@ def _identity(path: Path) -> tuple[int, int]:
     return stat.st_ino, stat.st_mtime_ns
 
 
+@pytest.mark.slow  # two runs and a clean build; the fault-injection harness's kin
 def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(
     tmp_path: Path, prefect_api: str
 ) -> None:

@@ -7,6 +7,7 @@ import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import pytest
 from helpers import build, default_document
 
 from synthpipe.spec import spec_from_dict
@@ -26,6 +27,7 @@ def failures_at(seed: int) -> tuple[int, list[str], int]:
     return seed, outcome.failed_tests(), len(outcome.report["tests"])
 
 
+@pytest.mark.slow  # 20 default worlds, about 100 s of a core
 def test_default_spec_passes_at_twenty_seeds() -> None:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:

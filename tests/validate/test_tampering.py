@@ -529,6 +529,7 @@ def test_workers_and_in_process_reading_give_the_same_report(
     assert len(in_process["tests"]) >= 75
 
 
+@pytest.mark.slow  # a whole validation; the listing's own test stays fast
 def test_a_stray_copy_is_named_and_the_dataset_unpublished(
     dataset_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
