@@ -208,10 +208,26 @@ def binomial_p_value(successes: int, trials: int, p: float) -> float | None:
 
 def poisson_ratio_threshold(expected: float, extra_cv2: float, slack: float) -> float:
     """Gate on |observed / expected - 1| for a Poisson count whose mean itself varies with
-    relative variance ``extra_cv2`` (for example from the random customer base)."""
+    relative variance ``extra_cv2`` (for example from the random customer base):
+    GATE_SIGMAS sd of each part, added in quadrature. The Poisson part is read from the
+    count's exact upper tail at the probability of GATE_SIGMAS normal sds
+    (``poisson_excess``): for a mean of a few, or under one, the normal approximation
+    understates how far a count strays (one sale where 0.01 are expected happens once in
+    a hundred, not once in 10 sigma)."""
     if expected <= 0:
         return math.inf
-    return GATE_SIGMAS * math.sqrt(1.0 / expected + extra_cv2) + slack
+    poisson = poisson_excess(expected) / expected
+    return math.sqrt(poisson * poisson + GATE_SIGMAS * GATE_SIGMAS * extra_cv2) + slack
+
+
+@lru_cache(maxsize=1024)
+def poisson_excess(expected: float) -> float:
+    """How far above its mean a Poisson count of mean ``expected`` goes with the chance of
+    GATE_SIGMAS normal sds (scipy.stats.poisson.isf), and at least GATE_SIGMAS sds: about
+    GATE_SIGMAS sqrt(mean) for a large mean."""
+    tail = float(scipy_stats.norm.sf(GATE_SIGMAS))
+    count = float(scipy_stats.poisson.isf(tail, expected))
+    return max(count - expected, GATE_SIGMAS * math.sqrt(expected))
 
 
 def normal_cdf(x: np.ndarray) -> np.ndarray:

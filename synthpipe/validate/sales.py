@@ -700,8 +700,10 @@ def _profiles(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) 
 def _habits(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) -> None:
     """Same-day repeats: legitimate sales per channel, first sales and repeats apart (the
     id's sub-range says which, given the seed), and a histogram of each repeat's gap in
-    whole minutes to the nearest other legitimate sale of its customer the same day (its
-    own first sale, unless another is nearer; the last cell: none within the cap)."""
+    whole minutes to its own first sale (the last cell: none within the cap), taken on the
+    customer-days of just the two: the other sale is then the repeat's own, and whether a
+    customer buys anything else that day is independent of the gap (its other first sales
+    are the rest of a Poisson draw), so the gap keeps its law however often it buys."""
     sales = np.flatnonzero(
         txn["ordinary"] & (txn["kind"] == SALE) & (txn["channel"] >= 0) & (txn["day"] >= 0)
     )
@@ -723,7 +725,9 @@ def _habits(ctx: ValidationContext, stats: Stats, txn: dict[str, np.ndarray]) ->
     none = np.iinfo(np.int64).max
     gap = np.where(same, t[1:] - t[:-1], none)
     nearest = np.minimum(np.concatenate([[none], gap]), np.concatenate([gap, [none]]))
-    minutes = np.minimum(nearest[repeat[order]] // MICROS_PER_MINUTE, cap)
+    group = np.cumsum(np.concatenate([[True], ~same])) - 1  # customer-day of each sale
+    pair = np.bincount(group)[group] == 2
+    minutes = np.minimum(nearest[repeat[order] & pair] // MICROS_PER_MINUTE, cap)
     stats[st.HABITS_REPEAT_GAP_HIST] = np.bincount(minutes, minlength=cap + 1)
 
 

@@ -162,7 +162,7 @@ ASSOCIATIONS_SUBSTITUTE_BASKETS = statistic("associations.substitute_baskets")  
 
 # habits (legitimate behaviour that looks like fraud)
 HABITS_SALES_BY_KIND = statistic("habits.sales_by_kind")  # (channel, first or repeat)
-HABITS_REPEAT_GAP_HIST = statistic("habits.repeat_gap_hist")  # minutes to the nearest sale
+HABITS_REPEAT_GAP_HIST = statistic("habits.repeat_gap_hist")  # minutes to its own sale
 
 # line_items
 LINE_ITEMS_DISCOUNT_OUT_OF_RANGE = statistic("line_items.discount_out_of_range")

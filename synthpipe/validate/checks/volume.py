@@ -28,12 +28,15 @@ from synthpipe.validate.gates import (
     GATE_SIGMAS,
     Check,
     at_most,
+    chi_square_p,
     chi_square_sum_p,
     poisson_ratio_threshold,
+    tvd,
     two_sided_normal_p,
 )
 from synthpipe.validate.merge import Stats
 from synthpipe.validate.sales import DAYS_PER_TENURE_YEAR, TENURE_YEARS
+from synthpipe.validate.spread import month_covariance, profile_threshold
 from synthpipe.vocabulary import CHANNELS
 
 # --- volume and profiles ---------------------------------------------------------------------
@@ -107,6 +110,23 @@ def _tenure_check(ctx: ValidationContext, stats: Stats) -> Check:
     )
 
 
+def customers_cv2(stats: Stats) -> float:
+    """Relative variance of the calendar's legitimate sales that the customers' latent
+    activity and lifetimes add to the Poisson draws: the exact variance of their expected
+    first sales, sum over customers of m^2 ((1 + 1/k) E[T^2] / E[T]^2 - 1)
+    (``customers.class_extra_variance``), over the square of their sum. Same-day repeats
+    scale both alike."""
+    first = float(np.sum(stat(stats, st.CUSTOMERS_CLASS_EXPECTED, 0.0)))
+    extra = float(np.sum(stat(stats, st.CUSTOMERS_CLASS_EXTRA_VARIANCE, 0.0)))
+    return extra / (first * first) if first > 0 else 0.0
+
+
+def compound_poisson_factor(repeat: float) -> float:
+    """Variance over mean of a count of sales whose first sales are Poisson, each bringing
+    a same-day repeat with probability r: (1 + 3r) / (1 + r)."""
+    return (1.0 + 3.0 * repeat) / (1.0 + repeat)
+
+
 def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     """Total volume, and daily, weekday, month, holiday, hour, channel and payment profiles."""
     spec = ctx.spec
@@ -116,6 +136,12 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
     refunds = daily[:, :, 1]
     expected = expected_sales(ctx, stats)
     observed_total, expected_total = float(sales.sum()), float(expected.sum())
+    repeat = spec.sales.habits.repeat_same_day
+    # the customers' latent activity and lifetimes move all of a customer's days together:
+    # their covariance over the months (see synthpipe.validate.spread)
+    spread = month_covariance(ctx, stats)
+    volume_cv2 = customers_cv2(stats)
+    poisson_expected = expected_total / compound_poisson_factor(repeat)
     active = max(float(stat(stats, st.CUSTOMERS_ROWS)), 1.0)
     extra_cv2 = 1.0 / (spec.customers.activity_shape * active)
     ratio_error = abs(observed_total / expected_total - 1.0) if expected_total > 0 else math.inf
@@ -126,7 +152,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
             "fidelity",
             "|observed / expected - 1|",
             ratio_error,
-            poisson_ratio_threshold(expected_total, extra_cv2, VOLUME_SLACK),
+            poisson_ratio_threshold(poisson_expected, volume_cv2, VOLUME_SLACK),
             f"legitimate sales {observed_total:,.0f} vs {expected_total:,.0f} expected from"
             " the spec"
             " and the customers on disk",
@@ -139,13 +165,14 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
     expected_daily = expected.sum(axis=1)
     n = float(total_daily.sum())
     checks.append(
-        tvd_check(
+        at_most(
             "transactions.daily_profile",
-            total_daily,
-            expected_daily,
-            n,
-            DAILY_SLACK,
+            "fidelity",
+            "TVD",
+            tvd(total_daily, expected_daily),
+            profile_threshold(expected_daily, n, repeat, spread, ctx.month_of_day, DAILY_SLACK),
             "share of sales on each calendar day vs base x trend x weekday x yearly x holidays",
+            chi_square_p(total_daily, expected_daily),
         )
     )
     weekday = (ctx.dates.astype(np.int64) + 3) % 7
@@ -160,17 +187,20 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
         )
     )
     months = len(ctx.months)
+    observed_months = np.bincount(ctx.month_of_day, total_daily, months)
+    expected_months = np.bincount(ctx.month_of_day, expected_daily, months)
     checks.append(
-        tvd_check(
+        at_most(
             "transactions.month_profile",
-            np.bincount(ctx.month_of_day, total_daily, months),
-            np.bincount(ctx.month_of_day, expected_daily, months),
-            n,
-            PROFILE_SLACK,
+            "fidelity",
+            "TVD",
+            tvd(observed_months, expected_months),
+            profile_threshold(expected_months, n, repeat, spread, np.arange(months), PROFILE_SLACK),
             "share of sales per month vs the expected curve",
+            chi_square_p(observed_months, expected_months),
         )
     )
-    checks += _holiday_checks(ctx, total_daily, expected_daily, extra_cv2)
+    checks += _holiday_checks(ctx, total_daily, expected_daily, spread)
     checks.append(_tenure_check(ctx, stats))
     hours = np.asarray(stat(stats, st.TRANSACTIONS_HOURS, np.zeros((2, 24))))
     for ch, name in enumerate(CHANNELS):
@@ -229,7 +259,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
             "fidelity",
             "|observed / expected - 1|",
             refund_error,
-            poisson_ratio_threshold(expected_refunds, extra_cv2, VOLUME_SLACK)
+            poisson_ratio_threshold(expected_refunds, volume_cv2, VOLUME_SLACK)
             if expected_refunds > 0
             else 0,
             f"ordinary refunds {refund_total:,.0f} vs {expected_refunds:,.0f}"
@@ -344,9 +374,17 @@ def _online_by_age_check(ctx: ValidationContext, stats: Stats) -> Check:
 
 
 def _holiday_checks(
-    ctx: ValidationContext, observed: np.ndarray, expected: np.ndarray, extra_cv2: float
+    ctx: ValidationContext, observed: np.ndarray, expected: np.ndarray, spread: np.ndarray
 ) -> list[Check]:
+    """Sales on public holidays and on Black Fridays against their expectation. The count
+    is compound Poisson given the customers' intensities, which vary with their latent
+    activity and lifetimes: a month's share w of the days' expected sales carries that
+    share of the month's customer spread, so their variance is (1 + r)^2 w' C w with C the
+    months' covariance (``month_covariance``)."""
     spec = ctx.spec
+    repeat = spec.sales.habits.repeat_same_day
+    months = len(ctx.months)
+    month_expected = np.bincount(ctx.month_of_day, expected, months)
     names = holiday_names(spec, ctx.dates)
     holiday = np.asarray(
         [
@@ -368,13 +406,22 @@ def _holiday_checks(
         obs = float(observed[mask].sum())
         # Compare the lift over the ordinary days of the same weeks: observed vs expected.
         error = abs(obs / exp - 1.0)
+        share = np.divide(
+            np.bincount(ctx.month_of_day[mask], expected[mask], months),
+            month_expected,
+            out=np.zeros(months),
+            where=month_expected > 0,
+        )
+        customers = (1.0 + repeat) ** 2 * float(share @ spread @ share) / (exp * exp)
         checks.append(
             at_most(
                 name,
                 "fidelity",
                 "|observed / expected - 1|",
                 error,
-                poisson_ratio_threshold(exp, extra_cv2, PROFILE_SLACK),
+                poisson_ratio_threshold(
+                    exp / compound_poisson_factor(repeat), customers, PROFILE_SLACK
+                ),
                 f"sales on {what}: {obs:,.0f} vs {exp:,.0f} expected with the spec's multipliers",
                 two_sided_normal_p((obs - exp) / math.sqrt(exp)),
             )
@@ -388,11 +435,16 @@ _EXPECTED = (
     st.CUSTOMERS_RATE_BY_SIGNUP,
     st.CUSTOMERS_ROWS,
 )
+# the customers' spread: the exact variance of their calendar's expected first sales, and
+# the followed customers whose simulated histories share it out over the months
+_CUSTOMERS_CV2 = (st.CUSTOMERS_CLASS_EXPECTED, st.CUSTOMERS_CLASS_EXTRA_VARIANCE)
+_SPREAD = (st.CUSTOMERS_SAMPLE, st.CUSTOMERS_CLASS_EXTRA_VARIANCE)
 CHECKS: tuple[CheckInfo, ...] = (
     fidelity(
         "transactions.volume",
         "legitimate sales vs those expected from the spec and the customers on disk",
         *_EXPECTED,
+        *_CUSTOMERS_CV2,
     ),
     fidelity(
         "transactions.intensity_by_class",
@@ -412,6 +464,7 @@ CHECKS: tuple[CheckInfo, ...] = (
         "transactions.daily_profile",
         "share of sales on each calendar day vs base x trend x weekday x yearly x holidays",
         *_EXPECTED,
+        *_SPREAD,
     ),
     fidelity(
         "transactions.weekday_profile",
@@ -419,18 +472,23 @@ CHECKS: tuple[CheckInfo, ...] = (
         *_EXPECTED,
     ),
     fidelity(
-        "transactions.month_profile", "share of sales per month vs the expected curve", *_EXPECTED
+        "transactions.month_profile",
+        "share of sales per month vs the expected curve",
+        *_EXPECTED,
+        *_SPREAD,
     ),
     fidelity(
         "transactions.holiday_lift",
         "sales on public holidays vs those expected with the spec's multipliers",
         *_EXPECTED,
+        *_SPREAD,
         only_when="the calendar holds a public holiday",
     ),
     fidelity(
         "transactions.black_friday_lift",
         "sales on Black Friday vs those expected with the spec's multipliers",
         *_EXPECTED,
+        *_SPREAD,
         only_when="the calendar holds a Black Friday",
     ),
     fidelity(
@@ -459,7 +517,10 @@ CHECKS: tuple[CheckInfo, ...] = (
         for channel in CHANNELS
     ),
     fidelity(
-        "transactions.refund_rate", "ordinary refunds vs return_rate x expected sales", *_EXPECTED
+        "transactions.refund_rate",
+        "ordinary refunds vs return_rate x expected sales",
+        *_EXPECTED,
+        *_CUSTOMERS_CV2,
     ),
     fidelity(
         "transactions.home_region_share",
