@@ -86,6 +86,7 @@ def _command(spec: Path, out: Path, address: str) -> list[str]:
     return [str(BIN / "synthpipe"), "run", str(spec), "--out", str(out), "--scheduler", address]
 
 
+@pytest.mark.slow  # a cluster of its own and a run
 def test_run_on_an_existing_cluster_matches_a_local_build(
     cluster: tuple[str, list[subprocess.Popen[bytes]]], tmp_path: Path, prefect_api: str
 ) -> None:

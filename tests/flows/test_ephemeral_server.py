@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.cli import _ephemeral_server_in_background
@@ -38,6 +39,7 @@ def test_a_configured_api_starts_no_server() -> None:
         assert _ephemeral_server_in_background() is None
 
 
+@pytest.mark.slow  # Prefect's temporary server and a whole run
 def test_the_early_server_is_the_one_prefect_uses(tmp_path: Path) -> None:
     environment = {
         **os.environ,

@@ -234,7 +234,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory, published: Path) -> 
 
 @pytest.mark.parametrize(
     "moment",
-    [pytest.param("written", marks=pytest.mark.slow), "committing"],  # make test-all: both
+    [pytest.param(m, marks=pytest.mark.slow) for m in ("written", "committing")],  # both slow
 )
 def test_a_refresh_killed_while_writing_or_committing_is_completed_by_the_next_run(
     moment: str, published: Path, uninterrupted: Path, tmp_path: Path, prefect_api: str

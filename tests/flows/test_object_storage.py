@@ -70,6 +70,7 @@ def s3_env(s3_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> s3fs.S3FileSyst
     return fs
 
 
+@pytest.mark.slow  # an S3 server and whole runs
 def test_flow_writes_publishes_and_refreshes_on_s3(
     s3_env: s3fs.S3FileSystem, s3_endpoint: str, tmp_path: Path
 ) -> None:
@@ -111,6 +112,7 @@ def test_flow_writes_publishes_and_refreshes_on_s3(
     assert months == 3
 
 
+@pytest.mark.slow  # an S3 server and whole runs
 def test_delta_tables_on_s3_commit_refresh_and_read_back(
     s3_env: s3fs.S3FileSystem, s3_endpoint: str
 ) -> None:

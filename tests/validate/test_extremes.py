@@ -83,6 +83,7 @@ def frequent_stats(frequent_dataset: Path) -> tuple[ValidationContext, Stats, Li
     return validation_context(spec), collect_stats(None, spec, location, listing), listing
 
 
+@pytest.mark.slow  # many worlds or a whole report; the gates' unit cases stay fast
 def test_a_few_frequent_buyers_pass_their_report(frequent_dataset: Path) -> None:
     report = json.loads((frequent_dataset / "_fidelity" / "report.json").read_text())
     judged = {test["name"]: test for test in report["tests"]}
@@ -110,6 +111,7 @@ def _simulated_daily(ctx: ValidationContext, stats: Stats, rng: np.random.Genera
     return daily
 
 
+@pytest.mark.slow  # many worlds or a whole report; the gates' unit cases stay fast
 def test_volume_gates_hold_worlds_drawn_from_the_model(
     frequent_stats: tuple[ValidationContext, Stats, Listing],
 ) -> None:
@@ -148,6 +150,7 @@ def test_volume_gates_hold_worlds_drawn_from_the_model(
     assert 0.6 * sd < float(np.std(distances)) < 1.6 * sd
 
 
+@pytest.mark.slow  # many worlds or a whole report; the gates' unit cases stay fast
 def test_unit_price_gate_counts_the_favourite_brand() -> None:
     """Lines of one customer in a category share its favourite brand (brand_loyalty rho):
     the price sample is worth n / design effect lines, and the KS gate at that size holds
@@ -186,6 +189,7 @@ def test_unit_price_gate_counts_the_favourite_brand() -> None:
     assert float(np.median(distances)) > 0.15 * gate  # a gate, not a wall
 
 
+@pytest.mark.slow  # many worlds or a whole report; the gates' unit cases stay fast
 def test_repeat_gap_keeps_its_law_when_customers_buy_often() -> None:
     """A repeat's gap to its own sale is Exponential(repeat_gap_minutes): measured on the
     customer-days of just the two, its median keeps to repeat_gap_minutes x ln 2 when the

@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 from helpers import build, default_document
 
 from synthpipe.spec import spec_from_dict
@@ -14,6 +15,7 @@ from synthpipe.spec import spec_from_dict
 RARE = 1e-5
 
 
+@pytest.mark.slow  # a large world
 def test_one_in_a_hundred_thousand_is_placed_month_by_month(tmp_path: Path) -> None:
     spec = spec_from_dict(default_document(fraud__rate=RARE))
     outcome = build(spec, tmp_path / "data")

@@ -31,6 +31,9 @@ RETURNING_WORLD = {
 }
 
 
+pytestmark = pytest.mark.slow  # a default-size world with returns, and its misstated twins
+
+
 @pytest.fixture(scope="module")
 def returning_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A published dataset of the returning world, built once."""
