@@ -129,5 +129,8 @@ def test_difficulty_moves_learnability_monotonically(tmp_path: Path) -> None:
         scores = outcome.report["learnability"]["true_labels"]
         best.append(max(s["average_precision"] for s in scores.values()))
     assert all(a > b for a, b in itertools.pairwise(best)), best
-    assert best[0] >= 0.95, best
+    # 0.95 before fraud lines were drawn by the ordinary line law (9c3ee23): at difficulty 0
+    # the events keep their signatures, but their goods no longer give them away alone
+    # (measured 0.915 on a clean clone, monotone over the five levels)
+    assert best[0] >= 0.9, best
     assert best[-1] <= 0.3, best
