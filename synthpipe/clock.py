@@ -3,9 +3,16 @@ days are numpy datetime64[D] (or whole days since UNIX_EPOCH), rates are per 365
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 UNIX_EPOCH = np.datetime64("1970-01-01", "D")
+UNIX_EPOCH_DATE = dt.date(1970, 1, 1)
+UNIX_EPOCH_ORDINAL = UNIX_EPOCH_DATE.toordinal()
+DAYS_PER_WEEK = 7
+THURSDAY_OFFSET = 3  # 1970-01-01 was a Thursday: (days since UNIX_EPOCH + 3) % 7, Monday = 0
+NIGHT_END_HOUR = 6  # night-time online sales fall between midnight and this hour
 DAYS_PER_YEAR = 365.25
 
 MICROS_PER_MINUTE = 60_000_000

@@ -12,10 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
+from synthpipe.clock import DAYS_PER_WEEK, MICROS_PER_DAY, MICROS_PER_HOUR
 
 NO_PREVIOUS_HOURS = 24.0 * 365  # hours since the previous transaction, when there is none
-DAYS_PER_WEEK = 7
 UNIX_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 
 

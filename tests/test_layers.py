@@ -22,3 +22,26 @@ def test_the_import_contracts_hold() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+SHARED_LAWS = (
+    "UNIX_EPOCH_ORDINAL",
+    "DAYS_PER_WEEK",
+    "THURSDAY_OFFSET",
+    "HOURS_PER_DAY",
+    "NIGHT_END_HOUR",
+    "MICROS_PER_DAY",
+)
+
+
+def test_the_shared_laws_are_defined_once_in_clock() -> None:
+    """Generator, validator and fit import one definition of each law of time."""
+    import re
+
+    package = Path(__file__).resolve().parent.parent / "synthpipe"
+    pattern = re.compile(rf"^({'|'.join(SHARED_LAWS)})\s*=", re.MULTILINE)
+    owners = {
+        str(path.relative_to(package)): pattern.findall(path.read_text())
+        for path in package.rglob("*.py")
+    }
+    assert {path for path, names in owners.items() if names} == {"clock.py"}

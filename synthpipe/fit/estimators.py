@@ -16,7 +16,13 @@ import numpy as np
 from scipy import optimize, special
 from scipy.special import ndtri
 
-from synthpipe.clock import DAYS_PER_YEAR
+from synthpipe.clock import (
+    DAYS_PER_WEEK,
+    DAYS_PER_YEAR,
+    HOURS_PER_DAY,
+    NIGHT_END_HOUR,
+    THURSDAY_OFFSET,
+)
 from synthpipe.fit.sample import Sample
 from synthpipe.fit.seasonal import SeasonalSeen, seasonal_log_likelihood, seen_chance
 from synthpipe.model.blockmonth import cached_day_factors
@@ -25,15 +31,12 @@ from synthpipe.model.customers import median_income, reference_income
 from synthpipe.model.expectation import age_distribution, rate_moments
 from synthpipe.model.money import CENTS
 from synthpipe.model.products import charm_price_cents
-from synthpipe.model.sales import NIGHT_END_HOUR, splurge_lines_mean
+from synthpipe.model.sales import splurge_lines_mean
 from synthpipe.model.seasonality import date_range, day_factors, yearly_factor
 from synthpipe.model.truth import expected_mean_sale_value, line_values
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS
 
-DAYS_PER_WEEK = 7
-HOURS_PER_DAY = 24
-THURSDAY_OFFSET = 3  # 1970-01-01 was a Thursday: Monday = 0
 PROFILE_FLOOR = 1e-3  # a profile cell with no purchase keeps this much weight (spec: > 0)
 START = np.log([1.0, 0.2, 1.0, 1.0])  # Pareto/NBD starting point: log r, alpha, s, beta
 SHAPES = (0.06, 100.0)  # customers.activity_shape's range in the spec

@@ -23,10 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from synthpipe.clock import DAYS_PER_WEEK, HOURS_PER_DAY, THURSDAY_OFFSET
 from synthpipe.errors import InputError
 from synthpipe.fit.estimators import (
-    DAYS_PER_WEEK,
-    THURSDAY_OFFSET,
     Values,
     _profile,
     basket_from,
@@ -38,7 +37,6 @@ from synthpipe.vocabulary import CHANNELS
 
 ROWS_PER_CUSTOMER = 64  # a customer's contribution bound
 ITEMS_CAP = 50  # items per transaction counted, at most
-HOURS_PER_DAY = 24
 MAX_FRAUD_RATE = 0.5  # fraud.rate's largest value in the spec
 NOISE_MARGIN = 10.0  # a noisy denominator under this many noise scales releases no ratio
 RELEASES = 5  # weekday counts, channel x hour, channel x payment, fraud, items: equal shares

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthpipe.clock import HOURS_PER_DAY, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE
+from synthpipe.clock import (
+    HOURS_PER_DAY,
+    MICROS_PER_DAY,
+    MICROS_PER_HOUR,
+    MICROS_PER_MINUTE,
+    NIGHT_END_HOUR,
+)
 from synthpipe.data.geography import load_geography
 from synthpipe.model.baskets import Lines, Shoppers, audience_group, basket_lines, extra_lines
 from synthpipe.model.blockmonth import (
@@ -43,7 +49,6 @@ REFUND_EXTRA_LINES_MEAN = 0.25  # refunds return fewer items than a basket holds
 REFUND_SUB_BASE = len(CHANNELS)  # refund streams use sub-keys after the channels' ones
 REPEAT_SUB_BASE = 2 * len(CHANNELS)  # same-day repeats' streams: after sales' and refunds'
 MINUTES_PER_HOUR = 60
-NIGHT_END_HOUR = 6  # night-time online sales fall between midnight and this hour
 MAX_REPEAT_GAP_MINUTES = 12 * 60  # half a day: a repeat always fits before or after its sale
 
 

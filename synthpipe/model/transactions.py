@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from synthpipe.clock import MICROS_PER_DAY
+from synthpipe.clock import MICROS_PER_DAY, UNIX_EPOCH_ORDINAL
 from synthpipe.data.geography import load_geography
 from synthpipe.model.blockmonth import (
     NO_REGION,
@@ -30,8 +30,6 @@ from synthpipe.model.sampling import group_offsets, rank_within_groups
 from synthpipe.model.schema import LINE_ITEMS_SCHEMA, TRANSACTIONS_SCHEMA, dictionary_array
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, TRANSACTION_TYPES
-
-UNIX_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthpipe.clock import MICROS_PER_DAY
+from synthpipe.clock import MICROS_PER_DAY, UNIX_EPOCH_DATE
 from synthpipe.model.ids import mix64
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.schema import LINE_ITEMS_SCHEMA
@@ -316,7 +316,7 @@ def cut_day(spec: Spec) -> int:
     """Days since 1970 of the later part's first day."""
     start, end = spec.calendar.start, spec.calendar.end
     cut = start + dt.timedelta(days=int(((end - start).days + 1) * EARLY_SHARE))
-    return (cut - dt.date(1970, 1, 1)).days
+    return (cut - UNIX_EPOCH_DATE).days
 
 
 def entity_fold(ids: np.ndarray, seed: int) -> np.ndarray:
@@ -356,7 +356,7 @@ def audit(
         "sample": {
             "transactions": sample.rows,
             "fraud": int(sample.is_fraud.sum()),
-            "earlier_until": (dt.date(1970, 1, 1) + dt.timedelta(days=cut)).isoformat(),
+            "earlier_until": (UNIX_EPOCH_DATE + dt.timedelta(days=cut)).isoformat(),
             "earlier_fraud": int(sample.is_fraud[early].sum()),
             "later_fraud": int(sample.is_fraud[~early].sum()),
         },

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE
+from synthpipe.clock import DAYS_PER_WEEK, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE
 from synthpipe.model.ids import BLOCK_BITS, SEQUENCE_BITS, SEQUENCE_MASK, SUBRANGE_BITS
 
 ARTEFACT = "artefact"  # gated: ROC AUC at most the gate
@@ -41,7 +41,6 @@ SHAPE_CODES = (SHAPE_LINES_CAP + 1) * 2 * 2  # lines x one unit each x any disco
 ENDINGS = (99, 0)  # amount.ending: .99, .00, anything else
 # Columns of transactions that are labels, not features: never audited.
 LABEL_COLUMNS = ("is_fraud", "fraud_type", "fraud_reported", "fraud_reported_at")
-DAYS_PER_WEEK = 7
 EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 
 

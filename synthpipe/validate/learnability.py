@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from synthpipe.clock import MICROS_PER_DAY
+from synthpipe.clock import MICROS_PER_DAY, UNIX_EPOCH_DATE
 from synthpipe.features import feature_names, transaction_features
 from synthpipe.seeds import Entity, Stream, integer_seed
 from synthpipe.spec.models import Spec
@@ -126,7 +126,7 @@ def score_learners(features: pa.Table, spec: Spec, stride: int = 1) -> dict[str,
             "customers_stride": stride,
             "transactions": int(y.shape[0]),
             "fraud": int(y.sum()),
-            "train_until": (dt.date(1970, 1, 1) + dt.timedelta(days=int(cut))).isoformat(),
+            "train_until": (UNIX_EPOCH_DATE + dt.timedelta(days=int(cut))).isoformat(),
             "features": names,
         },
         "prevalence_test": float(y[test].mean()) if test.any() else None,
@@ -195,7 +195,7 @@ def _cut_day(spec: Spec) -> int:
     """Days since 1970 of the first test day."""
     start, end = spec.calendar.start, spec.calendar.end
     cut = start + dt.timedelta(days=int((end - start).days * TRAIN_SHARE))
-    return (cut - dt.date(1970, 1, 1)).days
+    return (cut - UNIX_EPOCH_DATE).days
 
 
 def _model(learner: str, seed: int) -> Any:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR
+from synthpipe.clock import DAYS_PER_WEEK, MICROS_PER_DAY, MICROS_PER_HOUR, THURSDAY_OFFSET
 from synthpipe.errors import InputError
 from synthpipe.model.money import CENTS, decimal_to_cents
 from synthpipe.samples import read_user_table
@@ -43,8 +43,6 @@ SMALL_INT_BINS = 200  # items / hour / weekday are counted exactly below this
 SHAPE_GATE = 0.8  # mean shape score a sample must reach
 TREND_GATE = 0.8  # mean correlation-similarity score
 COLUMN_GATE = 0.6  # shape score of each single column
-DAYS_PER_WEEK = 7
-THURSDAY_OFFSET = 3  # 1970-01-01 was a Thursday: Monday = 0
 TRUE_LABELS = ("true", "True", "TRUE", "1")
 # the mean KS distance of a sample of n from its own distribution is about this / sqrt(n)
 # (sqrt(pi / 2) ln 2, the asymptotic mean of sqrt(n) D)

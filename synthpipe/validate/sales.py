@@ -3,13 +3,20 @@ customers of the same block (for signup dates, demographics and home regions).""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
-from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE, UNIX_EPOCH
+from synthpipe.clock import (
+    HOURS_PER_DAY,
+    MICROS_PER_DAY,
+    MICROS_PER_HOUR,
+    MICROS_PER_MINUTE,
+    NIGHT_END_HOUR,
+    UNIX_EPOCH,
+    UNIX_EPOCH_ORDINAL,
+)
 from synthpipe.fraud import TYPOLOGIES
 from synthpipe.fraud.base import LEGIT_GROUPS, Feature
 from synthpipe.model.baskets import audience_group
@@ -85,7 +92,7 @@ SMALL_CHARGE_CENTS = 1_000  # "tiny" charge: under 10.00
 QUANTITY_CAP = 1_000  # no basket line has this many units
 QUANTITY_TABLE = 64  # quantities 0..63 are counted in a table, others one by one
 ID_DAY_SHIFT = BLOCK_BITS + SEQUENCE_BITS
-EPOCH_DAYS_SINCE_UNIX = EPOCH_ORDINAL - dt.date(1970, 1, 1).toordinal()
+EPOCH_DAYS_SINCE_UNIX = EPOCH_ORDINAL - UNIX_EPOCH_ORDINAL
 
 
 SIGNATURE_GROUPS = LEGIT_GROUPS + tuple(FRAUD_TYPES)
@@ -109,8 +116,6 @@ def feature_groups(feature: Feature) -> frozenset[str]:
 
 BURST_GROUPS = feature_groups("burst")  # groups whose burst share is reported
 REPEAT_GROUPS = feature_groups("same_day_repeat")  # groups whose same-day repeats are counted
-NIGHT_END_HOUR = 6  # night: 00:00 to 05:59
-HOURS_PER_DAY = 24
 
 
 _CUSTOMERS: list[tuple[ValidationContext, FileRead, FileRead, Customers]] = []

@@ -17,7 +17,7 @@ import pytest
 from helpers import build, small_spec
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_OK, main
-from synthpipe.clock import DAYS_PER_YEAR
+from synthpipe.clock import DAYS_PER_YEAR, NIGHT_END_HOUR
 from synthpipe.fit.estimators import (
     day_moments,
     fit_pareto_nbd,
@@ -28,7 +28,6 @@ from synthpipe.fit.estimators import (
 from synthpipe.fit.seasonal import SeasonalSeen, seasonal_log_likelihood
 from synthpipe.model.blockmonth import cached_day_factors
 from synthpipe.model.products import product_world
-from synthpipe.model.sales import NIGHT_END_HOUR
 from synthpipe.spec import Spec, spec_from_dict
 
 MAPPING = [
