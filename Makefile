@@ -11,7 +11,7 @@ SOURCES := synthpipe flows tests benchmarks
 EXTRAS ?=
 RUNTIME := $(if $(EXTRAS),.[$(EXTRAS)],.)
 
-.PHONY: install run test test-slow test-all lint format bench bench-generation bench-validation bench-commit clean
+.PHONY: install run test test-slow test-all lint docs format bench bench-generation bench-validation bench-commit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,8 @@ run: $(VENV)/.runtime
 TEST_WORKERS ?= auto
 PYTEST := $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope
 
-## test: lint and type-check, then the test suite (slow tests excluded; see test-all)
-test: $(VENV)/.dev lint
+## test: lint and type-check, build the docs, then the test suite (slow tests excluded; see test-all)
+test: $(VENV)/.dev lint docs
 	$(PYTEST)
 
 ## test-slow: the slow tests only (fault injection, crash and cluster runs, many seeds)
@@ -45,7 +45,7 @@ test-slow: $(VENV)/.dev
 	$(PYTEST) -m slow
 
 ## test-all: every test, the slow ones too
-test-all: $(VENV)/.dev lint
+test-all: $(VENV)/.dev lint docs
 	$(PYTEST) -m ''
 
 lint: $(VENV)/.dev
@@ -53,6 +53,14 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format --check $(SOURCES)
 	$(BIN)/mypy synthpipe
 	$(BIN)/lint-imports
+
+# the documentation site (mkdocs.yml); --strict: a warning, such as a broken link, fails it
+# (NO_MKDOCS_2_WARNING: Material prints a notice of its end of life, May 2027, on every build)
+SITE_DIR ?= site
+
+## docs: build the documentation site into site/ (its reference pages are generated from the code)
+docs: $(VENV)/.dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir $(SITE_DIR)
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix $(SOURCES)
