@@ -57,3 +57,9 @@ class LogBins:
         if ambiguous.size:
             bins[ambiguous] = np.searchsorted(self.thresholds, clipped[ambiguous], side="right")
         return np.asarray(bins)
+
+
+# Log10 of an amount in cents, fixed bins: the histograms of line net amounts (per
+# category) and of transaction amounts (per signature group) the report draws.
+LOG_AMOUNT_EDGES = np.linspace(0.0, 7.0, 141)
+AMOUNT_BINS = LogBins(LOG_AMOUNT_EDGES)

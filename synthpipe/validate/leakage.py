@@ -53,7 +53,7 @@ from synthpipe.validate.leakage_transforms import (
     Sample,
     Transform,
 )
-from synthpipe.validate.listing import Listing
+from synthpipe.validate.listing import BlockStop, Listing, first_blocks
 from synthpipe.validate.reading import read_file
 from synthpipe.validate.statistics import Stats
 
@@ -213,17 +213,7 @@ def chosen_files(listing: Listing) -> tuple[str, ...]:
     """The transactions and line-items files of the first customer blocks that together
     hold MAX_TRANSACTIONS transactions (at least one block), in pairs of a partition's
     transactions file and its line-items file ("" when it has none)."""
-    rows_by_block: dict[int, int] = {}
-    for listed in listing.of_table("transactions"):
-        block = listed.partition.block
-        rows_by_block[block] = rows_by_block.get(block, 0) + listed.rows
-    chosen: set[int] = set()
-    total = 0
-    for block in sorted(rows_by_block):
-        if chosen and total + rows_by_block[block] > MAX_TRANSACTIONS:
-            break
-        chosen.add(block)
-        total += rows_by_block[block]
+    chosen = first_blocks(listing, MAX_TRANSACTIONS, BlockStop.WITHIN_BOUND).blocks
     lines = {f.partition: f.path for f in listing.of_table("line_items")}
     pairs = sorted(
         (f.partition.key, f.path, lines.get(f.partition, ""))

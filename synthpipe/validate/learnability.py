@@ -23,7 +23,7 @@ from synthpipe.features import feature_names, transaction_features
 from synthpipe.seeds import Entity, Stream, integer_seed
 from synthpipe.spec.models import Spec
 from synthpipe.storage import Location
-from synthpipe.validate.listing import Listing
+from synthpipe.validate.listing import BlockStop, Listing, first_blocks
 from synthpipe.validate.reading import read_file
 
 MAX_TRANSACTIONS = 200_000  # the sample's size bound: its cost is part of validation's
@@ -58,18 +58,9 @@ def sample_features(location: Location, listing: Listing) -> tuple[pa.Table, int
     ``stride`` customers of the first customer blocks that together hold
     MAX_TRANSACTIONS transactions, so that only those blocks' files are read, whatever
     the dataset's size."""
-    rows_by_block: dict[int, int] = {}
-    for listed in listing.of_table("transactions"):
-        block = listed.partition.block
-        rows_by_block[block] = rows_by_block.get(block, 0) + listed.rows
-    chosen: set[int] = set()
-    total = 0
-    for block in sorted(rows_by_block):
-        if total >= MAX_TRANSACTIONS:
-            break
-        chosen.add(block)
-        total += rows_by_block[block]
-    stride = max(1, math.ceil(total / MAX_TRANSACTIONS))
+    sampled = first_blocks(listing, MAX_TRANSACTIONS, BlockStop.REACH_BOUND)
+    chosen = sampled.blocks
+    stride = max(1, math.ceil(sampled.transactions / MAX_TRANSACTIONS))
     stores = read_file(location, listing.of_table("stores")[0].path, ["store_id", "region"])
     customers, transactions = [], []
     for listed in listing.of_table("customers"):

@@ -6,8 +6,20 @@ folders; where a pending refresh keeps its files is the sink's business."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from synthpipe.plan import PartitionId
+
+
+class BlockStop(Enum):
+    """Where ``first_blocks`` stops taking customer blocks."""
+
+    # never past the bound: a block that would take the total over it is left out (the
+    # first block is always taken); the leakage audit then samples within the bound
+    WITHIN_BOUND = "within_bound"
+    # blocks are taken until the total reaches the bound: learnability's sampling stride
+    # then brings the whole customers it keeps back under it
+    REACH_BOUND = "reach_bound"
 
 
 @dataclass(frozen=True)
@@ -40,3 +52,30 @@ class Listing:
     def total_bytes(self) -> int:
         """Bytes of every listed file."""
         return sum(f.bytes for f in self.files)
+
+
+@dataclass(frozen=True)
+class ChosenBlocks:
+    """The first customer blocks chosen by ``first_blocks``, and their transactions."""
+
+    blocks: frozenset[int]
+    transactions: int
+
+
+def first_blocks(listing: Listing, bound: int, stop: BlockStop) -> ChosenBlocks:
+    """The first customer blocks (in block order) whose transactions files together hold
+    about ``bound`` transactions, by the rows the manifest records, stopping by ``stop``."""
+    rows_by_block: dict[int, int] = {}
+    for listed in listing.of_table("transactions"):
+        block = listed.partition.block
+        rows_by_block[block] = rows_by_block.get(block, 0) + listed.rows
+    chosen: set[int] = set()
+    total = 0
+    for block in sorted(rows_by_block):
+        if stop is BlockStop.REACH_BOUND and total >= bound:
+            break
+        if stop is BlockStop.WITHIN_BOUND and chosen and total + rows_by_block[block] > bound:
+            break
+        chosen.add(block)
+        total += rows_by_block[block]
+    return ChosenBlocks(frozenset(chosen), total)

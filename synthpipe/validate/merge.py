@@ -9,13 +9,14 @@ by the data.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from synthpipe.validate import statistics as st
 from synthpipe.validate.statistics import MAX_ISSUES, Merge, Stats, merge_rule
 
-__all__ = ["Stats", "issue", "merge_all", "merge_two"]
+__all__ = ["Stats", "issue", "merge_all", "merge_owned", "merge_two"]
 
 
 def merge_two(left: Stats, right: Stats) -> Stats:
@@ -24,18 +25,33 @@ def merge_two(left: Stats, right: Stats) -> Stats:
     for key, value in right.items():
         if key not in merged:
             merged[key] = value.copy() if isinstance(value, (np.ndarray, list)) else value
-            continue
-        rule = merge_rule(key)
-        if rule is Merge.ADD or rule is Merge.EXTEND:
-            merged[key] = merged[key] + value
-        elif rule is Merge.ISSUES:
-            merged[key] = (merged[key] + value)[:MAX_ISSUES]
-        elif rule is Merge.MIN:
-            merged[key] = min(merged[key], value)
-        elif rule is Merge.MAX:
-            merged[key] = max(merged[key], value)
-        # Merge.FIRST: the value already there stays
+        else:
+            merged[key] = _combined(key, merged[key], value)
     return merged
+
+
+def merge_owned(parts: Iterable[Stats]) -> Stats:
+    """Merge statistics that no one else holds (computed for this merge alone): their
+    values are taken as they are, where ``merge_two`` copies them."""
+    merged: Stats = {}
+    for part in parts:
+        for key, value in part.items():
+            merged[key] = _combined(key, merged[key], value) if key in merged else value
+    return merged
+
+
+def _combined(key: st.StatKey, left: Any, right: Any) -> Any:
+    """Two values of one statistic, merged by its rule."""
+    rule = merge_rule(key)
+    if rule is Merge.ADD or rule is Merge.EXTEND:
+        return left + right
+    if rule is Merge.ISSUES:
+        return (left + right)[:MAX_ISSUES]
+    if rule is Merge.MIN:
+        return min(left, right)
+    if rule is Merge.MAX:
+        return max(left, right)
+    return left  # Merge.FIRST: the value already there stays
 
 
 def merge_all(parts: Iterable[Stats]) -> Stats:

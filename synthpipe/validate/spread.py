@@ -1,4 +1,4 @@
-"""How much of the volume laws' spread the customers make (README, "The fidelity report").
+"""How much of the volume laws' spread the customers make (docs/fidelity.md).
 
 A day's legitimate sales are Poisson given each customer's intensity A x rho_c(d) on the
 days it buys, A ~ Gamma(k, 1/k) its latent activity and its buying days set by its latent

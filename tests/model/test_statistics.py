@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pytest
 from scipy import stats
 
-from synthpipe.model.changes import generate_customers
+from synthpipe.model.customer_tables import generate_customers
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.products import generate_products
 from synthpipe.model.stores import generate_stores

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from synthpipe.validate.binning import AMBIGUOUS, EXPONENT_BIAS, SLICE_BITS, SLICE_SHIFT, LogBins
-from synthpipe.validate.sales import LOG_AMOUNT_EDGES
+from synthpipe.validate.binning import (
+    AMBIGUOUS,
+    EXPONENT_BIAS,
+    LOG_AMOUNT_EDGES,
+    SLICE_BITS,
+    SLICE_SHIFT,
+    LogBins,
+)
 
 RANDOM_VALUES = 1_000_000
 

@@ -16,8 +16,9 @@ from synthpipe.validate.dimensions import (
     duplicate_count,
     price_cells,
 )
+from synthpipe.validate.measures.baskets import QUANTITY_TABLE, quantity_sums
+from synthpipe.validate.measures.index import IdIndex, LineOwners
 from synthpipe.validate.reading import column_codes
-from synthpipe.validate.sales import QUANTITY_TABLE, IdIndex, LineOwners, _quantity_sums
 
 UNIX_EPOCH = dt.date(1970, 1, 1)
 SAMPLE = 20_000
@@ -68,13 +69,13 @@ def test_quantity_sums_match_weighted_bincounts() -> None:
     category = rng.integers(0, categories, SAMPLE)
     quantity = rng.integers(1, 9, SAMPLE)
     np.testing.assert_array_equal(
-        _quantity_sums(category, quantity, categories),
+        quantity_sums(category, quantity, categories),
         np.bincount(category, quantity.astype(np.float64), categories),
     )
     # values a valid basket never has, which the table does not hold
     quantity[:5] = [-3, 0, QUANTITY_TABLE, 999, -QUANTITY_TABLE]
     np.testing.assert_array_equal(
-        _quantity_sums(category, quantity, categories),
+        quantity_sums(category, quantity, categories),
         np.bincount(category, quantity.astype(np.float64), categories),
     )
 

@@ -1,11 +1,12 @@
 """The checks of the fidelity report: one module per family, found here by the package.
 
-Each module (other than ``base``) defines ``FAMILY``, a ``CheckFamily``: the function
-that judges the merged statistics, and a ``CheckInfo`` for every check it emits (name,
-group, what it tests, the statistics it reads). ``evaluate`` runs the families in their
-order; ``declared_checks`` is what ``synthpipe validate --list`` prints and what the
-README's list is tested against. Adding a check is adding it to its family's judge and
-its declaration, in one module; adding a family is adding a module.
+Each module (other than ``base``, and ``shoppers``, whose checks ``volume`` runs) defines
+``FAMILY``, a ``CheckFamily``: the function that judges the merged statistics, and a
+``CheckInfo`` for every check it emits (name, group, what it tests, the statistics it
+reads). ``evaluate`` runs the families in their
+order; ``declared_checks`` is what ``synthpipe validate --list`` prints and what the docs
+site's page of every check is written from. Adding a check is adding it to its family's
+judge and its declaration, in one module; adding a family is adding a module.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from synthpipe.validate.gates import Check
 from synthpipe.validate.listing import Listing
 from synthpipe.validate.statistics import Stats
 
-NOT_FAMILIES = frozenset({"base"})
+# modules of checks that a family runs and declares among its own
+NOT_FAMILIES = frozenset({"base", "shoppers"})
 
 
 def _discover() -> dict[str, CheckFamily]:

@@ -96,7 +96,7 @@ def expected_fraud_daily(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     transactions x rate / (1 - rate) x the mix in force that day (``fraud.drift``)."""
     fraud = ctx.spec.fraud
     daily = np.asarray(stat(stats, st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
-    odds = fraud.rate / (1.0 - fraud.rate) if fraud.rate < 1 else 0.0
+    odds = fraud.odds()
     schedule = fraud_schedule(ctx.spec, ctx.dates)
     return np.asarray(daily.sum(axis=(1, 2))[:, None] * odds * schedule.shares)
 

@@ -164,9 +164,7 @@ def _basket_size_checks(ctx: ValidationContext, stats: Stats) -> list[Check]:
     observed = np.asarray(stat(stats, st.BASKETS_EXTRA_LINES_BY_CELL, np.zeros(shape)), float)
     sales, observed = sales.reshape(shape), observed.reshape(shape)
     segment_factor = np.asarray([s.basket for s in spec.customers.segments.values()])
-    channel_factor = np.asarray(
-        [getattr(spec.sales.channels, name).basket_factor for name in CHANNELS]
-    )
+    channel_factor = np.asarray([c.basket_factor for c in spec.sales.channels.sections()])
     expected = sales * (
         (spec.sales.basket_mean_items - 1.0) * np.outer(segment_factor, channel_factor)
         + splurge_lines_mean(spec)
@@ -344,9 +342,7 @@ def _visit_pairs(ctx: ValidationContext, stats: Stats) -> float:
     if sales.sum() <= 0:
         return 0.0
     segment_factor = np.asarray([s.basket for s in spec.customers.segments.values()])
-    channel_factor = np.asarray(
-        [getattr(spec.sales.channels, name).basket_factor for name in CHANNELS]
-    )
+    channel_factor = np.asarray([c.basket_factor for c in spec.sales.channels.sections()])
     mu = ((spec.sales.basket_mean_items - 1.0) * np.outer(segment_factor, channel_factor)).ravel()
     s, e = spec.sales.habits.splurge, spec.sales.habits.splurge_extra_lines
     extra_mean = mu + s * e

@@ -30,8 +30,8 @@ from synthpipe.validate.gates import (
     normal_cdf,
     zero,
 )
+from synthpipe.validate.measures.labels import LOG_DELAY_EDGES
 from synthpipe.validate.merge import Stats
-from synthpipe.validate.sales import LOG_DELAY_EDGES
 from synthpipe.vocabulary import FRAUD_TYPES
 
 MIN_REPORTS = 20  # fewer reports than this in a group: its delay is not judged

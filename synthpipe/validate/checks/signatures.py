@@ -10,6 +10,7 @@ import numpy as np
 from synthpipe.fraud import TYPOLOGIES
 from synthpipe.model.fraud import fraud_schedule
 from synthpipe.validate import statistics as st
+from synthpipe.validate.binning import LOG_AMOUNT_EDGES
 from synthpipe.validate.checks.base import (
     MIN_SIGNATURE_EVENTS,
     CheckFamily,
@@ -25,7 +26,6 @@ from synthpipe.validate.gates import (
     at_least,
 )
 from synthpipe.validate.merge import Stats
-from synthpipe.validate.sales import LOG_AMOUNT_EDGES
 from synthpipe.vocabulary import FRAUD_TYPES
 
 # --- fraud -----------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""Checks of the volume family."""
+"""Checks of the volume family: total volume, its calendar profiles (day, weekday, month,
+holidays, hour), the channel and payment mixes and the refund rate. The checks of who buys
+(per class, age band, tenure, home region) live in ``checks/shoppers.py`` and are run and
+declared here, in the family's order."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,19 +25,31 @@ from synthpipe.validate.checks.base import (
     stat,
     tvd_check,
 )
+from synthpipe.validate.checks.shoppers import (
+    HOME_REGION_SHARE,
+    INTENSITY_BY_CLASS,
+    ONLINE_SHARE_BY_AGE,
+    SALES_BY_TENURE,
+    home_region_check,
+    intensity_check,
+    online_by_age_check,
+    rates_by_signup,
+    tenure_check,
+)
+
+# the report draws the online share by age from here
+from synthpipe.validate.checks.shoppers import online_shares as online_shares
 from synthpipe.validate.context import ValidationContext, buying_base
 from synthpipe.validate.gates import (
     GATE_SIGMAS,
     Check,
     at_most,
     chi_square_p,
-    chi_square_sum_p,
     poisson_ratio_threshold,
     tvd,
     two_sided_normal_p,
 )
 from synthpipe.validate.merge import Stats
-from synthpipe.validate.sales import DAYS_PER_TENURE_YEAR, TENURE_YEARS
 from synthpipe.validate.spread import month_covariance, profile_threshold
 from synthpipe.vocabulary import CHANNELS
 
@@ -46,68 +60,11 @@ def expected_sales(ctx: ValidationContext, stats: Stats) -> np.ndarray:
     """(days, channels) expected legitimate sales given the customers on disk:
     F(d) x G_channel(d) x (sum of visible-attribute rates of customers signed up by d)
     x (1 + repeat_same_day)."""
-    rate = _rates_by_signup(ctx, stats)
+    rate = rates_by_signup(ctx, stats)
     base = np.stack(
         [buying_base(rate[:, c], ctx.active_by_lag, ctx.days) for c in range(2)], axis=1
     )
     return np.asarray(ctx.daily_factors * base * repeat_factor(ctx.spec))
-
-
-def _rates_by_signup(ctx: ValidationContext, stats: Stats) -> np.ndarray:
-    window = ctx.exposure_from_signup.shape[0]
-    return np.asarray(stat(stats, st.CUSTOMERS_RATE_BY_SIGNUP, np.zeros((window, 2))))
-
-
-def expected_by_tenure(ctx: ValidationContext, stats: Stats) -> np.ndarray:
-    """Expected legitimate sales by whole years since signup: over calendar days d and
-    signup days u, (1 + r) x sum f_ch(d) R_ch(u) S(d - u) in the bucket of d - u."""
-    rate = _rates_by_signup(ctx, stats)
-    lag = np.arange(ctx.active_by_lag.shape[0])
-    bucket = np.minimum(lag // DAYS_PER_TENURE_YEAR, TENURE_YEARS - 1)
-    expected = np.zeros(TENURE_YEARS)
-    for year in range(TENURE_YEARS):
-        alive = np.where(bucket == year, ctx.active_by_lag, 0.0)
-        expected[year] = sum(
-            float(buying_base(rate[:, c], alive, ctx.days) @ ctx.daily_factors[:, c])
-            for c in range(ctx.daily_factors.shape[1])
-        )
-    return expected * repeat_factor(ctx.spec)
-
-
-def _tenure_check(ctx: ValidationContext, stats: Stats) -> Check:
-    """Sales by tenure year against the lifetime model (the cohort curve). A year's count
-    varies like a Poisson count plus the customers' activity and dropout: their extra
-    variance (the classes' sum) is shared out in proportion to each year's volume."""
-    observed = np.asarray(stat(stats, st.TRANSACTIONS_SALES_BY_TENURE, np.zeros(TENURE_YEARS)))
-    expected = expected_by_tenure(ctx, stats)
-    classes = ctx.intensity_classes()
-    extra = float(np.sum(stat(stats, st.CUSTOMERS_CLASS_EXTRA_VARIANCE, np.zeros(classes))))
-    first = float(np.sum(stat(stats, st.CUSTOMERS_CLASS_EXPECTED, np.zeros(classes))))
-    r = ctx.spec.sales.habits.repeat_same_day
-    judged = expected > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        error = np.where(judged, np.abs(observed / expected - 1.0), 0.0)
-        cv2 = (1.0 + r) ** 2 * extra / max(first, 1.0) / np.maximum(expected, 1.0)
-        tolerance = np.asarray(
-            [
-                poisson_ratio_threshold(float(e), float(c), VOLUME_SLACK)
-                for e, c in zip(expected, cv2, strict=True)
-            ]
-        )
-        excess = np.where(judged, error / tolerance, np.where(observed > 0, np.inf, 0.0))
-    worst = int(np.argmax(excess))
-    shares = ", ".join(
-        f"{year}{'+' if year == TENURE_YEARS - 1 else ''}: {o:,.0f}/{e:,.0f}"
-        for year, (o, e) in enumerate(zip(observed, expected, strict=True))
-    )
-    return at_most(
-        "transactions.sales_by_tenure",
-        "fidelity",
-        "error / tolerance (worst year)",
-        float(excess[worst]),
-        1.0,
-        f"legitimate sales by whole years since signup, observed/expected ({shares})",
-    )
 
 
 def customers_cv2(stats: Stats) -> float:
@@ -159,8 +116,8 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
             two_sided_normal_p(z),
         )
     )
-    checks.append(_intensity_check(ctx, stats))
-    checks.append(_online_by_age_check(ctx, stats))
+    checks.append(intensity_check(ctx, stats))
+    checks.append(online_by_age_check(ctx, stats))
     total_daily = sales.sum(axis=1)
     expected_daily = expected.sum(axis=1)
     n = float(total_daily.sum())
@@ -201,7 +158,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
         )
     )
     checks += _holiday_checks(ctx, total_daily, expected_daily, spread)
-    checks.append(_tenure_check(ctx, stats))
+    checks.append(tenure_check(ctx, stats))
     hours = np.asarray(stat(stats, st.TRANSACTIONS_HOURS, np.zeros((2, 24))))
     for ch, name in enumerate(CHANNELS):
         checks.append(
@@ -233,7 +190,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
     )
     payments = np.asarray(stat(stats, st.TRANSACTIONS_PAYMENTS, np.zeros((2, len(ctx.payments)))))
     for ch, (name, channel) in enumerate(
-        (("in_store", spec.sales.channels.in_store), ("online", spec.sales.channels.online))
+        zip(CHANNELS, spec.sales.channels.sections(), strict=True)
     ):
         weights = np.asarray([channel.payment.get(p, 0.0) for p in ctx.payments])
         checks.append(
@@ -266,111 +223,10 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
             " (return_rate x expected sales)",
         )
     )
-    observed_home = float(stat(stats, st.STORE_CHOICE_HOME_REGION_OBSERVED))
-    expected_home = float(stat(stats, st.STORE_CHOICE_HOME_REGION_EXPECTED))
-    in_store = float(stat(stats, st.STORE_CHOICE_IN_STORE_SALES))
-    if in_store > 0:
-        p = expected_home / in_store
-        checks.append(
-            at_most(
-                "transactions.home_region_share",
-                "fidelity",
-                "|observed - expected| share",
-                abs(observed_home - expected_home) / in_store,
-                GATE_SIGMAS * math.sqrt(max(p * (1 - p), 1e-12) / in_store) + MIX_SLACK,
-                f"in-store sales in the home region: {observed_home / in_store:.4f}"
-                f" vs {p:.4f} expected",
-            )
-        )
+    home_region = home_region_check(stats)
+    if home_region is not None:
+        checks.append(home_region)
     return checks
-
-
-def _intensity_check(ctx: ValidationContext, stats: Stats) -> Check:
-    """Legitimate sales per purchase-rate class of customer (segment x loyalty x income
-    band) against the purchases the spec's rate formula expects of the customers on disk:
-    it tests frequency by segment, the loyalty uplift and the income elasticity, which the
-    total volume alone cannot tell apart. A class's count varies with the Poisson draws
-    and with its customers' gamma activity: variance sum(m) + sum(m^2) / activity_shape
-    over its customers' expected first sales m; each sale then has a same-day repeat with
-    probability r, so the count's mean is (1 + r) sum(m) and its variance
-    r (1 - r) sum(m) + (1 + r)^2 (sum(m) + sum(m^2) / activity_shape)."""
-    classes = ctx.intensity_classes()
-    observed = np.asarray(stat(stats, st.TRANSACTIONS_SALES_BY_CLASS, np.zeros(classes)), float)
-    first = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXPECTED, np.zeros(classes)), float)
-    extra = np.asarray(stat(stats, st.CUSTOMERS_CLASS_EXTRA_VARIANCE, np.zeros(classes)), float)
-    r = ctx.spec.sales.habits.repeat_same_day
-    expected = first * (1.0 + r)
-    variance = r * (1.0 - r) * first + (1.0 + r) ** 2 * (first + extra)
-    judged = expected > 0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative_error = np.abs(observed / expected - 1.0)
-        tolerance = GATE_SIGMAS * np.sqrt(variance) / expected + VOLUME_SLACK
-        excess = np.where(judged, relative_error / tolerance, np.where(observed > 0, np.inf, 0.0))
-        z = np.where(judged, (observed - expected) / np.sqrt(variance), 0.0)
-    worst = int(np.argmax(excess)) if classes else 0
-    ratio = observed[worst] / expected[worst] if classes and judged[worst] else math.nan
-    return at_most(
-        "transactions.intensity_by_class",
-        "fidelity",
-        "error / tolerance (worst class)",
-        float(excess[worst]) if classes else 0.0,
-        1.0,
-        "legitimate sales per customer class (segment x loyalty x income band) vs the spec's"
-        f" purchase rate of the customers on disk; worst: {ctx.intensity_label(worst)},"
-        f" {ratio:.3f} of expected",
-        chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
-    )
-
-
-@dataclass(frozen=True)
-class OnlineShares:
-    """Per age band: observed and expected online share, sales, and whether judged."""
-
-    observed: np.ndarray
-    expected: np.ndarray
-    sales: np.ndarray
-    judged: np.ndarray
-
-
-def online_shares(ctx: ValidationContext, stats: Stats) -> OnlineShares:
-    """Online share of legitimate sales per age band, observed and expected (the spec's
-    online share x age factor, weighted by the band's expected purchases)."""
-    shape = (len(ctx.spec.customers.age_pyramid), len(CHANNELS))
-    observed = np.asarray(stat(stats, st.TRANSACTIONS_SALES_BY_BAND_CHANNEL, np.zeros(shape)))
-    expected = np.asarray(stat(stats, st.CUSTOMERS_BAND_CHANNEL_EXPECTED, np.zeros(shape)))
-    online = CHANNELS.index("online")
-    sales = observed.sum(axis=1).astype(np.float64)
-    expected_total = expected.sum(axis=1)
-    judged = (sales > 0) & (expected_total > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(judged, expected[:, online] / expected_total, 0.0)
-        observed_share = np.where(judged, observed[:, online] / sales, 0.0)
-    return OnlineShares(observed_share, share, sales, judged)
-
-
-def _online_by_age_check(ctx: ValidationContext, stats: Stats) -> Check:
-    """Online share of legitimate sales in each age band vs the spec. Given a band's
-    sales, its online count is binomial (both channels of a customer share the same
-    activity)."""
-    bands = ctx.spec.customers.age_pyramid
-    shares = online_shares(ctx, stats)
-    share, judged = shares.expected, shares.judged
-    with np.errstate(divide="ignore", invalid="ignore"):
-        spread = np.where(judged, np.sqrt(share * (1.0 - share) / shares.sales), 0.0)
-        error = np.abs(shares.observed - share)
-        excess = np.where(judged, error / (GATE_SIGMAS * spread + MIX_SLACK), 0.0)
-        z = np.where(spread > 0, (shares.observed - share) / spread, 0.0)
-    worst = int(np.argmax(excess)) if excess.size else 0
-    return at_most(
-        "transactions.online_share_by_age",
-        "fidelity",
-        "error / tolerance (worst band)",
-        float(excess[worst]) if excess.size else 0.0,
-        1.0,
-        f"online share of sales in each age band vs the spec (worst {bands[worst].label}:"
-        f" {shares.observed[worst]:.4f} observed, {share[worst]:.4f} expected)",
-        chi_square_sum_p(float((z * z).sum()), int(judged.sum())),
-    )
 
 
 def _holiday_checks(
@@ -446,20 +302,8 @@ CHECKS: tuple[CheckInfo, ...] = (
         *_EXPECTED,
         *_CUSTOMERS_CV2,
     ),
-    fidelity(
-        "transactions.intensity_by_class",
-        "legitimate sales per customer class (segment x loyalty x income band) vs the spec's"
-        " purchase rate of the customers on disk",
-        st.CUSTOMERS_CLASS_EXPECTED,
-        st.CUSTOMERS_CLASS_EXTRA_VARIANCE,
-        st.TRANSACTIONS_SALES_BY_CLASS,
-    ),
-    fidelity(
-        "transactions.online_share_by_age",
-        "online share of sales in each age band vs the spec",
-        st.CUSTOMERS_BAND_CHANNEL_EXPECTED,
-        st.TRANSACTIONS_SALES_BY_BAND_CHANNEL,
-    ),
+    INTENSITY_BY_CLASS,
+    ONLINE_SHARE_BY_AGE,
     fidelity(
         "transactions.daily_profile",
         "share of sales on each calendar day vs base x trend x weekday x yearly x holidays",
@@ -491,14 +335,7 @@ CHECKS: tuple[CheckInfo, ...] = (
         *_SPREAD,
         only_when="the calendar holds a Black Friday",
     ),
-    fidelity(
-        "transactions.sales_by_tenure",
-        "legitimate sales by whole years since signup vs the lifetime model's survival",
-        st.TRANSACTIONS_SALES_BY_TENURE,
-        st.CUSTOMERS_RATE_BY_SIGNUP,
-        st.CUSTOMERS_CLASS_EXPECTED,
-        st.CUSTOMERS_CLASS_EXTRA_VARIANCE,
-    ),
+    SALES_BY_TENURE,
     *(
         fidelity(
             f"transactions.hour_profile_{channel}",
@@ -522,13 +359,7 @@ CHECKS: tuple[CheckInfo, ...] = (
         *_EXPECTED,
         *_CUSTOMERS_CV2,
     ),
-    fidelity(
-        "transactions.home_region_share",
-        "in-store sales in the home region vs the spec's store choice",
-        st.STORE_CHOICE_HOME_REGION_EXPECTED,
-        st.STORE_CHOICE_HOME_REGION_OBSERVED,
-        st.STORE_CHOICE_IN_STORE_SALES,
-    ),
+    HOME_REGION_SHARE,
 )
 
 FAMILY = CheckFamily(
