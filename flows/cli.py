@@ -11,6 +11,7 @@ from typing import Any
 
 from synthpipe.cli import DeployRequest, RunRequest
 from synthpipe.cli import main as cli_main
+from synthpipe.engine.summary import RunSummary
 from synthpipe.engine.workers import start_worker_server
 from synthpipe.errors import debugging
 from synthpipe.secrets import externalise
@@ -18,8 +19,9 @@ from synthpipe.spec import Spec, spec_document
 from synthpipe.spec.loader import STORAGE_OPTIONS
 
 
-def run_flow(request: RunRequest) -> dict[str, Any]:
-    """Run the retail flow for a checked request; re-raise its failure as it happened."""
+def run_flow(request: RunRequest) -> RunSummary:
+    """Run the retail flow for a checked request; re-raise its failure as it happened.
+    The flow's result is the summary's JSON (what Prefect records): read back here."""
     if request.scheduler is None:
         start_worker_server()  # the LocalCluster's workers import while this process does
     server = _ephemeral_server_in_background()
@@ -39,8 +41,7 @@ def run_flow(request: RunRequest) -> dict[str, Any]:
         mode=request.mode,
         return_state=True,
     )
-    result: dict[str, Any] = state.result(raise_on_failure=True)
-    return result
+    return RunSummary.model_validate(state.result(raise_on_failure=True))
 
 
 def flow_parameter(spec: Spec) -> dict[str, Any]:

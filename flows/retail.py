@@ -28,6 +28,7 @@ from prefect.utilities.annotations import opaque
 from synthpipe.engine.cluster import DaskSession
 from synthpipe.engine.generate import generate, verify_files, write_truth
 from synthpipe.engine.progress import ConsoleProgress
+from synthpipe.engine.summary import RunSummary
 from synthpipe.engine.validation import (
     REPORT_HTML,
     REPORT_JSON,
@@ -233,20 +234,21 @@ def publish_dataset(plan: RunPlan, manifest: Manifest, outcome: ValidationOutcom
 
 
 def _post_artifacts(outcome: ValidationOutcome) -> None:
-    summary = outcome.report["summary"]
+    """The verdicts as a markdown artifact, and a link to the HTML report."""
+    summary = outcome.report.summary
     lines = [
         f"# synthpipe fidelity report: {'PASS' if outcome.passed else 'FAIL'}",
         "",
-        f"{summary['tests'] - summary['failed']} of {summary['tests']} tests pass.",
+        f"{summary.passing} of {summary.tests} tests pass.",
         "",
         "| group | tests | failed |",
         "|---|---|---|",
-        *(f"| {g} | {v['tests']} | {v['failed']} |" for g, v in summary["groups"].items()),
+        *(f"| {g} | {v.tests} | {v.failed} |" for g, v in summary.groups.items()),
         "",
         f"Report: `{outcome.html_path}`",
     ]
-    if summary["failed_tests"]:
-        lines += ["", "Failed: " + ", ".join(f"`{name}`" for name in summary["failed_tests"])]
+    if summary.failed_tests:
+        lines += ["", "Failed: " + ", ".join(f"`{name}`" for name in summary.failed_tests)]
     create_markdown_artifact(
         markdown="\n".join(lines), key=ARTIFACT_KEY, description="fidelity verdicts"
     )
@@ -266,7 +268,8 @@ def retail_flow(
     mode: Literal["refresh", "overwrite"] = "refresh",
 ) -> dict[str, Any]:
     """Generate (or refresh) the dataset ``spec`` describes under ``out`` (default: its
-    output.path). Returns a summary: rows per table, seconds, where data and report are."""
+    output.path). Returns a summary (``RunSummary``, as JSON: Prefect records it): rows
+    per table, seconds, where data and report are."""
     started = time.monotonic()
     timings: dict[str, float] = {}
 
@@ -289,8 +292,10 @@ def retail_flow(
             plan = verify_kept(whole(plan), address)
             mark = timed("verify", mark)
             if plan.up_to_date and plan.previous is not None:
-                summary = _summary(plan, plan.previous, started, location.display(REPORT_HTML))
-                return dict(summary, timings=timings)
+                report = location.display(REPORT_HTML)
+                return _summary(plan, plan.previous, started, report, timings).model_dump(
+                    mode="json"
+                )
             results = generate_partitions(whole(plan), address)
             mark = timed("generate", mark)
             truth, truth_seconds = write_ground_truth(whole(plan), whole(results), address)
@@ -303,33 +308,56 @@ def retail_flow(
             session.close_in_background()  # the workers exit while the run publishes
             report = publish_dataset(whole(plan), whole(manifest), whole(outcome))
             timed("publish", mark)
-    busy = {
+    busy = {  # core-seconds of each stage's Dask tasks: its cost, not its wall time
         "generate": round(sum(r.seconds for r in results), 3),
         "truth": round(truth_seconds, 3),
-        "validate": round(float(outcome.report.get("busy_seconds", 0.0)), 3),
+        "validate": round(outcome.report.busy_seconds, 3),
     }
+    summary = _summary(
+        plan,
+        manifest,
+        started,
+        report,
+        timings,
+        generated_rows=_generated_rows(results),
+        busy=busy,
+        workers=workers_used,
+    )
+    return summary.model_dump(mode="json")  # the edge: Prefect records the flow's result
+
+
+def _generated_rows(results: list[PartitionResult]) -> dict[str, int]:
+    """Rows written by this run per table."""
     generated_rows: dict[str, int] = {}
     for result in results:
         for record in result.files:
             generated_rows[record.table] = generated_rows.get(record.table, 0) + record.rows
-    return dict(
-        _summary(plan, manifest, started, report),
-        generated_rows=generated_rows,
-        timings=timings,
-        busy=busy,
-        workers=workers_used,
-    )
+    return generated_rows
 
 
 def _summary(
-    plan: RunPlan, manifest: Manifest | None, started: float, report: str
-) -> dict[str, Any]:
-    return {
-        "rows": {name: info.rows for name, info in (manifest.tables if manifest else {}).items()},
-        "seconds": round(time.monotonic() - started, 1),
-        "data": plan.location.display(),
-        "report": report,
-        "partitions": len(plan.to_run) + len(plan.kept),
-        "generated": len(plan.to_run),
-        "skipped": len(plan.kept),
-    }
+    plan: RunPlan,
+    manifest: Manifest | None,
+    started: float,
+    report: str,
+    timings: dict[str, float],
+    generated_rows: dict[str, int] | None = None,
+    busy: dict[str, float] | None = None,
+    workers: int | None = None,
+) -> RunSummary:
+    """The run's summary; what it generated, the busy seconds and the workers when it
+    generated anything."""
+    tables = manifest.tables if manifest else {}
+    return RunSummary(
+        rows={name: info.rows for name, info in tables.items()},
+        seconds=round(time.monotonic() - started, 1),
+        data=plan.location.display(),
+        report=report,
+        partitions=len(plan.to_run) + len(plan.kept),
+        generated=len(plan.to_run),
+        skipped=len(plan.kept),
+        generated_rows=generated_rows,
+        timings=dict(timings),
+        busy=busy,
+        workers=workers,
+    )

@@ -15,11 +15,10 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
+from synthpipe.engine.summary import RunSummary, summary_json
 from synthpipe.errors import FidelityError, InputError, StorageError, debugging
 from synthpipe.machine import available_cores
 from synthpipe.model.expectation import BYTES_PER_ROW, expected_partition_rows, expected_totals
@@ -27,12 +26,13 @@ from synthpipe.plan import make_plan, partition_count
 from synthpipe.secrets import credential_paths
 from synthpipe.sink.lock import check_unlocked, holding
 from synthpipe.sink.names import partition_files
-from synthpipe.sink.output import check_format, check_output, check_writable, output_location
+from synthpipe.sink.output import check_format, check_output, output_location
 from synthpipe.sink.refresh import prepare
 from synthpipe.spec import Spec, load_spec, spec_from_dict
 from synthpipe.spec.loader import STORAGE_OPTIONS, parse_override, read_spec_document, set_dotted
 from synthpipe.stopping import stop_message, stopping_cleanly
 from synthpipe.storage import Location, check_local_path, check_location, shown_path
+from synthpipe.subcommands import fit_sample, positive, print_checks, revalidate
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -40,9 +40,6 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by Ctrl-C (128 + SIGINT)
 MAX_WORKERS = 4096
 DEPLOYMENT_NAME_REFUSED = ("/", "%", "&", ">", "<")  # characters Prefect refuses in a name
-# `validate` reads a dataset smaller than this in its own process unless told to use
-# workers: starting them (about 3.5 s here) costs more than reading 64 MB of Parquet.
-IN_PROCESS_VALIDATION_BYTES = 64 * 1024 * 1024
 # End-to-end throughput for plan's estimate: 100.5 M rows in 81.8 s on 2 cores
 # (generation, writing and validation; the speed issue's measurement of 2026-11).
 ROWS_PER_CORE_SECOND = 100.5e6 / 81.8 / 2
@@ -57,10 +54,9 @@ class RunRequest:
     workers: int | None = None
     scheduler: str | None = None
     mode: str = "refresh"
-    options: dict[str, Any] = field(default_factory=dict)
 
 
-FlowRunner = Callable[[RunRequest], dict[str, Any]]
+FlowRunner = Callable[[RunRequest], RunSummary]
 
 
 @dataclass(frozen=True)
@@ -195,60 +191,28 @@ def build_parser() -> ArgumentParser:
         default=[],
         metavar="OURS=THEIRS",
         help="name the sample's column for one of ours: customer_id, ts, amount and the"
-        " optional ones of README 'Calibrating to your data' (repeatable)",
+        " optional ones of docs/fit.md, 'Calibrating to your data' (repeatable)",
     )
     fit.add_argument("--out", default="fitted.yaml", help="spec file to write (fitted.yaml)")
     fit.add_argument(
         "--min-customers",
-        type=_positive(int),
+        type=positive(int),
         default=10,
         help="a group seen by fewer customers keeps the default (default 10)",
     )
     fit.add_argument("--seed", type=int, default=1, help="the spec's seed and the bootstrap's")
     fit.add_argument(
         "--epsilon",
-        type=_positive(float),
+        type=positive(float),
         help="release the count-based estimates with this differential-privacy budget",
     )
     _add_set(fit)
     return parser
 
 
-def _positive(kind: type[int] | type[float]) -> Callable[[str], float]:
-    """An argparse type: a whole (int) or real (float) number above 0, finite."""
-    what = "a whole number" if kind is int else "a number"
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expects {what}, got {text!r}") from None
-        if not 0 < value < float("inf"):
-            raise argparse.ArgumentTypeError(f"expects {what} above 0 and finite, got {text!r}")
-        return value
-
-    return parse
-
-
 def command_fit(args: argparse.Namespace) -> int:
     """Fit a spec to a sample and write it with its report."""
-    from synthpipe.fit import fit
-    from synthpipe.fit.report import fit_paths, write_fit
-
-    mapping = _reference_map(args.map, "--map")
-    for path in fit_paths(args.out):  # a bad --out: exit 2 before the fit's work
-        check_local_path(str(path), f"--out {shown_path(str(path))}", folder=False)
-    result = fit(args.sample, mapping, args.set, args.min_customers, args.seed, args.epsilon)
-    spec_file, json_file, html_file = write_fit(result, args.out, Path(args.sample).name)
-    for note in result.notes:
-        print(f"synthpipe: note: {note}", file=sys.stderr)
-    print(
-        f"fitted {len(result.estimates)} fields from {result.rows:,} rows of"
-        f" {result.customers:,} customers; {len(result.defaults)} left at their defaults"
-        " (listed in the report)"
-    )
-    print(f"spec:   {spec_file}")
-    print(f"report: {json_file} {html_file}")
+    fit_sample(args)
     return EXIT_OK
 
 
@@ -372,28 +336,14 @@ def command_run(args: argparse.Namespace, runner: FlowRunner | None) -> int:
     _print_summary(summary)
     if args.summary:
         with open(args.summary, "w", encoding="utf-8") as handle:
-            json.dump(summary, handle, indent=2)
+            handle.write(summary_json(summary))
     return EXIT_OK
 
 
-def _print_summary(summary: dict[str, Any]) -> None:
-    rows = ", ".join(f"{n:,} {table}" for table, n in summary.get("rows", {}).items())
-    seconds = f"{summary.get('seconds', 0):.1f}s"
-    if summary.get("generated", 1) == 0:
-        print(f"up to date: {rows}, nothing regenerated ({seconds})")
-    elif summary.get("skipped"):
-        # a refresh: say what was made and what was kept, then what the dataset holds
-        made = summary.get("generated_rows", {})
-        made_rows = ", ".join(f"{n:,} {table}" for table, n in made.items()) or "no rows"
-        print(
-            f"generated {summary['generated']} of {summary['partitions']} partitions"
-            f" ({made_rows}) in {seconds}; kept {summary['skipped']} unchanged"
-        )
-        print(f"dataset: {rows}")
-    else:
-        print(f"wrote {rows} in {seconds}")
-    print(f"data:   {summary['data']}")
-    print(f"report: {summary['report']}")
+def _print_summary(summary: RunSummary) -> None:
+    """The run's summary on stdout."""
+    for line in summary.lines():
+        print(line)
 
 
 def command_deploy(args: argparse.Namespace, deployer: Deployer | None) -> int:
@@ -430,77 +380,9 @@ def command_deploy(args: argparse.Namespace, deployer: Deployer | None) -> int:
 def command_validate(args: argparse.Namespace) -> int:
     """Re-read a dataset, rewrite its report; exit 1 when a check fails."""
     if args.list:
-        return command_list_checks()
-    if args.out is None:
-        raise InputError("validate needs the dataset's URL (or --list)")
-    from synthpipe.sink.manifest import load_dataset_spec
-
-    location = Location(args.out)
-    check_location(location, "dataset", must_exist=True)  # before the lock and any worker
-    if args.scheduler:
-        from synthpipe.engine.cluster import check_scheduler_address
-
-        check_scheduler_address(args.scheduler)
-    reference = None
-    if args.reference is not None:
-        from synthpipe.validate.reference import read_reference
-
-        # read, mapped and checked now: a bad reference exits 2 before any work
-        reference = read_reference(args.reference, _reference_map(args.reference_map))
-    elif args.reference_map:
-        _reference_map(args.reference_map)  # a malformed pair is refused all the same
-    check_unlocked(location)  # a run is writing it: say so now, naming the run
-    check_writable(location)  # the report and the lock are written into it
-    _, manifest = load_dataset_spec(location)
-    dataset_bytes = manifest.listing().total_bytes()
-    # worker processes take seconds to start: more than reading a small dataset
-    in_process = (
-        args.scheduler is None
-        and args.workers is None
-        and dataset_bytes < IN_PROCESS_VALIDATION_BYTES
-    )
-    if not in_process and args.scheduler is None:
-        from synthpipe.engine.workers import start_worker_server
-
-        start_worker_server()  # its workers import while this process imports the validator
-    from synthpipe.engine.cluster import dask_client
-    from synthpipe.engine.validation import validate_location
-    from synthpipe.sink.refresh import withdraw
-
-    # one writer at a time: a run writing the dataset refuses this, and this refuses a run
-    with holding(location):
-        with nullcontext() if in_process else dask_client(args.workers, args.scheduler) as client:
-            outcome = validate_location(client, location, reference, manifest=manifest)
-        if not outcome.passed:
-            withdraw(location, manifest)  # a dataset that fails is no longer published
-    print(outcome.summary_line())
-    print(f"report: {outcome.html_path}")
-    if not outcome.passed:
-        print(f"synthpipe: validation failed: {outcome.failure_line()}", file=sys.stderr)
-        return EXIT_FAILURE
-    return EXIT_OK
-
-
-def command_list_checks() -> int:
-    """Print the declared checks, family by family, from the registry."""
-    from synthpipe.validate.checks import FAMILIES
-
-    for family_name, family in FAMILIES.items():
-        print(f"{family_name}:")
-        for check in family.checks:
-            when = f" (only when {check.only_when})" if check.only_when else ""
-            print(f"  {check.name:<44} {check.group:<10} {check.summary}{when}")
-    return EXIT_OK
-
-
-def _reference_map(pairs: list[str], option: str = "--reference-map") -> dict[str, str]:
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        ours, sep, theirs = pair.partition("=")
-        if not sep or not ours.strip() or not theirs.strip():
-            raise InputError(f"{option} expects OURS=THEIRS, got {pair!r}")
-        mapping[ours.strip()] = theirs.strip()
-    return mapping
+        print_checks()
+        return EXIT_OK
+    return EXIT_OK if revalidate(args) else EXIT_FAILURE
 
 
 def _dispatch(

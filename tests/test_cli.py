@@ -240,18 +240,20 @@ def test_a_refresh_says_what_it_generated_and_what_it_kept(
 ) -> None:
     """Before: "wrote 20,000 customers ..." when one partition was regenerated."""
     from synthpipe.cli import _print_summary
+    from synthpipe.engine.summary import RunSummary
 
     _print_summary(
-        {
-            "rows": {"customers": 20_000, "transactions": 90_000},
-            "generated_rows": {"transactions": 1_200},
-            "seconds": 3.25,
-            "data": "/d",
-            "report": "/d/_fidelity/report.html",
-            "partitions": 28,
-            "generated": 1,
-            "skipped": 27,
-        }
+        RunSummary(
+            rows={"customers": 20_000, "transactions": 90_000},
+            generated_rows={"transactions": 1_200},
+            seconds=3.25,
+            data="/d",
+            report="/d/_fidelity/report.html",
+            partitions=28,
+            generated=1,
+            skipped=27,
+            timings={},
+        )
     )
     lines = capsys.readouterr().out.splitlines()
     assert (

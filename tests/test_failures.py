@@ -15,10 +15,12 @@ import yaml
 from helpers import small_document
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_FAILURE, RunRequest, main
+from synthpipe.engine.summary import RunSummary
 from synthpipe.errors import InputError
 from synthpipe.formats.parquet import SUCCESS_NAME
 from synthpipe.sink.lock import LOCK_NAME, acquire, holding, read_lock
 from synthpipe.storage import Location
+from synthpipe.validate.results import load_report
 
 
 def _free_port() -> int:
@@ -84,8 +86,8 @@ def test_a_corrupted_file_is_named_and_its_dataset_unpublished(
     assert "files.present" not in err
     assert not (dataset_copy / SUCCESS_NAME).exists()
     assert json.loads((dataset_copy / "_manifest.json").read_text())["published"] is False
-    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
-    assert any(name in issue for issue in report["issues"])
+    report = load_report((dataset_copy / "_fidelity" / "report.json").read_text())
+    assert any(name in issue for issue in report.issues)
     assert not (dataset_copy / LOCK_NAME).exists()  # validate held the lock, and let go
 
 
@@ -97,12 +99,15 @@ def test_run_holds_the_lock_before_its_runner_starts(tmp_path: Path) -> None:
     out = tmp_path / "data"
     seen: list[dict[str, Any] | None] = []
 
-    def runner(request: RunRequest) -> dict[str, Any]:
+    def runner(request: RunRequest) -> RunSummary:
         seen.append(read_lock(request.location))
         with holding(request.location):  # the flow takes the lock again: it is its own
             seen.append(read_lock(request.location))
         seen.append(read_lock(request.location))
-        return {"rows": {}, "seconds": 0.0, "data": str(out), "report": "-", "generated": 0}
+        return RunSummary(
+            rows={}, seconds=0.0, data=str(out), report="-", partitions=0, generated=0,
+            skipped=0, timings={},
+        )  # fmt: skip
 
     assert main(["run", str(spec), "--out", str(out)], runner=runner) == 0
     assert [info is not None and info["pid"] == os.getpid() for info in seen] == [True] * 3
@@ -201,7 +206,7 @@ def test_a_full_disk_names_the_path_is_not_retried_and_leaves_no_temporary(
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump(small_document()))
 
-    def runner(_request: RunRequest) -> dict[str, Any]:
+    def runner(_request: RunRequest) -> RunSummary:
         raise caught.value
 
     assert main(["run", str(spec), "--out", str(tmp_path / "data")], runner=runner) == 1

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import pickle
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 from distributed import Client, Future
@@ -34,6 +32,14 @@ from synthpipe.validate.reference import (
     synthetic_stats,
 )
 from synthpipe.validate.report import build_report
+from synthpipe.validate.results import (
+    FidelityReport,
+    LearnabilitySection,
+    LearnabilityUnavailable,
+    ReferenceSection,
+    learnability_section,
+    report_json,
+)
 from synthpipe.validate.units import batch_stats, batches, packed_batch_stats, units
 from synthpipe.vocabulary import REPORT_FOLDER
 
@@ -45,37 +51,33 @@ REPORT_HTML = f"{REPORT_FOLDER}/report.html"
 class ValidationOutcome:
     """The verdict of a validation run and where its report is."""
 
-    report: dict[str, Any]
+    report: FidelityReport
     json_path: str
     html_path: str
 
     @property
     def passed(self) -> bool:
         """True when every test passed."""
-        return bool(self.report["passed"])
+        return self.report.passed
 
     def failed_tests(self) -> list[str]:
         """Names of the failing tests."""
-        return list(self.report["summary"]["failed_tests"])
+        return list(self.report.summary.failed_tests)
 
     def failure_line(self) -> str:
         """The failing tests on one line; integrity failures with what they found (the
         files that break a file check are named there)."""
         parts = [
-            f"{test['name']} ({test['explanation']})"
-            if test["group"] == "integrity"
-            else test["name"]
-            for test in self.report["tests"]
-            if not test["passed"]
+            f"{test.name} ({test.explanation})" if test.group == "integrity" else test.name
+            for test in self.report.failed()
         ]
         return "; ".join(parts)
 
     def summary_line(self) -> str:
         """One line: how many tests, how many failed."""
-        summary = self.report["summary"]
+        summary = self.report.summary
         verdict = "PASS" if self.passed else "FAIL"
-        passing = summary["tests"] - summary["failed"]
-        return f"fidelity report: {verdict} ({passing}/{summary['tests']} tests pass)"
+        return f"fidelity report: {verdict} ({summary.passing}/{summary.tests} tests pass)"
 
 
 def collect_stats(
@@ -113,14 +115,17 @@ def collect_stats(
     return merged
 
 
-def write_report(location: Location, report: dict[str, Any]) -> tuple[str, str]:
+def write_report(location: Location, report: FidelityReport) -> tuple[str, str]:
     """Write report.json and report.html atomically; returns their display paths."""
     fs, _ = location.filesystem()
-    write_atomic(
-        fs, location.join(REPORT_JSON), (json.dumps(report, indent=1) + "\n").encode("utf-8")
-    )
+    write_atomic(fs, location.join(REPORT_JSON), report_json(report).encode("utf-8"))
     write_atomic(fs, location.join(REPORT_HTML), render_html(report).encode("utf-8"))
     return location.display(REPORT_JSON), location.display(REPORT_HTML)
+
+
+def reference_section(review: SampleReview) -> ReferenceSection:
+    """The report's reference section: the sample's rows and what was not compared."""
+    return ReferenceSection(rows=review.rows, notes=tuple(review.notes))
 
 
 def run_reference_unit(path: str, location: Location, names: list[str]) -> Stats:
@@ -141,21 +146,26 @@ def compare_with_reference(
     return compare(merge_all(parts), review)  # in order: see collect_stats
 
 
-def learnability_section(spec: Spec, location: Location, listing: Listing) -> dict[str, Any]:
+NOTE_LENGTH = 300  # a note quoting an exception is cut here: the report is no log
+
+
+def learnability_or_note(spec: Spec, location: Location, listing: Listing) -> LearnabilitySection:
     """The report's learnability section; informative, so a dataset it cannot read (its
     integrity checks say why) gets a note instead of failing the validation."""
     try:
-        return learnability(spec, location, listing)
+        section = learnability(spec, location, listing)
     except Exception as exc:  # a broken file is the integrity checks' to report
-        return {"available": False, "note": f"not computed: {type(exc).__name__}: {exc}"[:300]}
+        note = f"not computed: {type(exc).__name__}: {exc}"[:NOTE_LENGTH]
+        return LearnabilityUnavailable(available=False, note=note)
+    return learnability_section(section)  # outside the try: a malformed section is a bug
 
 
 def timed_learnability(
     spec: Spec, location: Location, listing: Listing
-) -> tuple[dict[str, Any], float]:
+) -> tuple[LearnabilitySection, float]:
     """The learnability section and the seconds it took (part of validation's busy time)."""
     started = time.perf_counter()
-    section = learnability_section(spec, location, listing)
+    section = learnability_or_note(spec, location, listing)
     return section, time.perf_counter() - started
 
 
@@ -164,7 +174,7 @@ LEARNABILITY_PRIORITY = 1  # ahead of the statistics batches (priority 0): the l
 
 def _start_learnability(
     client: Client | None, spec: Spec, location: Location, listing: Listing
-) -> Future[tuple[dict[str, Any], float]] | tuple[dict[str, Any], float]:
+) -> Future[tuple[LearnabilitySection, float]] | tuple[LearnabilitySection, float]:
     """The learnability section and its seconds: on a cluster, a task submitted first so
     that it runs on one worker while the others compute the statistics (its cost is
     fixed, a few seconds, and would otherwise leave every worker idle at the end); in
@@ -172,7 +182,7 @@ def _start_learnability(
     if client is None:
         return timed_learnability(spec, location, listing)
     key = f"learnability-{uuid.uuid4().hex[:8]}"
-    future: Future[tuple[dict[str, Any], float]] = client.submit(
+    future: Future[tuple[LearnabilitySection, float]] = client.submit(
         timed_learnability,
         spec,
         location,
@@ -210,11 +220,14 @@ def validate_location(
     if review is not None:
         checks += compare_with_reference(client, location, listing, review)
     report = build_report(ctx, stats, checks, listing, location.display())
-    if review is not None:
-        report["reference"] = {"rows": review.rows, "notes": list(review.notes)}
     section, seconds = learning.result() if isinstance(learning, Future) else learning
-    report["learnability"] = section
-    report["busy_seconds"] = round(float(report["busy_seconds"]) + seconds, 3)
+    report = report.model_copy(
+        update={
+            "reference": None if review is None else reference_section(review),
+            "learnability": section,
+            "busy_seconds": round(report.busy_seconds + seconds, 3),  # the learners' time
+        }
+    )
     json_path, html_path = write_report(report_location or location, report)
     return ValidationOutcome(report, json_path, html_path)
 

@@ -1,9 +1,9 @@
-"""The fidelity report document: verdicts, a summary, and the series the HTML plots."""
+"""The fidelity report document: verdicts, a summary, and the series the HTML plots, built
+once as the typed models of ``synthpipe.validate.results``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import numpy as np
 
@@ -22,6 +22,25 @@ from synthpipe.validate.dimensions import LOG_INCOME_EDGES
 from synthpipe.validate.gates import Check, normalise
 from synthpipe.validate.listing import Listing
 from synthpipe.validate.merge import Stats
+from synthpipe.validate.results import (
+    AgePyramid,
+    AmountHistograms,
+    CategoryShares,
+    DailySeries,
+    FidelityReport,
+    FraudCounts,
+    FraudRates,
+    GroupCount,
+    IncomeHistogram,
+    ObservedExpected,
+    OnlineShareByAge,
+    PurchasesByClass,
+    Series,
+    Summary,
+    Verdict,
+    WeekdayShares,
+    leakage_section,
+)
 from synthpipe.validate.sales import LOG_AMOUNT_EDGES
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS
 
@@ -29,11 +48,17 @@ REPORT_FORMAT = 1
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def _rounded(values: np.ndarray, digits: int = 6) -> list[float]:
-    return [round(float(v), digits) for v in np.asarray(values, dtype=np.float64).ravel()]
+def _rounded(values: np.ndarray, digits: int = 6) -> tuple[float, ...]:
+    """The values as Python floats rounded to ``digits``: the report's numbers."""
+    return tuple(round(float(v), digits) for v in np.asarray(values, dtype=np.float64).ravel())
 
 
-def _purchases_by_class(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
+def _counts(values: np.ndarray) -> tuple[int, ...]:
+    """The values as Python ints."""
+    return tuple(int(v) for v in values)
+
+
+def _purchases_by_class(ctx: ValidationContext, stats: Stats) -> PurchasesByClass:
     """Legitimate sales per customer by income band, observed and expected, in one panel
     per segment x loyalty: the purchase rate's income elasticity and uplifts, drawn."""
     classes = ctx.intensity_classes()
@@ -44,31 +69,30 @@ def _purchases_by_class(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
     per_customer = np.maximum(customers, 1.0)
     observed, expected = (observed / per_customer).reshape(shape), (expected / per_customer)
     expected = expected.reshape(shape)
-    return {
-        "income_bands": ctx.income_band_labels(),
-        "panels": {
-            f"{segment}, {loyalty}": {
-                "observed": _rounded(observed[s, k], 3),
-                "expected": _rounded(expected[s, k], 3),
-            }
+    return PurchasesByClass(
+        income_bands=tuple(ctx.income_band_labels()),
+        panels={
+            f"{segment}, {loyalty}": ObservedExpected(
+                observed=_rounded(observed[s, k], 3), expected=_rounded(expected[s, k], 3)
+            )
             for s, segment in enumerate(ctx.segments)
             for k, loyalty in enumerate(LOYALTY_STATES)
         },
-    }
+    )
 
 
-def _online_share_by_age(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
+def _online_share_by_age(ctx: ValidationContext, stats: Stats) -> OnlineShareByAge:
     """Online share of legitimate sales per age band, observed and expected."""
     shares = online_shares(ctx, stats)
-    return {
-        "bands": [b.label for b in ctx.spec.customers.age_pyramid],
-        "observed": _rounded(shares.observed),
-        "expected": _rounded(shares.expected),
-    }
+    return OnlineShareByAge(
+        bands=tuple(b.label for b in ctx.spec.customers.age_pyramid),
+        observed=_rounded(shares.observed),
+        expected=_rounded(shares.expected),
+    )
 
 
-def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
-    """Everything the HTML report draws, as plain lists."""
+def series(ctx: ValidationContext, stats: Stats) -> Series:
+    """Everything the HTML report draws."""
     daily = np.asarray(stats.get(st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
     observed = ordinary_daily(ctx, stats)[:, :, 0].sum(axis=1)
     expected = expected_sales(ctx, stats).sum(axis=1)
@@ -79,14 +103,14 @@ def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
         stats.get(st.CUSTOMERS_AGE_GENDER_COUNTS, np.zeros((MAX_AGE + 1, len(GENDERS))))
     )
     bands = ctx.spec.customers.age_pyramid
-    pyramid = {
-        "bands": [b.label for b in bands],
-        "observed": {
-            g: [int(age_gender[b.min : b.max + 1, i].sum()) for b in bands]
+    pyramid = AgePyramid(
+        bands=tuple(b.label for b in bands),
+        observed={
+            g: tuple(int(age_gender[b.min : b.max + 1, i].sum()) for b in bands)
             for i, g in enumerate(GENDERS)
         },
-        "expected_share": _rounded(normalise(np.asarray([b.weight for b in bands]))),
-    }
+        expected_share=_rounded(normalise(np.asarray([b.weight for b in bands]))),
+    )
     amount_hist = np.asarray(
         stats.get(
             st.CATEGORIES_NET_AMOUNT_HIST,
@@ -117,51 +141,63 @@ def series(ctx: ValidationContext, stats: Stats) -> dict[str, Any]:
             st.CUSTOMERS_LOG_INCOME_HIST, np.zeros((len(bands), LOG_INCOME_EDGES.shape[0] + 1))
         )
     )
-    return {
-        "daily": {
-            "dates": [str(d) for d in ctx.dates],
-            "observed": [int(v) for v in observed],
-            "expected": _rounded(expected, 2),
-        },
-        "weekday": {
-            "labels": list(WEEKDAYS),
-            "observed": _rounded(normalise(np.bincount(weekday, observed, 7))),
-            "expected": _rounded(normalise(np.bincount(weekday, expected, 7))),
-        },
-        "hours": {
-            name: {
-                "observed": _rounded(normalise(hours[i])),
-                "expected": _rounded(
-                    normalise(np.asarray((channels.in_store, channels.online)[i].hours))
-                ),
-            }
+    return Series(
+        daily=DailySeries(
+            dates=tuple(str(d) for d in ctx.dates),
+            observed=_counts(observed),
+            expected=_rounded(expected, 2),
+        ),
+        weekday=WeekdayShares(
+            labels=WEEKDAYS,
+            observed=_rounded(normalise(np.bincount(weekday, observed, 7))),
+            expected=_rounded(normalise(np.bincount(weekday, expected, 7))),
+        ),
+        hours={
+            name: ObservedExpected(
+                observed=_rounded(normalise(hours[i])),
+                expected=_rounded(normalise(np.asarray(channels.of(i).hours))),
+            )
             for i, name in enumerate(CHANNELS)
         },
-        "age_pyramid": pyramid,
-        "amount_histograms": {
-            "log10_cent_edges": _rounded(LOG_AMOUNT_EDGES, 3),
-            "by_category": {
-                c: [int(v) for v in amount_hist[k]] for k, c in enumerate(ctx.categories)
-            },
-        },
-        "income_histogram": {
-            "log10_edges": _rounded(LOG_INCOME_EDGES, 3),
-            "counts": [int(v) for v in income.sum(axis=0)],
-        },
-        "fraud_rate_by_month": {
-            "months": list(ctx.months),
-            "target": ctx.spec.fraud.rate,
-            "by_type": fraud_rate,
-        },
-        "purchases_by_class": _purchases_by_class(ctx, stats),
-        "online_share_by_age": _online_share_by_age(ctx, stats),
-        "category_share_by_month": {
-            "months": list(ctx.months),
-            "categories": list(ctx.categories),
-            "observed": [_rounded(normalise(row)) for row in categories_observed],
-            "expected": [_rounded(normalise(row)) for row in categories_expected],
-        },
-    }
+        age_pyramid=pyramid,
+        amount_histograms=AmountHistograms(
+            log10_cent_edges=_rounded(LOG_AMOUNT_EDGES, 3),
+            by_category={c: _counts(amount_hist[k]) for k, c in enumerate(ctx.categories)},
+        ),
+        income_histogram=IncomeHistogram(
+            log10_edges=_rounded(LOG_INCOME_EDGES, 3), counts=_counts(income.sum(axis=0))
+        ),
+        fraud_rate_by_month=FraudRates(
+            months=tuple(ctx.months), target=ctx.spec.fraud.rate, by_type=fraud_rate
+        ),
+        purchases_by_class=_purchases_by_class(ctx, stats),
+        online_share_by_age=_online_share_by_age(ctx, stats),
+        category_share_by_month=CategoryShares(
+            months=tuple(ctx.months),
+            categories=tuple(ctx.categories),
+            observed=tuple(_rounded(normalise(row)) for row in categories_observed),
+            expected=tuple(_rounded(normalise(row)) for row in categories_expected),
+        ),
+    )
+
+
+def summarise(checks: list[Check], listing: Listing) -> Summary:
+    """The verdicts counted overall and per group (groups in order of first appearance),
+    and the rows of each table."""
+    failed = [c for c in checks if not c.passed]
+    groups: dict[str, GroupCount] = {}
+    for check in checks:
+        group = groups.get(check.group, GroupCount(tests=0, failed=0))
+        groups[check.group] = GroupCount(
+            tests=group.tests + 1, failed=group.failed + int(not check.passed)
+        )
+    return Summary(
+        tests=len(checks),
+        failed=len(failed),
+        failed_tests=tuple(c.name for c in failed),
+        groups=groups,
+        rows=dict(listing.table_rows),
+    )
 
 
 def build_report(
@@ -170,34 +206,24 @@ def build_report(
     checks: list[Check],
     listing: Listing,
     dataset: str,
-) -> dict[str, Any]:
-    """The report document (written as _fidelity/report.json)."""
-    failed = [c for c in checks if not c.passed]
-    by_group: dict[str, dict[str, int]] = {}
-    for check in checks:
-        group = by_group.setdefault(check.group, {"tests": 0, "failed": 0})
-        group["tests"] += 1
-        group["failed"] += not check.passed
-    return {
-        "format": REPORT_FORMAT,
-        "generator": synthpipe.GENERATOR_NAME,
-        "version": synthpipe.__version__,
-        "dataset": dataset,
-        "spec_sha256": listing.spec_sha256,
-        "seed": ctx.spec.seed,
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "passed": not failed,
-        "summary": {
-            "tests": len(checks),
-            "failed": len(failed),
-            "failed_tests": [c.name for c in failed],
-            "groups": by_group,
-            "rows": dict(listing.table_rows),
-        },
-        "fraud_counts": fraud_summary(ctx, stats),
-        "issues": stats.get(st.ISSUES, []),
-        "leakage": stats.get(st.LEAKAGE_AUDIT, {}),
-        "busy_seconds": round(float(stats.get(st.BUSY_SECONDS, 0.0)), 3),
-        "tests": [c.as_dict() for c in checks],
-        "series": series(ctx, stats),
-    }
+) -> FidelityReport:
+    """The report document (written as _fidelity/report.json); the engine adds the
+    reference and learnability sections with ``model_copy``."""
+    summary = summarise(checks, listing)
+    return FidelityReport(
+        format=REPORT_FORMAT,
+        generator=synthpipe.GENERATOR_NAME,
+        version=synthpipe.__version__,
+        dataset=dataset,
+        spec_sha256=listing.spec_sha256,
+        seed=ctx.spec.seed,
+        created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        passed=not summary.failed,
+        summary=summary,
+        fraud_counts=FraudCounts.model_validate(fraud_summary(ctx, stats)),
+        issues=tuple(stats.get(st.ISSUES, [])),
+        leakage=leakage_section(stats.get(st.LEAKAGE_AUDIT, {})),
+        busy_seconds=round(float(stats.get(st.BUSY_SECONDS, 0.0)), 3),
+        tests=tuple(Verdict.of(c) for c in checks),
+        series=series(ctx, stats),
+    )

@@ -18,6 +18,7 @@ import pytest
 import yaml
 from helpers import ROOT, build, cli_environment, file_hashes, small_document, small_spec
 
+from synthpipe.engine.summary import RunSummary
 from synthpipe.plan import make_plan
 
 CHANGES = {
@@ -125,9 +126,9 @@ def test_killed_run_leaves_nothing_misleading_and_the_next_run_completes(
     assert done.returncode == 0, done.stderr[-2000:]
     assert (out / "_SUCCESS").exists()
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name]
-    made = json.loads(summary.read_text())
-    assert made["skipped"] == checkpointed  # before checkpoints: 0, all regenerated
-    assert made["generated"] == partitions - checkpointed
+    made = RunSummary.model_validate_json(summary.read_text())
+    assert made.skipped == checkpointed  # before checkpoints: 0, all regenerated
+    assert made.generated == partitions - checkpointed
     assert {path: _identity(out / path) for path in kept} == kept  # not rewritten
     for path, before in unrecorded.items():  # never trusted: rewritten whole
         assert _identity(out / path) != before, path

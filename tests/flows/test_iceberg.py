@@ -22,6 +22,7 @@ from helpers import ROOT, cli_environment, small_document, snapshot
 from pyiceberg.catalog.sql import SqlCatalog
 
 from flows.retail import retail_flow
+from synthpipe.engine.summary import RunSummary
 from synthpipe.formats.iceberg import CATALOG_FILE, CATALOG_NAME, DEFAULT_NAMESPACE
 from synthpipe.vocabulary import FACT_TABLES, TABLES
 
@@ -34,8 +35,11 @@ SUMMED = {"transactions": "amount", "line_items": "quantity"}
 KILL_DEADLINE_SECONDS = 180
 
 
-def _run(out: Path, **changes: object) -> dict[str, Any]:
-    return retail_flow(spec=small_document(**changes), out=str(out), workers=1)  # type: ignore[no-any-return]
+def _run(out: Path, **changes: object) -> RunSummary:
+    """Run the flow; its summary read back from the JSON it returns."""
+    return RunSummary.model_validate(
+        retail_flow(spec=small_document(**changes), out=str(out), workers=1)
+    )
 
 
 def _manifest(out: Path) -> dict[str, Any]:
@@ -84,11 +88,11 @@ def test_an_iceberg_dataset_through_run_rerun_refresh_and_time_travel(
     assert [f.name for f in _table(out, "transactions").spec().fields] == ["month"]
 
     before = snapshot(out)
-    assert _run(out, **MID_FEBRUARY)["generated"] == 0
+    assert _run(out, **MID_FEBRUARY).generated == 0
     assert snapshot(out) == before  # no snapshot, no metadata file, no catalog write
 
     summary = _run(out, **ICEBERG)  # to the end of March
-    assert summary["generated"] == 3 * 2 + 3  # sales of February and March, customers
+    assert summary.generated == 3 * 2 + 3  # sales of February and March, customers
     assert _snapshots(out) == {t: 2 if t in EXTENDED else 1 for t in TABLES}
     manifest = _manifest(out)
     for table in EXTENDED:

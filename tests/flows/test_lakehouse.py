@@ -35,6 +35,7 @@ import synthpipe.engine.validation as validation
 from flows.cli import run_flow
 from flows.retail import retail_flow
 from synthpipe.cli import EXIT_FAILURE, main
+from synthpipe.engine.summary import RunSummary
 from synthpipe.formats.delta import APP_ID
 from synthpipe.validate.gates import at_most
 from synthpipe.vocabulary import FACT_TABLES, TABLES
@@ -48,8 +49,11 @@ TAG = re.compile(r"-[0-9a-f]{16}(?=\.parquet$)")
 SUMMED = {"transactions": "amount", "line_items": "quantity"}
 
 
-def _run(out: Path, **changes: object) -> dict[str, Any]:
-    return retail_flow(spec=small_document(**changes), out=str(out), workers=1)  # type: ignore[no-any-return]
+def _run(out: Path, **changes: object) -> RunSummary:
+    """Run the flow; its summary read back from the JSON it returns."""
+    return RunSummary.model_validate(
+        retail_flow(spec=small_document(**changes), out=str(out), workers=1)
+    )
 
 
 def _manifest(out: Path) -> dict[str, Any]:
@@ -95,7 +99,7 @@ def test_first_run_commits_each_table_once_with_the_runs_identity(published: Pat
         listed = {p for p, e in manifest["files"].items() if e["table"] == table}
         assert _current_files(published, table) == listed
     protocol = DeltaTable(str(published / "transactions")).protocol()
-    # naive local timestamps are Delta's timestamp_ntz (README, "Lakehouse tables")
+    # naive local timestamps are Delta's timestamp_ntz (docs/lakehouse.md)
     assert (protocol.min_reader_version, protocol.min_writer_version) == (3, 7)
     assert protocol.reader_features == ["timestampNtz"]
 
@@ -134,7 +138,7 @@ def test_a_rerun_with_nothing_to_add_makes_no_commit(published: Path, tmp_path: 
     out = _copy(published, tmp_path / "data")
     before = snapshot(out)
     summary = _run(out, **MID_FEBRUARY)
-    assert summary["generated"] == 0
+    assert summary.generated == 0
     assert snapshot(out) == before  # no log entry, no file, no manifest change
 
 
@@ -145,7 +149,7 @@ def test_extending_the_calendar_is_one_commit_and_the_old_version_stays(
     first = _manifest(out)
     summary = _run(out, **DELTA)  # to 2024-03-31
     # the partial February, the new March, and the customers as of the new end
-    assert summary["generated"] == 3 * 2 + 3
+    assert summary.generated == 3 * 2 + 3
     facts_moved = {t: int(t in EXTENDED) for t in TABLES}
     assert _versions(out) == facts_moved  # the dimensions did not change: no commit
     manifest = _manifest(out)

@@ -15,13 +15,17 @@ import synthpipe.engine.validation as validation
 from flows.cli import run_flow
 from flows.retail import retail_flow
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_FAILURE, main
+from synthpipe.engine.summary import RunSummary
 from synthpipe.validate.gates import at_most
 
 MID_FEBRUARY = {"calendar__end": "2024-02-15"}
 
 
-def _run(out: Path, **changes: object) -> dict[str, object]:
-    return retail_flow(spec=small_document(**changes), out=str(out), workers=1)  # type: ignore[no-any-return]
+def _run(out: Path, **changes: object) -> RunSummary:
+    """Run the flow; its summary read back from the JSON it returns."""
+    return RunSummary.model_validate(
+        retail_flow(spec=small_document(**changes), out=str(out), workers=1)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +33,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A published small dataset up to mid-February (copied by tests that change it)."""
     out = tmp_path_factory.mktemp("refresh") / "data"
     summary = _run(out, **MID_FEBRUARY)
-    assert summary["generated"] == 3 + 2 + 3 * 2
+    assert summary.generated == 3 + 2 + 3 * 2
     return out
 
 
@@ -44,8 +48,8 @@ def test_rerun_of_the_same_spec_changes_nothing(published: Path, tmp_path: Path)
     out = _copy(published, tmp_path / "data")
     before = snapshot(out)
     summary = _run(out, **MID_FEBRUARY)
-    assert summary["generated"] == 0
-    assert summary["skipped"] == 11
+    assert summary.generated == 0
+    assert summary.skipped == 11
     assert snapshot(out) == before  # not one byte, not one modification time
 
 
@@ -53,10 +57,10 @@ def test_extending_the_calendar_generates_only_new_periods(published: Path, tmp_
     out = _copy(published, tmp_path / "data")
     january = {p: v for p, v in snapshot(out).items() if "month=2024-01" in p}
     summary = _run(out)  # to 2024-03-31
-    assert summary["skipped"] == 2 + 3  # products, stores and January
+    assert summary.skipped == 2 + 3  # products, stores and January
     # the partial February, the new March, and the customers as of the new end (they
     # change over the calendar); January's sales and change feed keep every byte
-    assert summary["generated"] == 3 * 2 + 3
+    assert summary.generated == 3 * 2 + 3
     assert {p: v for p, v in snapshot(out).items() if "month=2024-01" in p} == january
     scratch = tmp_path / "scratch"
     build(small_spec(), scratch)
@@ -73,7 +77,8 @@ def test_extending_the_calendar_generates_only_new_periods(published: Path, tmp_
         )
         for t in ("transactions", "line_items")
     }
-    made_now = {t: summary["generated_rows"][t] for t in made}
+    assert summary.generated_rows is not None
+    made_now = {t: summary.generated_rows[t] for t in made}
     assert made_now == made  # what this run made, not what the dataset holds
 
 
@@ -123,7 +128,7 @@ def test_a_refresh_by_other_generator_versions_is_refused(
     assert "--mode overwrite" in error
     assert snapshot(out) == before
     summary = _run(out, **MID_FEBRUARY)  # nothing to generate: nothing mixed
-    assert summary["generated"] == 0
+    assert summary.generated == 0
     assert snapshot(out) == before  # the manifest still names the versions that wrote it
 
 

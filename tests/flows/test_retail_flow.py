@@ -22,7 +22,9 @@ import synthpipe.engine.validation as validation
 from flows.cli import run_flow
 from flows.retail import ARTIFACT_KEY, retail_flow
 from synthpipe.cli import EXIT_FAILURE, main
+from synthpipe.engine.summary import RunSummary
 from synthpipe.validate.gates import at_most
+from synthpipe.validate.results import load_report
 
 MINIMUM_COLUMNS = {
     "customers": {"customer_id", "age", "gender", "income", "region", "signup_date"},
@@ -37,23 +39,23 @@ MINIMUM_COLUMNS = {
 
 
 @pytest.fixture(scope="module")
-def flow_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object], UUID]:
+def flow_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, RunSummary, UUID]:
     out = tmp_path_factory.mktemp("flow") / "retail"
     state = retail_flow(spec=small_document(), out=str(out), workers=2, return_state=True)
     run_id = state.state_details.flow_run_id
     assert run_id is not None
-    return out, state.result(), run_id
+    return out, RunSummary.model_validate(state.result()), run_id
 
 
 @pytest.fixture(scope="module")
 def flow_output(
-    flow_run: tuple[Path, dict[str, object], UUID],
-) -> tuple[Path, dict[str, object]]:
+    flow_run: tuple[Path, RunSummary, UUID],
+) -> tuple[Path, RunSummary]:
     return flow_run[0], flow_run[1]
 
 
 def test_each_task_records_the_tasks_it_depends_on(
-    flow_run: tuple[Path, dict[str, object], UUID],
+    flow_run: tuple[Path, RunSummary, UUID],
 ) -> None:
     """Large arguments are passed whole (not walked into), and still recorded as inputs."""
     with get_client(sync_client=True) as client:
@@ -88,10 +90,10 @@ def test_each_task_records_the_tasks_it_depends_on(
     }
 
 
-def test_layout_and_summary(flow_output: tuple[Path, dict[str, object]]) -> None:
+def test_layout_and_summary(flow_output: tuple[Path, RunSummary]) -> None:
     out, summary = flow_output
-    assert summary["data"] == str(out)
-    assert summary["report"] == str(out / "_fidelity" / "report.html")
+    assert summary.data == str(out)
+    assert summary.report == str(out / "_fidelity" / "report.html")
     for name in ("_manifest.json", "_SUCCESS", "_fidelity/report.json", "_fidelity/report.html"):
         assert (out / name).is_file(), name
     for table in ("customers", "products", "stores"):
@@ -104,14 +106,14 @@ def test_layout_and_summary(flow_output: tuple[Path, dict[str, object]]) -> None
         ]  # fmt: skip
     success = (out / "_SUCCESS").stat().st_mtime_ns
     assert all(p.stat().st_mtime_ns <= success for p in out.rglob("*") if p.is_file())
-    rows = summary["rows"]
+    rows = summary.rows
     assert isinstance(rows, dict)
     assert rows["customers"] == 3_000
     assert rows["transactions"] > 3_000
 
 
 def test_dataset_reads_back_with_hive_partitioning(
-    flow_output: tuple[Path, dict[str, object]],
+    flow_output: tuple[Path, RunSummary],
 ) -> None:
     out, _ = flow_output
     tables = {
@@ -151,19 +153,19 @@ def test_dataset_reads_back_with_hive_partitioning(
     assert keys.group_by(["t", "n"]).aggregate([]).num_rows == lines.num_rows
 
 
-def test_duckdb_reads_the_same_dataset(flow_output: tuple[Path, dict[str, object]]) -> None:
+def test_duckdb_reads_the_same_dataset(flow_output: tuple[Path, RunSummary]) -> None:
     out, summary = flow_output
     glob = str(out / "transactions" / "*" / "*.parquet")
     query = "select count(*), count(distinct month) from read_parquet(?, hive_partitioning = true)"
     [(count, months)] = duckdb.execute(query, [glob]).fetchall()
-    rows = summary["rows"]
+    rows = summary.rows
     assert isinstance(rows, dict)
     assert count == rows["transactions"]
     assert months == 3
 
 
 def test_the_flow_posts_its_verdict_as_artifacts(
-    flow_output: tuple[Path, dict[str, object]],
+    flow_output: tuple[Path, RunSummary],
 ) -> None:
     markdown = Artifact.get(ARTIFACT_KEY)
     link = Artifact.get(f"{ARTIFACT_KEY}-link")
@@ -196,6 +198,6 @@ def test_a_failing_report_leaves_data_unpublished_and_fails_the_run(
     manifest = json.loads((out / "_manifest.json").read_text())
     assert manifest["published"] is False
     assert len(list((out / "transactions").rglob("*.parquet"))) == 1
-    report = json.loads((out / "_fidelity" / "report.json").read_text())
-    assert report["summary"]["failed_tests"] == ["planted.failure"]
+    report = load_report((out / "_fidelity" / "report.json").read_text())
+    assert list(report.summary.failed_tests) == ["planted.failure"]
     assert small_spec().seed == manifest["seed"]

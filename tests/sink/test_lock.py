@@ -17,6 +17,7 @@ from helpers import small_document
 
 import synthpipe.sink.lock as lock_module
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_OK, RunRequest, main
+from synthpipe.engine.summary import RunSummary
 from synthpipe.errors import OutputError
 from synthpipe.sink.lock import (
     LOCK_NAME,
@@ -192,7 +193,7 @@ def test_a_live_pid_holds_the_lock_only_if_it_is_the_owner_and_beats(
 def test_run_takes_over_a_stale_lock_of_a_live_pid(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The README's promise: a lock silent for 90 s is taken over, even when its pid has
+    """The promise of docs/refresh.md: a lock silent for 90 s is taken over, even when its pid has
     been reused by a live process of this host (before: `run` refused, exit 2)."""
     spec = tmp_path / "spec.yaml"
     spec.write_text(yaml.safe_dump(small_document()))
@@ -200,9 +201,12 @@ def test_run_takes_over_a_stale_lock_of_a_live_pid(
     _write_lock(location, host=socket.gethostname(), pid=os.getpid(), heartbeat_at=_old())
     seen: list[dict[str, object] | None] = []
 
-    def runner(request: RunRequest) -> dict[str, object]:
+    def runner(request: RunRequest) -> RunSummary:
         seen.append(read_lock(request.location))
-        return {"rows": {}, "seconds": 0.0, "data": location.url, "report": "-", "generated": 0}
+        return RunSummary(
+            rows={}, seconds=0.0, data=location.url, report="-", partitions=0, generated=0,
+            skipped=0, timings={},
+        )  # fmt: skip
 
     assert main(["run", str(spec), "--out", location.url], runner=runner) == EXIT_OK
     assert capsys.readouterr().err == ""

@@ -5,7 +5,6 @@ corrected gate is held to the law it gates, and the extreme worlds pass their re
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +37,10 @@ from synthpipe.validate.gates import (
 )
 from synthpipe.validate.lifecycles import buying_mask
 from synthpipe.validate.listing import Listing
+from synthpipe.validate.measures.habits import repeat_gap_hist
 from synthpipe.validate.merge import Stats
-from synthpipe.validate.sales import REPEAT_SUBRANGE, _habits
+from synthpipe.validate.results import load_report
 from synthpipe.validate.spread import followed_rates, month_covariance, profile_spread
-from synthpipe.vocabulary import SALE
 
 # 300 customers buying 400 times a year for three years: each customer's activity and
 # lifetime move its hundreds of sales together, it often buys twice a day, and its
@@ -85,11 +84,11 @@ def frequent_stats(frequent_dataset: Path) -> tuple[ValidationContext, Stats, Li
 
 @pytest.mark.slow  # many worlds or a whole report; the gates' unit cases stay fast
 def test_a_few_frequent_buyers_pass_their_report(frequent_dataset: Path) -> None:
-    report = json.loads((frequent_dataset / "_fidelity" / "report.json").read_text())
-    judged = {test["name"]: test for test in report["tests"]}
-    assert report["passed"], report["summary"]
+    report = load_report((frequent_dataset / "_fidelity" / "report.json").read_text())
+    judged = {test.name: test for test in report.tests}
+    assert report.passed, report.summary
     for name in ("line_items.unit_price_by_category", "transactions.repeat_gap"):
-        assert judged[name]["passed"], judged[name]
+        assert judged[name].passed, judged[name]
 
 
 def _simulated_daily(ctx: ValidationContext, stats: Stats, rng: np.random.Generator) -> np.ndarray:
@@ -210,20 +209,12 @@ def test_repeat_gap_keeps_its_law_when_customers_buy_often() -> None:
     is_repeat = np.zeros(owner.shape[0], dtype=bool)
     is_repeat[days : 2 * days] = True
     day = owner % ctx.days
-    channel = np.zeros(owner.shape[0], dtype=np.int64)
     unix_day = int((ctx.dates[0] - UNIX_EPOCH).astype(np.int64)) + day
-    txn = {
-        "ordinary": np.ones(owner.shape[0], dtype=bool),
-        "kind": np.full(owner.shape[0], SALE),
-        "channel": channel,
-        "day": day,
-        "subrange": np.where(is_repeat, REPEAT_SUBRANGE[0], -1),
-        "customer": owner + 1,
-        "ts": unix_day * MICROS_PER_DAY + micros,
-        "unix_day": unix_day,
+    stats: Stats = {
+        st.HABITS_REPEAT_GAP_HIST: repeat_gap_hist(
+            owner + 1, unix_day * MICROS_PER_DAY + micros, day, is_repeat
+        )
     }
-    stats: Stats = {}
-    _habits(ctx, stats, txn)
     checks = {c.name: c for c in habit_checks(ctx, stats)}
     assert checks["transactions.repeat_gap"].passed, checks["transactions.repeat_gap"]
     assert int(np.sum(stats[st.HABITS_REPEAT_GAP_HIST])) == int(np.sum(others == 0))

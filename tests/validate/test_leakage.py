@@ -42,6 +42,7 @@ from synthpipe.validate.leakage_transforms import (
     TRANSFORMS,
     Sample,
 )
+from synthpipe.validate.results import LeakageAudit, load_report
 
 ROWS = 40_000
 PREVALENCE = 0.03
@@ -238,19 +239,24 @@ def test_an_accounts_own_repeated_fraud_is_not_a_leak_of_its_ids_bits() -> None:
 
 
 def test_the_small_world_passes_and_reports_every_transform(small_dataset: Path) -> None:
-    report = json.loads((small_dataset / "_fidelity" / "report.json").read_text())
-    section = report["leakage"]
-    records = section["transforms"]
-    assert [r["name"] for r in records] == [t.name for t in TRANSFORMS]
-    assert {r["kind"] for r in records} == {ARTEFACT, BEHAVIOURAL}
+    text = (small_dataset / "_fidelity" / "report.json").read_text()
+    report = load_report(text)
+    section = report.leakage
+    assert isinstance(section, LeakageAudit), section
+    records = section.transforms
+    assert [r.name for r in records] == [t.name for t in TRANSFORMS]
+    assert {r.kind for r in records} == {ARTEFACT, BEHAVIOURAL}
     # fraud lines take the day's discounts like any line, so every transform is scored
     # (line_items.discount_cents was not while fraud lines were never discounted)
-    assert all(r["roc_auc"] is not None for r in records)
-    assert all(r["passed"] for r in records if r["kind"] == ARTEFACT)
-    assert all("passed" not in r for r in records if r["kind"] == BEHAVIOURAL)
-    checks = {t["name"]: t for t in report["tests"] if t["group"] == "leakage"}
+    assert all(r.roc_auc is not None for r in records)
+    assert all(r.passed for r in records if r.kind == ARTEFACT)
+    assert all(r.passed is None for r in records if r.kind == BEHAVIOURAL)
+    # and report.json leaves the key out for them (it is not null)
+    written = json.loads(text)["leakage"]["transforms"]
+    assert all("passed" not in r for r in written if r["kind"] == BEHAVIOURAL)
+    checks = {t.name: t for t in report.tests if t.group == "leakage"}
     assert list(checks) == [f"leakage.{c}" for c in COLUMNS]
-    assert all(c["passed"] and c["value"] <= AUC_GATE for c in checks.values())
+    assert all(c.passed and c.value is not None and c.value <= AUC_GATE for c in checks.values())
     html = (small_dataset / "_fidelity" / "report.html").read_text()
     assert "transaction_id.sequence_top6" in html
 
@@ -335,15 +341,18 @@ def test_a_planted_leak_fails_its_columns_check_naming_the_transform(
 ) -> None:
     plant(dataset_copy)
     assert main(["validate", str(dataset_copy)]) == EXIT_FAILURE
-    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
-    assert check in report["summary"]["failed_tests"]
-    verdict = next(t for t in report["tests"] if t["name"] == check)
-    assert verdict["value"] > AUC_GATE
-    assert transform in verdict["explanation"]
-    leaky = next(r for r in report["leakage"]["transforms"] if r["name"] == transform)
-    assert leaky["passed"] is False
-    assert leaky["roc_auc"] > 0.95
+    report = load_report((dataset_copy / "_fidelity" / "report.json").read_text())
+    assert check in report.summary.failed_tests
+    verdict = next(t for t in report.tests if t.name == check)
+    assert verdict.value is not None
+    assert verdict.value > AUC_GATE
+    assert transform in verdict.explanation
+    assert isinstance(report.leakage, LeakageAudit), report.leakage
+    leaky = next(r for r in report.leakage.transforms if r.name == transform)
+    assert leaky.passed is False
+    assert leaky.roc_auc is not None
+    assert leaky.roc_auc > 0.95
     # the transaction ids carry the label only in their low bits; the time only below
     # the millisecond: nothing else in the audit moves
-    others = {t["name"] for t in report["tests"] if t["group"] == "leakage" and not t["passed"]}
+    others = {t.name for t in report.tests if t.group == "leakage" and not t.passed}
     assert others == {check}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,6 +16,7 @@ from synthpipe.sink.manifest import load_dataset_spec
 from synthpipe.spec import spec_from_dict
 from synthpipe.storage import Location
 from synthpipe.validate.learnability import LEARNERS, learnability
+from synthpipe.validate.results import LearnabilityScored, load_report
 
 DAY = dt.datetime(2024, 3, 4)  # a Monday
 
@@ -92,8 +92,9 @@ def test_the_section_scores_every_learner_reproducibly(small_dataset: Path) -> N
     for score in first["true_labels"].values():
         assert 0.5 < score["roc_auc"] <= 1.0
         assert first["prevalence_test"] < score["average_precision"] <= 1.0
-    report = json.loads((small_dataset / "_fidelity" / "report.json").read_text())
-    assert report["learnability"]["true_labels"].keys() == first["true_labels"].keys()
+    section = load_report((small_dataset / "_fidelity" / "report.json").read_text()).learnability
+    assert isinstance(section, LearnabilityScored), section
+    assert section.true_labels.keys() == first["true_labels"].keys()
     html = (small_dataset / "_fidelity" / "report.html").read_text()
     assert "How learnable the fraud is" in html
 
@@ -104,11 +105,10 @@ def test_the_report_states_each_months_expected_fraud_beside_the_realised(
     """Rare stays rare: each month's expected count (legitimate x rate x share /
     (1 - rate)) is reported beside the realised one, and the year's totals agree within
     the spread of whole events (sizes up to ~10, so a generous 6 sd of 10 x expected)."""
-    report = json.loads((small_dataset / "_fidelity" / "report.json").read_text())
-    counts = report["fraud_counts"]
-    assert counts["expected_by_month"].keys() == counts["by_month"].keys()
-    expected = sum(sum(m.values()) for m in counts["expected_by_month"].values())
-    realised = sum(counts["by_type"].values())
+    counts = load_report((small_dataset / "_fidelity" / "report.json").read_text()).fraud_counts
+    assert counts.expected_by_month.keys() == counts.by_month.keys()
+    expected = sum(sum(m.values()) for m in counts.expected_by_month.values())
+    realised = sum(counts.by_type.values())
     assert expected > 0
     assert abs(realised - expected) <= 6 * (10 * expected) ** 0.5
 
@@ -119,15 +119,16 @@ DIFFICULTIES = (0.0, 0.25, 0.5, 0.75, 1.0)
 @pytest.mark.slow
 def test_difficulty_moves_learnability_monotonically(tmp_path: Path) -> None:
     """The default world at five difficulties: the best learner's average precision falls
-    at every step, from near-perfect to hard (README, "Difficulty")."""
+    at every step, from near-perfect to hard (docs/fraud.md, "Difficulty")."""
     best = []
     for difficulty in DIFFICULTIES:
         spec = spec_from_dict(default_document(fraud__difficulty=difficulty))
         outcome = build(spec, tmp_path / str(difficulty))
         assert outcome is not None
         assert outcome.passed, outcome.failed_tests()
-        scores = outcome.report["learnability"]["true_labels"]
-        best.append(max(s["average_precision"] for s in scores.values()))
+        learnability = outcome.report.learnability
+        assert isinstance(learnability, LearnabilityScored), learnability
+        best.append(max(s.average_precision for s in learnability.true_labels.values()))
     assert all(a > b for a, b in itertools.pairwise(best)), best
     # 0.95 before fraud lines were drawn by the ordinary line law (9c3ee23): at difficulty 0
     # the events keep their signatures, but their goods no longer give them away alone

@@ -5,7 +5,6 @@ read only the followed customers' samples, which no spec field changes)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from synthpipe.validate.checks import FAMILIES
 from synthpipe.validate.context import validation_context
 from synthpipe.validate.listing import Listing
 from synthpipe.validate.merge import Stats
+from synthpipe.validate.results import load_report
 
 # frequent dropouts, mostly dormant and short, so that a year shows many returns
 RETURNING_WORLD = {
@@ -45,15 +45,15 @@ def returning_dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_returning_world_passes_with_its_reactivation_checks(returning_dataset: Path) -> None:
-    report = json.loads((returning_dataset / "_fidelity" / "report.json").read_text())
-    judged = {test["name"]: test for test in report["tests"]}
+    report = load_report((returning_dataset / "_fidelity" / "report.json").read_text())
+    judged = {test.name: test for test in report.tests}
     for name in (
         "customers.purchases_per_customer",
         "transactions.inter_purchase_time",
         "customers.return_gaps",
         "transactions.sales_by_tenure",
     ):
-        assert judged[name]["passed"], judged[name]
+        assert judged[name].passed, judged[name]
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ process scores high; a sample whose amounts are ten times larger fails on amount
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,6 +13,7 @@ import pytest
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_FAILURE, main
 from synthpipe.model.money import CENTS, decimal_to_cents
+from synthpipe.validate.results import FidelityReport, Verdict, load_report
 
 
 def _sample(dataset: Path, scale: float) -> pa.Table:
@@ -38,14 +38,14 @@ def test_a_sample_of_the_same_process_scores_high(dataset_copy: Path, tmp_path: 
     path = tmp_path / "real.csv"
     pv.write_csv(_sample(dataset_copy, 1.0), path)
     assert main(["validate", str(dataset_copy), "--reference", str(path), *MAP]) == 0
-    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
-    reference = {t["name"]: t for t in report["tests"] if t["group"] == "reference"}
+    report = load_report((dataset_copy / "_fidelity" / "report.json").read_text())
+    reference = {t.name: t for t in report.tests if t.group == "reference"}
     assert set(reference) >= {
         "reference.shape_amount", "reference.shape_hour", "reference.shape_weekday",
         "reference.shape_channel", "reference.column_shapes", "reference.column_pair_trends",
     }  # fmt: skip
-    assert reference["reference.column_shapes"]["value"] > 0.95
-    assert reference["reference.column_pair_trends"]["value"] > 0.95
+    assert _value(reference["reference.column_shapes"]) > 0.95
+    assert _value(reference["reference.column_pair_trends"]) > 0.95
 
 
 def test_a_different_sample_fails_on_the_differing_column(
@@ -124,13 +124,27 @@ def test_unusable_reference_values_are_bad_input(
     assert (dataset_copy / "_fidelity" / "report.json").read_bytes() == before
 
 
-def _reference_report(dataset: Path, sample: pa.Table, tmp_path: Path, *mapping: str) -> dict:
+def _value(test: Verdict) -> float:
+    """A test's value, which a reference test always has."""
+    assert test.value is not None, test
+    return test.value
+
+
+def _reference_report(
+    dataset: Path, sample: pa.Table, tmp_path: Path, *mapping: str
+) -> FidelityReport:
     path = tmp_path / "real.parquet"
     import pyarrow.parquet as pq
 
     pq.write_table(sample, path)
     main(["validate", str(dataset), "--reference", str(path), *mapping])
-    return dict(json.loads((dataset / "_fidelity" / "report.json").read_text()))
+    return load_report((dataset / "_fidelity" / "report.json").read_text())
+
+
+def _notes(report: FidelityReport) -> tuple[str, ...]:
+    """The reference section's notes."""
+    assert report.reference is not None, "no reference section"
+    return report.reference.notes
 
 
 def test_a_date_only_sample_compares_no_hours(dataset_copy: Path, tmp_path: Path) -> None:
@@ -140,12 +154,12 @@ def test_a_date_only_sample_compares_no_hours(dataset_copy: Path, tmp_path: Path
     dates = pc.utf8_slice_codeunits(sample.column("timestamp"), 0, 10)
     sample = sample.set_column(0, "timestamp", dates)
     report = _reference_report(dataset_copy, sample, tmp_path, *MAP)
-    names = {t["name"] for t in report["tests"] if t["group"] == "reference"}
+    names = {t.name for t in report.tests if t.group == "reference"}
     assert "reference.shape_hour" not in names
     assert "reference.shape_weekday" in names
-    assert any("without a time of day" in n for n in report["reference"]["notes"])
-    trends = next(t for t in report["tests"] if t["name"] == "reference.column_pair_trends")
-    assert "hour" not in trends["explanation"]
+    assert any("without a time of day" in n for n in _notes(report))
+    trends = next(t for t in report.tests if t.name == "reference.column_pair_trends")
+    assert "hour" not in trends.explanation
 
 
 def test_a_constant_column_is_left_out_never_a_garbage_score(
@@ -159,11 +173,11 @@ def test_a_constant_column_is_left_out_never_a_garbage_score(
     )
     sample = sample.set_column(0, "timestamp", noon)
     report = _reference_report(dataset_copy, sample, tmp_path, *MAP)
-    reference = {t["name"]: t for t in report["tests"] if t["group"] == "reference"}
+    reference = {t.name: t for t in report.tests if t.group == "reference"}
     assert "reference.shape_hour" not in reference
-    assert any("hour has a single value" in n for n in report["reference"]["notes"])
+    assert any("hour has a single value" in n for n in _notes(report))
     for test in reference.values():
-        assert 0.0 <= test["value"] <= 1.0, test
+        assert 0.0 <= _value(test) <= 1.0, test
 
 
 def test_a_small_sample_of_the_same_process_is_not_judged_a_bad_fit(
@@ -173,9 +187,10 @@ def test_a_small_sample_of_the_same_process_is_not_judged_a_bad_fit(
     small = sample.take(pa.array(range(0, sample.num_rows, sample.num_rows // 200)))
     assert 150 < small.num_rows < 260
     report = _reference_report(dataset_copy, small, tmp_path, *MAP)
-    reference = [t for t in report["tests"] if t["group"] == "reference"]
+    reference = [t for t in report.tests if t.group == "reference"]
     assert reference
-    assert all(t["passed"] for t in reference), [t for t in reference if not t["passed"]]
+    assert all(t.passed for t in reference), [t for t in reference if not t.passed]
     # the gates were lowered by the sampling spread of about 0.87 / sqrt(n) for KS
-    shape = next(t for t in reference if t["name"] == "reference.shape_amount")
-    assert shape["threshold"] < 0.6 - 3 * 0.8 / small.num_rows**0.5 + 0.01
+    shape = next(t for t in reference if t.name == "reference.shape_amount")
+    assert shape.threshold is not None
+    assert shape.threshold < 0.6 - 3 * 0.8 / small.num_rows**0.5 + 0.01

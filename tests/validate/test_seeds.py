@@ -24,7 +24,7 @@ def failures_at(seed: int) -> tuple[int, list[str], int]:
     with tempfile.TemporaryDirectory() as folder:
         outcome = build(spec, Path(folder) / "data")
     assert outcome is not None
-    return seed, outcome.failed_tests(), len(outcome.report["tests"])
+    return seed, outcome.failed_tests(), len(outcome.report.tests)
 
 
 @pytest.mark.slow  # 20 default worlds, about 100 s of a core

@@ -22,6 +22,7 @@ from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
 from synthpipe.model.money import cents_to_decimal, decimal_to_cents
 from synthpipe.spec import spec_from_dict
 from synthpipe.validate.context import validation_context
+from synthpipe.validate.results import FidelityReport, load_report
 
 MICROS_PER_DAY = 86_400_000_000
 
@@ -466,6 +467,11 @@ CHANGE_RATES_MISSTATED = {
 }
 
 
+def _report(dataset: Path) -> FidelityReport:
+    """The dataset's fidelity report, read back from its report.json."""
+    return load_report((dataset / "_fidelity" / "report.json").read_text())
+
+
 @pytest.mark.parametrize(("tamper", "expected"), TAMPERING, ids=[e for _, e in TAMPERING])
 def test_tampered_data_fails_the_right_test(
     dataset_copy: Path,
@@ -477,9 +483,9 @@ def test_tampered_data_fails_the_right_test(
     tamper(dataset_copy)
     assert main(["validate", str(dataset_copy)]) == EXIT_FAILURE
     captured = capsys.readouterr()
-    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
-    assert report["passed"] is False
-    assert expected in report["summary"]["failed_tests"], report["summary"]["failed_tests"]
+    report = _report(dataset_copy)
+    assert report.passed is False
+    assert expected in report.summary.failed_tests, report.summary.failed_tests
     assert expected in captured.err
     assert "report.html" in captured.out
 
@@ -489,8 +495,7 @@ def test_each_misstated_change_parameter_fails_its_own_check(dataset_copy: Path)
     for field, (_, value) in CHANGE_RATES_MISSTATED.items():
         misstate_spec(f"customers.changes.{field}", value)(dataset_copy)
     assert main(["validate", str(dataset_copy)]) == EXIT_FAILURE
-    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
-    failed = set(report["summary"]["failed_tests"])
+    failed = set(_report(dataset_copy).summary.failed_tests)
     assert {name for name, _ in CHANGE_RATES_MISSTATED.values()} <= failed
 
 
@@ -500,10 +505,10 @@ def test_untouched_dataset_revalidates_clean(
     assert main(["validate", str(dataset_copy)]) == 0
     out = capsys.readouterr().out
     assert "fidelity report: PASS" in out
-    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
-    groups = report["summary"]["groups"]
+    report = _report(dataset_copy)
+    groups = report.summary.groups
     assert set(groups) >= {"integrity", "fidelity", "fraud", "signature"}
-    assert sum(g["tests"] for g in groups.values()) == len(report["tests"]) >= 75
+    assert sum(g.tests for g in groups.values()) == len(report.tests) >= 75
 
 
 CLOCK_FIELDS = ("created_at", "busy_seconds")  # when it ran and how long it took
@@ -549,7 +554,6 @@ def test_a_stray_copy_is_named_and_the_dataset_unpublished(
         f" not so: {stray})" in err[0]
     )
     assert "part-00000.parquet" not in err[0]  # the hidden ones are not named
-    report = json.loads((dataset_copy / "_fidelity" / "report.json").read_text())
-    assert report["summary"]["failed_tests"] == ["files.unlisted"]
+    assert list(_report(dataset_copy).summary.failed_tests) == ["files.unlisted"]
     assert not (dataset_copy / SUCCESS_NAME).exists()
     assert json.loads((dataset_copy / "_manifest.json").read_text())["published"] is False
