@@ -25,19 +25,16 @@ import numpy as np
 
 from synthpipe.clock import DAYS_PER_WEEK, HOURS_PER_DAY, THURSDAY_OFFSET
 from synthpipe.errors import InputError
-from synthpipe.fit.estimators import (
-    Values,
-    _profile,
-    basket_from,
-    online_share_from,
-)
+from synthpipe.fit.baskets import basket_from, online_share_from
 from synthpipe.fit.sample import Sample
-from synthpipe.spec.models import Spec
-from synthpipe.vocabulary import CHANNELS
+from synthpipe.fit.shared import Values, spec_profile
+from synthpipe.spec.base import field_bounds
+from synthpipe.spec.models import Fraud, Spec
+from synthpipe.vocabulary import CHANNELS, ONLINE
 
 ROWS_PER_CUSTOMER = 64  # a customer's contribution bound
 ITEMS_CAP = 50  # items per transaction counted, at most
-MAX_FRAUD_RATE = 0.5  # fraud.rate's largest value in the spec
+FRAUD_RATE = field_bounds(Fraud, "rate")  # the spec's range of fraud.rate
 NOISE_MARGIN = 10.0  # a noisy denominator under this many noise scales releases no ratio
 RELEASES = 5  # weekday counts, channel x hour, channel x payment, fraud, items: equal shares
 PRIVATE_FIELDS = (
@@ -106,7 +103,7 @@ def private_estimates(
     calendar = np.arange(int(sample.day.min()), int(sample.day.max()) + 1)
     occurrences = np.bincount((calendar + THURSDAY_OFFSET) % DAYS_PER_WEEK, minlength=DAYS_PER_WEEK)
     noisy_weekdays = release("purchases per weekday", by_weekday, ROWS_PER_CUSTOMER)
-    values["sales.weekday"] = _profile(noisy_weekdays / np.maximum(occurrences, 1))
+    values["sales.weekday"] = spec_profile(noisy_weekdays / np.maximum(occurrences, 1))
     channel = (
         np.zeros(rows.shape[0], dtype=np.int64)
         if sample.channel is None
@@ -120,18 +117,16 @@ def private_estimates(
     per_channel = hours.sum(axis=1)
     for c, name in enumerate(CHANNELS):
         if sample.hour is not None and per_channel[c] >= min_count:
-            values[f"sales.channels.{name}.hours"] = _profile(hours[c])
+            values[f"sales.channels.{name}.hours"] = spec_profile(hours[c])
     if sample.channel is not None and per_channel.sum() > 0:
-        values |= online_share_from(
-            float(per_channel[CHANNELS.index("online")] / per_channel.sum()), spec
-        )
+        values |= online_share_from(float(per_channel[ONLINE] / per_channel.sum()), spec)
     if sample.payment is not None:
         values |= _payments(sample, spec, rows, legit, channel, release, min_count)
     if sample.fraud is not None:
         fraud = np.bincount(sample.fraud[rows].astype(np.int64), minlength=2)
         counted = release("transactions not fraud / fraud", fraud, ROWS_PER_CUSTOMER)
         rate = float(counted[1] / max(counted.sum(), 1.0))
-        values["fraud.rate"] = round(min(rate, MAX_FRAUD_RATE), 6)
+        values["fraud.rate"] = round(FRAUD_RATE.clip(rate), 6)
     if sample.items is not None:
         items = np.minimum(sample.items[rows], ITEMS_CAP)
         totals = np.asarray([int(items[sale].sum()), int(np.count_nonzero(sale))])
@@ -156,7 +151,7 @@ def _payments(
     """Payment mixes per channel from one noisy (channel, our method) histogram; labels
     that are not ours are never counted, and a method below min_count keeps out."""
     assert sample.payment is not None
-    methods = sorted({m for name in CHANNELS for m in getattr(spec.sales.channels, name).payment})
+    methods = sorted({m for c in range(len(CHANNELS)) for m in spec.sales.channels.of(c).payment})
     code = np.full(len(sample.payment_labels), -1, dtype=np.int64)
     for i, label in enumerate(sample.payment_labels):
         if label in methods:
@@ -169,7 +164,7 @@ def _payments(
     released = release("payments per channel and method", counts, ROWS_PER_CUSTOMER)
     values: Values = {}
     for c, name in enumerate(CHANNELS):
-        ours = list(getattr(spec.sales.channels, name).payment)
+        ours = list(spec.sales.channels.of(c).payment)
         mix = {m: float(released[c, methods.index(m)]) for m in ours}
         mix = {m: v for m, v in mix.items() if v >= min_count}
         total = sum(mix.values())

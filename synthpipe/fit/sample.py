@@ -194,7 +194,7 @@ def _parsed_text_times(
 ) -> pa.ChunkedArray:
     """Times given as text, offsets dropped (wall-clock time), or dates; else InputError.
 
-    synthpipe's ``ts`` is the local wall-clock time of the sale (README "Output"), so a
+    synthpipe's ``ts`` is the local wall-clock time of the sale (docs/output.md), so a
     time written ``18:00+05:00`` is 18:00: converting it to UTC would move the hours of a
     sample whose offsets vary (daylight saving time, stores in several zones) and smear
     the hourly profile the fit estimates."""

@@ -5,8 +5,8 @@ Each module of this package (other than ``base``) defines ``TYPOLOGY``, a
 ``synthpipe.seeds.FraudKey``), its generator, its event-size moments, its expected lines
 and its signatures. ``TYPOLOGIES`` maps each name to its typology in key order, which is
 the order of the spec's ``fraud.types``, of the ``fraud_type`` dictionary and of the
-report. Adding a typology is adding a module and a ``FraudKey`` member (README, "Adding a
-fraud typology").
+report. Adding a typology is adding a module and a ``FraudKey`` member (docs/fraud.md,
+"Adding a fraud typology").
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from synthpipe.fraud.base import (
     AmountSignature,
     FraudDraws,
     FraudParams,
+    FraudRows,
     GoodsTilt,
     ReportDelay,
     ShareSignature,
@@ -90,15 +91,17 @@ def generate(draws: FraudDraws, params: RefundAbuse, events: np.ndarray) -> Tran
     pay = draws.usual_payments(IN_STORE, camouflaged, pay)
     lines = draws.goods(victim[event], day[event], goods_tilt(params), camouflaged, refund=True)
     return draws.transactions(
-        day[event],
-        micros,
-        victim[event],
-        IN_STORE,
-        store,
-        pay,
-        np.full(total, draws.no_region),
-        REFUND,
-        lines,
+        FraudRows(
+            day=day[event],
+            micros=micros,
+            customer=victim[event],
+            store=store,
+            payment=pay,
+            ship_region=np.full(total, draws.no_region),
+            channel=IN_STORE,
+            kind=REFUND,
+            lines=lines,
+        )
     )
 
 

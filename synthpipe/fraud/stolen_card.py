@@ -17,14 +17,15 @@ from pydantic import Field
 
 from synthpipe.fraud.base import (
     LEGIT_IN_STORE,
+    ExtraLines,
     FraudDraws,
     FraudParams,
+    FraudRows,
     GoodsTilt,
     ReportDelay,
     ShareSignature,
     TransactionSet,
     Typology,
-    extra_lines_mean,
     uniform_size_moments,
 )
 from synthpipe.seeds import FraudKey, Stream
@@ -33,6 +34,7 @@ from synthpipe.vocabulary import IN_STORE, SALE
 
 STOLEN_EXTRA_LINES_MAX = 2  # stolen-card baskets have 1 to 3 lines
 STOLEN_EXTRA_LINE_PROBABILITY = 0.5
+STOLEN_EXTRA = ExtraLines(STOLEN_EXTRA_LINE_PROBABILITY, STOLEN_EXTRA_LINES_MAX)
 AWAY_SHARE = 0.95  # bought outside the home region
 
 
@@ -74,24 +76,21 @@ def generate(draws: FraudDraws, params: StolenCard, events: np.ndarray) -> Trans
     usual = draws.usual_stores(victim[event], day[event], per_txn[:, [0, 3]])
     store = np.where(camouflaged, usual, draws.stores_away(home, per_txn[:, 0]))
     micros = draws.in_store_time(per_txn[:, 1:3])
-    lines = draws.goods(
-        victim[event],
-        day[event],
-        goods_tilt(params),
-        camouflaged,
-        STOLEN_EXTRA_LINE_PROBABILITY,
-        STOLEN_EXTRA_LINES_MAX,
-    )
+    lines = draws.goods(victim[event], day[event], goods_tilt(params), camouflaged, STOLEN_EXTRA)
     return draws.transactions(
-        day[event],
-        micros,
-        victim[event],
-        IN_STORE,
-        store,
-        draws.usual_payments(IN_STORE, camouflaged, draws.payment("credit_card", total)),
-        np.full(total, draws.no_region),
-        SALE,
-        lines,
+        FraudRows(
+            day=day[event],
+            micros=micros,
+            customer=victim[event],
+            store=store,
+            payment=draws.usual_payments(
+                IN_STORE, camouflaged, draws.payment("credit_card", total)
+            ),
+            ship_region=np.full(total, draws.no_region),
+            channel=IN_STORE,
+            kind=SALE,
+            lines=lines,
+        )
     )
 
 
@@ -100,9 +99,7 @@ TYPOLOGY = Typology(
     params=StolenCard,
     generate=generate,
     size_moments=lambda params, _difficulty: uniform_size_moments(1, params.purchases_max),
-    expected_lines=lambda _params: extra_lines_mean(
-        STOLEN_EXTRA_LINE_PROBABILITY, STOLEN_EXTRA_LINES_MAX
-    ),
+    expected_lines=lambda _params: STOLEN_EXTRA.mean,
     share_signatures=(
         ShareSignature(
             "stolen_card_far_from_home",

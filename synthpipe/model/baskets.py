@@ -7,6 +7,7 @@ Zipf popularity. Every function consumes a fixed number of draws per line, in li
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,8 +17,13 @@ from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.products import ProductWorld, brand_shares, product_world, share_in_category
 from synthpipe.model.sampling import grouped_categorical, poisson_by_group, poisson_table
 from synthpipe.model.seasonality import DayFactors
+from synthpipe.seeds import Stream
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import GENDERS
+
+# per line, when complements attach: whether it brings its partner, and the partner's
+# quantity, markdown and markdown depth
+COMPLEMENT_UNIFORMS = 4
 
 
 @dataclass(frozen=True)
@@ -96,7 +102,7 @@ def extra_lines_mean(spec: Spec, segment: np.ndarray, channel: int) -> np.ndarra
     """Mean number of lines beyond the first, by segment and channel."""
     basket = np.asarray([s.basket for s in spec.customers.segments.values()])
     channels = spec.sales.channels
-    factor = (channels.in_store, channels.online)[channel].basket_factor
+    factor = channels.of(channel).basket_factor
     return np.asarray((spec.sales.basket_mean_items - 1.0) * basket[segment] * factor)
 
 
@@ -158,6 +164,56 @@ class Shoppers:
 
     customer: np.ndarray
     favourite: np.ndarray
+
+
+@dataclass(frozen=True)
+class LineWorld:
+    """What every line is drawn against: the spec, its products and the range's day
+    factors (seasonality, promotions)."""
+
+    spec: Spec
+    products: ProductWorld
+    factors: DayFactors
+
+
+@dataclass(frozen=True)
+class Baskets:
+    """The transactions to fill with lines: each one's day index, audience group
+    (``audience_group``) and number of lines; with ``shoppers``, whose they are (for
+    their favourite brands)."""
+
+    day: np.ndarray
+    group: np.ndarray
+    counts: np.ndarray
+    shoppers: Shoppers | None = None
+
+
+@dataclass(frozen=True)
+class BasketDraws:
+    """The generators a basket's lines draw from, one per purpose, so that adding a
+    feature never shifts another's draws. Each consumes a fixed number of draws per line,
+    in line order."""
+
+    category: np.random.Generator  # one uniform a line: its category
+    product: np.random.Generator  # one a line: the product (also within the favourite brand)
+    quantity: np.random.Generator  # one a line: its units
+    discount: np.random.Generator  # two a line: whether marked down, and how deep
+    substitute: np.random.Generator  # one a line: whether it keeps to its basket's pair member
+    loyalty: np.random.Generator  # one a line, with shoppers: whether of the favourite brand
+    complement: np.random.Generator  # COMPLEMENT_UNIFORMS a line, with complements
+
+    @classmethod
+    def of(cls, stream: Callable[[Stream], np.random.Generator]) -> BasketDraws:
+        """The bundle whose generators ``stream`` gives for each purpose's stream."""
+        return cls(
+            category=stream(Stream.LINE_CATEGORY),
+            product=stream(Stream.LINE_PRODUCT),
+            quantity=stream(Stream.QUANTITY),
+            discount=stream(Stream.DISCOUNT),
+            substitute=stream(Stream.LINE_SUBSTITUTE),
+            loyalty=stream(Stream.LINE_LOYALTY),
+            complement=stream(Stream.LINE_COMPLEMENT),
+        )
 
 
 def favourite_brands(
@@ -272,13 +328,12 @@ def attach_complements(
     rng: np.random.Generator,
 ) -> Lines:
     """A line of a complement pair's anchor brings, with the pair's probability
-    (``complement_attach``), a line of its partner right after it: four uniforms per line
-    (whether, and the partner's quantity, markdown and depth), so that a day's draws do
-    not depend on the days after it."""
+    (``complement_attach``), a line of its partner right after it: COMPLEMENT_UNIFORMS a
+    line, drawn for every line, so that a day's draws do not depend on the days after it."""
     planted = associations(spec)
     pair = planted.pair_of_anchor[lines.product]
     attach = cached_per_spec("complement_attach", spec, complement_attach)
-    u = rng.random((lines.size, 4))
+    u = rng.random((lines.size, COMPLEMENT_UNIFORMS))
     after = np.flatnonzero(pair >= 0)
     after = after[u[after, 0] < attach[pair[after]]]
     extra_u = u[after, 1:]
@@ -293,64 +348,53 @@ def attach_complements(
 
 
 def basket_lines(
-    spec: Spec,
-    world: ProductWorld,
-    factors: DayFactors,
-    day: np.ndarray,
-    group: np.ndarray,
-    counts: np.ndarray,
-    draws: dict[str, np.random.Generator],
+    world: LineWorld,
+    baskets: Baskets,
+    draws: BasketDraws,
     category_base: np.ndarray | None = None,
-    shoppers: Shoppers | None = None,
     complements: bool = False,
 ) -> Lines:
-    """Lines for transactions with ``counts`` lines each.
-
-    ``draws`` holds the generators named ``category``, ``product``, ``quantity``,
-    ``discount`` and ``substitute`` (and ``loyalty`` with ``shoppers``, ``complement``
-    with ``complements``); each consumes a fixed number of draws per line. With
-    ``shoppers``, a line is of the customer's favourite brand in its category with
-    probability ``products.brand_loyalty`` (by popularity within the brand), else as
-    anyone's: the favourite is drawn by brand share, so every product keeps its overall
-    chance. A basket then keeps mostly to one member of a substitute pair
-    (``basket_substitutes``); with ``complements``, anchor lines bring their partners
-    (``attach_complements``).
+    """Lines for ``baskets``, from ``draws`` (``loyalty`` used only with shoppers,
+    ``complement`` only with ``complements``); ``category_base``: the per-category base
+    weight (default: demand). With shoppers, a line is of the customer's favourite brand
+    in its category with probability ``products.brand_loyalty`` (by popularity within
+    the brand), else as anyone's: the favourite is drawn by brand share, so every product
+    keeps its overall chance. A basket then keeps mostly to one member of a substitute
+    pair (``basket_substitutes``); with ``complements``, anchor lines bring their
+    partners (``attach_complements``).
     """
-    transaction = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
-    line_day = day[transaction]
+    spec, products, factors = world.spec, world.products, world.factors
+    transaction = np.repeat(np.arange(baskets.counts.shape[0], dtype=np.int64), baskets.counts)
+    n = transaction.shape[0]
+    line_day = baskets.day[transaction]
     n_groups = len(spec.customers.age_pyramid) * len(GENDERS)
     weights = category_weights(spec, factors, category_base)
-    key = line_day * n_groups + group[transaction]
-    category = grouped_categorical(draws["category"].random(transaction.shape[0]), key, weights)
-    product_u = draws["product"].random(transaction.shape[0])
-    product = products_by_popularity(world, category, product_u)
+    key = line_day * n_groups + baskets.group[transaction]
+    category = grouped_categorical(draws.category.random(n), key, weights)
+    product_u = draws.product.random(n)
+    product = products_by_popularity(products, category, product_u)
+    shoppers = baskets.shoppers
     if shoppers is not None:
-        loyal = draws["loyalty"].random(transaction.shape[0]) < spec.products.brand_loyalty
+        loyal = draws.loyalty.random(n) < spec.products.brand_loyalty
         chosen = np.flatnonzero(loyal)
         owner = shoppers.customer[transaction[chosen]]
         brand = favourite_brands(
-            spec, world, category[chosen], shoppers.favourite[owner, category[chosen]]
+            spec, products, category[chosen], shoppers.favourite[owner, category[chosen]]
         )
-        product[chosen] = products_of_brand(world, brand, product_u[chosen])
+        product[chosen] = products_of_brand(products, brand, product_u[chosen])
     product = basket_substitutes(
         spec,
         associations(spec),
         transaction,
         product,
-        np.asarray(draws["substitute"].random(product.shape[0])),
+        np.asarray(draws.substitute.random(product.shape[0])),
     )
-    quantity = quantities(spec, world, product, draws["quantity"])
-    price = world.price_cents[product]
-    gross = quantity * price
+    quantity = quantities(spec, products, product, draws.quantity)
+    price = products.price_cents[product]
     discount = discounts(
-        spec,
-        factors,
-        category,
-        line_day,
-        gross,
-        draws["discount"].random((transaction.shape[0], 2)),
+        spec, factors, category, line_day, quantity * price, draws.discount.random((n, 2))
     )
     lines = Lines(transaction, product, quantity, price, discount)
     if complements:
-        lines = attach_complements(spec, world, factors, lines, line_day, draws["complement"])
+        lines = attach_complements(spec, products, factors, lines, line_day, draws.complement)
     return lines

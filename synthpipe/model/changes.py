@@ -22,35 +22,17 @@ customer has on the day.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from synthpipe.clock import DAYS_PER_YEAR, MICROS_PER_DAY
 from synthpipe.data.geography import load_geography
 from synthpipe.model.cache import cached_per_spec
-from synthpipe.model.customers import (
-    CustomerBlock,
-    Identity,
-    addresses,
-    cached_customer_block,
-    customer_rows,
-    home_stores,
-    identity,
-)
+from synthpipe.model.customers import CustomerBlock, home_stores
 from synthpipe.model.geography import city_weights
 from synthpipe.model.sampling import categorical
-from synthpipe.model.schema import (
-    CHANGE_OPERATIONS,
-    CUSTOMER_CHANGES_SCHEMA,
-    CUSTOMER_HISTORY_SCHEMA,
-    TIMESTAMP,
-    dictionary_array,
-)
-from synthpipe.model.stores import store_world
+from synthpipe.model.stores import StoreWorld, store_world
 from synthpipe.seeds import Entity, Stream, generator
 from synthpipe.spec.models import Spec
 
@@ -109,6 +91,27 @@ class ChangeLog:
         return int(self.customer.shape[0])
 
 
+@dataclass(frozen=True)
+class MonthChanges:
+    """One month's changes of a block, sorted by customer, time and kind."""
+
+    who: np.ndarray  # customer index in the block
+    day: np.ndarray  # datetime64[D]
+    micros: np.ndarray  # time of day
+    kind: np.ndarray  # index into KINDS
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where a move can lead: the country's city weights and its city -> state -> region
+    maps, and the stores a new home store is drawn from."""
+
+    city_weights: np.ndarray
+    city_state: np.ndarray
+    state_region: np.ndarray
+    stores: StoreWorld
+
+
 def initial_state(spec: Spec, block: int, attrs: CustomerBlock) -> CustomerState:
     """Every customer's state at signup (the customers table before any change)."""
     n = attrs.size
@@ -152,8 +155,9 @@ def change_log(spec: Spec, block: int, attrs: CustomerBlock) -> ChangeLog:
     """The block's changes over the calendar, month by month from each month's stream."""
     rates = spec.customers.changes
     geography = load_geography(spec.calendar.country)
-    weights = city_weights(geography)
-    world = store_world(spec)
+    destinations = Destinations(
+        city_weights(geography), geography.city_state, geography.state_region, store_world(spec)
+    )
     end = np.datetime64(spec.calendar.end, "D")
     state = initial_state(spec, block, attrs)
     initial = state
@@ -176,22 +180,11 @@ def change_log(spec: Spec, block: int, attrs: CustomerBlock) -> ChangeLog:
             loyalty_rate,
             rates.email_change_rate,
         )
-        who, day, micros, kind = _month_changes(u, start, exposure, end, kind_rates)
-        after, city_changed, store_changed = _apply(
-            spec,
-            state,
-            who,
-            day,
-            kind,
-            u,
-            weights,
-            geography.city_state,
-            geography.state_region,
-            world,
-        )
-        pieces.append((who, day, micros, kind, city_changed, store_changed))
+        month = _month_changes(u, start, exposure, end, kind_rates)
+        after, city_changed, store_changed = _apply(spec, state, month, u, destinations)
+        pieces.append((month.who, month.day, month.micros, month.kind, city_changed, store_changed))
         afters.append(after)
-        state = _carry(state, who, after)
+        state = _carry(state, month.who, after)
     who, day, micros, kind, city_changed, store_changed = (
         np.concatenate(parts) for parts in zip(*pieces, strict=True)
     )
@@ -221,9 +214,9 @@ def _month_changes(
     exposure: np.ndarray,
     end: np.datetime64,
     kind_rates: tuple[float | np.ndarray, ...],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """One month's changes of every kind (customer, day, time of day, kind), sorted by
-    customer, time and kind; those after ``end`` are dropped."""
+) -> MonthChanges:
+    """One month's changes of every kind, sorted by customer, time and kind; those after
+    ``end`` are dropped."""
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for k, rate in enumerate(kind_rates):
         happens = u[:, OCCURS + k] < change_probability(rate, exposure)
@@ -235,33 +228,24 @@ def _month_changes(
         parts.append((who, day[who], micros, np.full(who.shape, k, dtype=np.int64)))
     who, day, micros, kind = (np.concatenate(p) for p in zip(*parts, strict=True))
     order = np.lexsort((kind, micros, day, who))
-    return who[order], day[order], micros[order], kind[order]
+    return MonthChanges(who[order], day[order], micros[order], kind[order])
 
 
 def _apply(
-    spec: Spec,
-    state: CustomerState,
-    who: np.ndarray,
-    day: np.ndarray,
-    kind: np.ndarray,
-    u: np.ndarray,
-    weights: np.ndarray,
-    city_state: np.ndarray,
-    state_region: np.ndarray,
-    world: object,
+    spec: Spec, state: CustomerState, month: MonthChanges, u: np.ndarray, places: Destinations
 ) -> tuple[CustomerState, np.ndarray, np.ndarray]:
-    """The state after each of a month's changes (sorted by customer and time): each
-    column is the value its latest change of the month so far gave it, else the month's
-    starting value."""
+    """The state after each of a month's changes: each column is the value its latest
+    change of the month so far gave it, else the month's starting value."""
+    who, day, kind = month.who, month.day, month.kind
     n = who.shape[0]
     position = np.arange(n)
     before = state.take(who)
     draws = u[who]
     # the new values each change brings to its own columns
-    new_city = categorical(draws[:, MOVE_CITY], weights).astype(np.int64)
-    new_state = city_state[new_city].astype(np.int64)
-    new_region = state_region[new_state].astype(np.int64)
-    stores = home_stores(world, new_region, day, draws[:, MOVE_STORE])  # type: ignore[arg-type]
+    new_city = categorical(draws[:, MOVE_CITY], places.city_weights).astype(np.int64)
+    new_state = places.city_state[new_city].astype(np.int64)
+    new_region = places.state_region[new_state].astype(np.int64)
+    stores = home_stores(places.stores, new_region, day, draws[:, MOVE_STORE])
     new_store = np.where(new_region == before.region, before.home_store, stores).astype(np.int64)
     step = spec.customers.changes.income_change_sigma * draws[:, INCOME_STEP]
     new_income = np.maximum(np.round(before.income * np.exp(step)), 1).astype(np.int64)
@@ -343,7 +327,7 @@ class Homes:
     def of(cls, log: ChangeLog) -> Homes:
         """The homes of a change log's block."""
         moves = np.flatnonzero(log.kind == MOVE)
-        key = log.customer[moves] * DAY_SPAN + _day_number(log.day[moves])
+        key = log.customer[moves] * DAY_SPAN + day_number(log.day[moves])
         return cls(
             key=key,
             customer=log.customer[moves],
@@ -354,7 +338,7 @@ class Homes:
         )
 
     def _latest(self, customer: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        wanted = customer.astype(np.int64) * DAY_SPAN + _day_number(day)
+        wanted = customer.astype(np.int64) * DAY_SPAN + day_number(day)
         position = np.searchsorted(self.key, wanted, side="right") - 1
         safe = np.maximum(position, 0)
         found = (
@@ -380,216 +364,6 @@ class Homes:
 DAY_SPAN = 1 << 24  # day numbers (days since 1970) stay below this
 
 
-def _day_number(day: np.ndarray) -> np.ndarray:
+def day_number(day: np.ndarray) -> np.ndarray:
+    """Days since 1970 of datetime64 days."""
     return np.asarray(day.astype("datetime64[D]").astype(np.int64))
-
-
-# The columns a change can touch, in the order changed_columns lists them.
-TRACKED_COLUMNS = (
-    "email",
-    "income",
-    "is_loyalty_member",
-    "region",
-    "state",
-    "city",
-    "postcode",
-    "street_address",
-    "home_store_id",
-)
-OPERATION_CODES = {name: code for code, name in enumerate(CHANGE_OPERATIONS)}
-
-
-@dataclass(frozen=True)
-class Versions:
-    """Every version of a block's customers: the signup version (0) and one per change,
-    sorted by customer and version."""
-
-    customer: np.ndarray
-    version: np.ndarray
-    day: np.ndarray  # datetime64[D] the version begins
-    micros: np.ndarray
-    state: CustomerState
-
-    @property
-    def starts(self) -> np.ndarray:
-        """When each version begins, in microseconds since 1970 (timestamp[us])."""
-        return np.asarray(_day_number(self.day) * MICROS_PER_DAY + self.micros)
-
-
-def versions(attrs: CustomerBlock, log: ChangeLog) -> Versions:
-    """The versions of a block's customers from its change log."""
-    n = attrs.size
-    first_change = np.searchsorted(log.customer, log.customer, side="left")
-    rank = np.arange(log.size) - first_change + 1
-    customer = np.concatenate([np.arange(n), log.customer])
-    version = np.concatenate([np.zeros(n, dtype=np.int64), rank])
-    order = np.lexsort((version, customer))
-    state = CustomerState(
-        *(
-            np.concatenate([getattr(log.initial, name), getattr(log.after, name)])[order]
-            for name in CustomerState.__dataclass_fields__
-        )
-    )
-    return Versions(
-        customer=customer[order],
-        version=version[order],
-        day=np.concatenate([attrs.signup_day, log.day])[order],
-        micros=np.concatenate([np.zeros(n, dtype=np.int64), log.micros])[order],
-        state=state,
-    )
-
-
-def _rendered(
-    spec: Spec, attrs: CustomerBlock, fixed: Identity, found: Versions, rows: np.ndarray
-) -> pa.Table:
-    state = found.state.take(rows)
-    home = {name: getattr(state, name) for name in CustomerState.__dataclass_fields__}
-    return customer_rows(spec, attrs, fixed, found.customer[rows], home)
-
-
-def customer_tables(spec: Spec, block: int) -> dict[str, pa.Table]:
-    """The customers of a block as of calendar.end (``customers``) and every version of
-    them (``customer_history``, SCD type 2)."""
-    attrs = cached_customer_block(spec, block)
-    log = cached_change_log(spec, block, attrs)
-    fixed = identity(spec, block, attrs)
-    final = {name: getattr(log.final, name) for name in CustomerState.__dataclass_fields__}
-    snapshot = customer_rows(spec, attrs, fixed, np.arange(attrs.size), final)
-    found = versions(attrs, log)
-    rows = np.arange(found.customer.shape[0])
-    history = _rendered(spec, attrs, fixed, found, rows)
-    last = np.append(found.customer[1:] != found.customer[:-1], True)
-    starts = found.starts
-    ends = np.append(starts[1:], 0)
-    history = (
-        history.append_column(
-            CUSTOMER_HISTORY_SCHEMA.field("version"), pa.array(found.version, pa.int16())
-        )
-        .append_column(CUSTOMER_HISTORY_SCHEMA.field("valid_from"), pa.array(starts, TIMESTAMP))
-        .append_column(
-            CUSTOMER_HISTORY_SCHEMA.field("valid_to"), pa.array(ends, TIMESTAMP, mask=last)
-        )
-        .append_column(CUSTOMER_HISTORY_SCHEMA.field("is_current"), pa.array(last))
-    )
-    return {"customers": snapshot, "customer_history": history.cast(CUSTOMER_HISTORY_SCHEMA)}
-
-
-def generate_customers(spec: Spec, block: int) -> pa.Table:
-    """The customers table of one block: every customer as of calendar.end."""
-    return customer_tables(spec, block)["customers"]
-
-
-@dataclass(frozen=True)
-class FeedBasis:
-    """What every month's feed of one block starts from: its customers, their versions and
-    the columns that never change."""
-
-    attrs: CustomerBlock
-    found: Versions
-    fixed: Identity
-
-
-def _feed_basis(spec: Spec, block: int) -> FeedBasis:
-    attrs = cached_customer_block(spec, block)
-    log = cached_change_log(spec, block, attrs)
-    return FeedBasis(attrs, versions(attrs, log), identity(spec, block, attrs))
-
-
-def cached_feed_basis(spec: Spec, block: int) -> FeedBasis:
-    """The block's feed basis, built once per process for the months of one block (the
-    customers come from the cache the block-months fill, under the same name and key)."""
-    return cached_per_spec("feed_basis", spec, _feed_basis, block, capacity=CACHED_LOGS)
-
-
-def changes_table(spec: Spec, block: int, first: dt.date, last: dt.date) -> pa.Table:
-    """The change feed of a block over ``first..last`` (one month): the customers there
-    at calendar.start (``snapshot``, in the calendar's first month), those who sign up
-    (``insert``) and every change (``update``, with the columns it changed), by time."""
-    basis = cached_feed_basis(spec, block)
-    found = basis.found
-    begin, end = np.datetime64(first, "D"), np.datetime64(last, "D")
-    calendar_start = np.datetime64(spec.calendar.start, "D")
-    initial = found.version == 0
-    inside = (found.day >= begin) & (found.day <= end)
-    snapshot = initial & (found.day < calendar_start) & (begin == calendar_start)
-    inserted = initial & inside & (found.day >= calendar_start)
-    updated = ~initial & inside
-    rows = np.flatnonzero(snapshot | inserted | updated)
-    operation = np.where(snapshot[rows], OPERATION_CODES["snapshot"], OPERATION_CODES["insert"])
-    operation = np.where(updated[rows], OPERATION_CODES["update"], operation)
-    when = np.where(
-        snapshot[rows], _day_number(np.asarray(calendar_start)) * MICROS_PER_DAY, found.starts[rows]
-    )
-    now = _rendered(spec, basis.attrs, basis.fixed, found, rows)
-    changed = _changed_columns(spec, found.state, rows, now, updated[rows])
-    order = np.lexsort((found.version[rows], found.customer[rows], when))
-    columns = {
-        "customer_id": now["customer_id"],
-        "version": pa.array(found.version[rows], pa.int16()),
-        "change_ts": pa.array(when, TIMESTAMP),
-        "operation": dictionary_array(operation, CHANGE_OPERATIONS),
-        "changed_columns": changed,
-        **{name: now[name] for name in now.column_names if name != "customer_id"},
-    }
-    table = pa.Table.from_pydict(columns, schema=CUSTOMER_CHANGES_SCHEMA)
-    return table.take(pa.array(order))
-
-
-def _name_codes(names: list[str]) -> np.ndarray:
-    """One code per distinct name: two places of the same name (a city in two states)
-    render the same value, so they compare equal."""
-    return np.unique(np.asarray(names, dtype=object), return_inverse=True)[1]
-
-
-@functools.cache
-def _place_name_codes(country: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``_name_codes`` of the country's regions, states and cities (once per process)."""
-    geography = load_geography(country)
-    return (
-        _name_codes(list(geography.regions)),
-        _name_codes(list(geography.states)),
-        _name_codes(list(geography.cities)),
-    )
-
-
-def _differs(spec: Spec, now: CustomerState, before: CustomerState) -> dict[str, np.ndarray]:
-    """Per tracked column but the address strings, whether the versions ``now`` render a
-    different value from the versions ``before``, decided from the states' codes."""
-    region, province, city = _place_name_codes(spec.calendar.country)
-    email = (now.email_version != before.email_version) | (
-        (now.email_version > 0) & (now.email_domain != before.email_domain)
-    )
-    return {
-        "email": email,
-        "income": now.income != before.income,
-        "is_loyalty_member": now.loyal != before.loyal,
-        "region": region[now.region] != region[before.region],
-        "state": province[now.state] != province[before.state],
-        "city": city[now.city] != city[before.city],
-        "home_store_id": now.home_store != before.home_store,
-    }
-
-
-def _changed_columns(
-    spec: Spec, state: CustomerState, rows: np.ndarray, now: pa.Table, updated: np.ndarray
-) -> pa.Array:
-    """``changed_columns`` of each feed row: the tracked columns whose value differs from
-    the customer's previous version, comma-separated (empty for a new row). The address
-    strings are compared as rendered, since two draws can render the same text."""
-    old = state.take(np.maximum(rows - 1, 0))
-    differs = _differs(spec, state.take(rows), old)
-    before = addresses(spec, old.state, old.address)
-    for name in ("postcode", "street_address"):
-        differs[name] = np.asarray(
-            pc.not_equal(now[name], before[name]).to_numpy(zero_copy_only=False), dtype=bool
-        )
-    mask = np.zeros(rows.shape[0], dtype=np.int64)
-    for bit, name in enumerate(TRACKED_COLUMNS):
-        mask |= differs[name].astype(np.int64) << bit
-    mask = np.where(updated, mask, 0)
-    labels, codes = np.unique(mask, return_inverse=True)
-    names = [
-        ",".join(n for bit, n in enumerate(TRACKED_COLUMNS) if int(label) >> bit & 1)
-        for label in labels
-    ]
-    return dictionary_array(codes, names)

@@ -183,7 +183,7 @@ def reference_income(spec: Spec) -> float:
 def base_rates(
     spec: Spec, activity: np.ndarray, segment: np.ndarray, income: np.ndarray, loyal: np.ndarray
 ) -> np.ndarray:
-    """Expected transactions per day before day factors (README formula for r_c)."""
+    """Expected transactions per day before day factors (r_c of docs/process.md)."""
     sales = spec.sales
     frequency = np.asarray([s.frequency for s in spec.customers.segments.values()])
     income_term = (income / reference_income(spec)) ** sales.income_elasticity

@@ -66,7 +66,7 @@ def rate_moments(spec: Spec) -> dict[str, np.ndarray]:
     share_total = sum(s.share for s in segments)
     rate = np.zeros(len(CHANNELS))
     rate_lines = np.zeros(len(CHANNELS))
-    channel_basket = (sales.channels.in_store.basket_factor, sales.channels.online.basket_factor)
+    channel_basket = [c.basket_factor for c in sales.channels.sections()]
     for segment in segments:
         income_term = (median_income(spec, ages) * segment.income_factor / reference) ** beta
         income_term = income_term * np.exp(0.5 * (beta * sigma) ** 2)
@@ -130,8 +130,7 @@ def expected_daily(
     refunds = sales * spec.sales.return_rate
     reorders = active * reorders_per_customer_day(spec)
     legit = sales.sum(axis=1) + refunds.sum(axis=1) + reorders
-    fraud_rate = spec.fraud.rate
-    fraud_share = fraud_rate / (1.0 - fraud_rate)
+    fraud_share = spec.fraud.odds()
     fraud_lines = sum(
         expected_lines(spec, name) * share for name, share in spec.fraud.shares().items()
     )

@@ -1,4 +1,4 @@
-"""Customer lifecycles (README, "Lifecycle"): the first life of the Pareto/NBD, the returns
+"""Customer lifecycles (docs/process.md, "Lifecycle"): the first life of the Pareto/NBD, the returns
 of reactivation, and the laws of the chain they make.
 
 A customer is *active* (buying), *dormant* (stopped, and will come back) or *gone*. From

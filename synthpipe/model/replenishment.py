@@ -22,16 +22,18 @@ from synthpipe.model.baskets import Lines, discounts, products_by_popularity
 from synthpipe.model.blockmonth import (
     NO_REGION,
     NO_STORE,
-    NOT_FRAUD,
     BlockMonth,
+    Label,
+    Rows,
     TransactionSet,
     time_of_day,
+    transaction_set,
 )
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.customers import CustomerBlock, cached_customer_block
 from synthpipe.model.ids import LEGIT_SUBRANGE
 from synthpipe.model.products import product_world
-from synthpipe.model.sales import channel_payments, choose_stores
+from synthpipe.model.sales import channel_hours, channel_payments, choose_stores
 from synthpipe.model.sampling import poisson_by_group, poisson_table
 from synthpipe.seeds import Entity, Stream, generator
 from synthpipe.spec.models import Spec
@@ -137,7 +139,6 @@ def replenishment_orders(ctx: BlockMonth) -> list[TransactionSet]:
         chosen = np.flatnonzero(online == (channel == ONLINE))
         n = int(chosen.shape[0])
         who = customer[chosen]
-        hours = (spec.sales.channels.in_store, spec.sales.channels.online)[channel].hours
         store = (
             choose_stores(ctx, who, day[chosen], u[chosen, 3:5])
             if channel == IN_STORE
@@ -148,27 +149,21 @@ def replenishment_orders(ctx: BlockMonth) -> list[TransactionSet]:
             if channel == IN_STORE
             else ctx.home_region(who, day[chosen])
         )
-        sets.append(
-            TransactionSet(
-                day=day[chosen],
-                micros=time_of_day(hours, u[chosen, 1:3]),
-                customer=who,
-                channel=np.full(n, channel, dtype=np.int64),
-                store=store,
-                payment=channel_payments(ctx, channel, u[chosen, 5]),
-                ship_region=ship,
-                kind=np.full(n, SALE, dtype=np.int64),
-                fraud=np.full(n, NOT_FRAUD, dtype=np.int64),
-                subrange=np.full(
-                    n, LEGIT_SUBRANGE[f"replenish_{CHANNELS[channel]}"], dtype=np.int64
-                ),
-                lines=Lines(
-                    np.arange(n, dtype=np.int64),
-                    product[chosen],
-                    quantity[chosen],
-                    price[chosen],
-                    discount[chosen],
-                ),
-            )
+        rows = Rows(
+            day[chosen],
+            time_of_day(channel_hours(spec, channel), u[chosen, 1:3]),
+            who,
+            store,
+            channel_payments(ctx, channel, u[chosen, 5]),
+            ship,
         )
+        label = Label(channel, SALE, LEGIT_SUBRANGE[f"replenish_{CHANNELS[channel]}"])
+        lines = Lines(
+            np.arange(n, dtype=np.int64),
+            product[chosen],
+            quantity[chosen],
+            price[chosen],
+            discount[chosen],
+        )
+        sets.append(transaction_set(rows, label, lines))
     return sets

@@ -8,6 +8,8 @@ Nothing here reads the fraud settings, so fraud never moves a legitimate draw.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 
 from synthpipe.clock import (
@@ -18,13 +20,21 @@ from synthpipe.clock import (
     NIGHT_END_HOUR,
 )
 from synthpipe.data.geography import load_geography
-from synthpipe.model.baskets import Lines, Shoppers, audience_group, basket_lines, extra_lines
+from synthpipe.model.baskets import (
+    Baskets,
+    Lines,
+    Shoppers,
+    audience_group,
+    basket_lines,
+    extra_lines,
+)
 from synthpipe.model.blockmonth import (
     NO_REGION,
     NO_STORE,
-    NOT_FRAUD,
     BlockMonth,
     Intensity,
+    Label,
+    Rows,
     TransactionSet,
     any_store,
     channel_intensity,
@@ -32,8 +42,8 @@ from synthpipe.model.blockmonth import (
     pick_customers,
     stores_in_region,
     time_of_day,
+    transaction_set,
 )
-from synthpipe.model.ids import LEGIT_SUBRANGE
 from synthpipe.model.lifecycle import active_on
 from synthpipe.model.sampling import (
     categorical,
@@ -41,13 +51,12 @@ from synthpipe.model.sampling import (
     poisson_by_group,
     poisson_table,
 )
-from synthpipe.seeds import Entity, Stream
+from synthpipe.model.substreams import SubStream, refund, repeat, sale
+from synthpipe.seeds import Stream
 from synthpipe.spec.models import Spec
-from synthpipe.vocabulary import CHANNELS, IN_STORE, ONLINE, REFUND, SALE
+from synthpipe.vocabulary import IN_STORE, ONLINE, REFUND, SALE
 
 REFUND_EXTRA_LINES_MEAN = 0.25  # refunds return fewer items than a basket holds
-REFUND_SUB_BASE = len(CHANNELS)  # refund streams use sub-keys after the channels' ones
-REPEAT_SUB_BASE = 2 * len(CHANNELS)  # same-day repeats' streams: after sales' and refunds'
 MINUTES_PER_HOUR = 60
 MAX_REPEAT_GAP_MINUTES = 12 * 60  # half a day: a repeat always fits before or after its sale
 
@@ -55,23 +64,46 @@ MAX_REPEAT_GAP_MINUTES = 12 * 60  # half a day: a repeat always fits before or a
 def channel_payments(ctx: BlockMonth, channel: int, u: np.ndarray) -> np.ndarray:
     """Payment method index per transaction, from the channel's payment mix."""
     channels = ctx.spec.sales.channels
-    mix = (channels.in_store, channels.online)[channel].payment
+    mix = channels.of(channel).payment
     names = payment_methods(ctx.spec)
     local = categorical(u, np.asarray(list(mix.values())))
     codes = np.asarray([names.index(n) for n in mix], dtype=np.int64)
     return np.asarray(codes[local])
 
 
-def _basket_draws(ctx: BlockMonth, entity: Entity, sub: int) -> dict[str, np.random.Generator]:
-    return {
-        "category": ctx.stream(entity, Stream.LINE_CATEGORY, sub),
-        "product": ctx.stream(entity, Stream.LINE_PRODUCT, sub),
-        "quantity": ctx.stream(entity, Stream.QUANTITY, sub),
-        "discount": ctx.stream(entity, Stream.DISCOUNT, sub),
-        "loyalty": ctx.stream(entity, Stream.LINE_LOYALTY, sub),
-        "substitute": ctx.stream(entity, Stream.LINE_SUBSTITUTE, sub),
-        "complement": ctx.stream(entity, Stream.LINE_COMPLEMENT, sub),
-    }
+def channel_hours(spec: Spec, channel: int) -> list[float]:
+    """The hour-of-day profile of a channel's legitimate transactions."""
+    channels = spec.sales.channels
+    return channels.of(channel).hours
+
+
+@dataclass(frozen=True)
+class Arrivals:
+    """When and by whom a process's transactions come, day-major."""
+
+    day: np.ndarray  # day index in the range
+    customer: np.ndarray  # index into the customer block
+    micros: np.ndarray  # microseconds after midnight
+
+    @property
+    def size(self) -> int:
+        """Number of transactions."""
+        return int(self.day.shape[0])
+
+
+def arrivals(ctx: BlockMonth, sub: SubStream, rate: Intensity) -> Arrivals:
+    """The arrival law that sales and ordinary refunds share: per day a Poisson count of
+    mean ``rate.per_day``, each transaction's customer by weight among those signed up
+    (``pick_customers``), kept while that customer buys (``still_buying``), at a time by
+    the channel's hour profile (two uniforms each). Fraud events arrive by another law
+    (``synthpipe.model.fraud``: a systematically rounded count of events per day set by
+    that day's legitimate count, victims uniform among the signed-up customers whatever
+    their rate or lifecycle), and reorders on each staple's own cycle, so neither uses it."""
+    counts = ctx.sub_stream(Stream.DAILY_COUNT, sub).poisson(rate.per_day)
+    pick = ctx.sub_stream(Stream.CUSTOMER_PICK, sub).random(int(counts.sum()))
+    day, customer = still_buying(ctx, *pick_customers(ctx, rate, counts, pick))
+    clock = ctx.sub_stream(Stream.TIME_OF_DAY, sub).random((day.shape[0], 2))
+    return Arrivals(day, customer, time_of_day(channel_hours(ctx.spec, sub.channel), clock))
 
 
 def choose_stores(
@@ -109,38 +141,22 @@ def still_buying(
 
 def channel_sales(ctx: BlockMonth, channel: int) -> tuple[TransactionSet, TransactionSet]:
     """Legitimate sales of one channel in the block-month, and their same-day repeats."""
-    spec = ctx.spec
-    rate = channel_intensity(ctx, channel)
-    counts = ctx.stream(Entity.TRANSACTIONS, Stream.DAILY_COUNT, channel).poisson(rate.per_day)
-    n = int(counts.sum())
-    day, customer = still_buying(
-        ctx,
-        *pick_customers(
-            ctx,
-            rate,
-            counts,
-            ctx.stream(Entity.TRANSACTIONS, Stream.CUSTOMER_PICK, channel).random(n),
-        ),
-    )
-    n = int(day.shape[0])
-    hours = (spec.sales.channels.in_store, spec.sales.channels.online)[channel].hours
-    micros = time_of_day(
-        hours, ctx.stream(Entity.TRANSACTIONS, Stream.TIME_OF_DAY, channel).random((n, 2))
-    )
+    sub = sale(channel)
+    came = arrivals(ctx, sub, channel_intensity(ctx, channel))
     if channel == IN_STORE:
-        store_u = ctx.stream(Entity.TRANSACTIONS, Stream.STORE_PICK, channel).random((n, 2))
-        store = choose_stores(ctx, customer, day, store_u)
+        store_u = ctx.sub_stream(Stream.STORE_PICK, sub).random((came.size, 2))
+        store = choose_stores(ctx, came.customer, came.day, store_u)
     else:
-        store = np.full(n, NO_STORE, dtype=np.int64)
-        micros = night_shopping(ctx, micros)
-    first = _sales(ctx, channel, channel, day, customer, micros, store)
+        store = np.full(came.size, NO_STORE, dtype=np.int64)
+        came = replace(came, micros=night_shopping(ctx, came.micros))
+    first = _sales(ctx, sub, came, store)
     return first, same_day_repeats(ctx, channel, first)
 
 
 def night_shopping(ctx: BlockMonth, micros: np.ndarray) -> np.ndarray:
     """Online sales placed at night: each with probability ``habits.night_online``, at a
     uniform time between 00:00 and NIGHT_END_HOUR (two uniforms a sale)."""
-    u = ctx.stream(Entity.TRANSACTIONS, Stream.HABIT_NIGHT, ONLINE).random((micros.shape[0], 2))
+    u = ctx.sub_stream(Stream.HABIT_NIGHT, sale(ONLINE)).random((micros.shape[0], 2))
     night = u[:, 0] < ctx.spec.sales.habits.night_online
     at_night = (u[:, 1] * NIGHT_END_HOUR * MICROS_PER_HOUR).astype(np.int64)
     return np.asarray(np.where(night, at_night, micros))
@@ -165,18 +181,13 @@ def same_day_repeats(ctx: BlockMonth, channel: int, first: TransactionSet) -> Tr
     the same customer, channel and store the same day, ``repeat_gaps`` away; the repeat
     has its own payment, basket and shipping draws."""
     habits = ctx.spec.sales.habits
-    u = ctx.stream(Entity.TRANSACTIONS, Stream.HABIT_REPEAT, channel).random((first.size, 2))
+    u = ctx.sub_stream(Stream.HABIT_REPEAT, sale(channel)).random((first.size, 2))
     chosen = np.flatnonzero(u[:, 0] < habits.repeat_same_day)
     gap = repeat_gaps(habits.repeat_gap_minutes, u[chosen, 1])
-    return _sales(
-        ctx,
-        channel,
-        REPEAT_SUB_BASE + channel,
-        first.day[chosen],
-        first.customer[chosen],
-        repeat_times(first.micros[chosen], gap),
-        first.store[chosen],
+    came = Arrivals(
+        first.day[chosen], first.customer[chosen], repeat_times(first.micros[chosen], gap)
     )
+    return _sales(ctx, repeat(channel), came, first.store[chosen])
 
 
 def gift_regions(ctx: BlockMonth, home: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -192,73 +203,43 @@ def gift_regions(ctx: BlockMonth, home: np.ndarray, u: np.ndarray) -> np.ndarray
     return np.asarray(np.where(gift, away, home))
 
 
-def splurge_lines(ctx: BlockMonth, sub: int, n: int) -> np.ndarray:
+def splurge_lines(ctx: BlockMonth, sub: SubStream, n: int) -> np.ndarray:
     """Extra lines of rare large purchases: with probability ``habits.splurge``, a
     Poisson(``habits.splurge_extra_lines``) count (two uniforms a sale)."""
     habits = ctx.spec.sales.habits
-    u = ctx.stream(Entity.TRANSACTIONS, Stream.HABIT_SPLURGE, sub).random((n, 2))
+    u = ctx.sub_stream(Stream.HABIT_SPLURGE, sub).random((n, 2))
     table = poisson_table(np.asarray([habits.splurge_extra_lines]))
     extra = poisson_by_group(u[:, 1], np.zeros(n, dtype=np.int64), table)
     return np.asarray(np.where(u[:, 0] < habits.splurge, extra, 0))
 
 
-def _sales(
-    ctx: BlockMonth,
-    channel: int,
-    sub: int,
-    day: np.ndarray,
-    customer: np.ndarray,
-    micros: np.ndarray,
-    store: np.ndarray,
-) -> TransactionSet:
-    """Sales of a channel at the given days, customers, times and stores: payment, ship
-    region and basket from the streams of sub-key ``sub``."""
-    spec = ctx.spec
-    n = int(day.shape[0])
+def _sales(ctx: BlockMonth, sub: SubStream, came: Arrivals, store: np.ndarray) -> TransactionSet:
+    """Sales of a first-sale or repeat sub-stream at the given arrivals and stores:
+    payment, ship region and basket from that sub-stream's generators."""
+    channel = sub.channel
+    day, customer, n = came.day, came.customer, came.size
     cust = ctx.customers
     if channel == IN_STORE:
         ship = np.full(n, NO_REGION, dtype=np.int64)
     else:
         home = ctx.home_region(customer, day)
-        ship = gift_regions(
-            ctx, home, ctx.stream(Entity.TRANSACTIONS, Stream.HABIT_GIFT, sub).random((n, 2))
-        )
-    payment = channel_payments(
-        ctx, channel, ctx.stream(Entity.TRANSACTIONS, Stream.PAYMENT, sub).random(n)
-    )
-    basket_draws = ctx.stream(Entity.TRANSACTIONS, Stream.BASKET_SIZE, sub)
+        ship = gift_regions(ctx, home, ctx.sub_stream(Stream.HABIT_GIFT, sub).random((n, 2)))
+    payment = channel_payments(ctx, channel, ctx.sub_stream(Stream.PAYMENT, sub).random(n))
+    basket_size = ctx.sub_stream(Stream.BASKET_SIZE, sub)
     line_counts = (
         1
-        + extra_lines(spec, cust.segment[customer], channel, basket_draws)
+        + extra_lines(ctx.spec, cust.segment[customer], channel, basket_size)
         + splurge_lines(ctx, sub, n)
     )
-    group = audience_group(cust.band[customer], cust.gender[customer])
-    lines = basket_lines(
-        spec,
-        ctx.products,
-        ctx.factors,
+    baskets = Baskets(
         day,
-        group,
+        audience_group(cust.band[customer], cust.gender[customer]),
         line_counts,
-        _basket_draws(ctx, Entity.TRANSACTIONS, sub),
-        shoppers=Shoppers(customer, cust.favourite),
-        complements=True,
+        Shoppers(customer, cust.favourite),
     )
-    repeat = sub >= REPEAT_SUB_BASE
-    subrange = LEGIT_SUBRANGE[f"{'repeat_' if repeat else ''}{CHANNELS[channel]}"]
-    return TransactionSet(
-        day=day,
-        micros=micros,
-        customer=customer,
-        channel=np.full(n, channel, dtype=np.int64),
-        store=store,
-        payment=payment,
-        ship_region=ship,
-        kind=np.full(n, SALE, dtype=np.int64),
-        fraud=np.full(n, NOT_FRAUD, dtype=np.int64),
-        subrange=np.full(n, subrange, dtype=np.int64),
-        lines=lines,
-    )
+    lines = basket_lines(ctx.line_world, baskets, ctx.basket_draws(sub), complements=True)
+    rows = Rows(day, came.micros, customer, store, payment, ship)
+    return transaction_set(rows, Label(channel, SALE, sub.subrange), lines)
 
 
 def repeat_factor(spec: Spec) -> float:
@@ -279,8 +260,7 @@ def expected_hour_profile(spec: Spec, channel: int) -> np.ndarray:
     sale (before it when that leaves the day); the profile is (q + r x repeat(q)) / (1 + r).
     Computed on a one-minute grid."""
     habits = spec.sales.habits
-    channels = spec.sales.channels
-    hours = np.asarray((channels.in_store, channels.online)[channel].hours, dtype=np.float64)
+    hours = np.asarray(channel_hours(spec, channel), dtype=np.float64)
     first = hours / hours.sum()
     if channel == ONLINE:
         night = np.where(np.arange(HOURS_PER_DAY) < NIGHT_END_HOUR, 1.0 / NIGHT_END_HOUR, 0.0)
@@ -313,39 +293,22 @@ def refund_intensity(ctx: BlockMonth, channel: int) -> Intensity:
 def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
     """Ordinary refunds of one channel: a few returned items, at the home store or online."""
     spec = ctx.spec
-    sub = REFUND_SUB_BASE + channel
-    rate = refund_intensity(ctx, channel)
-    counts = ctx.stream(Entity.REFUNDS, Stream.DAILY_COUNT, sub).poisson(rate.per_day)
-    n = int(counts.sum())
-    day, customer = still_buying(
-        ctx,
-        *pick_customers(
-            ctx, rate, counts, ctx.stream(Entity.REFUNDS, Stream.CUSTOMER_PICK, sub).random(n)
-        ),
-    )
-    n = int(day.shape[0])
+    sub = refund(channel)
+    came = arrivals(ctx, sub, refund_intensity(ctx, channel))
+    day, customer, n = came.day, came.customer, came.size
     cust = ctx.customers
-    hours = (spec.sales.channels.in_store, spec.sales.channels.online)[channel].hours
-    micros = time_of_day(hours, ctx.stream(Entity.REFUNDS, Stream.TIME_OF_DAY, sub).random((n, 2)))
-    payment = channel_payments(
-        ctx, channel, ctx.stream(Entity.REFUNDS, Stream.PAYMENT, sub).random(n)
-    )
+    payment = channel_payments(ctx, channel, ctx.sub_stream(Stream.PAYMENT, sub).random(n))
     table = poisson_table(np.asarray([REFUND_EXTRA_LINES_MEAN]))
-    size_draws = ctx.stream(Entity.REFUNDS, Stream.BASKET_SIZE, sub).random(n)
+    size_draws = ctx.sub_stream(Stream.BASKET_SIZE, sub).random(n)
     line_counts = 1 + poisson_by_group(size_draws, np.zeros(n, dtype=np.int64), table)
-    group = audience_group(cust.band[customer], cust.gender[customer])
-    returnable = np.asarray([c.demand * c.return_rate for c in spec.products.categories])
-    bought = basket_lines(
-        spec,
-        ctx.products,
-        ctx.factors,
+    baskets = Baskets(
         day,
-        group,
+        audience_group(cust.band[customer], cust.gender[customer]),
         line_counts,
-        _basket_draws(ctx, Entity.REFUNDS, sub),
-        returnable,
         Shoppers(customer, cust.favourite),
     )
+    returnable = np.asarray([c.demand * c.return_rate for c in spec.products.categories])
+    bought = basket_lines(ctx.line_world, baskets, ctx.basket_draws(sub), returnable)
     lines = Lines(
         bought.transaction,
         bought.product,
@@ -353,19 +316,9 @@ def refunds(ctx: BlockMonth, channel: int) -> TransactionSet:
         bought.price,
         np.zeros_like(bought.discount),
     )
-    in_store = channel == IN_STORE
-    return TransactionSet(
-        day=day,
-        micros=micros,
-        customer=customer,
-        channel=np.full(n, channel, dtype=np.int64),
-        store=ctx.home_store(customer, day) if in_store else np.full(n, NO_STORE, dtype=np.int64),
-        payment=payment,
-        ship_region=np.full(n, NO_REGION, dtype=np.int64)
-        if in_store
-        else ctx.home_region(customer, day),
-        kind=np.full(n, REFUND, dtype=np.int64),
-        fraud=np.full(n, NOT_FRAUD, dtype=np.int64),
-        subrange=np.full(n, LEGIT_SUBRANGE[f"refund_{CHANNELS[channel]}"], dtype=np.int64),
-        lines=lines,
-    )
+    if channel == IN_STORE:
+        store, ship = ctx.home_store(customer, day), np.full(n, NO_REGION, dtype=np.int64)
+    else:
+        store, ship = np.full(n, NO_STORE, dtype=np.int64), ctx.home_region(customer, day)
+    rows = Rows(day, came.micros, customer, store, payment, ship)
+    return transaction_set(rows, Label(channel, REFUND, sub.subrange), lines)

@@ -2,7 +2,7 @@
 
 Everything here is a pure function of the spec and a date range; a day's factors never
 depend on which range it is computed in (only the trend is anchored, at calendar.start).
-These factors are the documented generating process (README, "The generating process").
+These factors are the documented generating process (docs/process.md, "The generating process").
 """
 
 from __future__ import annotations

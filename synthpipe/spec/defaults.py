@@ -1,6 +1,6 @@
 """Default parameters of the retail world: a mid-size general-merchandise retailer.
 
-Every number here is a parameter of the documented generating process (README, section
+Every number here is a parameter of the documented generating process (docs/process.md,
 "The generating process"); a spec overrides any of them. Values are rounded public
 aggregates (US adult age structure, income by age, retail weekday and month mixes), chosen
 to look like a real retailer, not to reproduce one.

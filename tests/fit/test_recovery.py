@@ -1,8 +1,8 @@
 """Parameter recovery over seeds (slow; `make test-all`): worlds with a known spec, each
 fitted from its transactions with the customers' signup dates, and the share of seeds whose
 95% interval covers the truth: at least 90% for every parameter the fit estimates with an
-interval (a profile by the mean share of its cells). See the README, "Calibrating to your
-data"."""
+interval (a profile by the mean share of its cells). See docs/fit.md, "What to
+expect"."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, GENDERS
 SEEDS = range(1, 21)
 # the issue's bar is 0.9 for every estimated parameter; twenty seeds make each share a
 # binomial count (an exact 95% interval reaches 18 of 20 with probability 0.92), so the
-# test holds each at 0.85 and prints the shares (README, "Calibrating to your data")
+# test holds each at 0.85 and prints the shares (docs/fit.md, "What to expect")
 COVERAGE = 0.85
 FIELDS = (
     "fraud.rate",
@@ -46,7 +46,7 @@ FIELDS = (
 )
 # printed, not held to COVERAGE: the price scale moves every category's median by one ratio,
 # and a drawn catalogue's own prices, which the bootstrap over customers does not resample,
-# spread it between seeds (README, "Calibrating to your data")
+# spread it between seeds (docs/fit.md, "What to expect")
 MEASURED = (*(f"products.categories.{k}.price.median" for k in range(3)),)
 
 

@@ -119,7 +119,7 @@ def test_ids_as_bytes_or_numbers_are_customers(tmp_path: Path) -> None:
 def test_mixed_utc_offsets_are_read_as_wall_clock_times_with_a_note(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`ts` is the local wall-clock time of a sale (README "Output"): 10:15+05:00 is a
+    """`ts` is the local wall-clock time of a sale (docs/output.md): 10:15+05:00 is a
     purchase at 10:15, so every purchase here is in hour 10; the note names the column
     and the offsets seen, on stderr and in the report."""
     offsets = ("+00:00", "+05:00", "Z", "-0330")

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pytest
 from helpers import small_spec
 
-from synthpipe.model.changes import changes_table, customer_tables
+from synthpipe.model.customer_tables import changes_table, customer_tables
 from synthpipe.model.partition import generate_partition
 from synthpipe.plan import make_plan
 from synthpipe.spec import Spec

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pytest
 from helpers import small_spec
 
-from synthpipe.model.changes import generate_customers
+from synthpipe.model.customer_tables import generate_customers
 from synthpipe.model.money import decimal_to_cents
 from synthpipe.model.partition import generate_partition
 from synthpipe.model.products import generate_products

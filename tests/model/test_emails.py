@@ -7,7 +7,7 @@ import pyarrow.compute as pc
 import pytest
 from helpers import small_spec
 
-from synthpipe.model.changes import generate_customers
+from synthpipe.model.customer_tables import generate_customers
 from synthpipe.model.pools import FALLBACK_ASCII, email_safe
 
 

@@ -1,5 +1,5 @@
 """sales.habits: legitimate behaviour that looks like fraud. Each habit is measured on
-generated data against its formula (README, "Legitimate look-alikes"), independently of
+generated data against its formula (docs/process.md, "Legitimate look-alikes"), independently of
 the validator's code."""
 
 from __future__ import annotations

@@ -1,7 +1,10 @@
 # ruff: noqa: E501  (pinned SHA-256 values are long by nature)
 """The bytes of a small run are pinned: a change that alters any generated file (a new
 draw, a reordered stream, another encoding, a version bump) fails here, so it is made on
-purpose and the pins are updated with it, saying why in the commit."""
+purpose and the pins are updated with it, saying why in the commit. On a mismatch, the
+seed-11 run is compared with its reference copy (tests/data/pinned_seed_11, the pinned
+files themselves) so that the failure names the first table, row and column that moved;
+update that copy with the pins."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from helpers import file_hashes, small_spec
+from table_diff import first_difference
 
 from synthpipe.engine.generate import generate
 from synthpipe.plan import make_plan
@@ -37,6 +41,7 @@ PINNED_SEED_11 = {
     "transactions/month=2024-02/part-00001.parquet": "8534c339c0b33e226b2a10a82486f3bd3fa4145191a656e9558c82ec57e35e18",
 }
 # a second seed, pinned as one digest of its sorted "path=sha256" lines
+REFERENCE_SEED_11 = Path(__file__).parents[1] / "data" / "pinned_seed_11"
 PINNED_SEED_4242 = "9b92704a0a678e33e627bd4ed083e9a9ff0e89c47b586fe4eafca9e9e50bc752"
 
 
@@ -50,7 +55,13 @@ def _written(spec: Spec, out: Path) -> dict[str, str]:
 
 
 def test_every_file_of_a_small_run_has_its_pinned_bytes(tmp_path: Path) -> None:
-    assert _written(_pinned_world(11), tmp_path) == PINNED_SEED_11
+    assert _written(_pinned_world(11), tmp_path) == PINNED_SEED_11, first_difference(
+        REFERENCE_SEED_11, tmp_path
+    )
+
+
+def test_the_reference_copy_is_the_pinned_run() -> None:
+    assert file_hashes(REFERENCE_SEED_11) == PINNED_SEED_11
 
 
 @pytest.mark.parametrize("seed", [4242])

@@ -70,7 +70,7 @@ def test_the_manifest_redacts_the_references_a_run_makes_for_literal_credentials
 ) -> None:
     """The flow gets each literal credential as a `${env:SYNTHPIPE_CREDENTIAL_...}`
     reference (flow_parameter); before, the manifest kept those references where the
-    README promises `<redacted>`. A reference the user wrote names a variable, not a
+    docs/object-storage.md promises `<redacted>`. A reference the user wrote names a variable, not a
     secret, and stays."""
     options = {
         "secret": "s3cr3t",
