@@ -1,8 +1,8 @@
 """The ``synthpipe`` console script: stop handlers first, everything heavy after.
 
 Importing the command (Prefect, Dask, numpy, pyarrow, numba) takes a second or two; a
-Ctrl-C in that time used to end in a KeyboardInterrupt traceback from the middle of some
-import. The handlers of ``synthpipe.stopping`` (standard library and psutil only) are
+Ctrl-C in that time would otherwise end in a KeyboardInterrupt traceback from the middle
+of some import. The handlers of ``synthpipe.stopping`` (standard library and psutil only) are
 installed before anything else is imported, so a stop at any moment says one line and
 exits 130 or 143.
 """

@@ -41,7 +41,7 @@ EXIT_INTERRUPTED = 130  # the shell's convention for a command stopped by Ctrl-C
 MAX_WORKERS = 4096
 DEPLOYMENT_NAME_REFUSED = ("/", "%", "&", ">", "<")  # characters Prefect refuses in a name
 # End-to-end throughput for plan's estimate: 100.5 M rows in 81.8 s on 2 cores
-# (generation, writing and validation; the speed issue's measurement of 2026-11).
+# (generation, writing and validation, as `make bench` measures them end to end).
 ROWS_PER_CORE_SECOND = 100.5e6 / 81.8 / 2
 
 
@@ -175,6 +175,12 @@ def build_parser() -> ArgumentParser:
     validate.add_argument("--scheduler", help="use an existing Dask cluster, tcp://HOST:PORT")
     validate.add_argument(
         "--reference", help="Parquet or CSV sample of real transactions to compare with"
+    )
+    validate.add_argument(
+        "--no-learnability",
+        action="store_true",
+        help="leave out the learnability section (informative, no check reads it; it is "
+        "most of the cost of validating a small dataset)",
     )
     validate.add_argument(
         "--reference-map",

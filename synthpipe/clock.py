@@ -19,3 +19,8 @@ MICROS_PER_MINUTE = 60_000_000
 MICROS_PER_HOUR = 60 * MICROS_PER_MINUTE
 MICROS_PER_DAY = 24 * MICROS_PER_HOUR
 HOURS_PER_DAY = 24
+
+
+def weekday_of(days: np.ndarray) -> np.ndarray:
+    """The weekday (Monday = 0) of each day number (days since UNIX_EPOCH)."""
+    return np.asarray((np.asarray(days, dtype=np.int64) + THURSDAY_OFFSET) % DAYS_PER_WEEK)

@@ -113,7 +113,13 @@ def revalidate(args: argparse.Namespace) -> bool:
     # one writer at a time: a run writing the dataset refuses this, and this refuses a run
     with holding(location):
         with nullcontext() if in_process else dask_client(args.workers, args.scheduler) as client:
-            outcome = validate_location(client, location, reference, manifest=manifest)
+            outcome = validate_location(
+                client,
+                location,
+                reference,
+                manifest=manifest,
+                learnability=not args.no_learnability,
+            )
         if not outcome.passed:
             withdraw(location, manifest)  # a dataset that fails is no longer published
     print(outcome.summary_line())

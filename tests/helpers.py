@@ -32,6 +32,7 @@ from synthpipe.sink.publish import publish
 from synthpipe.spec import Spec, spec_from_dict
 from synthpipe.spec.loader import set_dotted
 from synthpipe.storage import Location
+from synthpipe.validate.results import FidelityReport, load_report
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "configs" / "retail.yaml"
@@ -196,3 +197,14 @@ def realised_after(
             np.add.at(reorders, row[reorder], 1.0)
             np.add.at(spend, row, amount)
     return purchases, reorders, spend
+
+
+# the tamperings are judged by checks; the learnability section, informative and most of a
+# small validation's cost, is left out (test_tampering's untouched dataset shows that
+# leaving it out changes no verdict)
+QUICK_VALIDATE = ("validate", "--no-learnability")
+
+
+def fidelity_report(dataset: Path) -> FidelityReport:
+    """The dataset's fidelity report, read back from its report.json."""
+    return load_report((dataset / "_fidelity" / "report.json").read_text())

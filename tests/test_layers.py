@@ -66,6 +66,11 @@ def _code(path: Path) -> str:
 PROCESS_LAWS = {
     "fraud odds": (r"/ \(1(\.0)? - [\w.]*rate\)", {"spec/models.py"}),
     "channel code": (r"CHANNELS\.index\(", {"vocabulary.py"}),
+    # the weekday of a day number: 1970-01-01 was a Thursday (clock.weekday_of)
+    "weekday of a day number": (
+        r"\+ (3|THURSDAY_OFFSET|\w*WEEKDAY)\) % (7|DAYS_PER_WEEK)",
+        {"clock.py"},
+    ),
     "channel section by code": (r"getattr\([\w.]*, CHANNELS\[", {"spec/sales.py"}),
     "channel section by tuple": (r"\([\w.]*\bin_store(\.\w+)?, [\w.]*\bonline(\.\w+)?\)", set()),
     "channel section by name": (r"getattr\([\w.]*channels, ", set()),

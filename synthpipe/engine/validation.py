@@ -147,6 +147,7 @@ def compare_with_reference(
 
 
 NOTE_LENGTH = 300  # a note quoting an exception is cut here: the report is no log
+LEARNABILITY_LEFT_OUT = "not computed: left out on request (validate --no-learnability)"
 
 
 def learnability_or_note(spec: Spec, location: Location, listing: Listing) -> LearnabilitySection:
@@ -202,17 +203,23 @@ def validate_location(
     manifest: Manifest | None = None,
     report_location: Location | None = None,
     leaving: tuple[str, ...] = (),
+    learnability: bool = True,
 ) -> ValidationOutcome:
     """Validate the dataset at ``location`` against the spec in its manifest (or the given
     pending ``manifest``), and against a real sample when ``reference`` is one (as
     ``read_reference`` returns it); the report goes to ``report_location`` (default: the
-    dataset). ``leaving``: files in place that the run removes when it publishes."""
+    dataset). ``leaving``: files in place that the run removes when it publishes;
+    ``learnability``: False leaves that informative section out (no check reads it)."""
     if manifest is None:
         spec, manifest = load_dataset_spec(location)
     else:
         spec = Spec.model_validate(manifest.spec)
     listing = manifest.listing(location, leaving)
-    learning = _start_learnability(client, spec, location, listing)
+    learning = (
+        _start_learnability(client, spec, location, listing)
+        if learnability
+        else (LearnabilityUnavailable(available=False, note=LEARNABILITY_LEFT_OUT), 0.0)
+    )
     stats = collect_stats(client, spec, location, listing, progress)
     ctx = validation_context(spec)
     checks = evaluate(ctx, stats, listing)

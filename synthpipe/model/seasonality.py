@@ -14,7 +14,7 @@ from functools import lru_cache
 import holidays as holiday_calendars
 import numpy as np
 
-from synthpipe.clock import DAYS_PER_YEAR
+from synthpipe.clock import DAYS_PER_YEAR, weekday_of
 from synthpipe.spec.models import Promotion, Spec
 from synthpipe.vocabulary import CHANNELS, IN_STORE, ONLINE
 
@@ -52,7 +52,7 @@ def weekday_factor(spec: Spec, dates: np.ndarray) -> np.ndarray:
     """Weekday multiplier per day (Monday..Sunday profile normalised to mean 1)."""
     profile = np.asarray(spec.sales.weekday, dtype=np.float64)
     profile = profile / profile.mean()
-    monday_based = (dates.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    monday_based = weekday_of(dates.astype(np.int64))
     return np.asarray(profile[monday_based])
 
 

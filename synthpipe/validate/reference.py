@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from synthpipe.clock import DAYS_PER_WEEK, MICROS_PER_DAY, MICROS_PER_HOUR, THURSDAY_OFFSET
+from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR, weekday_of
 from synthpipe.errors import InputError
 from synthpipe.model.money import CENTS, decimal_to_cents
 from synthpipe.samples import read_user_table
@@ -148,9 +148,7 @@ def extract(table: pa.Table) -> Columns:
             ts = ts.cast(pa.timestamp("us"))
         micros = _converted(ts, pa.timestamp("us"), "ts", "an ISO 8601 time")
         numeric["hour"] = ((micros % MICROS_PER_DAY) // MICROS_PER_HOUR).astype(np.float64)
-        numeric["weekday"] = ((micros // MICROS_PER_DAY + THURSDAY_OFFSET) % DAYS_PER_WEEK).astype(
-            np.float64
-        )
+        numeric["weekday"] = weekday_of(micros // MICROS_PER_DAY).astype(np.float64)
     for name in CATEGORICAL:
         if name in names:
             categorical[name] = _labels(table.column(name))

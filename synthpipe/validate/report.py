@@ -8,6 +8,7 @@ import datetime as dt
 import numpy as np
 
 import synthpipe
+from synthpipe.clock import weekday_of
 from synthpipe.validate import statistics as st
 from synthpipe.validate.checks.base import ordinary_daily
 from synthpipe.validate.checks.fraud import fraud_summary
@@ -96,7 +97,7 @@ def series(ctx: ValidationContext, stats: Stats) -> Series:
     daily = np.asarray(stats.get(st.TRANSACTIONS_DAILY_LEGIT, np.zeros((ctx.days, 2, 2))))
     observed = ordinary_daily(ctx, stats)[:, :, 0].sum(axis=1)
     expected = expected_sales(ctx, stats).sum(axis=1)
-    weekday = (ctx.dates.astype(np.int64) + 3) % 7
+    weekday = weekday_of(ctx.dates.astype(np.int64))
     hours = np.asarray(stats.get(st.TRANSACTIONS_HOURS, np.zeros((2, 24))))
     channels = ctx.spec.sales.channels
     age_gender = np.asarray(

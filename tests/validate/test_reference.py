@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pv
 import pyarrow.dataset as ds
 import pytest
+from helpers import QUICK_VALIDATE
 
 from synthpipe.cli import EXIT_BAD_INPUT, EXIT_FAILURE, main
 from synthpipe.model.money import CENTS, decimal_to_cents
@@ -37,7 +38,7 @@ MAP = ["--reference-map", "ts=timestamp", "--reference-map", "amount=order_total
 def test_a_sample_of_the_same_process_scores_high(dataset_copy: Path, tmp_path: Path) -> None:
     path = tmp_path / "real.csv"
     pv.write_csv(_sample(dataset_copy, 1.0), path)
-    assert main(["validate", str(dataset_copy), "--reference", str(path), *MAP]) == 0
+    assert main([*QUICK_VALIDATE, str(dataset_copy), "--reference", str(path), *MAP]) == 0
     report = load_report((dataset_copy / "_fidelity" / "report.json").read_text())
     reference = {t.name: t for t in report.tests if t.group == "reference"}
     assert set(reference) >= {
@@ -55,7 +56,9 @@ def test_a_different_sample_fails_on_the_differing_column(
     import pyarrow.parquet as pq
 
     pq.write_table(_sample(dataset_copy, 10.0), path)
-    assert main(["validate", str(dataset_copy), "--reference", str(path), *MAP]) == EXIT_FAILURE
+    assert (
+        main([*QUICK_VALIDATE, str(dataset_copy), "--reference", str(path), *MAP]) == EXIT_FAILURE
+    )
     assert "reference.shape_amount" in capsys.readouterr().err
 
 
@@ -79,7 +82,16 @@ def test_reference_mapping_errors_are_bad_input(
     )
     assert "has no column 'missing'" in capsys.readouterr().err
     assert (
-        main(["validate", str(dataset_copy), "--reference", str(path), "--reference-map", "amount"])
+        main(
+            [
+                *QUICK_VALIDATE,
+                str(dataset_copy),
+                "--reference",
+                str(path),
+                "--reference-map",
+                "amount",
+            ]
+        )
         == EXIT_BAD_INPUT
     )
 
@@ -116,7 +128,7 @@ def test_unusable_reference_values_are_bad_input(
     path = tmp_path / "real.csv"
     path.write_text(csv)
     before = (dataset_copy / "_fidelity" / "report.json").read_bytes()
-    code = main(["validate", str(dataset_copy), "--reference", str(path), *arguments])
+    code = main([*QUICK_VALIDATE, str(dataset_copy), "--reference", str(path), *arguments])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == EXIT_BAD_INPUT
     assert len(err) == 1, err
@@ -137,7 +149,7 @@ def _reference_report(
     import pyarrow.parquet as pq
 
     pq.write_table(sample, path)
-    main(["validate", str(dataset), "--reference", str(path), *mapping])
+    main([*QUICK_VALIDATE, str(dataset), "--reference", str(path), *mapping])
     return load_report((dataset / "_fidelity" / "report.json").read_text())
 
 

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from synthpipe.clock import weekday_of
 from synthpipe.model.sales import expected_hour_profile, repeat_factor
 from synthpipe.model.seasonality import black_friday, holiday_names
 from synthpipe.validate import statistics as st
@@ -132,7 +133,7 @@ def volume_and_profile_checks(ctx: ValidationContext, stats: Stats) -> list[Chec
             chi_square_p(total_daily, expected_daily),
         )
     )
-    weekday = (ctx.dates.astype(np.int64) + 3) % 7
+    weekday = weekday_of(ctx.dates.astype(np.int64))
     checks.append(
         tvd_check(
             "transactions.weekday_profile",
