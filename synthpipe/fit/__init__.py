@@ -10,20 +10,25 @@ weights per customer, from a seeded generator).
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import yaml
 from scipy import special
 
+from synthpipe.clock import UNIX_EPOCH_DATE
 from synthpipe.fit.estimators import ESTIMATORS, NOT_ESTIMATED, Estimator, Values
+from synthpipe.fit.judge import JUDGE_CUSTOMERS, Comparison, compare, verdict, world_sample
 from synthpipe.fit.sample import Sample, read_sample
 from synthpipe.spec import Spec, spec_from_dict
 from synthpipe.spec.loader import set_dotted
+from synthpipe.spec.models import ID_EPOCH, LAST_SUPPORTED_DAY
 
 INTERVAL_LEVEL = 0.975  # a two-sided 95% interval
 BOOTSTRAP_STREAM = 0x66697421  # "fit!": the bootstrap's generator, keyed by the seed
+CYCLE_YEARS = 28  # the Gregorian calendar's weekdays repeat every 28 years (1901-2099)
+CYCLE_DAYS = CYCLE_YEARS * 365 + CYCLE_YEARS // 4
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,9 @@ class FitResult:
     rows: int = 0
     privacy: dict[str, Any] | None = None  # what --epsilon released and spent
     notes: list[str] = field(default_factory=list)  # how the sample was read (offsets)
+    judgement: list[Comparison] = field(default_factory=list)  # sample and world side by side
+    verdict: str | None = None  # None: not judged (--epsilon, or judge=False)
+    world_customers: int = 0  # customers of the world judged
 
 
 def _normal(value: float, replicates: np.ndarray) -> tuple[float, float]:
@@ -108,16 +116,21 @@ def fit(
     min_customers: int,
     seed: int,
     epsilon: float | None = None,
+    judge: bool = True,
 ) -> FitResult:
     """Read the sample at ``path``, estimate what it informs, and return a valid spec
-    (with ``epsilon``, the count-based estimates only, under differential privacy)."""
-    sample = read_sample(path, mapping, min_customers)
+    (with ``epsilon``, the count-based estimates only, under differential privacy). With
+    ``judge`` (and no ``epsilon``: the comparison is of the sample's own aggregates), a
+    small world of the fitted spec is generated and set beside the sample
+    (``synthpipe.fit.judge``)."""
+    sample = shifted_into_range(read_sample(path, mapping, min_customers))
     start = np.datetime64(int(sample.day.min()), "D")
     end = np.datetime64(int(sample.day.max()), "D")
     document: dict[str, Any] = {
         "seed": seed,
         "calendar": {"start": str(start), "end": str(end)},
         "customers": {"count": int(sample.customers)},
+        "sales": {"replenishment": {"share": 0.0}},  # NOT_ESTIMATED says why
     }
     # the user's --set fields are known, not estimated: the estimators read them (a world
     # with holidays off divides out no holiday uplift), and they win in the written spec
@@ -130,18 +143,25 @@ def fit(
     if epsilon is not None:
         _private(result, sample, base, epsilon, min_customers)
         return _finish(result, document, overrides)
-    for estimator in ESTIMATORS:
+    stage, staged = 0, base
+    for estimator in sorted(ESTIMATORS, key=lambda e: e.stage):
+        if estimator.stage != stage:
+            # the estimates so far, with the user's --set, are what a later stage starts from
+            stage = estimator.stage
+            staged = spec_from_dict(_overridden(copy.deepcopy(document), overrides))
         if not estimator.applies(sample):
             missing = ", ".join(estimator.columns)
             for name in estimator.fields:
                 result.defaults[name] = f"default: not in the sample (needs {missing})"
             continue
-        values, draws = _run(estimator, sample, base, min_customers, rng)
+        values, draws = _run(estimator, sample, staged, min_customers, rng)
         for name in estimator.fields:
             if not any(_matches(name, key) for key in values):
                 result.defaults[name] = (
                     f"default: not informed (fewer than {min_customers} customers, or too few days)"
                 )
+        if estimator.stage:  # it refines what an earlier one estimated: its value stands
+            result.estimates = [e for e in result.estimates if e.field not in values]
         for key, value in values.items():
             set_dotted(document, key, value)
             low, high = _bounds(value, draws[key]) if draws.get(key) else (value, value)
@@ -151,7 +171,44 @@ def fit(
     estimated = [e.field for e in result.estimates]
     for name in [n for n in result.defaults if any(_matches(n, f) for f in estimated)]:
         del result.defaults[name]  # another estimator set it
-    return _finish(result, document, overrides)
+    result = _finish(result, document, overrides)
+    if judge:
+        world = world_sample(result.spec)
+        result.judgement = compare(sample, world)
+        result.verdict = verdict(result.judgement)
+        result.world_customers = min(result.spec.customers.count, JUDGE_CUSTOMERS)
+    return result
+
+
+def shifted_into_range(sample: Sample) -> Sample:
+    """The sample with its dates moved by whole 28-year cycles into the calendar's range
+    (2000-01-01 on: transaction ids count days from there) when they lie outside it, and
+    a note saying so. 28 years keep every date's weekday and every leap day (within
+    1901-2099), so weekdays, holidays fixed by date or by weekday, and months are those
+    of the sample; the world's dates are the sample's plus the shift."""
+    first, last = int(sample.day.min()), int(sample.day.max())
+    low = (ID_EPOCH - UNIX_EPOCH_DATE).days
+    high = (LAST_SUPPORTED_DAY - UNIX_EPOCH_DATE).days
+    if low <= first and last <= high:
+        return sample
+    if last - first > high - low:
+        return sample  # no shift fits it: the spec's own error names the range
+    cycles = -(-(low - first) // CYCLE_DAYS) if first < low else -(-(last - high) // CYCLE_DAYS)
+    shift = cycles * CYCLE_DAYS if first < low else -cycles * CYCLE_DAYS
+    years = shift // CYCLE_DAYS * CYCLE_YEARS
+    note = (
+        f"the sample's dates ({np.datetime64(first, 'D')} to {np.datetime64(last, 'D')}) lie"
+        f" outside the calendar's range ({ID_EPOCH} to {LAST_SUPPORTED_DAY}, where transaction"
+        f" ids count their days): the fitted calendar is the sample's moved {years:+d} years"
+        " (whole 28-year cycles, which keep every weekday and leap day); subtract them from"
+        " the world's dates to compare"
+    )
+    return replace(
+        sample,
+        day=sample.day + shift,
+        signup=None if sample.signup is None else sample.signup + shift,
+        notes=(*sample.notes, note),
+    )
 
 
 def _overridden(document: dict[str, Any], overrides: list[str]) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from synthpipe.fit.baskets import (
     price_scale,
     return_rate,
 )
+from synthpipe.fit.calibrate import calibrated_lifecycle
 from synthpipe.fit.customers import age_pyramid, gender_mix
 from synthpipe.fit.fraud import fraud_mix, fraud_rate
 from synthpipe.fit.lifecycle import (
@@ -89,6 +90,7 @@ __all__ = [
     "basket_size",
     "buying_customers",
     "calendar_range",
+    "calibrated_lifecycle",
     "category_prices",
     "customer_histories",
     "day_moments",
@@ -128,6 +130,7 @@ __all__ = [
 ]
 
 LIFECYCLE_REPLICATES = 10  # a Pareto/NBD fit costs seconds at 10^5 customers
+AMOUNT_REPLICATES = 40
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,10 @@ class Estimator:
     columns: tuple[str, ...]
     estimate: Callable[[Sample, np.ndarray, Spec, int], Values]
     replicates: int = 40  # bootstrap replicates over customers for its interval (0: none)
+    # 0: from the spec the user starts from; 1, 2, 3: after the earlier stages, on the
+    # spec they fitted (the lifecycle's calibration, the basket size, then the sale
+    # amounts, each simulate it)
+    stage: int = 0
 
     def applies(self, sample: Sample) -> bool:
         """Whether the sample has the columns this estimator reads."""
@@ -178,13 +185,26 @@ ESTIMATORS: tuple[Estimator, ...] = (
         ("payment_method",),
         payment_mixes,
     ),
-    Estimator("basket size", ("sales.basket_mean_items",), ("items",), basket_size),
+    Estimator(
+        "basket size (corrected on a simulated world of the fitted spec)",
+        ("sales.basket_mean_items",),
+        ("items",),
+        basket_size,
+        stage=2,
+    ),
     Estimator("fraud rate", ("fraud.rate",), ("is_fraud",), fraud_rate),
     Estimator("return rate", ("sales.return_rate",), ("amount",), return_rate),
     Estimator("fraud mix", ("fraud.types.*.share",), ("is_fraud", "fraud_type"), fraud_mix),
     Estimator("gender mix", ("customers.gender.*",), ("gender",), gender_mix),
     Estimator("age pyramid", ("customers.age_pyramid.*.weight",), ("age",), age_pyramid),
-    Estimator("price scale", ("products.categories.*.price.median",), ("amount",), price_scale),
+    Estimator(
+        "sale amounts (quantiles matched on a simulated world of the fitted spec)",
+        ("products.categories.*.price.median", "products.categories.*.price.sigma"),
+        ("amount",),
+        price_scale,
+        AMOUNT_REPLICATES,
+        stage=3,
+    ),
     Estimator(
         "price per category",
         ("products.categories.*.price.median",),
@@ -221,6 +241,24 @@ ESTIMATORS: tuple[Estimator, ...] = (
         lifecycle_from_signup,
         LIFECYCLE_REPLICATES,
     ),
+    Estimator(
+        "acquisition and purchase frequency (calibrated on simulated worlds: purchases per"
+        " customer, months and first purchases; no interval)",
+        (
+            "sales.visits_per_year",
+            "customers.activity_shape",
+            "customers.lifetime.dropout_shape",
+            "customers.lifetime.dropout_per_year",
+            "customers.signup_start",
+            "customers.signup_end",
+            "customers.signup_growth",
+            "customers.count",
+        ),
+        ("customer_id", "ts"),
+        calibrated_lifecycle,
+        0,
+        stage=1,
+    ),
 )
 
 
@@ -228,7 +266,10 @@ ESTIMATORS: tuple[Estimator, ...] = (
 NOT_ESTIMATED = {
     "sales.trend": "default: not estimated (needs several years to part from the months)",
     "sales.habits": "default: not estimated",
-    "sales.replenishment": "default: not estimated",
+    "sales.replenishment": "share 0, not the default: a transaction sample does not tell a"
+    " staple's reorders from other sales, so every sale follows the fitted frequency (a"
+    " world of rare buyers would otherwise be mostly one-line reorders); --set it to keep"
+    " staples",
     "products.complements": "default: line items are not in a transaction sample",
     "products.substitutes": "default: line items are not in a transaction sample",
     "products.brand_loyalty": "default: line items are not in a transaction sample",

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from synthpipe.clock import DAYS_PER_WEEK, HOURS_PER_DAY, THURSDAY_OFFSET
+from synthpipe.clock import DAYS_PER_WEEK, HOURS_PER_DAY, weekday_of
 from synthpipe.errors import InputError
 from synthpipe.fit.baskets import basket_from, online_share_from
 from synthpipe.fit.sample import Sample
@@ -98,10 +98,10 @@ def private_estimates(
         releases.append(Release(name, sensitivity, spent))
         return np.asarray(np.maximum(result, 0.0))
 
-    weekday = (sample.day[rows] + THURSDAY_OFFSET) % DAYS_PER_WEEK
+    weekday = weekday_of(sample.day[rows])
     by_weekday = np.bincount(weekday[sale], minlength=DAYS_PER_WEEK)
     calendar = np.arange(int(sample.day.min()), int(sample.day.max()) + 1)
-    occurrences = np.bincount((calendar + THURSDAY_OFFSET) % DAYS_PER_WEEK, minlength=DAYS_PER_WEEK)
+    occurrences = np.bincount(weekday_of(calendar), minlength=DAYS_PER_WEEK)
     noisy_weekdays = release("purchases per weekday", by_weekday, ROWS_PER_CUSTOMER)
     values["sales.weekday"] = spec_profile(noisy_weekdays / np.maximum(occurrences, 1))
     channel = (

@@ -33,8 +33,37 @@ def report_document(result: FitResult, sample_name: str) -> dict[str, Any]:
             for e in result.estimates
         ],
         "defaults": result.defaults,
+        "judgement": _judgement(result),
         "notes": result.notes,
         "privacy": result.privacy or {"epsilon": None, "note": "no differential privacy asked"},
+    }
+
+
+def _judgement(result: FitResult) -> dict[str, Any]:
+    """The sample and a small world of the fitted spec side by side, with the verdict."""
+    if result.verdict is None:
+        why = (
+            "not judged under --epsilon: the comparison shows the sample's own aggregates"
+            if result.privacy
+            else "not judged"
+        )
+        return {"verdict": None, "note": why, "rows": []}
+    return {
+        "world": f"{result.world_customers:,} customers of the fitted spec, generated in"
+        " process (legitimate sales and refunds); distances: total variation of the"
+        " shares, Kolmogorov-Smirnov of the sale amounts",
+        "verdict": result.verdict,
+        "rows": [
+            {
+                "comparison": c.name,
+                "sample": c.sample,
+                "world": c.world,
+                "distance": round(c.distance, 4),
+                "target": c.target,
+                "passed": c.passed,
+            }
+            for c in result.judgement
+        ],
     }
 
 
@@ -67,12 +96,26 @@ def report_html(document: dict[str, Any]) -> str:
         if privacy.get("epsilon") is not None
         else ""
     )
+    judged = document.get("judgement", {})
+    side = "".join(
+        f"<tr><td>{html.escape(r['comparison'])}</td><td>{html.escape(r['sample'])}</td>"
+        f"<td>{html.escape(r['world'])}</td><td>{r['distance']:.3f}</td><td>{r['target']:g}</td>"
+        f"<td>{'yes' if r['passed'] else '<b>no</b>'}</td></tr>"
+        for r in judged.get("rows", [])
+    )
+    judgement = (
+        f"<h2>Sample and fitted world side by side</h2><p>{html.escape(judged['verdict'])}"
+        f" ({html.escape(judged['world'])}).</p><table><tr><th>comparison</th><th>sample</th>"
+        f"<th>world</th><th>distance</th><th>target</th><th>within</th></tr>{side}</table>"
+        if judged.get("verdict")
+        else ""
+    )
     return (
         "<!doctype html><meta charset=utf-8><title>synthpipe fit report</title>"
         "<style>body{font-family:sans-serif;margin:2em}td,th{padding:2px 8px;"
         "border-bottom:1px solid #ddd;vertical-align:top}</style>"
         f"<h1>Fit report</h1><p>{sample['rows']:,} rows, {sample['customers']:,} customers;"
-        f" intervals: {html.escape(document['interval'])}.</p>{notes}{budget}"
+        f" intervals: {html.escape(document['interval'])}.</p>{notes}{budget}{judgement}"
         "<h2>Estimated</h2><table><tr><th>field</th><th>estimate</th><th>low</th>"
         f"<th>high</th><th>columns</th><th>method</th></tr>{rows}</table>"
         "<h2>Left at the default</h2><table><tr><th>field</th><th>why</th></tr>"

@@ -11,7 +11,7 @@ from synthpipe.clock import (
     DAYS_PER_YEAR,
     HOURS_PER_DAY,
     NIGHT_END_HOUR,
-    THURSDAY_OFFSET,
+    weekday_of,
 )
 from synthpipe.fit.sample import Sample
 from synthpipe.fit.shared import Values, row_weights, spec_profile
@@ -49,7 +49,7 @@ def weekday_from_daily(counts: np.ndarray, first: int) -> Values:
     inner = counts[DAYS_PER_WEEK // 2 : DAYS_PER_WEEK // 2 + window.shape[0]]
     ratio = inner / np.maximum(window, 1e-300)
     days = np.arange(window.shape[0]) + first + DAYS_PER_WEEK // 2
-    weekday = (days + THURSDAY_OFFSET) % DAYS_PER_WEEK
+    weekday = weekday_of(days)
     used = window > 0
     mean = np.bincount(weekday[used], weights=ratio[used], minlength=DAYS_PER_WEEK) / np.maximum(
         np.bincount(weekday[used], minlength=DAYS_PER_WEEK), 1
