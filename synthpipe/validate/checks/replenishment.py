@@ -166,7 +166,7 @@ def interval_check(ctx: ValidationContext, stats: Stats) -> Check | None:
     category_of = product_world(ctx.spec).category.astype(np.int64)
     category = np.where(
         (product >= 1) & (product <= category_of.shape[0]),
-        category_of[np.clip(product - 1, 0, None)],
+        category_of[np.clip(product - 1, 0, category_of.shape[0] - 1)],  # unknown ids: -1
         -1,
     )
     series_id = np.cumsum(np.concatenate([[True], ~same[:-1]])) - 1
