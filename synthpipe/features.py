@@ -12,10 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from synthpipe.clock import DAYS_PER_WEEK, MICROS_PER_DAY, MICROS_PER_HOUR
+from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_HOUR, weekday_of
 
 NO_PREVIOUS_HOURS = 24.0 * 365  # hours since the previous transaction, when there is none
-UNIX_EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
 
 
 def _numpy(table: pa.Table, name: str, kind: type = np.float64) -> np.ndarray:
@@ -37,7 +36,9 @@ def _int64(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(column.cast(pa.int64()).to_numpy(zero_copy_only=False))
 
 
-def transaction_features(transactions: pa.Table, customers: pa.Table, stores: pa.Table) -> pa.Table:
+def transaction_features(
+    transactions: pa.Table, customers: pa.Table, stores: pa.Table, graph: bool = False
+) -> pa.Table:
     """One row per transaction, in (customer, time) order, with:
 
     - the transaction: ``amount`` (signed), ``log_amount`` (log10 of 1 + |amount|),
@@ -49,6 +50,8 @@ def transaction_features(transactions: pa.Table, customers: pa.Table, stores: pa
     - history, from the customer's earlier transactions only: ``same_day_count`` (earlier
       ones that day), ``hours_since_previous``, ``amount_vs_history`` (|amount| over the
       mean of the earlier ones; 1 without history), ``previous_count``;
+    - with ``graph``, the identity graph's features (``graph_features``; the
+      transactions need device_id, card_id and ship_address_id): GRAPH_FEATURES;
     - keys and labels: ``transaction_id``, ``customer_id``, ``ts``, ``is_fraud``,
       ``fraud_type``, and the observed ``fraud_reported`` and ``fraud_reported_at`` when
       the transactions carry them.
@@ -97,7 +100,7 @@ def transaction_features(transactions: pa.Table, customers: pa.Table, stores: pa
         "log_amount": np.log10(1.0 + magnitude),
         "items": _numpy(txn, "items"),
         "hour": ((ts % MICROS_PER_DAY) // MICROS_PER_HOUR).astype(np.float64),
-        "weekday": ((day + UNIX_EPOCH_WEEKDAY) % DAYS_PER_WEEK).astype(np.float64),
+        "weekday": weekday_of(day).astype(np.float64),
         "is_online": online.astype(np.float64),
         "is_refund": (_labels(txn, "transaction_type") == "refund").astype(np.float64),
         "age": people["age"],
@@ -112,12 +115,108 @@ def transaction_features(transactions: pa.Table, customers: pa.Table, stores: pa
     }
     columns |= _one_hot("payment", _labels(txn, "payment_method"))
     columns |= _one_hot("segment", people["segment"])
+    if graph:
+        columns |= graph_features(txn, customer, ts)
     columns["is_fraud"] = txn.column("is_fraud").combine_chunks()
     columns["fraud_type"] = txn.column("fraud_type").combine_chunks()
     for label in ("fraud_reported", "fraud_reported_at"):  # observed labels, when present
         if label in txn.column_names:
             columns[label] = txn.column(label).combine_chunks()
     return pa.table(columns)
+
+
+# The identity graph's features (graph_features), and the keys they read.
+GRAPH_FEATURES = ("device_accounts", "card_accounts", "address_accounts", "component_accounts")
+GRAPH_KEYS = ("device_id", "card_id", "ship_address_id")
+NO_KEY = -1  # a transaction without the key (a null in the table)
+
+
+def graph_features(txn: pa.Table, customer: np.ndarray, ts: np.ndarray) -> dict[str, np.ndarray]:
+    """The identity graph's features of each transaction of ``txn`` (``customer`` and
+    ``ts`` its accounts and times), each known at the transaction's time:
+
+    - ``device_accounts``, ``card_accounts``, ``address_accounts``: accounts seen on the
+      transaction's device, card or shipping address so far, itself included (0 without);
+    - ``component_accounts``: accounts in the account's connected component of the
+      account-device-card-address graph of every transaction before the transaction's
+      month (1 for an account not yet in it): monthly snapshots, so no edge from the
+      future and a cost of one ``connected_components`` a month.
+    Network addresses are left out of the graph: a public one joins thousands of accounts.
+    """
+    keys = {name: _key(txn, name) for name in GRAPH_KEYS}
+    return {
+        "device_accounts": accounts_seen(keys["device_id"], customer, ts),
+        "card_accounts": accounts_seen(keys["card_id"], customer, ts),
+        "address_accounts": accounts_seen(keys["ship_address_id"], customer, ts),
+        "component_accounts": component_accounts(list(keys.values()), customer, ts),
+    }
+
+
+def _key(txn: pa.Table, name: str) -> np.ndarray:
+    """An identity key column as int64, NO_KEY where null."""
+    column = txn.column(name).cast(pa.int64()).fill_null(NO_KEY)
+    return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def accounts_seen(key: np.ndarray, customer: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """For each row, the accounts seen on its key at or before its time (0 without a
+    key): each (key, account) pair counts from its first row, in time order by key."""
+    out = np.zeros(key.shape[0])
+    rows = np.flatnonzero(key != NO_KEY)
+    if rows.shape[0] == 0:
+        return out
+    k, c, t = key[rows], customer[rows], ts[rows]
+    by_pair = np.lexsort((t, c, k))
+    starts_pair = np.ones(rows.shape[0], dtype=bool)
+    starts_pair[1:] = (k[by_pair][1:] != k[by_pair][:-1]) | (c[by_pair][1:] != c[by_pair][:-1])
+    new = np.zeros(rows.shape[0])
+    new[by_pair[starts_pair]] = 1.0
+    by_time = np.lexsort((t, k))
+    seen = np.cumsum(new[by_time])
+    starts_key = np.ones(rows.shape[0], dtype=bool)
+    starts_key[1:] = k[by_time][1:] != k[by_time][:-1]
+    before = np.maximum.accumulate(np.where(starts_key, seen - new[by_time], 0.0))
+    out[rows[by_time]] = seen - before
+    return out
+
+
+def component_accounts(keys: list[np.ndarray], customer: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """Accounts in each row's account's component of the graph of the rows before the
+    row's month (accounts joined through any shared key of ``keys``); 1 when the account
+    has no earlier row."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    out = np.ones(customer.shape[0])
+    month = (ts // MICROS_PER_DAY).astype("datetime64[D]").astype("datetime64[M]")
+    accounts, account = np.unique(customer, return_inverse=True)
+    n_accounts = accounts.shape[0]
+    node_of_key = []
+    offset = n_accounts
+    for key in keys:
+        valid = key != NO_KEY
+        codes = np.full(key.shape[0], -1, dtype=np.int64)
+        values, dense = np.unique(key[valid], return_inverse=True)
+        codes[valid] = offset + dense
+        offset += values.shape[0]
+        node_of_key.append(codes)
+    for first in np.unique(month)[1:]:
+        earlier = month < first
+        left = np.concatenate([account[earlier & (codes >= 0)] for codes in node_of_key])
+        right = np.concatenate([codes[earlier & (codes >= 0)] for codes in node_of_key])
+        graph = coo_matrix((np.ones(left.shape[0]), (left, right)), shape=(offset, offset))
+        _, label = connected_components(graph, directed=False)
+        size = np.bincount(label[:n_accounts], minlength=offset)
+        seen = np.zeros(n_accounts, dtype=bool)
+        seen[account[earlier]] = True
+        now = np.flatnonzero(month == first)
+        out[now] = np.where(seen[account[now]], size[label[account[now]]], 1.0)
+    return out
+
+
+def without_graph(features: pa.Table) -> pa.Table:
+    """The feature table without the identity graph's features."""
+    return features.drop_columns([n for n in GRAPH_FEATURES if n in features.column_names])
 
 
 def feature_names(table: pa.Table) -> list[str]:

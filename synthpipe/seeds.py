@@ -26,6 +26,7 @@ class Entity(IntEnum):
     IDS = 8
     LEARNING = 9  # the learnability section's models (no data comes from it)
     VALIDATION = 10  # the fidelity report's simulated laws (no data comes from it)
+    IDENTITY = 11  # devices, network addresses, cards, shipping addresses (model.identity)
 
 
 class Stream(IntEnum):
@@ -98,14 +99,26 @@ class Stream(IntEnum):
     FRAUD_CAMOUFLAGE = 70  # whether an event imitates its victim (fraud.difficulty)
     FRAUD_USUAL_GOODS = 71  # retired: camouflaged lines now draw from FRAUD_LINES
     FRAUD_USUAL_PAYMENT = 72  # how a camouflaged event pays instead
+    FRAUD_ATTACKER = 73  # which ring's devices and drop addresses an attack uses
     # pools and ids
     FAKER_POOL = 80
     ID_PERMUTATION = 81
+    ENTITY_IDS = 82  # the keyed permutation of device, card, address and network ids
     # learnability
     MODEL = 90
     # validation
     LIFECYCLE_SIMULATION = 91  # simulated lifecycles where a law has no closed form
     LEAKAGE_SAMPLE = 92  # the leakage audit's share of rows when its blocks hold too many
+    # identity (per customer block, then per block-month for the sessions)
+    HOUSEHOLDS = 100  # who lives with whom: household sizes and the shuffle of members
+    DEVICES = 101  # devices each customer owns
+    CARDS = 102  # cards each customer holds, and which households have a family card
+    ADDRESSES = 103  # addresses each customer registers besides the home
+    RINGS = 104  # fraud rings: how many, their members' signup burst, their shared keys
+    SESSION_DEVICE = 105  # the device of each online transaction
+    SESSION_NETWORK = 106  # the network address of each online transaction
+    SESSION_CARD = 107  # the card of each card payment
+    SESSION_ADDRESS = 108  # the shipping address of each online sale
 
 
 class FraudKey(IntEnum):
@@ -117,6 +130,7 @@ class FraudKey(IntEnum):
     ACCOUNT_TAKEOVER = 1
     STOLEN_CARD = 2
     REFUND_ABUSE = 3
+    FRAUD_RING = 4
 
 
 def generator(seed: int, entity: Entity, stream: Stream, *block: int) -> np.random.Generator:

@@ -25,7 +25,9 @@ DIMENSION_TABLES = ("customers", "products", "stores")
 FACT_TABLES = ("transactions", "line_items")
 # customers that change: every version (SCD type 2) and the change feed by month
 CHANGE_TABLES = ("customer_history", "customer_changes")
-TABLES = DIMENSION_TABLES + FACT_TABLES + CHANGE_TABLES
+# what each customer block's accounts registered: the identity graph's entities
+IDENTITY_TABLES = ("devices", "cards", "addresses")
+TABLES = DIMENSION_TABLES + FACT_TABLES + CHANGE_TABLES + IDENTITY_TABLES
 MONTHLY_TABLES = (*FACT_TABLES, "customer_changes")  # in month=YYYY-MM folders
 REPORT_FOLDER = "_fidelity"  # the fidelity report beside the tables
 

@@ -7,6 +7,9 @@ is moved earlier to end at its drawn start: ``FraudDraws.burst_times``); each or
 line (a second with ATO_SECOND_LINE_PROBABILITY), drawn like an ordinary line of the victim
 that day from the priciest ``priciest_share`` of ``categories`` (by popularity, the day's
 discounts), with 1 + Poisson(quantity_factor x quantity_mean) units (several, for resale).
+The victim's account and stored card are used from a fraud ring's devices and connections,
+shipped to its drop addresses (``FraudDraws.attackers``; a camouflaged event: the victim's
+own keys, ``synthpipe.model.identity``).
 """
 
 from __future__ import annotations
@@ -17,15 +20,17 @@ from pydantic import Field, field_validator
 from synthpipe.clock import MICROS_PER_HOUR
 from synthpipe.fraud.base import (
     LEGIT_ONLINE,
+    NO_RING,
     AmountSignature,
+    ExtraLines,
     FraudDraws,
     FraudParams,
+    FraudRows,
     GoodsTilt,
     ReportDelay,
     ShareSignature,
     TransactionSet,
     Typology,
-    extra_lines_mean,
     uniform_size_moments,
 )
 from synthpipe.seeds import FraudKey, Stream
@@ -35,6 +40,7 @@ from synthpipe.vocabulary import ONLINE, SALE
 ATO_GAP_MINUTES = (5.0, 45.0)  # minutes between orders of one account takeover
 ATO_SECOND_LINE_PROBABILITY = 0.35
 ATO_EXTRA_LINES_MAX = 1  # at most one extra line
+ATO_EXTRA_LINES = ExtraLines(ATO_SECOND_LINE_PROBABILITY, ATO_EXTRA_LINES_MAX)
 ATO_WALLET_PROBABILITY = 0.3  # share of takeover orders paid by mobile wallet
 NIGHT_SHARE = 0.9  # takeovers start at night; later orders may run past 6:00
 AWAY_SHARE = 0.95  # shipped outside the home region
@@ -44,7 +50,7 @@ AMOUNT_RATIO = 2.0  # median order vs legitimate online sales
 class AccountTakeover(FraudParams):
     """High-value online orders at night, shipped to a region the customer does not live in."""
 
-    share: NonNegativeFloat = 0.25
+    share: NonNegativeFloat = 0.2
     # the victim sees the orders: reported soon, nearly always
     report_rate: float = Field(default=0.9, ge=0, le=1)
     report_delay: ReportDelay = Field(
@@ -98,23 +104,24 @@ def generate(draws: FraudDraws, params: AccountTakeover, events: np.ndarray) -> 
         draws.payment("credit_card", total),
     )
     lines = draws.goods(
-        victim[event],
-        day[event],
-        goods_tilt(params),
-        camouflaged[event],
-        ATO_SECOND_LINE_PROBABILITY,
-        ATO_EXTRA_LINES_MAX,
+        victim[event], day[event], goods_tilt(params), camouflaged[event], ATO_EXTRA_LINES
     )
+    # the victim's account on a ring's devices and connections, shipped to its drop
+    # addresses (with the victim's stored card); a camouflaged one from the victim's own
+    attacker = np.where(camouflaged, NO_RING, draws.attackers(day.shape[0]))
     return draws.transactions(
-        day[event],
-        micros,
-        victim[event],
-        ONLINE,
-        np.full(total, draws.no_store),
-        draws.usual_payments(ONLINE, camouflaged[event], pay),
-        ship[event],
-        SALE,
-        lines,
+        FraudRows(
+            day=day[event],
+            micros=micros,
+            customer=victim[event],
+            store=np.full(total, draws.no_store),
+            payment=draws.usual_payments(ONLINE, camouflaged[event], pay),
+            ship_region=ship[event],
+            channel=ONLINE,
+            kind=SALE,
+            lines=lines,
+            ring=attacker[event],
+        )
     )
 
 
@@ -123,9 +130,7 @@ TYPOLOGY = Typology(
     params=AccountTakeover,
     generate=generate,
     size_moments=lambda params, _difficulty: uniform_size_moments(1, params.orders_max),
-    expected_lines=lambda _params: extra_lines_mean(
-        ATO_SECOND_LINE_PROBABILITY, ATO_EXTRA_LINES_MAX
-    ),
+    expected_lines=lambda _params: ATO_EXTRA_LINES.mean,
     share_signatures=(
         ShareSignature(
             "account_takeover_night",

@@ -27,8 +27,8 @@ Lines = Any
 
 @dataclass(frozen=True)
 class GoodsTilt:
-    """How a typology's goods lean away from an ordinary customer's (README, "Fraud
-    typologies"). A fraud line is drawn like an ordinary line of its customer that day,
+    """How a typology's goods lean away from an ordinary customer's (docs/fraud.md,
+    "Goods"). A fraud line is drawn like an ordinary line of its customer that day,
     conditioned on a product set S: the products of ``categories`` (None: all), and of
     them the ``price_share`` cheapest or priciest (``price_side``; None: all of them).
     Its category is drawn by the day's law times each category's popularity share in S,
@@ -41,7 +41,45 @@ class GoodsTilt:
     quantity_factor: float = 1.0
 
 
+NO_RING = -1  # FraudRows.ring of a transaction made with the account's own keys
 USUAL_GOODS = GoodsTilt()  # an ordinary customer's goods: what camouflaged events buy
+
+
+@dataclass(frozen=True)
+class ExtraLines:
+    """How many lines a fraud transaction has beyond its first: with ``probability``, a
+    uniform 1..``most`` more; none when ``most`` is 0."""
+
+    probability: float = 0.0
+    most: int = 0
+
+    @property
+    def mean(self) -> float:
+        """Mean lines per transaction, the first included."""
+        return extra_lines_mean(self.probability, self.most)
+
+
+ONE_LINE = ExtraLines()  # every transaction has a single line
+
+
+@dataclass(frozen=True)
+class FraudRows:
+    """A typology's transactions, before the model labels them with its code and id
+    subrange: one value per transaction, then what they all share."""
+
+    day: np.ndarray  # day index in the block-month
+    micros: np.ndarray  # microseconds after midnight
+    customer: np.ndarray  # the victim, index into the customer block
+    store: np.ndarray  # store index or FraudDraws.no_store
+    payment: np.ndarray  # index into the payment dictionary (FraudDraws.payment)
+    ship_region: np.ndarray  # region code or FraudDraws.no_region
+    channel: int
+    kind: int  # SALE or REFUND
+    lines: Lines
+    # the ring whose devices, networks and drop addresses each transaction uses (None: the
+    # account's own, as for an ordinary order); ring_cards: it pays with the ring's cards
+    ring: np.ndarray | None = None
+    ring_cards: bool = False
 
 
 class FraudDraws(Protocol):
@@ -88,6 +126,19 @@ class FraudDraws(Protocol):
         """The typology's generator for ``stream`` in this block-month."""
         ...
 
+    def attackers(self, n: int) -> np.ndarray:
+        """The ring behind each of ``n`` attacks (uniform over the block's rings; one
+        uniform each from the typology's FRAUD_ATTACKER stream): whose devices, networks
+        and drop addresses the attack uses."""
+        ...
+
+    def ring_members(
+        self, day: np.ndarray, u: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For each event (two uniforms a row): a ring formed by its day (uniform), one of
+        its members (uniform), and whether any ring was formed by then."""
+        ...
+
     def event_days(self, events: np.ndarray) -> np.ndarray:
         """The day index of each event, day-major."""
         ...
@@ -131,13 +182,11 @@ class FraudDraws(Protocol):
         day: np.ndarray,
         tilt: GoodsTilt,
         camouflaged: np.ndarray,
-        extra_probability: float = 0.0,
-        extra_max: int = 0,
+        extra: ExtraLines = ONE_LINE,
         refund: bool = False,
     ) -> Lines:
-        """The lines of each transaction (one, plus with ``extra_probability`` a uniform
-        1..``extra_max`` more: ``extra_lines_mean``), each drawn like an ordinary line of the
-        customer that day, leaned by ``tilt`` (``USUAL_GOODS`` for camouflaged
+        """The lines of each transaction (one, plus ``extra``), each drawn like an ordinary
+        line of the customer that day, leaned by ``tilt`` (``USUAL_GOODS`` for camouflaged
         transactions); ``refund``: like an ordinary refund's, negative and undiscounted."""
         ...
 
@@ -153,24 +202,13 @@ class FraudDraws(Protocol):
         """Microseconds since midnight by the in-store hour profile."""
         ...
 
-    def transactions(
-        self,
-        day: np.ndarray,
-        micros: np.ndarray,
-        customer: np.ndarray,
-        channel: int,
-        store: np.ndarray,
-        payment: np.ndarray,
-        ship_region: np.ndarray,
-        kind: int,
-        lines: Lines,
-    ) -> TransactionSet:
+    def transactions(self, rows: FraudRows) -> TransactionSet:
         """The typology's transactions, labelled with its code and id subrange."""
         ...
 
 
 # Per-transaction features the validation measures for every fraud type and for the
-# legitimate groups (``synthpipe.validate.sales``); a signature names one of them.
+# legitimate groups (``synthpipe.validate.measures.signatures``); a signature names one of them.
 Feature = Literal["night", "ship_away", "store_away", "small", "burst", "same_day_repeat"]
 LEGIT_ONLINE, LEGIT_IN_STORE, LEGIT_REFUND = "legit_online", "legit_in_store", "legit_refund"
 LEGIT_GROUPS = (LEGIT_ONLINE, LEGIT_IN_STORE, LEGIT_REFUND)
@@ -277,7 +315,7 @@ def camouflaged_size_moments(
 
 
 def extra_lines_mean(extra_probability: float, extra_max: int) -> float:
-    """Mean lines per transaction of ``FraudDraws.pricey_lines``: one, plus with
+    """Mean lines per transaction of ``FraudDraws.goods``: one, plus with
     ``extra_probability`` a uniform 1..extra_max more."""
     if extra_max <= 0:
         return 1.0

@@ -5,7 +5,9 @@ charge of an ordinary product, paid like the customer's other online purchases);
 [gap_minutes_min, gap_minutes_max]; each charge one line drawn like an ordinary line of the
 victim that day from the cheapest ``cheapest_share`` of the catalogue (by popularity, the
 day's discounts), 1 + Poisson(quantity_factor x quantity_mean) units, paid by credit card,
-shipped to the home region.
+shipped to the home region. The victim's card is tried from a fraud ring's devices and
+connections, to its drop addresses (``FraudDraws.attackers``; a camouflaged event: the
+victim's own, ``synthpipe.model.identity``).
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from pydantic import Field, model_validator
 from synthpipe.clock import MICROS_PER_MINUTE
 from synthpipe.fraud.base import (
     LEGIT_ONLINE,
+    NO_RING,
     FraudDraws,
     FraudParams,
+    FraudRows,
     GoodsTilt,
     ReportDelay,
     ShareSignature,
@@ -37,7 +41,7 @@ CAMOUFLAGED_SIZE = 1  # a camouflaged test is one charge, like any purchase
 class CardTesting(FraudParams):
     """Bursts of tiny online charges minutes apart on one account."""
 
-    share: NonNegativeFloat = 0.35
+    share: NonNegativeFloat = 0.3
     # tiny charges: often unnoticed, noticed within days when at all
     report_rate: float = Field(default=0.55, ge=0, le=1)
     report_delay: ReportDelay = Field(
@@ -96,16 +100,21 @@ def generate(draws: FraudDraws, params: CardTesting, events: np.ndarray) -> Tran
     micros = draws.burst_times(start, size, gaps)
     lines = draws.goods(victim[event], day[event], goods_tilt(params), camouflaged[event])
     payment = draws.payment("credit_card", total)
+    # the victim's card tried from a ring's devices; a camouflaged try, from the victim's
+    attacker = np.where(camouflaged, NO_RING, draws.attackers(n_events))
     return draws.transactions(
-        day[event],
-        micros,
-        victim[event],
-        ONLINE,
-        np.full(total, draws.no_store),
-        draws.usual_payments(ONLINE, camouflaged[event], payment),
-        draws.home_region(victim[event], day[event]),
-        SALE,
-        lines,
+        FraudRows(
+            day=day[event],
+            micros=micros,
+            customer=victim[event],
+            store=np.full(total, draws.no_store),
+            payment=draws.usual_payments(ONLINE, camouflaged[event], payment),
+            ship_region=draws.home_region(victim[event], day[event]),
+            channel=ONLINE,
+            kind=SALE,
+            lines=lines,
+            ring=attacker[event],
+        )
     )
 
 

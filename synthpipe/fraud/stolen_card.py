@@ -7,7 +7,8 @@ in-store purchases pick one, ``sales.store_choice``: mostly the home store), 1 t
 (an extra 1-2 with STOLEN_EXTRA_LINE_PROBABILITY), each drawn like an ordinary line of the
 cardholder that day from the priciest ``priciest_share`` of ``categories`` (by popularity,
 the day's discounts), with 1 + Poisson(quantity_factor x quantity_mean) units (several, for
-resale); paid by credit card.
+resale); paid by credit card: the cardholder's own card token (``card_id``), at a till, so
+no device, network or shipping address.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ AWAY_SHARE = 0.95  # bought outside the home region
 class StolenCard(FraudParams):
     """A stolen card used in stores of a region far from the cardholder's home."""
 
-    share: NonNegativeFloat = 0.25
+    share: NonNegativeFloat = 0.2
     # a missed card is reported within days
     report_rate: float = Field(default=0.95, ge=0, le=1)
     report_delay: ReportDelay = Field(

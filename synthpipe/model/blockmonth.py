@@ -14,7 +14,8 @@ from functools import cached_property
 import numpy as np
 
 from synthpipe.clock import MICROS_PER_HOUR
-from synthpipe.model.baskets import Lines, concat_lines
+from synthpipe.fraud.base import NO_RING
+from synthpipe.model.baskets import BasketDraws, Lines, LineWorld, concat_lines
 from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.changes import Homes, cached_change_log, month_key
 from synthpipe.model.customers import CACHED_BLOCKS, CustomerBlock, cached_customer_block
@@ -28,6 +29,7 @@ from synthpipe.model.sampling import (
 )
 from synthpipe.model.seasonality import DayFactors, day_factors
 from synthpipe.model.stores import StoreWorld, store_world
+from synthpipe.model.substreams import SubStream
 from synthpipe.seeds import Entity, Stream, generator
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import ONLINE
@@ -92,8 +94,22 @@ class BlockMonth:
         return month_key(self.first_day)
 
     def stream(self, entity: Entity, stream: Stream, sub: int = 0) -> np.random.Generator:
-        """The generator of one stream of this block-month (``sub``: channel or fraud type)."""
+        """The generator of one stream of this block-month (``sub``: a ``SubStream``'s key,
+        a fraud type's, or 0 for a stream with one user)."""
         return generator(self.spec.seed, entity, stream, sub, self.block, self.month)
+
+    def sub_stream(self, stream: Stream, sub: SubStream) -> np.random.Generator:
+        """The generator of ``stream`` for one legitimate process and channel."""
+        return self.stream(sub.entity, stream, sub.key)
+
+    def basket_draws(self, sub: SubStream) -> BasketDraws:
+        """The line generators of one legitimate process and channel."""
+        return BasketDraws.of(lambda stream: self.sub_stream(stream, sub))
+
+    @property
+    def line_world(self) -> LineWorld:
+        """What this block-month's lines are drawn against."""
+        return LineWorld(self.spec, self.products, self.factors)
 
     def home_region(self, customer: np.ndarray, day: np.ndarray) -> np.ndarray:
         """Home region code of each customer on each day (index into the range)."""
@@ -236,6 +252,10 @@ class TransactionSet:
     fraud: np.ndarray  # fraud type index or NOT_FRAUD
     subrange: np.ndarray  # id sub-range of each transaction
     lines: Lines
+    # the fraud ring whose devices, networks and drop addresses the transaction uses, or
+    # NO_RING (synthpipe.model.identity), and whether it pays with one of the ring's cards
+    ring: np.ndarray
+    ring_card: np.ndarray
 
     @property
     def size(self) -> int:
@@ -245,6 +265,58 @@ class TransactionSet:
     def sequence(self, days: int) -> np.ndarray:
         """0, 1, ... within each day (the set is day-major)."""
         return rank_within_groups(np.bincount(self.day, minlength=days))
+
+
+@dataclass(frozen=True)
+class Rows:
+    """What varies from one transaction of a process to the next, one value each."""
+
+    day: np.ndarray  # day index in the range
+    micros: np.ndarray  # microseconds after midnight
+    customer: np.ndarray  # index into the customer block
+    store: np.ndarray  # store index or NO_STORE
+    payment: np.ndarray  # index into payment_methods(spec)
+    ship_region: np.ndarray  # region index or NO_REGION
+    ring: np.ndarray | None = None  # the acting ring (None: NO_RING for every row)
+
+
+@dataclass(frozen=True)
+class Label:
+    """What every transaction of a process shares."""
+
+    channel: int
+    kind: int  # SALE or REFUND
+    subrange: int  # id sub-range
+    fraud: int = NOT_FRAUD  # fraud type code
+    ring_cards: bool = False  # rows with a ring pay with the ring's cards, not the account's
+
+
+def transaction_set(rows: Rows, label: Label, lines: Lines) -> TransactionSet:
+    """The transactions of one process: its rows, each labelled alike, and their lines.
+    Every column is int64, whatever the producer computed it in, so that sets concatenate
+    into one dtype."""
+
+    def column(values: np.ndarray) -> np.ndarray:
+        return values.astype(np.int64, copy=False)
+
+    def constant(value: int) -> np.ndarray:
+        return np.full(rows.day.shape[0], value, dtype=np.int64)
+
+    return TransactionSet(
+        day=column(rows.day),
+        micros=column(rows.micros),
+        customer=column(rows.customer),
+        channel=constant(label.channel),
+        store=column(rows.store),
+        payment=column(rows.payment),
+        ship_region=column(rows.ship_region),
+        kind=constant(label.kind),
+        fraud=constant(label.fraud),
+        subrange=constant(label.subrange),
+        lines=lines,
+        ring=constant(NO_RING) if rows.ring is None else column(rows.ring),
+        ring_card=constant(int(label.ring_cards)),
+    )
 
 
 def concat_sets(parts: list[TransactionSet]) -> TransactionSet:
@@ -265,5 +337,7 @@ def concat_sets(parts: list[TransactionSet]) -> TransactionSet:
         kind=joined("kind"),
         fraud=joined("fraud"),
         subrange=joined("subrange"),
+        ring=joined("ring"),
+        ring_card=joined("ring_card"),
         lines=concat_lines([p.lines for p in parts], offsets),
     )

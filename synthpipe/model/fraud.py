@@ -22,23 +22,33 @@ import numpy as np
 
 from synthpipe.clock import MICROS_PER_DAY, MICROS_PER_MINUTE
 from synthpipe.fraud import TYPOLOGIES
-from synthpipe.fraud.base import USUAL_GOODS, GoodsTilt
-from synthpipe.model.baskets import Lines, audience_group, category_weights, discounts
+from synthpipe.fraud.base import ONE_LINE, USUAL_GOODS, ExtraLines, FraudRows, GoodsTilt
+from synthpipe.model.baskets import (
+    Baskets,
+    Lines,
+    LineWorld,
+    audience_group,
+    category_weights,
+    discounts,
+)
 from synthpipe.model.blockmonth import (
     NO_REGION,
     NO_STORE,
     BlockMonth,
+    Label,
+    Rows,
     TransactionSet,
     any_store,
     payment_methods,
     stores_in_region,
     time_of_day,
+    transaction_set,
 )
+from synthpipe.model.identity import cached_identity_world
 from synthpipe.model.ids import FRAUD_SUBRANGE_BASE
 from synthpipe.model.products import ProductWorld
 from synthpipe.model.sales import channel_payments, choose_stores
 from synthpipe.model.sampling import grouped_categorical, poisson_by_group, poisson_table
-from synthpipe.model.seasonality import DayFactors
 from synthpipe.seeds import Entity, FraudKey, Stream
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import FRAUD_TYPES, GENDERS
@@ -112,7 +122,7 @@ def event_counts(
         share = schedule.shares[:, FRAUD_TYPES.index(name)]
         if not (share > 0).any():
             continue
-        target = legit_per_day * fraud.rate * share / (1.0 - fraud.rate)
+        target = legit_per_day * fraud.odds() * share
         mean_size = mean_event_sizes(ctx.spec, name, schedule.difficulty)
         cumulative = np.cumsum(target / mean_size)
         u = ctx.stream(Entity.FRAUD, Stream.FRAUD_COUNT, typology.code).random()
@@ -200,28 +210,25 @@ def products_in_set(
 
 
 def goods_lines(
-    spec: Spec,
-    world: ProductWorld,
-    factors: DayFactors,
-    day: np.ndarray,
-    group: np.ndarray,
-    counts: np.ndarray,
-    which: np.ndarray,
+    lines_world: LineWorld,
+    baskets: Baskets,
     tilts: tuple[GoodsTilt, ...],
+    which: np.ndarray,
     u: np.ndarray,
     refund: bool = False,
 ) -> Lines:
-    """Lines of fraud transactions (``counts`` each; ``day`` and audience ``group`` per
-    transaction), each drawn like an ordinary line of that day and group conditioned on
-    the set S of its transaction's tilt ``tilts[which]``: category by the day's weights
-    (demand, or demand x return_rate for a refund; affinities, seasonality, promotions)
+    """Lines of fraud ``baskets`` (their shoppers unused), each drawn like an ordinary
+    line of its transaction's day and group conditioned on the set S of the
+    transaction's tilt ``tilts[which]``: category by the day's weights (demand, or
+    demand x return_rate for a refund; affinities, seasonality, promotions)
     times the category's popularity share in S (``tilt_category_shares``), product by
     popularity within S, quantity 1 + Poisson(quantity_factor x quantity_mean), list
     price, and the larger of the day's promotion and a markdown (no discount on a
     refund, as on ordinary refunds). ``u``: five uniforms a line (category, product,
     quantity, markdown, markdown depth)."""
-    transaction = np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)
-    line_day = day[transaction]
+    spec, world, factors = lines_world.spec, lines_world.products, lines_world.factors
+    transaction = np.repeat(np.arange(baskets.counts.shape[0], dtype=np.int64), baskets.counts)
+    line_day = baskets.day[transaction]
     tilt = which[transaction]
     categories = spec.products.categories
     base = np.asarray([c.demand * (c.return_rate if refund else 1.0) for c in categories])
@@ -234,7 +241,7 @@ def goods_lines(
         empty = tilted.sum(axis=1) <= 0  # no ordinary line of S that day: S by popularity
         tables.append(np.where(empty[:, None], shares[None, :], tilted))
     n_groups = len(spec.customers.age_pyramid) * len(GENDERS)
-    key = (tilt * factors.dates.shape[0] + line_day) * n_groups + group[transaction]
+    key = (tilt * factors.dates.shape[0] + line_day) * n_groups + baskets.group[transaction]
     category = grouped_categorical(u[:, 0], key, np.concatenate(tables))
     product = np.zeros(transaction.shape[0], dtype=np.int64)
     for t, inside in enumerate(sets):
@@ -274,6 +281,25 @@ class BlockFraudDraws:
     def stream(self, stream: Stream) -> np.random.Generator:
         """The typology's generator for ``stream`` in this block-month."""
         return self.ctx.stream(Entity.FRAUD, stream, int(self.key))
+
+    def attackers(self, n: int) -> np.ndarray:
+        """The ring behind each of ``n`` attacks, uniform over the block's rings."""
+        rings = cached_identity_world(self.ctx.spec, self.ctx.block).rings.count
+        u = self.stream(Stream.FRAUD_ATTACKER).random(n)
+        return np.minimum((u * rings).astype(np.int64), rings - 1)
+
+    def ring_members(
+        self, day: np.ndarray, u: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A ring formed by each event's day (uniform over them), one of its members
+        (uniform), and whether any ring was formed by then."""
+        rings = cached_identity_world(self.ctx.spec, self.ctx.block).rings
+        by_formation = np.argsort(rings.formed, kind="stable")
+        formed = np.searchsorted(rings.formed[by_formation], self.ctx.factors.dates[day], "right")
+        found = formed > 0
+        which = np.minimum((u[:, 0] * formed).astype(np.int64), np.maximum(formed - 1, 0))
+        ring = by_formation[which]
+        return ring, rings.members.pick(ring, u[:, 1]), found
 
     def victims(self, day: np.ndarray, u: np.ndarray) -> np.ndarray:
         """A customer signed up by the event's day, uniformly."""
@@ -352,32 +378,28 @@ class BlockFraudDraws:
         day: np.ndarray,
         tilt: GoodsTilt,
         camouflaged: np.ndarray,
-        extra_probability: float = 0.0,
-        extra_max: int = 0,
+        extra: ExtraLines = ONE_LINE,
         refund: bool = False,
     ) -> Lines:
-        """The lines of each transaction: one, plus with ``extra_probability`` a uniform
-        1..``extra_max`` more (two uniforms a transaction, drawn only when ``extra_max``),
-        by ``goods_lines`` with the typology's ``tilt`` (``USUAL_GOODS`` for camouflaged
-        transactions): five uniforms a line."""
+        """The lines of each transaction: one, plus with ``extra.probability`` a uniform
+        1..``extra.most`` more (two uniforms a transaction, drawn only when it may have
+        more), by ``goods_lines`` with the typology's ``tilt`` (``USUAL_GOODS`` for
+        camouflaged transactions): LINE_UNIFORMS a line."""
         ctx = self.ctx
         n = int(day.shape[0])
         counts = np.ones(n, dtype=np.int64)
-        if extra_max > 0:
+        if extra.most > 0:
             per_txn = self.stream(Stream.FRAUD_ITEMS).random((n, 2))
-            how_many = np.minimum((per_txn[:, 1] * extra_max).astype(np.int64), extra_max - 1)
-            counts += np.where(per_txn[:, 0] < extra_probability, 1 + how_many, 0)
+            how_many = np.minimum((per_txn[:, 1] * extra.most).astype(np.int64), extra.most - 1)
+            counts += np.where(per_txn[:, 0] < extra.probability, 1 + how_many, 0)
         u = self.stream(Stream.FRAUD_LINES).random((int(counts.sum()), LINE_UNIFORMS))
         customers = ctx.customers
+        group = audience_group(customers.band[customer], customers.gender[customer])
         return goods_lines(
-            ctx.spec,
-            ctx.products,
-            ctx.factors,
-            day,
-            audience_group(customers.band[customer], customers.gender[customer]),
-            counts,
-            camouflaged.astype(np.int64),
+            ctx.line_world,
+            Baskets(day, group, counts),
             (tilt, USUAL_GOODS),
+            camouflaged.astype(np.int64),
             u,
             refund,
         )
@@ -395,34 +417,20 @@ class BlockFraudDraws:
         """Microseconds since midnight, by the in-store hour profile (two uniforms a row)."""
         return time_of_day(self.ctx.spec.sales.channels.in_store.hours, u)
 
-    def transactions(
-        self,
-        day: np.ndarray,
-        micros: np.ndarray,
-        customer: np.ndarray,
-        channel: int,
-        store: np.ndarray,
-        payment: np.ndarray,
-        ship_region: np.ndarray,
-        kind: int,
-        lines: Lines,
-    ) -> TransactionSet:
+    def transactions(self, rows: FraudRows) -> TransactionSet:
         """The typology's transactions, labelled with its code and id subrange."""
-        n = day.shape[0]
         code = int(self.key)
-        return TransactionSet(
-            day=day.astype(np.int64),
-            micros=micros.astype(np.int64),
-            customer=customer.astype(np.int64),
-            channel=np.full(n, channel, dtype=np.int64),
-            store=store.astype(np.int64),
-            payment=payment.astype(np.int64),
-            ship_region=ship_region.astype(np.int64),
-            kind=np.full(n, kind, dtype=np.int64),
-            fraud=np.full(n, code, dtype=np.int64),
-            subrange=np.full(n, FRAUD_SUBRANGE_BASE + code, dtype=np.int64),
-            lines=lines,
+        placed = Rows(
+            rows.day,
+            rows.micros,
+            rows.customer,
+            rows.store,
+            rows.payment,
+            rows.ship_region,
+            rows.ring,
         )
+        label = Label(rows.channel, rows.kind, FRAUD_SUBRANGE_BASE + code, code, rows.ring_cards)
+        return transaction_set(placed, label, rows.lines)
 
 
 def fraud_transactions(

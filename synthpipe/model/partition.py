@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from synthpipe.model.changes import changes_table, customer_tables
+from synthpipe.model.customer_tables import changes_table, customer_tables
+from synthpipe.model.identity import identity_tables
 from synthpipe.model.products import generate_products
 from synthpipe.model.stores import generate_stores
 from synthpipe.model.transactions import generate_sales
@@ -25,7 +26,9 @@ class PartitionOutput:
 def generate_partition(spec: Spec, task: PartitionTask) -> PartitionOutput:
     """Generate the tables of ``task``. No I/O; the same inputs give the same tables."""
     if task.kind == "customers":
-        return PartitionOutput(customer_tables(spec, task.block))
+        return PartitionOutput(
+            customer_tables(spec, task.block) | identity_tables(spec, task.block)
+        )
     if task.kind == "products":
         return PartitionOutput({"products": generate_products(spec)})
     if task.kind == "stores":

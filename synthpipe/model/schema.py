@@ -1,4 +1,4 @@
-"""Arrow schemas of the five tables, with a description on every column.
+"""Arrow schemas of the tables, with a description on every column.
 
 Money is decimal128 with scale 2 (exact cents); timestamps are timestamp[us] in the local
 wall-clock time of the sale (no time zone); categories are dictionary-encoded with a
@@ -66,7 +66,7 @@ CUSTOMERS_SCHEMA = pa.schema(
     ]
 )
 
-# Customers that change (README, "Change data"): every version of every customer (SCD
+# Customers that change (docs/change-data.md): every version of every customer (SCD
 # type 2), and the change feed by month.
 CUSTOMER_HISTORY_SCHEMA = pa.schema(
     [
@@ -146,6 +146,22 @@ TRANSACTIONS_SCHEMA = pa.schema(
             "when the report arrives (same clock as ts); null when never reported",
             nullable=True,
         ),
+        # the identity graph (synthpipe.model.identity), appended so no column moves
+        _field("device_id", pa.int64(), "device of an online transaction; null in store", True),
+        _field(
+            "ip_id",
+            pa.int64(),
+            "network address of an online transaction (opaque; a household's connection or"
+            " a public one shared by many accounts); null in store",
+            True,
+        ),
+        _field("card_id", pa.int64(), "card charged (card payments only); null otherwise", True),
+        _field(
+            "ship_address_id",
+            pa.int64(),
+            "shipping address of an online sale; null in store and on refunds",
+            True,
+        ),
     ]
 )
 
@@ -161,6 +177,26 @@ LINE_ITEMS_SCHEMA = pa.schema(
     ]
 )
 
+# The identity graph's dimension tables, per customer block: what each account registered.
+DEVICES_SCHEMA = pa.schema(
+    [
+        _field("device_id", pa.int64(), "unique device key (opaque)"),
+        _field("customer_id", pa.int64(), "the account that registered the device"),
+    ]
+)
+CARDS_SCHEMA = pa.schema(
+    [
+        _field("card_id", pa.int64(), "unique card token (opaque)"),
+        _field("customer_id", pa.int64(), "the account that registered the card"),
+    ]
+)
+ADDRESSES_SCHEMA = pa.schema(
+    [
+        _field("address_id", pa.int64(), "unique shipping address key (opaque)"),
+        _field("customer_id", pa.int64(), "the account that registered the address"),
+    ]
+)
+
 SCHEMAS: dict[str, pa.Schema] = {
     "customers": CUSTOMERS_SCHEMA,
     "customer_history": CUSTOMER_HISTORY_SCHEMA,
@@ -169,4 +205,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     "stores": STORES_SCHEMA,
     "transactions": TRANSACTIONS_SCHEMA,
     "line_items": LINE_ITEMS_SCHEMA,
+    "devices": DEVICES_SCHEMA,
+    "cards": CARDS_SCHEMA,
+    "addresses": ADDRESSES_SCHEMA,
 }

@@ -21,6 +21,7 @@ from synthpipe.model.blockmonth import (
     payment_methods,
 )
 from synthpipe.model.fraud import fraud_transactions
+from synthpipe.model.identity import NO_ENTITY, SessionRows, session_keys
 from synthpipe.model.ids import EPOCH_ORDINAL, transaction_ids
 from synthpipe.model.labels import report_labels
 from synthpipe.model.money import PRICE_PRECISION, cents_to_decimal
@@ -75,6 +76,11 @@ def _nullable_dictionary(
     return dictionary_array(np.where(null, 0, values), labels, null_mask=null)
 
 
+def _nullable_key(values: np.ndarray) -> pa.Array:
+    """An identity key column: null where the transaction has none."""
+    return pa.array(values, pa.int64(), mask=values == NO_ENTITY)
+
+
 def build_tables(ctx: BlockMonth, parts: list[TransactionSet]) -> tuple[pa.Table, pa.Table]:
     """Sort all transactions by (time, id) and build both tables."""
     parts = [p for p in parts if p.size]
@@ -101,6 +107,20 @@ def build_tables(ctx: BlockMonth, parts: list[TransactionSet]) -> tuple[pa.Table
     geography = load_geography(ctx.spec.calendar.country)
     store_ids = ctx.stores.ids()
     store = txn.store[order]
+    keys = session_keys(
+        ctx,
+        SessionRows(
+            customer=txn.customer[order],
+            day=txn.day[order],
+            channel=txn.channel[order],
+            kind=txn.kind[order],
+            payment=txn.payment[order],
+            ship_region=txn.ship_region[order],
+            ring=txn.ring[order],
+            ring_card=txn.ring_card[order],
+            fraud=txn.fraud[order],
+        ),
+    )
     transactions = pa.Table.from_pydict(
         {
             "transaction_id": pa.array(ids[order], pa.int64()),
@@ -123,6 +143,10 @@ def build_tables(ctx: BlockMonth, parts: list[TransactionSet]) -> tuple[pa.Table
             "fraud_reported_at": pa.array(
                 (ts + delay)[order], pa.timestamp("us"), mask=~reported[order]
             ),
+            "device_id": _nullable_key(keys.device),
+            "ip_id": _nullable_key(keys.network),
+            "card_id": _nullable_key(keys.card),
+            "ship_address_id": _nullable_key(keys.address),
         },
         schema=TRANSACTIONS_SCHEMA,
     )

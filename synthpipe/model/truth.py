@@ -29,6 +29,7 @@ from synthpipe.model.baskets import (
 from synthpipe.model.blockmonth import block_month, channel_weights
 from synthpipe.model.customers import CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
+from synthpipe.model.identity import IDENTITY_TRUTH, identity_truth
 from synthpipe.model.lifecycle import (
     StateAtEnd,
     active_after_active,
@@ -77,6 +78,8 @@ class BlockTruth:
     lines: np.ndarray  # (days, categories): sale line items
     lifecycle: pa.Table  # one row per customer of the block (concatenated, not added)
     staples: pa.Table  # one row per staple of the block (concatenated)
+    # the identity graph's truth: households, ring members and ring keys (concatenated)
+    identity: dict[str, pa.Table]
     seconds: float = 0.0  # time spent computing it (added up: core-seconds)
 
 
@@ -135,6 +138,7 @@ def block_truth(spec: Spec, block: int) -> BlockTruth:
         lines,
         lifecycle_truth(spec, customers, held),
         staples_truth(customers, held),
+        identity_truth(spec, block),
     )
 
 
@@ -326,13 +330,19 @@ def add_truth(total: BlockTruth | None, part: BlockTruth) -> BlockTruth:
     """The sums of two truths (per day and channel or category, and seconds), without
     the per-customer rows (those are written as they arrive, see ``per_customer_rows``)."""
     if total is None:
-        return replace(part, lifecycle=part.lifecycle.slice(0, 0), staples=part.staples.slice(0, 0))
+        return replace(
+            part,
+            lifecycle=part.lifecycle.slice(0, 0),
+            staples=part.staples.slice(0, 0),
+            identity={name: rows.slice(0, 0) for name, rows in part.identity.items()},
+        )
     return BlockTruth(
         total.sales + part.sales,
         total.reorders + part.reorders,
         total.lines + part.lines,
         total.lifecycle,
         total.staples,
+        total.identity,
         total.seconds + part.seconds,
     )
 
@@ -347,6 +357,9 @@ def merge_truth(parts: list[BlockTruth]) -> BlockTruth:
         total,
         lifecycle=pa.concat_tables([p.lifecycle for p in parts]),
         staples=pa.concat_tables([p.staples for p in parts]),
+        identity={
+            name: pa.concat_tables([p.identity[name] for p in parts]) for name in total.identity
+        },
     )
 
 
@@ -384,7 +397,7 @@ def truth_tables(
     legit = sales.sum(axis=1) + refunds.sum(axis=1)
     fraud = spec.fraud
     schedule = fraud_schedule(spec, dates)
-    odds = fraud.rate / (1.0 - fraud.rate) if fraud.rate < 1 else 0.0
+    odds = fraud.odds()
     expected_fraud = legit[:, None] * odds * schedule.shares  # (days, types)
     types = len(FRAUD_TYPES)
     fraud_schedule_table = pa.table(
@@ -431,7 +444,7 @@ def per_customer_rows(truth: BlockTruth) -> dict[str, pa.Table]:
     """The rows of the per-customer truth tables (one row per customer, one per staple)
     that ``truth`` holds, by name: written block by block as they arrive (``truth_tables``
     holds the others, which are sums over the blocks)."""
-    return {CUSTOMER_LIFECYCLE: truth.lifecycle, STAPLES: truth.staples}
+    return {CUSTOMER_LIFECYCLE: truth.lifecycle, STAPLES: truth.staples, **truth.identity}
 
 
 def per_customer_columns(spec: Spec) -> dict[str, Callable[[pa.Table], pa.Table]]:
@@ -439,7 +452,13 @@ def per_customer_columns(spec: Spec) -> dict[str, Callable[[pa.Table], pa.Table]
     return {
         CUSTOMER_LIFECYCLE: lambda rows: rows,
         STAPLES: lambda rows: staples_with_categories(spec, rows),
+        **dict.fromkeys(IDENTITY_TRUTH, _as_written),
     }
+
+
+def _as_written(rows: pa.Table) -> pa.Table:
+    """A per-customer truth table whose rows are its columns as they are."""
+    return rows
 
 
 def brand_loyalty_truth(spec: Spec) -> pa.Table:

@@ -27,12 +27,16 @@ TABLES = (
     "transactions",
     "line_items",
     "customer_changes",
+    "devices",
+    "cards",
+    "addresses",
 )
 PARTITION_KEY = re.compile(
     r"(?P<kind>customers|products|stores|sales)-(?:(?P<month>\d{4}-\d{2})-)?(?P<block>\d+)"
 )
 SALES_TABLES = ("transactions", "line_items", "customer_changes")
-CUSTOMER_TABLES = ("customers", "customer_history")
+# a block's customers, their versions, and what they registered (the identity graph)
+CUSTOMER_TABLES = ("customers", "customer_history", "devices", "cards", "addresses")
 
 
 @dataclass(frozen=True)

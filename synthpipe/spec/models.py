@@ -4,13 +4,16 @@ Only ``seed``, ``calendar.start`` and ``calendar.end`` are required; every other
 a default that describes a realistic mid-size retailer (``synthpipe.spec.defaults``).
 Defaults that depend on other fields (signup window, locales) are resolved here, so the
 model a run records in its manifest is the complete, explicit description of the world.
+
+The sections live by what they describe (``synthpipe.spec.customers``,
+``synthpipe.spec.products``, ``synthpipe.spec.sales``); this module holds the calendar, the
+fraud and output sections and the whole ``Spec``, and names every model of the spec, so
+``from synthpipe.spec.models import X`` finds any of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
-import re
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import (
@@ -23,9 +26,85 @@ from pydantic import (
 
 from synthpipe.fraud import TYPOLOGIES
 from synthpipe.fraud.base import ReportDelay
-from synthpipe.spec import defaults
-from synthpipe.spec.base import Fraction, NonNegativeFloat, PositiveFloat, StrictModel
+from synthpipe.spec.base import NonNegativeFloat, StrictModel
+from synthpipe.spec.customers import (
+    AgeBand,
+    Changes,
+    Customers,
+    Income,
+    Lifetime,
+    Reactivation,
+    Segment,
+)
+from synthpipe.spec.identity import Identity
+from synthpipe.spec.products import (
+    Category,
+    Complements,
+    Margin,
+    Price,
+    Products,
+    StoreFormat,
+    Stores,
+    Substitutes,
+)
+from synthpipe.spec.sales import (
+    MONTH_DAY,
+    BackToSchool,
+    Channel,
+    Channels,
+    Events,
+    Habits,
+    Holidays,
+    Markdown,
+    Promotion,
+    Replenishment,
+    Sales,
+    StoreChoice,
+)
 from synthpipe.vocabulary import FRAUD_TYPES
+
+__all__ = [
+    "DEFAULT_SIGNUP_HISTORY_DAYS",
+    "ID_EPOCH",
+    "LAST_SUPPORTED_DAY",
+    "MAX_CALENDAR_YEARS",
+    "MAX_CUSTOMER_BLOCKS",
+    "MONTH_DAY",
+    "RELATIVE_DAYS",
+    "AgeBand",
+    "BackToSchool",
+    "Calendar",
+    "Category",
+    "Changes",
+    "Channel",
+    "Channels",
+    "Complements",
+    "Customers",
+    "DriftPoint",
+    "Events",
+    "Fraud",
+    "FraudTypes",
+    "Habits",
+    "Holidays",
+    "Identity",
+    "Income",
+    "Lifetime",
+    "Margin",
+    "Markdown",
+    "Output",
+    "Price",
+    "Products",
+    "Promotion",
+    "Reactivation",
+    "Replenishment",
+    "Sales",
+    "Segment",
+    "Spec",
+    "StoreChoice",
+    "StoreFormat",
+    "Stores",
+    "Substitutes",
+]
 
 # Transaction ids reserve 16 bits for the day number counted from ID_EPOCH.
 ID_EPOCH = dt.date(2000, 1, 1)
@@ -33,7 +112,6 @@ LAST_SUPPORTED_DAY = ID_EPOCH + dt.timedelta(days=2**16 - 1)
 MAX_CUSTOMER_BLOCKS = 2**19  # transaction ids reserve 19 bits for the customer block
 MAX_CALENDAR_YEARS = 50
 DEFAULT_SIGNUP_HISTORY_DAYS = 5 * 365  # customers sign up over five years before start
-MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
 RELATIVE_DAYS = {"today": 0, "yesterday": 1}  # calendar.end keywords, days before today
 
 
@@ -41,26 +119,6 @@ def _resolve_default(model: BaseModel, name: str, value: object) -> None:
     """Fill a default that depends on other fields, while the spec is being validated:
     the one write to a model after its fields are set (models are frozen after that)."""
     object.__setattr__(model, name, value)
-
-
-def _profile(values: list[float], length: int) -> list[float]:
-    if len(values) != length:
-        raise ValueError(f"must have exactly {length} values, got {len(values)}")
-    if any(v < 0 for v in values):
-        raise ValueError("must not contain negative values")
-    if sum(values) <= 0:
-        raise ValueError("must contain at least one positive value")
-    return values
-
-
-def _weights(values: dict[str, float]) -> dict[str, float]:
-    if not values:
-        raise ValueError("must not be empty")
-    if any(v < 0 for v in values.values()):
-        raise ValueError("must not contain negative weights")
-    if sum(values.values()) <= 0:
-        raise ValueError("must contain at least one positive weight")
-    return values
 
 
 class Calendar(StrictModel):
@@ -83,7 +141,11 @@ class Calendar(StrictModel):
     @classmethod
     def _in_id_range(cls, value: dt.date) -> dt.date:
         if not ID_EPOCH <= value <= LAST_SUPPORTED_DAY:
-            raise ValueError(f"must be between {ID_EPOCH} and {LAST_SUPPORTED_DAY}")
+            raise ValueError(
+                f"must be between {ID_EPOCH} and {LAST_SUPPORTED_DAY} (transaction ids count"
+                f" its days from {ID_EPOCH}): move older dates by a multiple of 28 years, which"
+                " keeps every weekday, as `synthpipe fit` does with an older sample"
+            )
         return value
 
     @model_validator(mode="after")
@@ -95,484 +157,6 @@ class Calendar(StrictModel):
         if (self.end - self.start).days > MAX_CALENDAR_YEARS * 366:
             raise ValueError(f"`calendar` may span at most {MAX_CALENDAR_YEARS} years")
         return self
-
-
-class AgeBand(StrictModel):
-    """One band of the population pyramid: ages min..max inclusive, with a weight."""
-
-    min: int = Field(ge=18, le=100)
-    max: int = Field(ge=18, le=100)
-    weight: NonNegativeFloat
-
-    @model_validator(mode="after")
-    def _ordered(self) -> AgeBand:
-        if self.max < self.min:
-            raise ValueError(f"max ({self.max}) must not be below min ({self.min})")
-        return self
-
-    @property
-    def label(self) -> str:
-        """The band's name, used as a key elsewhere in the spec (``"25-34"``)."""
-        return f"{self.min}-{self.max}"
-
-
-class Income(StrictModel):
-    """Log-normal income: median by age (interpolated), times the segment factor."""
-
-    median_by_age: dict[int, PositiveFloat] = Field(
-        default_factory=lambda: dict(defaults.INCOME_MEDIAN_BY_AGE)
-    )
-    sigma: float = Field(default=defaults.INCOME_SIGMA, gt=0, le=2)
-
-    @field_validator("median_by_age")
-    @classmethod
-    def _enough_points(cls, value: dict[int, float]) -> dict[int, float]:
-        if len(value) < 2:
-            raise ValueError("needs at least two ages")
-        return dict(sorted(value.items()))
-
-
-class Segment(StrictModel):
-    """A customer segment and how it shifts income, frequency, basket and loyalty."""
-
-    share: PositiveFloat
-    income_factor: PositiveFloat = 1.0
-    frequency: PositiveFloat = 1.0
-    basket: PositiveFloat = 1.0
-    loyalty_rate: Fraction = 0.3
-
-
-class Reactivation(StrictModel):
-    """Customers who come back (README, "Lifecycle"): each dropout is, with probability
-    ``probability``, a dormant spell of Exponential(mean ``dormant_days``) days after which
-    the customer buys again (same activity, same dropout rate) until its next dropout;
-    otherwise it is for good. 0: nobody comes back."""
-
-    probability: float = Field(default=0.0, ge=0, le=0.95)
-    dormant_days: float = Field(default=120.0, ge=1, le=3_650)
-
-
-class Lifetime(StrictModel):
-    """How long customers stay (Pareto/NBD): from signup a customer buys until a latent
-    dropout time tau ~ Exponential(mu) years, mu ~ Gamma(dropout_shape) with mean
-    dropout_per_year (0: nobody leaves); ``reactivation`` may bring it back."""
-
-    dropout_per_year: float = Field(default=0.6, ge=0, le=50)
-    dropout_shape: float = Field(default=0.6, gt=0.05, le=100)
-    reactivation: Reactivation = Field(default_factory=Reactivation)
-
-
-class Changes(StrictModel):
-    """How customers change over the calendar (README, "Change data"). In every calendar
-    month a customer has been signed up for e days of, each kind of change happens with
-    probability 1 - exp(-rate x e / 365.25) (at most once a month), on a day drawn
-    uniformly among those e days. Rates are per customer and year."""
-
-    move_rate: float = Field(default=0.10, ge=0, le=12)  # a new home (address, maybe region)
-    income_change_rate: float = Field(default=0.25, ge=0, le=12)
-    income_change_sigma: float = Field(default=0.10, ge=0, le=2)  # income x exp(sigma z)
-    loyalty_join_rate: float = Field(default=0.08, ge=0, le=12)  # per non-member and year
-    loyalty_leave_rate: float = Field(default=0.04, ge=0, le=12)  # per member and year
-    email_change_rate: float = Field(default=0.03, ge=0, le=12)
-
-
-class Customers(StrictModel):
-    """The customer base: size, demographics, names and signup history."""
-
-    count: int = Field(default=100_000, ge=1)
-    block_size: int = Field(default=100_000, ge=1_000, le=5_000_000)
-    locales: dict[str, NonNegativeFloat] | None = None
-    gender: dict[Literal["female", "male", "nonbinary"], NonNegativeFloat] = Field(
-        default_factory=lambda: dict(defaults.GENDER_SHARES)  # type: ignore[arg-type]
-    )
-    age_pyramid: list[AgeBand] = Field(
-        default_factory=lambda: [AgeBand(**band) for band in defaults.AGE_PYRAMID]
-    )
-    income: Income = Field(default_factory=Income)
-    segments: dict[str, Segment] = Field(
-        default_factory=lambda: {k: Segment(**v) for k, v in defaults.SEGMENTS.items()}
-    )
-    signup_start: dt.date | None = None
-    signup_end: dt.date | None = None
-    signup_growth: float = Field(default=0.15, gt=-0.9, le=5)
-    activity_shape: float = Field(default=1.2, gt=0.05, le=100)
-    lifetime: Lifetime = Field(default_factory=Lifetime)
-    changes: Changes = Field(default_factory=Changes)
-
-    def signup_window(self) -> tuple[dt.date, dt.date]:
-        """(signup_start, signup_end); the Spec model resolves their defaults."""
-        if self.signup_start is None or self.signup_end is None:
-            raise ValueError("the signup window is resolved only inside a whole Spec")
-        return self.signup_start, self.signup_end
-
-    @field_validator("gender")
-    @classmethod
-    def _gender_weights(cls, value: dict[str, float]) -> dict[str, float]:
-        return _weights(value)
-
-    @field_validator("locales")
-    @classmethod
-    def _locale_weights(cls, value: dict[str, float] | None) -> dict[str, float] | None:
-        if value is None:
-            return None
-        from faker.config import AVAILABLE_LOCALES
-
-        for locale in value:
-            if locale not in AVAILABLE_LOCALES:
-                raise ValueError(f"unknown Faker locale {locale!r}")
-        return _weights(value)
-
-    @field_validator("age_pyramid")
-    @classmethod
-    def _pyramid(cls, value: list[AgeBand]) -> list[AgeBand]:
-        if not value:
-            raise ValueError("must have at least one band")
-        bands = sorted(value, key=lambda b: b.min)
-        for lower, upper in itertools.pairwise(bands):
-            if upper.min <= lower.max:
-                raise ValueError(f"bands {lower.label} and {upper.label} overlap")
-        if sum(b.weight for b in bands) <= 0:
-            raise ValueError("must have at least one band with positive weight")
-        return bands
-
-    @field_validator("segments")
-    @classmethod
-    def _segments(cls, value: dict[str, Segment]) -> dict[str, Segment]:
-        if not value:
-            raise ValueError("must define at least one segment")
-        return value
-
-
-class Price(StrictModel):
-    """List prices of a category: log-normal, or fixed price points."""
-
-    median: PositiveFloat
-    sigma: float = Field(default=0.6, ge=0, le=3)
-    values: list[PositiveFloat] | None = None
-
-    @field_validator("values")
-    @classmethod
-    def _values(cls, value: list[float] | None) -> list[float] | None:
-        if value is not None and not value:
-            raise ValueError("must not be empty when given")
-        return value
-
-
-class Margin(StrictModel):
-    """Gross margin range; unit cost = list price x (1 - margin)."""
-
-    min: Fraction = 0.2
-    max: Fraction = 0.4
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Margin:
-        if self.max < self.min:
-            raise ValueError(f"max ({self.max}) must not be below min ({self.min})")
-        return self
-
-
-class Category(StrictModel):
-    """A product category with its subcategories, prices, seasonality and audience."""
-
-    name: str = Field(min_length=1)
-    subcategories: list[str] = Field(min_length=1)
-    demand: PositiveFloat
-    catalog_share: PositiveFloat
-    price: Price
-    margin: Margin = Field(default_factory=Margin)
-    quantity_mean: float = Field(default=0.3, ge=0, le=50)
-    seasonality: list[float] = Field(default_factory=lambda: list(defaults.FLAT_SEASON))
-    gender_affinity: dict[Literal["female", "male", "nonbinary"], PositiveFloat] = Field(
-        default_factory=dict
-    )
-    age_affinity: dict[str, PositiveFloat] = Field(default_factory=dict)
-    return_rate: NonNegativeFloat = 1.0
-    # days between a customer's reorders of a staple of this category (0: not a staple)
-    replenish_days: float = Field(default=0.0, ge=0, le=3_650)
-
-    @field_validator("seasonality")
-    @classmethod
-    def _season(cls, value: list[float]) -> list[float]:
-        return _profile(value, 12)
-
-
-class Complements(StrictModel):
-    """Planted complement pairs: a sale line of the anchor brings a line of its partner
-    (another category) right after it, with the probability that makes the pair's lift
-    P(B | A) / P(B) about ``lift``."""
-
-    pairs: int = Field(default=20, ge=0, le=1_000)
-    lift: float = Field(default=6.0, ge=1.0, le=1_000.0)
-
-
-class Substitutes(StrictModel):
-    """Planted substitute pairs (a brand's two most popular products): a later line of a
-    pair in a basket is the member of the basket's first line of it with probability
-    ``exclusivity`` (else as drawn)."""
-
-    pairs: int = Field(default=10, ge=0, le=1_000)
-    exclusivity: Fraction = 0.95
-
-
-class Products(StrictModel):
-    """The product catalogue."""
-
-    count: int = Field(default=5_000, ge=1, le=5_000_000)
-    popularity_exponent: float = Field(default=1.0, ge=0, le=3)
-    brands_per_category: int = Field(default=12, ge=1, le=1_000)
-    # probability a basket line is of the customer's favourite brand in its category
-    brand_loyalty: Fraction = 0.4
-    complements: Complements = Field(default_factory=Complements)
-    substitutes: Substitutes = Field(default_factory=Substitutes)
-    categories: list[Category] = Field(
-        default_factory=lambda: [Category(**c) for c in defaults.CATEGORIES]
-    )
-
-    @model_validator(mode="after")
-    def _catalogue(self) -> Products:
-        names = [c.name for c in self.categories]
-        if not names:
-            raise ValueError("`products.categories` must not be empty")
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"`products.categories` repeats the name {duplicates[0]!r}")
-        if self.count < len(names):
-            raise ValueError(
-                f"`products.count` must be at least the number of categories ({len(names)}),"
-                f" got {self.count}"
-            )
-        return self
-
-
-class StoreFormat(StrictModel):
-    """A store format: its share of stores and relative customer traffic."""
-
-    share: PositiveFloat
-    traffic: PositiveFloat = 1.0
-
-
-class Stores(StrictModel):
-    """Physical stores (online is a channel, not a store)."""
-
-    count: int = Field(default=120, ge=1, le=1_000_000)
-    formats: dict[str, StoreFormat] = Field(
-        default_factory=lambda: {k: StoreFormat(**v) for k, v in defaults.STORE_FORMATS.items()}
-    )
-    new_store_share: Fraction = 0.08
-    history_years: int = Field(default=20, ge=0, le=100)
-
-    @field_validator("formats")
-    @classmethod
-    def _formats(cls, value: dict[str, StoreFormat]) -> dict[str, StoreFormat]:
-        if not value:
-            raise ValueError("must define at least one format")
-        return value
-
-
-class Channel(StrictModel):
-    """A sales channel: hour-of-day profile and payment mix."""
-
-    hours: list[float]
-    payment: dict[str, NonNegativeFloat]
-    basket_factor: PositiveFloat = 1.0
-
-    @field_validator("hours")
-    @classmethod
-    def _hours(cls, value: list[float]) -> list[float]:
-        return _profile(value, 24)
-
-    @field_validator("payment")
-    @classmethod
-    def _payment(cls, value: dict[str, float]) -> dict[str, float]:
-        return _weights(value)
-
-
-def _in_store() -> Channel:
-    return Channel(hours=list(defaults.IN_STORE_HOURS), payment=dict(defaults.IN_STORE_PAYMENT))
-
-
-def _online() -> Channel:
-    return Channel(
-        hours=list(defaults.ONLINE_HOURS), payment=dict(defaults.ONLINE_PAYMENT), basket_factor=0.85
-    )
-
-
-class Channels(StrictModel):
-    """The two channels and how customers split between them."""
-
-    online_share: Fraction = defaults.ONLINE_SHARE
-    online_age_factor: dict[str, PositiveFloat] = Field(
-        default_factory=lambda: dict(defaults.ONLINE_AGE_FACTOR)
-    )
-    in_store: Channel = Field(default_factory=_in_store)
-    online: Channel = Field(default_factory=_online)
-
-
-class Holidays(StrictModel):
-    """Effect of the country's public holidays (names as the `holidays` package gives them)."""
-
-    default: NonNegativeFloat = 0.85
-    overrides: dict[str, NonNegativeFloat] = Field(
-        default_factory=lambda: dict(defaults.HOLIDAY_OVERRIDES)
-    )
-    stores_closed: list[str] = Field(default_factory=lambda: list(defaults.STORES_CLOSED_ON))
-
-
-class BackToSchool(StrictModel):
-    """Back-to-school season: an uplift on some categories between two dates of each year."""
-
-    start: str = "07-25"
-    end: str = "09-05"
-    overall: PositiveFloat = 1.04
-    category_uplift: PositiveFloat = 1.6
-    categories: list[str] = Field(default_factory=lambda: list(defaults.BACK_TO_SCHOOL_CATEGORIES))
-
-    @field_validator("start", "end")
-    @classmethod
-    def _month_day(cls, value: str) -> str:
-        return _month_day(value)
-
-
-class Events(StrictModel):
-    """Retail events on top of the holiday calendar."""
-
-    black_friday: PositiveFloat = 2.3
-    cyber_monday_online: PositiveFloat = 2.2
-    christmas_peak: PositiveFloat = 1.45
-    christmas_run_up_days: int = Field(default=23, ge=0, le=60)
-    back_to_school: BackToSchool = Field(default_factory=BackToSchool)
-
-
-def _month_day(value: str) -> str:
-    match = MONTH_DAY.match(value)
-    if not match:
-        raise ValueError(f"must be MM-DD or YYYY-MM-DD, got {value!r}")
-    month, day = int(match.group(1)), int(match.group(2))
-    try:
-        dt.date(2024, month, day)  # a leap year accepts every valid month-day
-    except ValueError:
-        raise ValueError(f"is not a valid month-day, got {value!r}") from None
-    return value
-
-
-class Promotion(StrictModel):
-    """A promotion: discount and demand uplift on some categories between two dates.
-
-    ``start``/``end`` as ``MM-DD`` repeat every year; as full dates they happen once.
-    """
-
-    name: str = Field(min_length=1)
-    start: str | dt.date
-    end: str | dt.date
-    categories: list[str] | None = None
-    discount: float = Field(gt=0, lt=0.9)
-    uplift: float = Field(default=1.2, ge=1, le=20)
-
-    @field_validator("start", "end")
-    @classmethod
-    def _date_or_month_day(cls, value: str | dt.date) -> str | dt.date:
-        if isinstance(value, dt.date):
-            return value
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            return _month_day(value)
-
-    @model_validator(mode="after")
-    def _same_kind(self) -> Promotion:
-        if isinstance(self.start, dt.date) != isinstance(self.end, dt.date):
-            raise ValueError("`start` and `end` must both be MM-DD or both be full dates")
-        dated = isinstance(self.start, dt.date) and isinstance(self.end, dt.date)
-        if dated and self.end < self.start:  # type: ignore[operator]
-            raise ValueError(f"end ({self.end}) must not be before start ({self.start})")
-        return self
-
-
-class StoreChoice(StrictModel):
-    """Where in-store purchases happen: home store, another store in the region, anywhere."""
-
-    home: Fraction = 0.72
-    region: Fraction = 0.24
-    travel: Fraction = 0.04
-
-    @model_validator(mode="after")
-    def _sums(self) -> StoreChoice:
-        if self.home + self.region + self.travel <= 0:
-            raise ValueError("home, region and travel must not all be 0")
-        return self
-
-
-class Markdown(StrictModel):
-    """Random per-line markdowns outside promotions."""
-
-    rate: Fraction = 0.07
-    min: Fraction = 0.1
-    max: Fraction = 0.3
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Markdown:
-        if self.max < self.min:
-            raise ValueError(f"max ({self.max}) must not be below min ({self.min})")
-        return self
-
-
-class Habits(StrictModel):
-    """Legitimate behaviour that looks like fraud to a naive detector: same-day repeat
-    purchases, night shopping online, gifts shipped to another region, rare splurges."""
-
-    # a sale is followed the same day by another of the same customer, channel and store
-    repeat_same_day: Fraction = 0.06
-    # mean minutes between a sale and its repeat (exponential, at most 12 hours)
-    repeat_gap_minutes: float = Field(default=40.0, gt=0, le=720)
-    # share of online sales placed at night (uniform over 00:00-06:00)
-    night_online: Fraction = 0.05
-    # share of online sales shipped to another region (by population), a gift
-    gift_shipping: Fraction = 0.05
-    # share of sales that are a rare large purchase, with Poisson(splurge_extra_lines) more lines
-    splurge: Fraction = 0.01
-    splurge_extra_lines: float = Field(default=8.0, ge=0, le=100)
-
-
-class Replenishment(StrictModel):
-    """Staples reordered on a cycle: in each category with ``replenish_days``, a customer
-    has a staple with probability ``share`` (a product by popularity) and reorders it every
-    P days while buying, P = replenish_days x Gamma(cycle_shape, 1 / cycle_shape)."""
-
-    share: Fraction = 0.03
-    cycle_shape: float = Field(default=6.0, gt=2, le=1_000)
-
-
-class Sales(StrictModel):
-    """Purchase frequency, seasonality, channels, baskets, discounts and returns."""
-
-    visits_per_year: float = Field(default=9.0, gt=0, le=2_000)
-    trend: float = Field(default=0.04, gt=-0.9, le=10)
-    income_elasticity: float = Field(default=0.25, ge=-2, le=2)
-    loyalty_uplift: float = Field(default=0.3, ge=0, le=10)
-    weekday: list[float] = Field(default_factory=lambda: list(defaults.WEEKDAY))
-    monthly: list[float] = Field(default_factory=lambda: list(defaults.MONTHLY))
-    holidays: Holidays = Field(default_factory=Holidays)
-    events: Events = Field(default_factory=Events)
-    promotions: list[Promotion] = Field(
-        default_factory=lambda: [Promotion(**p) for p in defaults.PROMOTIONS]
-    )
-    channels: Channels = Field(default_factory=Channels)
-    basket_mean_items: float = Field(default=2.4, ge=1, le=100)
-    store_choice: StoreChoice = Field(default_factory=StoreChoice)
-    markdown: Markdown = Field(default_factory=Markdown)
-    return_rate: float = Field(default=0.02, ge=0, le=0.5)
-    habits: Habits = Field(default_factory=Habits)
-    replenishment: Replenishment = Field(default_factory=Replenishment)
-
-    @field_validator("weekday")
-    @classmethod
-    def _weekday(cls, value: list[float]) -> list[float]:
-        return _profile(value, 7)
-
-    @field_validator("monthly")
-    @classmethod
-    def _monthly(cls, value: list[float]) -> list[float]:
-        return _profile(value, 12)
 
 
 def _fraud_types_model() -> type[StrictModel]:
@@ -663,6 +247,12 @@ class Fraud(StrictModel):
                 difficulty = change.difficulty
         return difficulty
 
+    def odds(self) -> float:
+        """Fraud transactions per legitimate one: ``rate`` is the fraud share of all
+        transactions, so each legitimate transaction brings rate / (1 - rate) of fraud (the
+        generator places events on this target; the truth and the checks expect it)."""
+        return self.rate / (1.0 - self.rate)
+
     def shares(self) -> dict[str, float]:
         """Share of fraud transactions per type, normalised to sum to 1 (0 when none)."""
         raw = {name: float(getattr(self.types, name).share) for name in FRAUD_TYPES}
@@ -675,7 +265,7 @@ class Output(StrictModel):
 
     path: str = "./out/retail"
     # parquet: hive-partitioned files published by _SUCCESS; delta: one Delta Lake table
-    # per table of the world, one commit per run (README, "Lakehouse tables")
+    # per table of the world, one commit per run (docs/lakehouse.md)
     format: Literal["parquet", "delta", "iceberg"] = "parquet"
     # iceberg: the SQL catalog (a SQLAlchemy URI; ${env:NAME} parts are read from the
     # environment). Default: a SQLite file _catalog.db beside the data (local folders)
@@ -711,7 +301,7 @@ class Output(StrictModel):
 
 
 class Spec(StrictModel):
-    """The whole world a run generates. See README, section "Spec reference"."""
+    """The whole world a run generates. See the docs site's "Spec reference"."""
 
     seed: int = Field(ge=0, lt=2**63)
     calendar: Calendar
@@ -720,6 +310,7 @@ class Spec(StrictModel):
     stores: Stores = Field(default_factory=Stores)
     sales: Sales = Field(default_factory=Sales)
     fraud: Fraud = Field(default_factory=Fraud)
+    identity: Identity = Field(default_factory=Identity)
     output: Output = Field(default_factory=Output)
 
     @model_validator(mode="after")

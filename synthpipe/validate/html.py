@@ -124,7 +124,8 @@ def learnability_table(section: LearnabilitySection | None) -> str:
         "".join(tag("th", text(h)) for h in ("learner", "ROC AUC", "avg precision", *kinds)),
     )
     rows = []
-    for learner, score in scores.items():
+    graph = {f"{learner} + graph": score for learner, score in (section.with_graph or {}).items()}
+    for learner, score in {**scores, **graph}.items():
         cells = [learner, f"{score.roc_auc:.3f}", f"{score.average_precision:.3f}"]
         cells += [
             f"{score.by_type[k].average_precision:.3f}" if k in score.by_type else "-"
@@ -136,7 +137,8 @@ def learnability_table(section: LearnabilitySection | None) -> str:
         f"Trained on the calendar until {sample.train_until}, tested after; sample of"
         f" {sample.transactions:,} transactions ({sample.fraud:,} fraud) of 1 in"
         f" {sample.customers_stride} customers. Per type: average precision of that type"
-        f" against legitimate transactions. Prevalence in the test period:"
+        f" against legitimate transactions; '+ graph': trained with the identity graph's"
+        f" features too. Prevalence in the test period:"
         f" {section.prevalence_test:.4f} (the average precision of a random ranking)."
     )
     return tag("p", text(caption)) + tag("table", head + "".join(rows))

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,7 @@ from synthpipe.storage import Location
 from synthpipe.validate import statistics as st
 from synthpipe.validate.leakage_transforms import (
     ARTEFACT,
+    IDENTITY_KEYS,
     TRANSFORMS,
     Sample,
     Transform,
@@ -64,11 +65,17 @@ AUC_GATE = 0.6  # an artefact scoring above this fails the audit
 POINT_ESTIMATE_POSITIVES = 200  # from this many effective later fraud rows: the AUC is gated
 NOISE_SES = 2.0  # below that, AUC - NOISE_SES x its standard error is gated
 MIN_POSITIVES = 5  # fewer fraud rows than this in either part: the transform is not scored
+# An identity key's fraud rows come on a few rings' devices, cards and drop addresses, so a
+# code's class matches a fit entity's by chance far more often than the Hanley-McNeil
+# error says at a few entities: its standard error is at least van Dantzig's bound on an
+# AUC's, sqrt(1 / (4 n)) at n effective fraud entities
+VAN_DANTZIG_VARIANCE = 0.25
 DENSE_LIMIT = 1 << 21  # codes below this are factorised by a table, larger ones by sorting
 CLUSTER_DAY_BITS = 17  # an event's key: account << CLUSTER_DAY_BITS | day
 TRANSACTION_COLUMNS = [
     "transaction_id", "ts", "customer_id", "store_id", "channel", "transaction_type",
     "payment_method", "items", "amount", "ship_region", "is_fraud",
+    "device_id", "ip_id", "card_id", "ship_address_id",
 ]  # fmt: skip
 LINE_COLUMNS = ["transaction_id", "line_number", "quantity", "unit_price", "discount"]
 ENTITY_SPLIT = 1  # block key of the entity split's hash (the row share draws key 0)
@@ -295,6 +302,7 @@ def sample_of(transactions: pa.Table, lines: pa.Table) -> Sample:
         discounted_lines=np.bincount(owner, weights=discount > 0, minlength=size).astype(np.int64),
         discount_cents=np.bincount(owner, weights=discount, minlength=size).astype(np.int64),
         first_price_cents=first_price,
+        **{key: _ints(transactions, key) for key in IDENTITY_KEYS},
         is_fraud=np.asarray(
             transactions.column("is_fraud").fill_null(False).to_numpy(zero_copy_only=False),
             dtype=bool,
@@ -338,9 +346,13 @@ def audit(
             fold = folds[transform.split_by]
             fit, later = early & ~fold, ~early & fold
         within = None if transform.within is None else transform.within(sample)
+        clusters = getattr(sample, transform.cluster_by) if transform.cluster_by else events
         score = target_encoding_auc(
-            transform.codes(sample), sample.is_fraud, fit, later, within, events
+            transform.codes(sample), sample.is_fraud, fit, later, within, clusters
         )
+        if score is not None and transform.cluster_by:
+            bound = math.sqrt(VAN_DANTZIG_VARIANCE / max(score.effective_positives, 1.0))
+            score = replace(score, se=max(score.se, bound))
         scored.append(_record(transform, score))
     return {
         "sample": {

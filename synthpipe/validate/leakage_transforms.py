@@ -13,11 +13,16 @@ nullness (which is the channel, listed on its own) is not read as a leak of its 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from synthpipe.clock import DAYS_PER_WEEK, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE
+from synthpipe.clock import (
+    MICROS_PER_DAY,
+    MICROS_PER_HOUR,
+    MICROS_PER_MINUTE,
+    weekday_of,
+)
 from synthpipe.model.ids import BLOCK_BITS, SEQUENCE_BITS, SEQUENCE_MASK, SUBRANGE_BITS
 
 ARTEFACT = "artefact"  # gated: ROC AUC at most the gate
@@ -41,7 +46,14 @@ SHAPE_CODES = (SHAPE_LINES_CAP + 1) * 2 * 2  # lines x one unit each x any disco
 ENDINGS = (99, 0)  # amount.ending: .99, .00, anything else
 # Columns of transactions that are labels, not features: never audited.
 LABEL_COLUMNS = ("is_fraud", "fraud_type", "fraud_reported", "fraud_reported_at")
-EPOCH_WEEKDAY = 3  # 1970-01-01 was a Thursday (Monday = 0)
+# the identity keys of transactions, and what each one's value stands for
+IDENTITY_KEYS = ("device_id", "ip_id", "card_id", "ship_address_id")
+IDENTITY_WHAT = {
+    "device_id": "the device, by value (rings and takeovers share a ring's devices)",
+    "ip_id": "the network address, by value (a ring's connections; public ones)",
+    "card_id": "the card, by value (a ring's shared cards; a victim's card tested)",
+    "ship_address_id": "the shipping address, by value (a ring's drop addresses)",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,17 @@ class Sample:
     discount_cents: np.ndarray  # total discount, cents
     first_price_cents: np.ndarray  # unit price of line 1, cents (-1 without lines)
     is_fraud: np.ndarray  # bool: the label
+    # the identity keys (synthpipe.model.identity), -1 where a transaction has none; a
+    # sample made without them (None) reads -1 throughout
+    device_id: np.ndarray | None = None
+    ip_id: np.ndarray | None = None
+    card_id: np.ndarray | None = None
+    ship_address_id: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        for name in IDENTITY_KEYS:
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, np.full(self.rows, -1, dtype=np.int64))
 
     @property
     def rows(self) -> int:
@@ -87,6 +110,9 @@ class Transform:
     codes: Codes
     within: Codes | None = None  # behavioural strata it is judged within (None: all rows)
     split_by: str = ""  # an entity id column: fitted on half the entities, scored on the rest
+    # an entity id column whose fraud rows come in clusters of one entity (a ring's drop
+    # address serves dozens of orders): the standard error counts entities, not events
+    cluster_by: str = ""
 
 
 def _defined(values: np.ndarray, mapped: np.ndarray) -> np.ndarray:
@@ -170,7 +196,7 @@ def _hour(s: Sample) -> np.ndarray:
 
 
 def _weekday(s: Sample) -> np.ndarray:
-    return np.asarray((s.micros // MICROS_PER_DAY + EPOCH_WEEKDAY) % DAYS_PER_WEEK)
+    return weekday_of(s.micros // MICROS_PER_DAY)
 
 
 def _minute(s: Sample) -> np.ndarray:
@@ -300,6 +326,22 @@ TRANSFORMS: tuple[Transform, ...] = (
         _raw("store_id"),
     ),
     *_id_transforms("store_id", STORE_HIGH_SHIFT, "the high part: runs of 16 ids", "store_id"),
+    # the identity keys: opaque ids (block | permuted index), each fitted on half the
+    # entities and scored on the others, so a ring's reused device is not read as its
+    # bits leaking
+    *(
+        transform
+        for key in IDENTITY_KEYS
+        for transform in (
+            Transform(key, key, BEHAVIOURAL, IDENTITY_WHAT[key], _raw(key), cluster_by=key),
+            *(
+                replace(found, cluster_by=key)
+                for found in _id_transforms(
+                    key, SEQUENCE_BITS, "the high part: the customer block", key
+                )
+            ),
+        )
+    ),
     # ts
     Transform("ts.hour", "ts", BEHAVIOURAL, "hour of day (takeovers at night)", _hour),
     Transform("ts.weekday", "ts", BEHAVIOURAL, "day of the week", _weekday),

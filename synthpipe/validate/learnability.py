@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from synthpipe.clock import MICROS_PER_DAY, UNIX_EPOCH_DATE
-from synthpipe.features import feature_names, transaction_features
+from synthpipe.features import GRAPH_KEYS, feature_names, transaction_features, without_graph
 from synthpipe.seeds import Entity, Stream, integer_seed
 from synthpipe.spec.models import Spec
 from synthpipe.storage import Location
@@ -40,7 +40,7 @@ LEARNERS = ("naive_bayes", "logistic_regression", "gradient_boosting")
 TRANSACTION_COLUMNS = [
     "transaction_id", "ts", "customer_id", "store_id", "channel", "transaction_type",
     "payment_method", "items", "amount", "ship_region", "is_fraud", "fraud_type",
-    "fraud_reported", "fraud_reported_at",
+    "fraud_reported", "fraud_reported_at", *GRAPH_KEYS,
 ]  # fmt: skip
 CUSTOMER_COLUMNS = [
     "customer_id",
@@ -77,6 +77,7 @@ def sample_features(location: Location, listing: Listing) -> tuple[pa.Table, int
         pa.concat_tables(transactions, promote_options="permissive"),
         pa.concat_tables(customers),
         stores.table,
+        graph=True,
     )
     return features, stride
 
@@ -95,11 +96,22 @@ def learnability(spec: Spec, location: Location, listing: Listing) -> dict[str, 
     return score_learners(features, spec, stride)
 
 
+def _matrix(features: pa.Table, names: list[str]) -> np.ndarray:
+    """The model inputs ``names`` of the feature table, NaN as 0."""
+    return np.column_stack([np.nan_to_num(features.column(n).to_numpy(), nan=0.0) for n in names])
+
+
 def score_learners(features: pa.Table, spec: Spec, stride: int = 1) -> dict[str, Any]:
     """Train each learner on the calendar's first TRAIN_SHARE and score the rest: ROC AUC
-    and average precision, overall and per fraud type (that type against legitimate)."""
+    and average precision, overall and per fraud type (that type against legitimate).
+    The per-transaction features score on the true and the observed labels; when the
+    table has the identity graph's features (``synthpipe.features.GRAPH_FEATURES``), each
+    learner is trained again on the true labels with them (``with_graph``): the fraud
+    that only what accounts share reveals (rings) shows in the difference."""
+    graph = features
+    features = without_graph(features)
     names = feature_names(features)
-    x = np.column_stack([np.nan_to_num(features.column(n).to_numpy(), nan=0.0) for n in names])
+    x = _matrix(features, names)
     y = np.asarray(features.column("is_fraud").to_numpy(zero_copy_only=False), dtype=bool)
     kind = np.asarray(
         features.column("fraud_type")
@@ -133,6 +145,12 @@ def score_learners(features: pa.Table, spec: Spec, stride: int = 1) -> dict[str,
         section["observed_labels"] = _fit_and_score(x, observed, y, kind, train, test, seed)
     else:
         section["observed_labels"] = None
+    graph_names = feature_names(graph)
+    if graph_names != names:
+        section["with_graph"] = _fit_and_score(
+            _matrix(graph, graph_names), y, y, kind, train, test, seed
+        )
+        section["sample"]["graph_features"] = [n for n in graph_names if n not in names]
     return section
 
 

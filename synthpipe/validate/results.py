@@ -165,6 +165,7 @@ class LearnabilitySample(Document):
     fraud: int
     train_until: str
     features: tuple[str, ...]
+    graph_features: tuple[str, ...] = ()  # the identity graph's, when scored with them
 
 
 class Scores(Document):
@@ -205,6 +206,9 @@ class LearnabilityScored(Document):
     prevalence_test: float | None
     true_labels: Mapping[str, LearnerScores]
     observed_labels: Mapping[str, LearnerScores] | None
+    # trained on the true labels with the identity graph's features too (None: the
+    # transactions carry no identity keys)
+    with_graph: Mapping[str, LearnerScores] | None = None
 
 
 LearnabilitySection = LearnabilityUnavailable | LearnabilityTooFew | LearnabilityScored

@@ -197,6 +197,12 @@ STORE_CHOICE_HOME_REGION_EXPECTED = statistic("store_choice.home_region_expected
 STORE_CHOICE_HOME_REGION_OBSERVED = statistic("store_choice.home_region_observed")
 STORE_CHOICE_IN_STORE_SALES = statistic("store_choice.in_store_sales")
 
+# identity (the identity graph's tables, per customer block)
+ADDRESSES_ROWS = statistic("addresses.rows")
+CARDS_ROWS = statistic("cards.rows")
+DEVICES_ROWS = statistic("devices.rows")
+IDENTITY_KEY_DUPLICATES = statistic("identity.key_duplicates")  # ids repeated in a file
+
 # stores
 STORES_FORMAT_COUNTS = statistic("stores.format_counts")
 STORES_ID_MAX = statistic("stores.id_max", Merge.MAX)

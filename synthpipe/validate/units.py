@@ -35,11 +35,13 @@ from synthpipe.validate.dimensions import (
 )
 from synthpipe.validate.leakage import chosen_files, leakage_stats
 from synthpipe.validate.listing import Listing
+from synthpipe.validate.measures.identity import IDENTITY_COLUMNS, identity_stats
 from synthpipe.validate.merge import Stats, issue, merge_two
 from synthpipe.validate.reading import FileRead, read_file
 from synthpipe.validate.sales import CUSTOMER_COLUMNS as SALES_CUSTOMER_COLUMNS
 from synthpipe.validate.sales import HISTORY_COLUMNS as SALES_HISTORY_COLUMNS
 from synthpipe.validate.sales import LINE_COLUMNS, TRANSACTION_COLUMNS, sales_stats
+from synthpipe.vocabulary import IDENTITY_TABLES
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Unit:
     history_path: str | None = None  # sales: the block's customer_history file
     products_path: str | None = None
     stores_path: str | None = None
+    identity_tables: tuple[str, ...] = ()  # customers: the tables of paths[2:], in order
 
 
 def units(listing: Listing) -> list[Unit]:
@@ -89,8 +92,16 @@ def units(listing: Listing) -> list[Unit]:
                 )
             )
         elif kind == "customers":
-            paths = (tables["customers"], tables.get("customer_history", ""))
-            found.append(Unit(kind, paths, block, None, None, None, None, products, stores))
+            # the identity tables a block has (a dataset written before them has none)
+            identity = tuple(t for t in IDENTITY_TABLES if t in tables)
+            paths = (
+                tables["customers"],
+                tables.get("customer_history", ""),
+                *(tables[t] for t in identity),
+            )
+            found.append(
+                Unit(kind, paths, block, None, None, None, None, products, stores, identity)
+            )
         elif kind in ("products", "stores"):
             found.append(
                 Unit(kind, (tables[kind],), block, None, None, None, None, products, stores)
@@ -132,7 +143,11 @@ def _empty_catalogue() -> Catalogue:
 def _unit_files(unit: Unit) -> list[tuple[str, list[str]]]:
     """(path, columns) of every file a unit reads, in order."""
     if unit.kind == "customers":
-        return [(unit.paths[0], CUSTOMER_COLUMNS), (unit.paths[1], HISTORY_COLUMNS)]
+        identity = [
+            (path, IDENTITY_COLUMNS[table])
+            for path, table in zip(unit.paths[2:], unit.identity_tables, strict=True)
+        ]
+        return [(unit.paths[0], CUSTOMER_COLUMNS), (unit.paths[1], HISTORY_COLUMNS), *identity]
     if unit.kind == "products":
         return [(unit.paths[0], PRODUCT_COLUMNS)]
     if unit.kind == "stores":
@@ -151,10 +166,12 @@ def _statistics(
 ) -> Stats:
     if unit.kind == "customers":
         at_signup = signup_attributes(reads[0].table, reads[1].table)
-        return merge_two(
+        people = merge_two(
             customer_stats(ctx, reads[0], unit.block, catalogue, at_signup),
             history_stats(ctx, reads[0], reads[1]),
         )
+        identity = dict(zip(unit.identity_tables, reads[2:], strict=True))
+        return merge_two(people, identity_stats(identity)) if identity else people
     if unit.kind == "products":
         return product_stats(ctx, reads[0])
     if unit.kind == "stores":

@@ -35,8 +35,9 @@ def test_one_worker_two_workers_and_in_process_write_identical_bytes(
     results = generate(None, spec, list(reversed(tasks)), Location(str(tmp_path / "reversed")))
     manifests["reversed"] = build_manifest(spec, results).document()["files"]
     one, two, reverse = (file_hashes(tmp_path / n) for n in ("one", "two", "reversed"))
-    # customers and their history, products, stores, sales and change feed by block-month
-    assert len(one) == 2 * 3 + 1 + 1 + 3 * 3 * 3
+    # per block its customers, their history and their devices, cards and addresses;
+    # products, stores; sales and change feed by block-month
+    assert len(one) == 5 * 3 + 1 + 1 + 3 * 3 * 3
     assert one == two == reverse
     assert manifests["one"] == manifests["two"] == manifests["reversed"]
 

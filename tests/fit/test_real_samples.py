@@ -129,6 +129,7 @@ def test_refunds_are_negative_amounts_and_zero_is_neither() -> None:
     assert values == {"sales.return_rate": 0.0}
 
 
+@pytest.mark.slow  # a fit with its calibration and self-judgement, then a run
 def test_a_sample_from_before_2000_fits_and_runs(tmp_path: Path) -> None:
     """1997-98 dates: the fitted calendar is the sample's moved by 28 years (every weekday
     kept), a note says so, and the spec's own error names that way out."""
@@ -145,6 +146,7 @@ def test_a_sample_from_before_2000_fits_and_runs(tmp_path: Path) -> None:
         spec_from_dict({"seed": 1, "calendar": {"start": "1997-01-01", "end": "1998-06-30"}})
 
 
+@pytest.mark.slow  # a whole fit with its simulated worlds
 def test_the_fit_judges_itself_in_its_report(tmp_path: Path) -> None:
     """The report sets the sample beside a small world of the fitted spec: monthly,
     weekday and hourly shares, purchases per customer, amounts, items and refunds, each
@@ -184,6 +186,7 @@ def test_judge_distances_are_zero_for_the_same_sample() -> None:
     assert tvd(per_customer_counts(sample), per_customer_counts(sample)) == 0.0
 
 
+@pytest.mark.slow  # the whole shared log fitted and judged
 @pytest.mark.skipif(
     not ONLINE_RETAIL.is_file(),
     reason=f"the shared real log is not here ({ONLINE_RETAIL}): see ../shared/samples/README.md",

@@ -24,10 +24,11 @@ from pyiceberg.catalog.sql import SqlCatalog
 from flows.retail import retail_flow
 from synthpipe.engine.summary import RunSummary
 from synthpipe.formats.iceberg import CATALOG_FILE, CATALOG_NAME, DEFAULT_NAMESPACE
-from synthpipe.vocabulary import FACT_TABLES, TABLES
+from synthpipe.vocabulary import FACT_TABLES, IDENTITY_TABLES, TABLES
 
 # what an extended calendar changes: the sales, the feed, and the customers as of its end
-EXTENDED = {"customers", "customer_history", "customer_changes", *FACT_TABLES}
+# a customers task also rewrites its block's identity tables (files named by the as-of day)
+EXTENDED = {"customers", "customer_history", "customer_changes", *FACT_TABLES, *IDENTITY_TABLES}
 
 ICEBERG = {"output__format": "iceberg"}
 MID_FEBRUARY = {"calendar__end": "2024-02-15", **ICEBERG}

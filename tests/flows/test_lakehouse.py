@@ -38,10 +38,11 @@ from synthpipe.cli import EXIT_FAILURE, main
 from synthpipe.engine.summary import RunSummary
 from synthpipe.formats.delta import APP_ID
 from synthpipe.validate.gates import at_most
-from synthpipe.vocabulary import FACT_TABLES, TABLES
+from synthpipe.vocabulary import FACT_TABLES, IDENTITY_TABLES, TABLES
 
 # what an extended calendar changes: the sales, the feed, and the customers as of its end
-EXTENDED = {"customers", "customer_history", "customer_changes", *FACT_TABLES}
+# a customers task also rewrites its block's identity tables (files named by the as-of day)
+EXTENDED = {"customers", "customer_history", "customer_changes", *FACT_TABLES, *IDENTITY_TABLES}
 
 DELTA = {"output__format": "delta"}
 MID_FEBRUARY = {"calendar__end": "2024-02-15", **DELTA}

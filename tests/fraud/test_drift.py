@@ -42,7 +42,7 @@ def test_the_schedule_follows_the_change_points() -> None:
     assert np.allclose(schedule.shares[0], list(base.values()))
     assert schedule.shares[1][0] == 0.0  # card testing stops on 1 February
     assert np.isclose(schedule.shares[1].sum(), 1.0)
-    raw = np.asarray([0.0, 0.25, 2.0, 0.15])  # stolen_card raised, card testing still off
+    raw = np.asarray([0.0, 0.2, 2.0, 0.15, 0.15])  # stolen_card raised, card testing still off
     assert np.allclose(schedule.shares[2], raw / raw.sum())
     assert list(schedule.difficulty) == [0.0, 0.0, 1.0]
 
@@ -53,7 +53,7 @@ def test_generated_fraud_follows_the_schedule() -> None:
     assert _count(january, "card_testing") > 50
     assert _count(february, "card_testing") == 0
     assert _count(march, "card_testing") == 0
-    # stolen cards: a quarter of the mix, then 2 / 2.4 of it
+    # stolen cards: 0.2 / 0.7 of the mix, then 2 / 2.5 of it
     assert _count(march, "stolen_card") > 2 * _count(february, "stolen_card")
     # difficulty 0 until March: takeovers at night; from March, at the victim's hours
     for table, night in ((february, True), (march, False)):

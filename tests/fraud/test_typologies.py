@@ -30,7 +30,7 @@ def test_every_stable_key_has_exactly_one_module_named_like_it() -> None:
     assert list(TYPOLOGIES) == list(FRAUD_TYPES)
     assert [t.key for t in TYPOLOGIES.values()] == sorted(FraudKey)
     # today's keys keep their values: the fraud streams and id subranges stay where they were
-    assert [t.code for t in TYPOLOGIES.values()] == [0, 1, 2, 3]
+    assert [t.code for t in TYPOLOGIES.values()] == [0, 1, 2, 3, 4]
 
 
 def test_signatures_name_unique_checks_and_known_baselines() -> None:

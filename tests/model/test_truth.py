@@ -14,6 +14,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from helpers import small_spec
 
+from synthpipe.model.identity import IDENTITY_TRUTH
 from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
 from synthpipe.model.truth import (
     BASKET_ASSOCIATIONS,
@@ -143,6 +144,7 @@ def test_fraud_counts_are_the_realised_ones(small_dataset: Path) -> None:
             BRAND_LOYALTY,
             BASKET_ASSOCIATIONS,
             STAPLES,
+            *IDENTITY_TRUTH,
         )
     }
     expected = sum(table["expected_transactions"])

@@ -23,7 +23,7 @@ def test_minimal_spec_gets_the_default_world() -> None:
     assert spec.customers.signup_start == dt.date(2024, 1, 1) - dt.timedelta(days=5 * 365)
     assert len(spec.products.categories) >= 10
     assert all(c.subcategories for c in spec.products.categories)
-    assert spec.fraud.shares()["card_testing"] == pytest.approx(0.35)
+    assert spec.fraud.shares()["card_testing"] == pytest.approx(0.3)
 
 
 def test_default_config_file_is_valid() -> None:
@@ -82,6 +82,7 @@ REJECTED: list[tuple[dict[str, Any], str]] = [
             "fraud.types.account_takeover.share": 0,
             "fraud.types.stolen_card.share": 0,
             "fraud.types.refund_abuse.share": 0,
+            "fraud.types.fraud_ring.share": 0,
         },
         "`fraud.types` must give at least one type a positive share",
     ),
