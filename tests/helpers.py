@@ -208,3 +208,15 @@ QUICK_VALIDATE = ("validate", "--no-learnability")
 def fidelity_report(dataset: Path) -> FidelityReport:
     """The dataset's fidelity report, read back from its report.json."""
     return load_report((dataset / "_fidelity" / "report.json").read_text())
+
+
+def assert_revalidation_fails(dataset: Path, expected: str, captured: tuple[str, str]) -> None:
+    """The report written by the last ``validate`` of ``dataset`` failed, naming ``expected``
+    among its failed tests and on stderr; stdout named the HTML report. ``captured``:
+    (stdout, stderr) of that command."""
+    out, err = captured
+    report = fidelity_report(dataset)
+    assert report.passed is False
+    assert expected in report.summary.failed_tests, report.summary.failed_tests
+    assert expected in err
+    assert "report.html" in out

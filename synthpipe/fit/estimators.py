@@ -169,6 +169,18 @@ class Estimator:
         return set(self.columns) <= have
 
 
+# what the lifecycle estimators set: purchase frequency, heterogeneity, dropout and signups
+LIFECYCLE_FIELDS = (
+    "sales.visits_per_year",
+    "customers.activity_shape",
+    "customers.lifetime.dropout_shape",
+    "customers.lifetime.dropout_per_year",
+    "customers.signup_start",
+    "customers.signup_end",
+    "customers.signup_growth",
+    "customers.count",
+)
+
 ESTIMATORS: tuple[Estimator, ...] = (
     Estimator("calendar", ("calendar.start", "calendar.end"), ("ts",), calendar_range, 0),
     Estimator("weekday profile", ("sales.weekday",), ("ts",), weekday_profile),
@@ -226,17 +238,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
     ),
     Estimator(
         "purchase frequency, lifecycle and signups (seasonal Pareto/NBD from signup)",
-        (
-            "sales.visits_per_year",
-            "customers.activity_shape",
-            "customers.lifetime.dropout_shape",
-            "customers.lifetime.dropout_per_year",
-            "customers.signup_start",
-            "customers.signup_end",
-            "customers.signup_growth",
-            "customers.count",
-            "sales.monthly",
-        ),
+        (*LIFECYCLE_FIELDS, "sales.monthly"),
         ("customer_id", "ts", "signup_date"),
         lifecycle_from_signup,
         LIFECYCLE_REPLICATES,
@@ -244,16 +246,7 @@ ESTIMATORS: tuple[Estimator, ...] = (
     Estimator(
         "acquisition and purchase frequency (calibrated on simulated worlds: purchases per"
         " customer, months and first purchases; no interval)",
-        (
-            "sales.visits_per_year",
-            "customers.activity_shape",
-            "customers.lifetime.dropout_shape",
-            "customers.lifetime.dropout_per_year",
-            "customers.signup_start",
-            "customers.signup_end",
-            "customers.signup_growth",
-            "customers.count",
-        ),
+        LIFECYCLE_FIELDS,
         ("customer_id", "ts"),
         calibrated_lifecycle,
         0,
