@@ -14,9 +14,9 @@ from synthpipe.model.cache import cached_per_spec
 from synthpipe.model.expectation import rate_moments
 from synthpipe.model.money import CENTS
 from synthpipe.model.products import charm_price_cents
+from synthpipe.model.sale_values import line_values
 from synthpipe.model.sales import splurge_lines_mean
 from synthpipe.model.seasonality import day_factors
-from synthpipe.model.truth import line_values
 from synthpipe.spec.base import field_bounds
 from synthpipe.spec.models import Channels, Price, Sales, Spec
 from synthpipe.vocabulary import CHANNELS, ONLINE

@@ -21,12 +21,16 @@ from synthpipe.clock import DAYS_PER_YEAR, MICROS_PER_DAY, UNIX_EPOCH
 from synthpipe.model.associations import associations
 from synthpipe.model.baskets import (
     audience_group,
-    audience_shares,
     category_weights,
     complement_attach,
     extra_lines_mean,
 )
 from synthpipe.model.blockmonth import block_month, channel_weights
+from synthpipe.model.catalogue_truth import (
+    basket_associations_truth,
+    brand_loyalty_truth,
+    staples_with_categories,
+)
 from synthpipe.model.customers import CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
 from synthpipe.model.identity import IDENTITY_TRUTH, identity_truth
@@ -42,12 +46,11 @@ from synthpipe.model.lifecycle import (
 from synthpipe.model.money import CENTS
 from synthpipe.model.products import (
     FIRST_PRODUCT_ID,
-    brand_names,
-    brand_shares,
     product_world,
     share_in_category,
 )
 from synthpipe.model.replenishment import Staples, order_days, staples
+from synthpipe.model.sale_values import expected_sale_values, line_values
 from synthpipe.model.sales import repeat_factor, splurge_lines_mean
 from synthpipe.model.sampling import cumulative
 from synthpipe.model.schema import dictionary_array
@@ -65,7 +68,6 @@ CUSTOMER_LIFECYCLE = "customer_lifecycle"
 BRAND_LOYALTY = "brand_loyalty"
 BASKET_ASSOCIATIONS = "basket_associations"
 STAPLES = "staples"
-ASSOCIATION_KINDS = ("complement", "substitute")
 CLV_HORIZON_DAYS = 90  # the lifetime-value truth looks this many days past calendar.end
 
 
@@ -262,60 +264,6 @@ def _reorders_ahead(
     return reorders, spend
 
 
-def line_values(spec: Spec, factors: DayFactors) -> np.ndarray:
-    """(days, categories) expected net amount of a line per cent of list price:
-    (1 + quantity_mean) x (1 - E[discount rate]), the rate the larger of the promotion p in
-    force and a markdown (probability m, depth uniform in [lo, hi])."""
-    markdown = spec.sales.markdown
-    lo, hi, m = markdown.min, markdown.max, markdown.rate
-    p = factors.discount
-    inside = np.clip(p, lo, hi)
-    above = np.where(
-        hi > lo,
-        (inside * (inside - lo) + (hi * hi - inside * inside) / 2.0) / max(hi - lo, 1e-12),
-        hi,
-    )
-    with_markdown = np.where(p >= hi, p, np.where(p <= lo, (lo + hi) / 2.0, above))
-    rate = (1.0 - m) * p + m * with_markdown
-    units = 1.0 + np.asarray([c.quantity_mean for c in spec.products.categories])
-    return np.asarray(units[None, :] * (1.0 - rate))
-
-
-def expected_sale_values(spec: Spec, factors: DayFactors) -> np.ndarray:
-    """(days, groups, channels, segments) expected net amount of a sale in cents: the lines
-    (1 + extra lines + splurge lines) times a drawn line's expected value in the group's
-    category mix, its complements included (an anchor brings its partner with the pair's
-    attach probability)."""
-    world = product_world(spec)
-    per_line = line_values(spec, factors)  # (days, categories) per cent of list price
-    in_category = np.bincount(world.category, weights=world.popularity)
-    mean_price = np.bincount(
-        world.category, weights=world.popularity * world.price_cents
-    ) / np.maximum(in_category, 1e-300)
-    value = per_line * mean_price[None, :]  # (days, categories)
-    planted = associations(spec)
-    if planted.anchor.shape[0]:
-        anchor_category = world.category[planted.anchor].astype(np.int64)
-        partner_category = world.category[planted.partner].astype(np.int64)
-        brought = (
-            share_in_category(world, planted.anchor)
-            * complement_attach(spec)
-            * per_line[:, partner_category]
-            * world.price_cents[planted.partner]
-        )
-        np.add.at(value.T, anchor_category, brought.T)
-    groups = len(spec.customers.age_pyramid) * len(GENDERS)
-    probability = np.diff(cumulative(category_weights(spec, factors)), axis=1, prepend=0.0)
-    per_group = np.einsum(
-        "dgk,dk->dg", probability.reshape(factors.days, groups, -1), value
-    )  # (days, groups)
-    segments = np.arange(len(spec.customers.segments))
-    lines = np.stack(
-        [1.0 + extra_lines_mean(spec, segments, c) + splurge_lines_mean(spec) for c in (0, 1)]
-    )  # (channels, segments)
-    return np.asarray(per_group[:, :, None, None] * lines[None, None, :, :])
-
-
 def buying_sum(
     start: np.ndarray, end: np.ndarray, buying: np.ndarray, value: np.ndarray, days: int
 ) -> np.ndarray:
@@ -459,100 +407,3 @@ def per_customer_columns(spec: Spec) -> dict[str, Callable[[pa.Table], pa.Table]
 def _as_written(rows: pa.Table) -> pa.Table:
     """A per-customer truth table whose rows are its columns as they are."""
     return rows
-
-
-def brand_loyalty_truth(spec: Spec) -> pa.Table:
-    """Per category and brand: its share of the category's popularity (the chance it is a
-    customer's favourite there), and per category the chance two lines of one customer
-    share a brand, rho^2 + (1 - rho^2) x sum of squared shares."""
-    world = product_world(spec)
-    shares = brand_shares(world, spec)
-    categories, per = shares.shape
-    rho = spec.products.brand_loyalty
-    same = rho**2 + (1.0 - rho**2) * (shares * shares).sum(axis=1)
-    names = [c.name for c in spec.products.categories]
-    return pa.table(
-        {
-            "category": dictionary_array(np.repeat(np.arange(categories), per), names),
-            "brand": dictionary_array(np.arange(categories * per), brand_names(spec)),
-            "favourite_share": pa.array(shares.ravel(), pa.float64()),
-            "same_brand_pair_share": pa.array(np.repeat(same, per), pa.float64()),
-        }
-    )
-
-
-def basket_associations_truth(spec: Spec) -> pa.Table:
-    """The planted pairs: per complement pair (anchor, partner), the probability an anchor
-    line brings its partner and the lift it aims at; per substitute pair (first, second),
-    the exclusivity and the first member's share of the pair's popularity."""
-    planted = associations(spec)
-    world = product_world(spec)
-    ids = world.ids()
-    complements, substitutes = planted.anchor.shape[0], planted.substitutes
-    first = np.concatenate([planted.anchor, planted.first])
-    second = np.concatenate([planted.partner, planted.second])
-    names = [c.name for c in spec.products.categories]
-    nothing = np.full(substitutes, np.nan)
-    return pa.table(
-        {
-            "kind": dictionary_array(
-                np.repeat([0, 1], [complements, substitutes]), list(ASSOCIATION_KINDS)
-            ),
-            "product_a": pa.array(ids[first], pa.int32()),
-            "product_b": pa.array(ids[second], pa.int32()),
-            "category_a": dictionary_array(world.category[first].astype(np.int64), names),
-            "category_b": dictionary_array(world.category[second].astype(np.int64), names),
-            "attach_probability": pa.array(
-                np.concatenate([complement_attach(spec), nothing]), pa.float64(), from_pandas=True
-            ),
-            "target_lift": pa.array(
-                np.concatenate([np.full(complements, spec.products.complements.lift), nothing]),
-                pa.float64(),
-                from_pandas=True,
-            ),
-            "exclusivity": pa.array(
-                np.concatenate(
-                    [
-                        np.full(complements, np.nan),
-                        np.full(substitutes, spec.products.substitutes.exclusivity),
-                    ]
-                ),
-                pa.float64(),
-                from_pandas=True,
-            ),
-            "first_share": pa.array(
-                np.concatenate([np.full(complements, np.nan), planted.first_share]),
-                pa.float64(),
-                from_pandas=True,
-            ),
-        }
-    )
-
-
-def staples_with_categories(spec: Spec, table: pa.Table) -> pa.Table:
-    """The staples' table with the category as its label."""
-    names = [c.name for c in spec.products.categories]
-    index = table.column("category_index").to_numpy().astype(np.int64)
-    return table.drop_columns(["category_index"]).add_column(
-        2, "category", dictionary_array(index, names)
-    )
-
-
-def expected_mean_sale_value(spec: Spec) -> float:
-    """The expected amount of an ordinary sale over the spec's calendar, in currency
-    units: ``expected_sale_values`` weighted by the days' volume, the audience groups'
-    population shares, the channel split and the segments' shares of purchases."""
-    factors = day_factors(spec, spec.calendar.start, spec.calendar.end)
-    values = expected_sale_values(spec, factors)  # (days, groups, channels, segments)
-    population = audience_shares(spec)
-    online = spec.sales.channels.online_share
-    segments = list(spec.customers.segments.values())
-    purchases = np.asarray([s.share * s.frequency for s in segments])
-    day = factors.overall / factors.overall.sum()
-    weight = (
-        day[:, None, None, None]
-        * population[None, :, None, None]
-        * np.asarray([1.0 - online, online])[None, None, :, None]
-        * (purchases / purchases.sum())[None, None, None, :]
-    )
-    return float((values * weight).sum()) / CENTS

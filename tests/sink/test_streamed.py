@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from helpers import small_spec
 
-from synthpipe.model.truth import staples_with_categories
+from synthpipe.model.catalogue_truth import staples_with_categories
 from synthpipe.sink.labels import encoded_file
 from synthpipe.sink.streamed import StreamedTable
 from synthpipe.storage import Location, sha256_hex
