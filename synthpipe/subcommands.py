@@ -67,6 +67,8 @@ def fit_sample(args: argparse.Namespace) -> None:
         f" {result.customers:,} customers; {len(result.defaults)} left at their defaults"
         " (listed in the report)"
     )
+    if result.verdict is not None:  # the fitted world beside the sample (fit.judge)
+        print(f"judged: {result.verdict}")
     print(f"spec:   {spec_file}")
     print(f"report: {json_file} {html_file}")
 

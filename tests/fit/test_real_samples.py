@@ -147,7 +147,9 @@ def test_a_sample_from_before_2000_fits_and_runs(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # a whole fit with its simulated worlds
-def test_the_fit_judges_itself_in_its_report(tmp_path: Path) -> None:
+def test_the_fit_judges_itself_in_its_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The report sets the sample beside a small world of the fitted spec: monthly,
     weekday and hourly shares, purchases per customer, amounts, items and refunds, each
     with its distance and target, and a verdict; the one-time buyers are reproduced."""
@@ -169,6 +171,7 @@ def test_the_fit_judges_itself_in_its_report(tmp_path: Path) -> None:
         "refund share difference",
     ]
     assert judged["verdict"]
+    assert f"judged: {judged['verdict']}" in capsys.readouterr().out.splitlines()
     rows = {row["comparison"]: row for row in judged["rows"]}
     assert rows["purchases per customer TVD"]["distance"] <= 0.10
     assert rows["sale amount KS"]["distance"] <= 0.10
