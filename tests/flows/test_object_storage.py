@@ -85,7 +85,7 @@ def test_flow_writes_publishes_and_refreshes_on_s3(
     assert extended["generated"] == 6 + 3  # and the customers as of the new end
     listing = {p.split("/", 2)[2] for p in s3_env.ls(f"{BUCKET}/retail", refresh=True)}
     tables = {"customers", "line_items", "products", "stores", "transactions"}
-    tables |= {"customer_history", "customer_changes"}
+    tables |= {"customer_history", "customer_changes", "devices", "cards", "addresses"}
     assert listing == {"_SUCCESS", "_fidelity", "_manifest.json", "_truth", *tables}
     # pyarrow through its own S3 client
     host = s3_endpoint.removeprefix("http://")
