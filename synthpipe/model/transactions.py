@@ -21,7 +21,7 @@ from synthpipe.model.blockmonth import (
     payment_methods,
 )
 from synthpipe.model.fraud import fraud_transactions
-from synthpipe.model.identity import NO_ENTITY, SessionRows, session_keys
+from synthpipe.model.identity import NO_ENTITY
 from synthpipe.model.ids import EPOCH_ORDINAL, transaction_ids
 from synthpipe.model.labels import report_labels
 from synthpipe.model.money import PRICE_PRECISION, cents_to_decimal
@@ -29,6 +29,7 @@ from synthpipe.model.replenishment import replenishment_orders
 from synthpipe.model.sales import channel_sales, refunds
 from synthpipe.model.sampling import group_offsets, rank_within_groups
 from synthpipe.model.schema import LINE_ITEMS_SCHEMA, TRANSACTIONS_SCHEMA, dictionary_array
+from synthpipe.model.sessions import SessionRows, session_keys
 from synthpipe.spec.models import Spec
 from synthpipe.vocabulary import CHANNELS, FRAUD_TYPES, TRANSACTION_TYPES
 

@@ -33,7 +33,7 @@ from synthpipe.model.catalogue_truth import (
 )
 from synthpipe.model.customers import CustomerBlock
 from synthpipe.model.fraud import fraud_schedule
-from synthpipe.model.identity import IDENTITY_TRUTH, identity_truth
+from synthpipe.model.identity_truth import IDENTITY_TRUTH, identity_truth
 from synthpipe.model.lifecycle import (
     StateAtEnd,
     active_after_active,

@@ -13,15 +13,8 @@ from helpers import small_spec
 
 from synthpipe.errors import SpecError
 from synthpipe.model.customers import cached_customer_block
-from synthpipe.model.identity import (
-    HOUSEHOLDS,
-    PUBLIC_BIT,
-    RING_KEYS,
-    RING_MEMBERS,
-    identity_tables,
-    identity_truth,
-    identity_world,
-)
+from synthpipe.model.identity import PUBLIC_BIT, identity_tables, identity_world
+from synthpipe.model.identity_truth import HOUSEHOLDS, RING_KEYS, RING_MEMBERS, identity_truth
 from synthpipe.model.transactions import generate_sales
 from synthpipe.spec import Spec
 from synthpipe.vocabulary import FRAUD_TYPES

@@ -14,7 +14,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from helpers import small_spec
 
-from synthpipe.model.identity import IDENTITY_TRUTH
+from synthpipe.model.identity_truth import IDENTITY_TRUTH
 from synthpipe.model.ids import LEGIT_SUBRANGE, id_subrange
 from synthpipe.model.truth import (
     BASKET_ASSOCIATIONS,
